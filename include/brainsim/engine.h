@@ -1,0 +1,49 @@
+/* The engine: partition the populations over the ranks, build local state
+ * and target-side connectivity, and run the step loop with ring buffers and
+ * one spike exchange per min-delay interval. No MPI or HDF5 here: it calls
+ * comm/ and io/. */
+#ifndef BRAINSIM_ENGINE_H
+#define BRAINSIM_ENGINE_H
+
+#include <stdint.h>
+
+#include "brainsim/config.h"
+#include "brainsim/io.h"
+#include "brainsim/util.h"
+
+typedef struct bs_net bs_net;
+
+/* Build this rank's part of the network. Collective. */
+bs_status bs_net_build(bs_ctx *ctx, const bs_spec *spec, bs_net **net);
+void bs_net_destroy(bs_ctx *ctx, bs_net **net);
+
+/* Per-rank sizes for `brainsim check`. Collective. */
+typedef struct bs_net_sizes {
+  uint64_t neurons, synapses, bytes;
+} bs_net_sizes;
+bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *local,
+                           uint64_t *syn_per_proj /* n_projs, global */);
+int bs_net_exchange_interval(const bs_net *net);
+
+typedef struct bs_run_opts {
+  int progress;     /* rank 0 prints progress lines */
+  int tty;          /* rewrite one line (terminal) or print lines (batch) */
+  double progress_every; /* seconds of wall time between lines */
+} bs_run_opts;
+
+typedef struct bs_run_result {
+  uint64_t *spikes;      /* per population, global */
+  uint64_t syn_events;   /* spike deliveries to synapses, global */
+  double wall_run;       /* wall time of the step loop (s) */
+  double phase_min[BS_PHASE_COUNT], phase_mean[BS_PHASE_COUNT],
+      phase_max[BS_PHASE_COUNT];
+  uint64_t mem_peak_max; /* largest peak over ranks (bytes) */
+} bs_run_result;
+
+/* Run the whole simulation, writing spikes and reports to io (which may be
+ * NULL for no output). Collective. res->spikes is allocated here (n_pops)
+ * and freed by the caller with free(). */
+bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
+                     const bs_run_opts *opts, bs_run_result *res);
+
+#endif

@@ -1,0 +1,59 @@
+/* Every HDF5 call of brainsim lives behind this header: the one output file
+ * (SONATA spikes and reports, /meta), written collectively with parallel
+ * HDF5 over the communicator that comm/ provides. All functions here are
+ * collective over the ranks of the file unless noted: every rank calls
+ * them, with the same arguments where metadata is concerned, also when it
+ * has nothing to write. */
+#ifndef BRAINSIM_IO_H
+#define BRAINSIM_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brainsim/util.h"
+
+typedef struct bs_io bs_io;
+typedef struct bs_io_report bs_io_report;
+
+/* Create the output file; refuses an existing file unless overwrite. The
+ * file is marked incomplete (/meta@complete = 0) until bs_io_close() is
+ * called with complete = 1. */
+bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
+                       bs_io **io);
+bs_status bs_io_close(bs_ctx *ctx, bs_io **io, int complete);
+
+/* Spikes in SONATA layout: /spikes/<pop>/{timestamps, node_ids}. */
+bs_status bs_io_spikes_add(bs_ctx *ctx, bs_io *io, const char *pop,
+                           int *handle);
+/* Append `total` spikes to population handle; this rank writes rows
+ * [offset, offset + n) from t (ms) and ids. */
+bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int handle,
+                              uint64_t total, uint64_t offset, uint64_t n,
+                              const double *t, const uint64_t *ids);
+
+/* A SONATA frame report at `group` (e.g. /report/E/V): data[rows, nodes],
+ * mapping/{node_ids, index_pointers, element_ids, time}. */
+bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
+                              const char *units, const uint64_t *node_ids,
+                              uint64_t n_nodes, uint64_t n_rows, double tstart,
+                              double tstop, double tstep,
+                              const char *population, bs_io_report **rep);
+/* Write rows [row0, row0 + nrows) x columns [col0, col0 + ncols) from buf
+ * (row-major, ncols per row). */
+bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
+                             uint64_t nrows, uint64_t col0, uint64_t ncols,
+                             const double *buf);
+bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rep);
+
+/* Attributes and small datasets (same values on every rank). */
+bs_status bs_io_group(bs_ctx *ctx, bs_io *io, const char *path);
+bs_status bs_io_attr_str(bs_ctx *ctx, bs_io *io, const char *path,
+                         const char *name, const char *value);
+bs_status bs_io_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
+                         const char *name, const double *v, size_t n);
+bs_status bs_io_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                         const char *name, const uint64_t *v, size_t n);
+bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
+                     const char *text);
+
+#endif

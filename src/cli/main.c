@@ -1,0 +1,472 @@
+/* brainsim command line: parses arguments, maps a config to a run, prints
+ * the summary. It holds no simulation logic. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "brainsim/comm.h"
+#include "brainsim/config.h"
+#include "brainsim/connect.h"
+#include "brainsim/engine.h"
+#include "brainsim/io.h"
+#include "brainsim/util.h"
+
+typedef struct cli {
+  const char *cmd;
+  const char *config;
+  const char *out;
+  char **set;
+  int n_set;
+  int overwrite, quiet, verbose;
+  double progress_every;
+  const char *help_topic;
+} cli;
+
+static const char usage[] =
+    "usage: brainsim run CONFIG.yaml [-o OUT.h5] [--set KEY=VALUE]... "
+    "[--overwrite] [-q] [-v]\n"
+    "       brainsim check CONFIG.yaml [--set KEY=VALUE]...\n"
+    "       brainsim --help [models]\n"
+    "       brainsim --version\n"
+    "\n"
+    "run     simulate CONFIG and write one HDF5 file (SONATA spikes and\n"
+    "        reports, /meta); launch under mpirun or srun for several ranks\n"
+    "check   validate CONFIG, build the network and print neurons, synapses\n"
+    "        and memory per rank, without simulating\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE    output file (default: CONFIG's name with .h5, in "
+    "the\n"
+    "                       current directory)\n"
+    "  --set KEY=VALUE      override a config value; KEY is a dotted path,\n"
+    "                       e.g. --set projections.EE.g_max=0.7 or\n"
+    "                       --set run.duration=\"200 ms\" (repeatable)\n"
+    "  --overwrite          replace an existing output file\n"
+    "  --progress-every S   seconds between progress lines (default 0.5 on "
+    "a\n"
+    "                       terminal, 5 in batch jobs)\n"
+    "  -q, --quiet          no progress lines\n"
+    "  -v, --verbose        print the error trace on failure\n"
+    "  -h, --help [models]  this text, or the model and parameter tables\n"
+    "  --version            print the version\n";
+
+static void print_params(int np, const bs_param *p) {
+  for (int i = 0; i < np; i++) {
+    char def[64];
+    if (p[i].flags & BS_P_REQUIRED)
+      snprintf(def, sizeof def, "required");
+    else if (p[i].def != p[i].def)
+      snprintf(def, sizeof def, "null");
+    else
+      snprintf(def, sizeof def, "%g", p[i].def);
+    printf("    %-14s %-9s default %-10s %s\n", p[i].name,
+           p[i].dim == BS_DIM_ONE ? "" : bs_dim_unit(p[i].dim), def,
+           p[i].doc);
+  }
+}
+
+static void help_models(void) {
+  printf("Neuron models (populations: model: NAME):\n");
+  for (int i = 0; i < bs_neuron_count(); i++) {
+    const bs_neuron_model *m = bs_neuron_at(i);
+    printf("  %s: %s\n", m->name, m->doc);
+    print_params(m->np, m->params);
+    for (int v = 0; v < m->nx; v++)
+      printf("    state %-8s %-9s initial %-10g (%s_initializer)\n",
+             m->vars[v].name, bs_dim_unit(m->vars[v].dim), m->vars[v].init,
+             m->vars[v].name);
+  }
+  printf("\nSynapse models (projections: synapse: NAME):\n");
+  for (int i = 0; i < bs_syn_count(); i++) {
+    const bs_syn_model *m = bs_syn_at(i);
+    printf("  %s: %s\n", m->name, m->doc);
+    print_params(m->np, m->params);
+    for (int v = 0; v < m->nx; v++)
+      printf("    state %-8s %s\n", m->vars[v].name, m->vars[v].doc);
+  }
+  for (int i = 0; i < bs_syn_alias_count(); i++)
+    printf("  %s = %s with output %s\n", bs_syn_alias_at(i)->name,
+           bs_syn_alias_at(i)->synapse, bs_syn_alias_at(i)->output);
+  printf("\nOutputs (projections: output: NAME or {NAME: {...}}):\n");
+  for (int i = 0; i < bs_output_count(); i++) {
+    const bs_output_model *m = bs_output_at(i);
+    printf("  %s: %s\n", m->name, m->doc);
+    print_params(m->np, m->params);
+  }
+  printf("\nConnectors (projections: connect: {NAME: {...}}):\n");
+  for (int i = 0; i < bs_connector_count(); i++) {
+    const bs_connector *c = bs_connector_at(i);
+    printf("  %s: %s; %s\n", c->name, c->doc, c->stats);
+    print_params(c->np, c->params);
+  }
+}
+
+/* Returns 0 to go on, 1 when done (help/version), 2 on a usage error. */
+static int parse_args(int argc, char **argv, cli *c, char *err, size_t len) {
+  memset(c, 0, sizeof *c);
+  c->progress_every = -1;
+  if (argc < 2) {
+    snprintf(err, len, "no command given");
+    return 2;
+  }
+  c->set = calloc((size_t)argc, sizeof(char *));
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      c->cmd = "help";
+      c->help_topic = i + 1 < argc ? argv[i + 1] : NULL;
+      return 1;
+    }
+    if (!strcmp(a, "--version")) {
+      c->cmd = "version";
+      return 1;
+    }
+    if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--set") ||
+        !strcmp(a, "--progress-every")) {
+      if (i + 1 >= argc) {
+        snprintf(err, len, "%s needs a value", a);
+        return 2;
+      }
+      const char *v = argv[++i];
+      if (!strcmp(a, "--set"))
+        c->set[c->n_set++] = argv[i];
+      else if (!strcmp(a, "--progress-every"))
+        c->progress_every = atof(v);
+      else
+        c->out = v;
+    } else if (!strncmp(a, "--set=", 6)) {
+      c->set[c->n_set++] = argv[i] + 6;
+    } else if (!strncmp(a, "--output=", 9)) {
+      c->out = a + 9;
+    } else if (!strcmp(a, "--overwrite")) {
+      c->overwrite = 1;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+      c->quiet = 1;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      c->verbose = 1;
+    } else if (a[0] == '-' && a[1]) {
+      snprintf(err, len, "unknown option '%s'", a);
+      return 2;
+    } else if (!c->cmd) {
+      if (strcmp(a, "run") && strcmp(a, "check")) {
+        snprintf(err, len, "unknown command '%s' (expected run or check)", a);
+        return 2;
+      }
+      c->cmd = a;
+    } else if (!c->config) {
+      c->config = a;
+    } else {
+      snprintf(err, len, "unexpected argument '%s'", a);
+      return 2;
+    }
+  }
+  if (!c->cmd) {
+    snprintf(err, len, "no command given");
+    return 2;
+  }
+  if (!c->config) {
+    snprintf(err, len, "%s needs a CONFIG.yaml", c->cmd);
+    return 2;
+  }
+  return 0;
+}
+
+static char *default_output(const char *config) {
+  const char *base = strrchr(config, '/');
+  base = base ? base + 1 : config;
+  size_t n = strlen(base);
+  const char *dot = strrchr(base, '.');
+  if (dot && dot != base)
+    n = (size_t)(dot - base);
+  char *out = malloc(n + 4);
+  if (out) {
+    memcpy(out, base, n);
+    memcpy(out + n, ".h5", 4);
+  }
+  return out;
+}
+
+/* Print the error once: by the lowest failing rank (first), or by every
+ * rank whose error is its own when first < 0. */
+static void report_error(bs_ctx *ctx, int first, int verbose) {
+  if (first >= 0 && ctx->rank != first)
+    return;
+  if (ctx->errcode == BS_ERR_REMOTE || ctx->errcode == BS_OK)
+    return;
+  if (ctx->size > 1 && ctx->errcode != BS_ERR_CONFIG)
+    fprintf(stderr, "brainsim: [rank %d] %s\n", ctx->rank, ctx->errmsg);
+  else if (ctx->errcode == BS_ERR_CONFIG)
+    fprintf(stderr, "%s\n", ctx->errmsg);
+  else
+    fprintf(stderr, "brainsim: error: %s\n", ctx->errmsg);
+  if (verbose && ctx->trace[0])
+    fprintf(stderr, "%s", ctx->trace);
+  fflush(stderr);
+}
+
+static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
+                            const bs_net *net, const bs_run_result *res,
+                            double wall_total) {
+  BS_CALL(ctx, bs_io_text(ctx, io, "/meta/config", s->text));
+  if (s->overrides)
+    BS_CALL(ctx, bs_io_text(ctx, io, "/meta/overrides", s->overrides));
+  BS_CALL(ctx, bs_io_attr_str(ctx, io, "/meta", "brainsim_version",
+                              BS_VERSION));
+  BS_CALL(ctx, bs_io_attr_str(ctx, io, "/meta", "config_file", s->file));
+  uint64_t ranks = (uint64_t)ctx->size, seed = s->seed,
+           steps = (uint64_t)s->n_steps,
+           D = (uint64_t)bs_net_exchange_interval(net);
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "ranks", &ranks, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "seed", &seed, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "n_steps", &steps, 1));
+  BS_CALL(ctx,
+          bs_io_attr_u64(ctx, io, "/meta", "exchange_interval_steps", &D, 1));
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "dt", &s->dt, 1));
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "duration", &s->duration, 1));
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "wall_total", &wall_total, 1));
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "wall_run", &res->wall_run, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "synaptic_events",
+                              &res->syn_events, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "peak_memory_bytes_max",
+                              &res->mem_peak_max, 1));
+  BS_CALL(ctx, bs_io_group(ctx, io, "/meta/timers"));
+  for (int p = 0; p < BS_PHASE_COUNT; p++) {
+    double v[3] = {res->phase_min[p], res->phase_mean[p], res->phase_max[p]};
+    BS_CALL(ctx,
+            bs_io_attr_f64(ctx, io, "/meta/timers", bs_phase_name(p), v, 3));
+  }
+  for (int p = 0; p < s->n_pops; p++) {
+    char path[512];
+    snprintf(path, sizeof path, "/meta/populations/%s", s->pops[p].name);
+    BS_CALL(ctx, bs_io_group(ctx, io, path));
+    double rate = (double)res->spikes[p] /
+                  ((double)s->pops[p].size * s->duration / 1000.0);
+    BS_CALL(ctx, bs_io_attr_str(ctx, io, path, "model",
+                                s->pops[p].model->name));
+    BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "size", &s->pops[p].size, 1));
+    BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "gid0", &s->pops[p].gid0, 1));
+    BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "spikes", &res->spikes[p], 1));
+    BS_CALL(ctx, bs_io_attr_f64(ctx, io, path, "rate_hz", &rate, 1));
+  }
+  return BS_OK;
+}
+
+static void print_summary(const bs_ctx *ctx, const bs_spec *s,
+                          const bs_run_result *res, double wall_total,
+                          const char *out) {
+  if (ctx->rank != 0)
+    return;
+  printf("\n%-16s %10s %12s %10s\n", "population", "neurons", "spikes",
+         "rate (Hz)");
+  for (int p = 0; p < s->n_pops; p++)
+    printf("%-16s %10llu %12llu %10.2f\n", s->pops[p].name,
+           (unsigned long long)s->pops[p].size,
+           (unsigned long long)res->spikes[p],
+           (double)res->spikes[p] /
+               ((double)s->pops[p].size * s->duration / 1000.0));
+  double total = 0;
+  for (int p = 0; p < BS_PHASE_COUNT; p++)
+    total += res->phase_mean[p];
+  printf("\n%-10s %10s %10s %10s %7s\n", "phase", "min (s)", "mean (s)",
+         "max (s)", "share");
+  for (int p = 0; p < BS_PHASE_COUNT; p++)
+    printf("%-10s %10.3f %10.3f %10.3f %6.1f%%\n", bs_phase_name(p),
+           res->phase_min[p], res->phase_mean[p], res->phase_max[p],
+           total > 0 ? 100.0 * res->phase_mean[p] / total : 0.0);
+  char mem[32];
+  printf("\nwall time %.3f s (simulation loop %.3f s), real-time factor %.3f "
+         "(wall / simulated)\n",
+         wall_total, res->wall_run, res->wall_run / (s->duration / 1000.0));
+  printf("synaptic events %llu (%.3g per second of loop), peak memory per "
+         "rank %s\n",
+         (unsigned long long)res->syn_events,
+         res->wall_run > 0 ? (double)res->syn_events / res->wall_run : 0.0,
+         bs_fmt_bytes((double)res->mem_peak_max, mem, sizeof mem));
+  if (out)
+    printf("output: %s\n", out);
+  fflush(stdout);
+}
+
+static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
+  bs_net_sizes l;
+  uint64_t *per_proj = calloc((size_t)(s->n_projs ? s->n_projs : 1),
+                              sizeof *per_proj);
+  uint64_t *all = calloc((size_t)ctx->size * 3, sizeof *all);
+  if (!per_proj || !all) {
+    free(per_proj);
+    free(all);
+    return bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  }
+  bs_status st = bs_net_sizes_get(ctx, net, &l, per_proj);
+  if (st == BS_OK)
+    st = bs_comm_gather_u64(ctx, l.neurons, all);
+  if (st == BS_OK)
+    st = bs_comm_gather_u64(ctx, l.synapses, all + ctx->size);
+  if (st == BS_OK)
+    st = bs_comm_gather_u64(ctx, l.bytes, all + 2 * ctx->size);
+  if (st == BS_OK && ctx->rank == 0) {
+    uint64_t tot = 0;
+    printf("%s: OK\n", s->file);
+    printf("run: dt %g ms, duration %g ms (%lld steps), seed %llu, exchange "
+           "every %d step(s)\n",
+           s->dt, s->duration, (long long)s->n_steps,
+           (unsigned long long)s->seed, bs_net_exchange_interval(net));
+    for (int p = 0; p < s->n_pops; p++)
+      printf("population %-12s %-14s %10llu neurons\n", s->pops[p].name,
+             s->pops[p].model->name, (unsigned long long)s->pops[p].size);
+    for (int j = 0; j < s->n_projs; j++) {
+      const bs_proj_spec *pj = &s->projs[j];
+      tot += per_proj[j];
+      printf("projection %-12s %s -> %s, %s + %s, %s: %llu synapses\n",
+             pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
+             pj->syn->name, pj->out->name, pj->conn->name,
+             (unsigned long long)per_proj[j]);
+    }
+    printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
+           (unsigned long long)s->n_neurons, (unsigned long long)tot,
+           s->n_monitors);
+    printf("\n%6s %12s %14s %14s\n", "rank", "neurons", "synapses", "memory");
+    for (int r = 0; r < ctx->size; r++) {
+      char mem[32];
+      printf("%6d %12llu %14llu %14s\n", r, (unsigned long long)all[r],
+             (unsigned long long)all[ctx->size + r],
+             bs_fmt_bytes((double)all[2 * ctx->size + r], mem, sizeof mem));
+    }
+    printf("(memory: state, synapses, ring buffers and monitor buffers as "
+           "allocated by the build; spike output buffers grow with the "
+           "firing rate)\n");
+    fflush(stdout);
+  }
+  free(per_proj);
+  free(all);
+  return st;
+}
+
+int main(int argc, char **argv) {
+  const double t_begin = bs_wtime();
+  bs_comm *comm = NULL;
+  if (bs_comm_init(&argc, &argv, &comm) != BS_OK) {
+    fprintf(stderr, "brainsim: error: MPI could not start\n");
+    return 1;
+  }
+  bs_ctx *ctx = NULL;
+  if (bs_ctx_create(comm, &ctx) != BS_OK) {
+    fprintf(stderr, "brainsim: error: out of memory\n");
+    bs_comm_finalize(&comm);
+    return 1;
+  }
+  ctx->rank = bs_comm_rank(comm);
+  ctx->size = bs_comm_size(comm);
+
+  cli c;
+  char err[512];
+  int pr = parse_args(argc, argv, &c, err, sizeof err);
+  if (pr) {
+    if (ctx->rank == 0) {
+      if (pr == 2)
+        fprintf(stderr, "brainsim: error: %s\n\n%s", err, usage);
+      else if (!strcmp(c.cmd, "version"))
+        printf("brainsim %s\n", BS_VERSION);
+      else if (c.help_topic && !strcmp(c.help_topic, "models"))
+        help_models();
+      else
+        printf("brainsim %s: spiking network simulator (BrainPy's models, "
+               "MPI, SONATA HDF5 output)\n\n%s",
+               BS_VERSION, usage);
+    }
+    free(c.set);
+    bs_ctx_destroy(&ctx);
+    bs_comm_finalize(&comm);
+    return pr == 2 ? 2 : 0;
+  }
+  ctx->verbose = c.verbose;
+  const int is_run = !strcmp(c.cmd, "run");
+
+  bs_spec *spec = NULL;
+  bs_net *net = NULL;
+  bs_io *io = NULL;
+  char *out = NULL;
+  int first = -1, rc = 1;
+  bs_status st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
+  st = bs_comm_agree(ctx, st, &first);
+  if (st != BS_OK)
+    goto fail;
+
+  if (is_run) {
+    out = c.out ? bs_strdup(c.out) : default_output(c.config);
+    bs_log0(ctx,
+            "brainsim %s: %s on %d rank%s, seed %llu, dt %g ms, %g ms "
+            "(%lld steps), %llu neurons\n",
+            BS_VERSION, c.config, ctx->size, ctx->size > 1 ? "s" : "",
+            (unsigned long long)spec->seed, spec->dt, spec->duration,
+            (long long)spec->n_steps, (unsigned long long)spec->n_neurons);
+    /* Open the output before any work, so a bad path fails at once. */
+    bs_phase_begin(ctx, BS_PHASE_IO);
+    st = bs_io_create(ctx, out, c.overwrite, &io);
+    bs_phase_end(ctx, BS_PHASE_IO);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK)
+      goto fail;
+  }
+  st = bs_net_build(ctx, spec, &net);
+  st = bs_comm_agree(ctx, st, &first);
+  if (st != BS_OK)
+    goto fail;
+  if (!is_run) {
+    st = do_check(ctx, spec, net);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK)
+      goto fail;
+    rc = 0;
+    goto done;
+  }
+  bs_log0(ctx, "network built in %.2f s; exchange every %d step(s); output "
+               "%s\n",
+          bs_wtime() - t_begin, bs_net_exchange_interval(net), out);
+
+  bs_run_opts opts = {.progress = !c.quiet, .tty = isatty(1)};
+  opts.progress_every =
+      c.progress_every > 0 ? c.progress_every : (opts.tty ? 0.5 : 5.0);
+  bs_run_result res;
+  st = bs_net_run(ctx, net, io, &opts, &res);
+  if (st != BS_OK) {
+    /* The step loop ends every rank at the same exchange when a rank
+     * fails, except when MPI or a collective write itself failed: then
+     * only an abort ends the others reliably. */
+    report_error(ctx, -1, c.verbose);
+    if (st == BS_ERR_MPI || st == BS_ERR_IO)
+      bs_comm_abort(comm, 1);
+    free(res.spikes);
+    bs_io_close(ctx, &io, 0);
+    goto done;
+  }
+  double wall_total = bs_wtime() - t_begin;
+  bs_phase_begin(ctx, BS_PHASE_IO);
+  st = write_meta(ctx, io, spec, net, &res, wall_total);
+  if (st == BS_OK)
+    st = bs_io_close(ctx, &io, 1);
+  bs_phase_end(ctx, BS_PHASE_IO);
+  if (st != BS_OK) {
+    report_error(ctx, -1, c.verbose);
+    bs_comm_abort(comm, 1);
+  }
+  print_summary(ctx, spec, &res, wall_total, out);
+  free(res.spikes);
+  rc = 0;
+  goto done;
+
+fail:
+  report_error(ctx, first, c.verbose);
+  if (io)
+    bs_io_close(ctx, &io, 0);
+done:
+  bs_net_destroy(ctx, &net);
+  bs_config_destroy(&spec);
+  free(out);
+  free(c.set);
+  bs_ctx_destroy(&ctx);
+  bs_comm_finalize(&comm);
+  return rc;
+}

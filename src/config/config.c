@@ -1,0 +1,1415 @@
+/* YAML config to a validated bs_spec. Every error names file:line:col (or
+ * the --set override it came from) and what was expected. Names, defaults
+ * and units follow BrainPy (shared/reference/brainpy-models.md). */
+#define _POSIX_C_SOURCE 200809L
+#include "brainsim/config.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct reader {
+  bs_ctx *ctx;
+  const char *file;
+  struct fy_document *fyd;
+  int n_set;
+  char *const *set;
+  struct fy_node **set_nodes; /* value node of each override */
+  bs_spec *spec;
+} reader;
+
+typedef struct fy_node fnode;
+
+/* ---- locations and errors -------------------------------------------- */
+
+static const struct fy_mark *scalar_mark(fnode *n) {
+  struct fy_token *t = fy_node_get_scalar_token(n);
+  return t ? fy_token_start_mark(t) : NULL;
+}
+
+/* Mappings and sequences carry no mark in libfyaml 0.7: use the key that
+ * introduces them, else their first scalar. */
+static const struct fy_mark *node_mark(fnode *n) {
+  if (!n)
+    return NULL;
+  if (fy_node_is_scalar(n))
+    return scalar_mark(n);
+  fnode *parent = fy_node_get_parent(n);
+  if (parent && fy_node_is_mapping(parent)) {
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(parent, &it)))
+      if (fy_node_pair_value(pr) == n && fy_node_pair_key(pr))
+        return scalar_mark(fy_node_pair_key(pr));
+  }
+  void *it = NULL;
+  if (fy_node_is_mapping(n)) {
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    return pr ? node_mark(fy_node_pair_key(pr)) : NULL;
+  }
+  if (fy_node_is_sequence(n)) {
+    fnode *c = fy_node_sequence_iterate(n, &it);
+    return c ? node_mark(c) : NULL;
+  }
+  return NULL;
+}
+
+static int override_of(reader *rd, fnode *n) {
+  for (fnode *p = n; p; p = fy_node_get_parent(p))
+    for (int k = 0; k < rd->n_set; k++)
+      if (rd->set_nodes && rd->set_nodes[k] == p)
+        return k;
+  return -1;
+}
+
+__attribute__((format(printf, 3, 4))) static bs_status
+err_at(reader *rd, fnode *n, const char *fmt, ...) {
+  char msg[1536], where[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  int k = override_of(rd, n);
+  const struct fy_mark *m = node_mark(n);
+  if (k >= 0)
+    snprintf(where, sizeof where, "--set %s: col %d", rd->set[k],
+             m ? m->column + 1 : 1);
+  else if (m)
+    snprintf(where, sizeof where, "%s:%d:%d", rd->file, m->line + 1,
+             m->column + 1);
+  else
+    snprintf(where, sizeof where, "%s", rd->file);
+  return bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s: error: %s", where, msg);
+}
+
+static const char *kind_name(fnode *n) {
+  if (!n)
+    return "nothing";
+  if (fy_node_is_mapping(n))
+    return "a mapping";
+  if (fy_node_is_sequence(n))
+    return "a list";
+  return "a scalar";
+}
+
+static const char *scalar(fnode *n) {
+  return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+}
+
+static int is_null(fnode *n) {
+  const char *s = scalar(n);
+  if (!n)
+    return 1;
+  return s && fy_node_get_style(n) == FYNS_PLAIN &&
+         (strcmp(s, "null") == 0 || strcmp(s, "~") == 0 ||
+          strcmp(s, "None") == 0 || s[0] == '\0');
+}
+
+/* ---- units ------------------------------------------------------------ */
+
+typedef struct unit_def {
+  const char *name;
+  bs_dim dim;
+  double factor; /* to the canonical unit */
+} unit_def;
+
+static const unit_def units[] = {
+    {"ms", BS_DIM_TIME, 1.0},     {"s", BS_DIM_TIME, 1000.0},
+    {"us", BS_DIM_TIME, 1e-3},    {"min", BS_DIM_TIME, 60000.0},
+    {"mV", BS_DIM_VOLTAGE, 1.0},  {"V", BS_DIM_VOLTAGE, 1000.0},
+    {"uV", BS_DIM_VOLTAGE, 1e-3}, {"Hz", BS_DIM_RATE, 1.0},
+    {"kHz", BS_DIM_RATE, 1000.0},
+};
+
+int bs_config_parse_quantity(const char *s, bs_dim dim, double *out,
+                             char *why, size_t whylen) {
+  char *end;
+  if (!s || !*s) {
+    snprintf(why, whylen, "an empty value");
+    return 1;
+  }
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s) {
+    snprintf(why, whylen, "'%s', which is not a number", s);
+    return 1;
+  }
+  if (errno == ERANGE || !isfinite(v)) {
+    snprintf(why, whylen, "'%s', which is not a finite number", s);
+    return 1;
+  }
+  while (*end == ' ' || *end == '\t')
+    end++;
+  if (*end == '\0') {
+    *out = v;
+    return 0;
+  }
+  for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+    if (strcmp(end, units[u].name) != 0)
+      continue;
+    if (units[u].dim != dim) {
+      snprintf(why, whylen, "'%s', a %s, where a %s%s%s%s is expected", s,
+               bs_dim_name(units[u].dim), bs_dim_name(dim),
+               dim == BS_DIM_ONE ? "" : " (",
+               dim == BS_DIM_ONE ? " number" : bs_dim_unit(dim),
+               dim == BS_DIM_ONE ? "" : ")");
+      return 1;
+    }
+    *out = v * units[u].factor;
+    return 0;
+  }
+  snprintf(why, whylen, "'%s' with unknown unit '%s' (known: ms, s, us, "
+                        "min, mV, V, uV, Hz, kHz)",
+           s, end);
+  return 1;
+}
+
+/* ---- typed getters ---------------------------------------------------- */
+
+static bs_status get_quantity(reader *rd, fnode *n, bs_dim dim,
+                              const char *what, double *out) {
+  char why[512];
+  const char *s = scalar(n);
+  if (!s)
+    return err_at(rd, n, "%s: expected a %s value%s%s, got %s", what,
+                  dim == BS_DIM_ONE ? "numeric" : bs_dim_name(dim),
+                  dim == BS_DIM_ONE ? "" : " in ",
+                  dim == BS_DIM_ONE ? "" : bs_dim_unit(dim), kind_name(n));
+  if (bs_config_parse_quantity(s, dim, out, why, sizeof why))
+    return err_at(rd, n, "%s: expected a %s value%s%s, got %s", what,
+                  dim == BS_DIM_ONE ? "numeric" : bs_dim_name(dim),
+                  dim == BS_DIM_ONE ? "" : " in ",
+                  dim == BS_DIM_ONE ? "" : bs_dim_unit(dim), why);
+  return BS_OK;
+}
+
+static bs_status get_uint(reader *rd, fnode *n, const char *what,
+                          uint64_t max, uint64_t *out) {
+  const char *s = scalar(n);
+  char *end;
+  if (!s || !*s)
+    return err_at(rd, n, "%s: expected a whole number, got %s", what,
+                  kind_name(n));
+  errno = 0;
+  if (s[0] == '-')
+    return err_at(rd, n, "%s: expected a whole number >= 0, got '%s'", what,
+                  s);
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end == '.' || *end == 'e' || *end == 'E') {
+    double d = strtod(s, &end);
+    if (*end == '\0' && d == floor(d) && d >= 0 && d < 1.8e19)
+      v = (unsigned long long)d;
+    else
+      return err_at(rd, n, "%s: expected a whole number, got '%s'", what, s);
+  } else if (*end != '\0' || errno == ERANGE) {
+    return err_at(rd, n, "%s: expected a whole number, got '%s'", what, s);
+  }
+  if (v > max)
+    return err_at(rd, n, "%s: %llu is out of range (at most %llu)", what, v,
+                  (unsigned long long)max);
+  *out = v;
+  return BS_OK;
+}
+
+static bs_status get_name(reader *rd, fnode *n, const char *what,
+                          const char **out) {
+  const char *s = scalar(n);
+  if (!s || !*s)
+    return err_at(rd, n, "%s: expected a name, got %s", what, kind_name(n));
+  *out = s;
+  return BS_OK;
+}
+
+/* A parameter from a descriptor table: unit, range, integer and null. */
+static bs_status get_param(reader *rd, fnode *n, const bs_param *d,
+                           const char *owner, double *out) {
+  char what[256];
+  snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
+  if (is_null(n)) {
+    if (d->flags & BS_P_NULLABLE) {
+      *out = NAN;
+      return BS_OK;
+    }
+    return err_at(rd, n, "%s may not be null", what);
+  }
+  const char *s = scalar(n);
+  if ((d->flags & BS_P_INTEGER) && s &&
+      (strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0)) {
+    *out = strcasecmp(s, "true") == 0;
+    return BS_OK;
+  }
+  double v;
+  BS_CALL(rd->ctx, get_quantity(rd, n, d->dim, what, &v));
+  if ((d->flags & BS_P_INTEGER) && v != floor(v))
+    return err_at(rd, n, "%s must be a whole number, got %g", what, v);
+  int lo_bad = (d->flags & BS_P_LO_OPEN) ? !(v > d->lo) : !(v >= d->lo);
+  int hi_bad = (d->flags & BS_P_HI_OPEN) ? !(v < d->hi) : !(v <= d->hi);
+  if (lo_bad || hi_bad) {
+    char lo[64] = "", hi[64] = "";
+    if (isfinite(d->lo))
+      snprintf(lo, sizeof lo, "%s %g", (d->flags & BS_P_LO_OPEN) ? ">" : ">=",
+               d->lo);
+    if (isfinite(d->hi))
+      snprintf(hi, sizeof hi, "%s%s %g", *lo ? " and " : "",
+               (d->flags & BS_P_HI_OPEN) ? "<" : "<=", d->hi);
+    return err_at(rd, n, "%s = %g is out of range: must be %s%s %s", what, v,
+                  lo, hi, d->dim == BS_DIM_ONE ? "" : bs_dim_unit(d->dim));
+  }
+  *out = v;
+  return BS_OK;
+}
+
+/* Initializers, as BrainPy's: a constant, {Uniform: [lo, hi]} or
+ * {Uniform: {min_val, max_val}}, {Normal: [mean, scale]} or
+ * {Normal: {mean, scale}}. */
+static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
+                          bs_dist *out) {
+  if (fy_node_is_scalar(n)) {
+    out->kind = BS_DIST_CONST;
+    out->b = 0;
+    return get_quantity(rd, n, dim, what, &out->a);
+  }
+  if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+    return err_at(rd, n,
+                  "%s: expected a value, {Uniform: [low, high]} or "
+                  "{Normal: [mean, scale]}, got %s",
+                  what, kind_name(n));
+  void *it = NULL;
+  struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+  fnode *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+  const char *kind = scalar(k);
+  const char *names[2];
+  if (kind && strcasecmp(kind, "uniform") == 0) {
+    out->kind = BS_DIST_UNIFORM;
+    names[0] = "min_val";
+    names[1] = "max_val";
+  } else if (kind && strcasecmp(kind, "normal") == 0) {
+    out->kind = BS_DIST_NORMAL;
+    names[0] = "mean";
+    names[1] = "scale";
+  } else {
+    return err_at(rd, k,
+                  "%s: unknown initializer '%s' (expected Uniform or Normal)",
+                  what, kind ? kind : "?");
+  }
+  fnode *a = NULL, *b = NULL;
+  if (fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 2) {
+    a = fy_node_sequence_get_by_index(v, 0);
+    b = fy_node_sequence_get_by_index(v, 1);
+  } else if (fy_node_is_mapping(v)) {
+    void *it2 = NULL;
+    struct fy_node_pair *q;
+    while ((q = fy_node_mapping_iterate(v, &it2))) {
+      const char *key = scalar(fy_node_pair_key(q));
+      if (key && strcmp(key, names[0]) == 0)
+        a = fy_node_pair_value(q);
+      else if (key && strcmp(key, names[1]) == 0)
+        b = fy_node_pair_value(q);
+      else
+        return err_at(rd, fy_node_pair_key(q),
+                      "%s: unknown key '%s' in %s (expected %s and %s)", what,
+                      key ? key : "?", kind, names[0], names[1]);
+    }
+    if (!a || !b)
+      return err_at(rd, v, "%s: %s needs both %s and %s", what, kind,
+                    names[0], names[1]);
+  } else {
+    return err_at(rd, v, "%s: %s expects [%s, %s]", what, kind, names[0],
+                  names[1]);
+  }
+  BS_CALL(rd->ctx, get_quantity(rd, a, dim, what, &out->a));
+  /* The spread of a normal has the same unit as its mean. */
+  BS_CALL(rd->ctx, get_quantity(rd, b, dim, what, &out->b));
+  if (out->kind == BS_DIST_UNIFORM && !(out->b > out->a))
+    return err_at(rd, v, "%s: Uniform needs low < high, got [%g, %g]", what,
+                  out->a, out->b);
+  if (out->kind == BS_DIST_NORMAL && !(out->b >= 0))
+    return err_at(rd, b, "%s: Normal scale must be >= 0, got %g", what,
+                  out->b);
+  return BS_OK;
+}
+
+/* ---- mapping helpers -------------------------------------------------- */
+
+/* Look up key in a mapping; NULL if absent. */
+static fnode *lookup(fnode *map, const char *key) {
+  if (!map || !fy_node_is_mapping(map))
+    return NULL;
+  struct fy_node_pair *pr =
+      fy_node_mapping_lookup_pair_by_string(map, key, strlen(key));
+  return pr ? fy_node_pair_value(pr) : NULL;
+}
+
+static bs_status expect_mapping(reader *rd, fnode *n, const char *what) {
+  if (!n || !fy_node_is_mapping(n))
+    return err_at(rd, n, "%s: expected a mapping (key: value), got %s", what,
+                  kind_name(n));
+  return BS_OK;
+}
+
+/* Reject keys not in the allowed list (NULL-terminated) nor accepted by
+ * the extra callback. */
+typedef int (*key_ok_fn)(const void *data, const char *key);
+
+static bs_status check_keys(reader *rd, fnode *map, const char *what,
+                            const char *const *allowed, key_ok_fn extra,
+                            const void *data, const char *expected) {
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(map, &it))) {
+    fnode *k = fy_node_pair_key(pr);
+    const char *key = scalar(k);
+    if (!key)
+      return err_at(rd, k, "%s: keys must be plain names", what);
+    int ok = 0;
+    for (int i = 0; allowed && allowed[i]; i++)
+      if (strcmp(allowed[i], key) == 0)
+        ok = 1;
+    if (!ok && extra && extra(data, key))
+      ok = 1;
+    if (!ok)
+      return err_at(rd, k, "%s: unknown key '%s' (expected one of: %s)", what,
+                    key, expected);
+  }
+  return BS_OK;
+}
+
+static void list_params(char *buf, size_t len, const char *const *fixed,
+                        int np, const bs_param *params, const char *suffix) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; fixed && fixed[i]; i++)
+    used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                             used ? ", " : "", fixed[i]);
+  for (int i = 0; i < np; i++)
+    used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                             used ? ", " : "", params[i].name);
+  if (suffix)
+    snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+             used ? ", " : "", suffix);
+}
+
+/* Fill p[] from the mapping's keys that name parameters; defaults else. */
+static bs_status read_params(reader *rd, fnode *map, int np,
+                             const bs_param *params, const char *owner,
+                             double *p) {
+  for (int i = 0; i < np; i++) {
+    fnode *v = lookup(map, params[i].name);
+    if (!v) {
+      if (params[i].flags & BS_P_REQUIRED)
+        return err_at(rd, map, "%s: missing required parameter '%s' (%s)",
+                      owner, params[i].name, params[i].doc);
+      p[i] = params[i].def;
+      continue;
+    }
+    BS_CALL(rd->ctx, get_param(rd, v, &params[i], owner, &p[i]));
+  }
+  return BS_OK;
+}
+
+static int find_pop(const bs_spec *s, const char *name) {
+  for (int i = 0; i < s->n_pops; i++)
+    if (s->pops[i].name && strcmp(s->pops[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+static int find_proj(const bs_spec *s, const char *name) {
+  for (int i = 0; i < s->n_projs; i++)
+    if (s->projs[i].name && strcmp(s->projs[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+static bs_status get_pop_ref(reader *rd, fnode *n, const char *what,
+                             int *out) {
+  const char *name = NULL;
+  BS_CALL(rd->ctx, get_name(rd, n, what, &name));
+  *out = find_pop(rd->spec, name);
+  if (*out < 0) {
+    char known[512];
+    size_t used = 0;
+    known[0] = '\0';
+    for (int i = 0; i < rd->spec->n_pops; i++)
+      used += (size_t)snprintf(known + used,
+                               used < sizeof known ? sizeof known - used : 0,
+                               "%s%s", i ? ", " : "", rd->spec->pops[i].name);
+    return err_at(rd, n, "%s: no population named '%s' (populations: %s)",
+                  what, name, known);
+  }
+  return BS_OK;
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+static bs_status read_run(reader *rd, fnode *run) {
+  static const char *const keys[] = {"dt", "duration", "seed", NULL};
+  bs_spec *s = rd->spec;
+  BS_CALL(rd->ctx, expect_mapping(rd, run, "run"));
+  BS_CALL(rd->ctx, check_keys(rd, run, "run", keys, NULL, NULL,
+                              "dt, duration, seed"));
+  static const bs_param dt_p = {"dt", BS_DIM_TIME, 0.1, 0, 1000,
+                                BS_P_LO_OPEN, "time step"};
+  static const bs_param dur_p = {"duration", BS_DIM_TIME, NAN, 0, 1e15,
+                                 BS_P_LO_OPEN | BS_P_REQUIRED,
+                                 "simulated time"};
+  BS_CALL(rd->ctx, read_params(rd, run, 1, &dt_p, "run", &s->dt));
+  BS_CALL(rd->ctx, read_params(rd, run, 1, &dur_p, "run", &s->duration));
+  double steps = s->duration / s->dt;
+  s->n_steps = (int64_t)llround(steps);
+  if (fabs(steps - (double)s->n_steps) > 1e-6 * (steps > 1 ? steps : 1))
+    return err_at(rd, lookup(run, "duration"),
+                  "run: duration %g ms is not a whole number of steps of "
+                  "dt = %g ms",
+                  s->duration, s->dt);
+  if (s->n_steps > INT32_MAX)
+    return err_at(rd, lookup(run, "duration"),
+                  "run: %lld steps is too many (at most %d)",
+                  (long long)s->n_steps, INT32_MAX);
+  fnode *seed = lookup(run, "seed");
+  s->seed = 0;
+  if (seed)
+    BS_CALL(rd->ctx, get_uint(rd, seed, "run: seed", UINT32_MAX, &s->seed));
+  return BS_OK;
+}
+
+/* ---- populations ------------------------------------------------------ */
+
+static int pop_key_ok(const void *data, const char *key) {
+  const bs_neuron_model *m = data;
+  if (bs_param_index(m->np, m->params, key) >= 0)
+    return 1;
+  size_t n = strlen(key);
+  const char *suf = "_initializer";
+  size_t ns = strlen(suf);
+  if (n > ns && strcmp(key + n - ns, suf) == 0) {
+    char var[128];
+    snprintf(var, sizeof var, "%.*s", (int)(n - ns), key);
+    return bs_var_index(m->nx, m->vars, var) >= 0;
+  }
+  return 0;
+}
+
+static bs_status read_pop(reader *rd, const char *name, fnode *n,
+                          bs_pop_spec *pop) {
+  static const char *const fixed[] = {"model", "size", "method", NULL};
+  char owner[256], expected[1024];
+  snprintf(owner, sizeof owner, "population '%s'", name);
+  BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
+  pop->name = bs_strdup(name);
+  fnode *model = lookup(n, "model");
+  if (!model)
+    return err_at(rd, n, "%s: missing required key 'model'", owner);
+  const char *mname = NULL;
+  BS_CALL(rd->ctx, get_name(rd, model, owner, &mname));
+  pop->model = bs_neuron_find(mname);
+  if (!pop->model) {
+    char known[512];
+    size_t used = 0;
+    for (int i = 0; i < bs_neuron_count(); i++)
+      used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                               i ? ", " : "", bs_neuron_at(i)->name);
+    return err_at(rd, model, "%s: unknown model '%s' (available: %s)", owner,
+                  mname, known);
+  }
+  const bs_neuron_model *m = pop->model;
+  char suffix[512];
+  size_t used = 0;
+  suffix[0] = '\0';
+  for (int i = 0; i < m->nx; i++)
+    used += (size_t)snprintf(suffix + used, sizeof suffix - used,
+                             "%s%s_initializer", i ? ", " : "", m->vars[i].name);
+  list_params(expected, sizeof expected, fixed, m->np, m->params,
+              used ? suffix : NULL);
+  BS_CALL(rd->ctx, check_keys(rd, n, owner, fixed, pop_key_ok, m, expected));
+  fnode *size = lookup(n, "size");
+  if (!size)
+    return err_at(rd, n, "%s: missing required key 'size'", owner);
+  BS_CALL(rd->ctx, get_uint(rd, size, "size", UINT32_MAX - 1, &pop->size));
+  if (pop->size == 0)
+    return err_at(rd, size, "%s: size must be at least 1", owner);
+  fnode *method = lookup(n, "method");
+  if (method) {
+    const char *meth = NULL;
+    BS_CALL(rd->ctx, get_name(rd, method, owner, &meth));
+    if (strcmp(meth, "exp_auto") != 0 && strcmp(meth, "exp_euler") != 0 &&
+        strcmp(meth, "exponential_euler") != 0)
+      return err_at(rd, method,
+                    "%s: method '%s' is not available for %s (available: "
+                    "exp_auto)",
+                    owner, meth, m->name);
+  }
+  BS_CALL(rd->ctx, read_params(rd, n, m->np, m->params, owner, pop->p));
+  if (m->check) {
+    int blame = -1;
+    const char *why = m->check(pop->p, rd->spec->dt, &blame);
+    if (why) {
+      fnode *at = blame >= 0 ? lookup(n, m->params[blame].name) : NULL;
+      return err_at(rd, at ? at : model, "%s: %s", owner, why);
+    }
+  }
+  BS_CALL(rd->ctx,
+          bs_calloc(rd->ctx, (size_t)(m->nx ? m->nx : 1), sizeof *pop->init,
+                    &pop->init));
+  for (int i = 0; i < m->nx; i++) {
+    char key[160];
+    snprintf(key, sizeof key, "%s_initializer", m->vars[i].name);
+    fnode *v = lookup(n, key);
+    pop->init[i].kind = BS_DIST_CONST;
+    pop->init[i].a = m->vars[i].init;
+    if (v) {
+      char what[448];
+      snprintf(what, sizeof what, "%s: %s", owner, key);
+      BS_CALL(rd->ctx, get_dist(rd, v, m->vars[i].dim, what, &pop->init[i]));
+    }
+  }
+  return BS_OK;
+}
+
+/* ---- projections ------------------------------------------------------ */
+
+typedef struct proj_keys {
+  const bs_syn_model *syn;
+  const bs_output_model *alias_out;
+} proj_keys;
+
+static int proj_key_ok(const void *data, const char *key) {
+  const proj_keys *pk = data;
+  if (bs_param_index(pk->syn->np, pk->syn->params, key) >= 0)
+    return 1;
+  return pk->alias_out &&
+         bs_param_index(pk->alias_out->np, pk->alias_out->params, key) >= 0;
+}
+
+static bs_status read_output(reader *rd, fnode *n, const char *owner,
+                             bs_proj_spec *pj) {
+  fnode *body = NULL, *namenode = n;
+  const char *name = scalar(n);
+  if (!name) {
+    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+      return err_at(rd, n,
+                    "%s: output: expected CUBA, COBA or {COBA: {E: ...}}, "
+                    "got %s",
+                    owner, kind_name(n));
+    void *it = NULL;
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    namenode = fy_node_pair_key(pr);
+    name = scalar(namenode);
+    body = fy_node_pair_value(pr);
+  }
+  pj->out = name ? bs_output_find(name) : NULL;
+  if (!pj->out) {
+    char known[256];
+    size_t used = 0;
+    for (int i = 0; i < bs_output_count(); i++)
+      used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                               i ? ", " : "", bs_output_at(i)->name);
+    return err_at(rd, namenode, "%s: unknown output '%s' (available: %s)",
+                  owner, name ? name : "?", known);
+  }
+  char what[300], expected[512];
+  snprintf(what, sizeof what, "%s: output %s", owner, pj->out->name);
+  if (body && !is_null(body)) {
+    BS_CALL(rd->ctx, expect_mapping(rd, body, what));
+    list_params(expected, sizeof expected, NULL, pj->out->np, pj->out->params,
+                NULL);
+    BS_CALL(rd->ctx,
+            check_keys(rd, body, what, NULL, proj_key_ok,
+                       &(proj_keys){&(bs_syn_model){.np = pj->out->np,
+                                                    .params = pj->out->params},
+                                    NULL},
+                       pj->out->np ? expected : "(none)"));
+  }
+  BS_CALL(rd->ctx, read_params(rd, body, pj->out->np, pj->out->params, what,
+                               pj->op));
+  return BS_OK;
+}
+
+static bs_status read_ij(reader *rd, fnode *v, const char *owner,
+                         bs_proj_spec *pj, uint64_t n_pre, uint64_t n_post) {
+  fnode *li = NULL, *lj = NULL;
+  uint64_t n;
+  if (fy_node_is_mapping(v)) {
+    static const char *const keys[] = {"i", "j", NULL};
+    BS_CALL(rd->ctx, check_keys(rd, v, owner, keys, NULL, NULL, "i, j"));
+    li = lookup(v, "i");
+    lj = lookup(v, "j");
+    if (!li || !lj || !fy_node_is_sequence(li) || !fy_node_is_sequence(lj))
+      return err_at(rd, v, "%s: IJ needs lists i (pre ids) and j (post ids)",
+                    owner);
+    n = (uint64_t)fy_node_sequence_item_count(li);
+    if ((uint64_t)fy_node_sequence_item_count(lj) != n)
+      return err_at(rd, lj, "%s: IJ lists i and j differ in length (%llu vs "
+                            "%d)",
+                    owner, (unsigned long long)n,
+                    fy_node_sequence_item_count(lj));
+  } else if (fy_node_is_sequence(v)) {
+    n = (uint64_t)fy_node_sequence_item_count(v);
+  } else {
+    return err_at(rd, v,
+                  "%s: IJ expects {i: [...], j: [...]} or [[pre, post], ...]",
+                  owner);
+  }
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, n ? n : 1, sizeof(uint64_t), &pj->ci));
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, n ? n : 1, sizeof(uint64_t), &pj->cj));
+  pj->n_ij = n;
+  for (uint64_t q = 0; q < n; q++) {
+    fnode *a, *b;
+    if (li) {
+      a = fy_node_sequence_get_by_index(li, (int)q);
+      b = fy_node_sequence_get_by_index(lj, (int)q);
+    } else {
+      fnode *pair = fy_node_sequence_get_by_index(v, (int)q);
+      if (!fy_node_is_sequence(pair) ||
+          fy_node_sequence_item_count(pair) != 2)
+        return err_at(rd, pair, "%s: IJ pair %llu: expected [pre, post]",
+                      owner, (unsigned long long)q);
+      a = fy_node_sequence_get_by_index(pair, 0);
+      b = fy_node_sequence_get_by_index(pair, 1);
+    }
+    BS_CALL(rd->ctx, get_uint(rd, a, "IJ pre id", n_pre - 1, &pj->ci[q]));
+    BS_CALL(rd->ctx, get_uint(rd, b, "IJ post id", n_post - 1, &pj->cj[q]));
+  }
+  return BS_OK;
+}
+
+static bs_status read_connect(reader *rd, fnode *n, const char *owner,
+                              bs_proj_spec *pj) {
+  fnode *namenode = n, *body = NULL;
+  const char *name = scalar(n);
+  if (!name) {
+    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+      return err_at(rd, n,
+                    "%s: connect: expected one connector, e.g. "
+                    "{FixedProb: {prob: 0.02}}, got %s",
+                    owner, kind_name(n));
+    void *it = NULL;
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    namenode = fy_node_pair_key(pr);
+    name = scalar(namenode);
+    body = fy_node_pair_value(pr);
+  }
+  pj->conn = name ? bs_connector_find(name) : NULL;
+  if (!pj->conn) {
+    char known[512];
+    size_t used = 0;
+    for (int i = 0; i < bs_connector_count(); i++)
+      used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                               i ? ", " : "", bs_connector_at(i)->name);
+    return err_at(rd, namenode, "%s: unknown connector '%s' (available: %s)",
+                  owner, name ? name : "?", known);
+  }
+  const bs_connector *c = pj->conn;
+  char what[300], expected[512];
+  snprintf(what, sizeof what, "%s: connector %s", owner, c->name);
+  bs_pop_spec *pre = &rd->spec->pops[pj->pre], *post = &rd->spec->pops[pj->post];
+  if (c->needs_ij) {
+    if (!body)
+      return err_at(rd, namenode, "%s: IJ needs its pairs", what);
+    BS_CALL(rd->ctx, read_ij(rd, body, what, pj, pre->size, post->size));
+    return BS_OK;
+  }
+  if (body && !is_null(body)) {
+    BS_CALL(rd->ctx, expect_mapping(rd, body, what));
+    list_params(expected, sizeof expected, NULL, c->np, c->params, NULL);
+    BS_CALL(rd->ctx,
+            check_keys(rd, body, what, NULL, proj_key_ok,
+                       &(proj_keys){&(bs_syn_model){.np = c->np,
+                                                    .params = c->params},
+                                    NULL},
+                       c->np ? expected : "(none)"));
+  } else {
+    body = NULL;
+  }
+  if (!body) {
+    for (int i = 0; i < c->np; i++)
+      if (c->params[i].flags & BS_P_REQUIRED)
+        return err_at(rd, namenode, "%s: missing required parameter '%s' (%s)",
+                      what, c->params[i].name, c->params[i].doc);
+  }
+  BS_CALL(rd->ctx, read_params(rd, body, c->np, c->params, what, pj->cp));
+  if (c->check) {
+    int blame = -1;
+    const char *why = c->check(pj->cp, pre->size, post->size,
+                               pj->pre == pj->post, &blame);
+    if (why) {
+      fnode *at = blame >= 0 && body ? lookup(body, c->params[blame].name)
+                                     : NULL;
+      return err_at(rd, at ? at : namenode, "%s: %s (pre '%s' has %llu, "
+                                            "post '%s' has %llu neurons)",
+                    what, why, pre->name, (unsigned long long)pre->size,
+                    post->name, (unsigned long long)post->size);
+    }
+  }
+  return BS_OK;
+}
+
+static bs_status read_proj(reader *rd, const char *name, fnode *n,
+                           bs_proj_spec *pj) {
+  static const char *const fixed[] = {"pre",   "post",       "synapse",
+                                      "output", "g_max",     "delay",
+                                      "delay_step", "connect", "comp_method",
+                                      NULL};
+  char owner[256], expected[1024];
+  snprintf(owner, sizeof owner, "projection '%s'", name);
+  BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
+  pj->name = bs_strdup(name);
+  fnode *pre = lookup(n, "pre"), *post = lookup(n, "post");
+  if (!pre)
+    return err_at(rd, n, "%s: missing required key 'pre'", owner);
+  if (!post)
+    return err_at(rd, n, "%s: missing required key 'post'", owner);
+  BS_CALL(rd->ctx, get_pop_ref(rd, pre, "pre", &pj->pre));
+  BS_CALL(rd->ctx, get_pop_ref(rd, post, "post", &pj->post));
+  if (!rd->spec->pops[pj->post].model->has_V)
+    return err_at(rd, post,
+                  "%s: post population '%s' (%s) has no membrane to receive "
+                  "synaptic input",
+                  owner, rd->spec->pops[pj->post].name,
+                  rd->spec->pops[pj->post].model->name);
+  /* Synapse model or a compatibility alias (ExpCOBA = Exponential + COBA,
+   * with the output's parameters given at projection level). */
+  fnode *syn = lookup(n, "synapse");
+  const char *sname = "Exponential";
+  if (syn)
+    BS_CALL(rd->ctx, get_name(rd, syn, owner, &sname));
+  const bs_syn_alias *alias = bs_syn_alias_find(sname);
+  pj->syn = bs_syn_find(alias ? alias->synapse : sname);
+  if (!pj->syn) {
+    char known[512];
+    size_t used = 0;
+    for (int i = 0; i < bs_syn_count(); i++)
+      used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                               used ? ", " : "", bs_syn_at(i)->name);
+    for (int i = 0; i < bs_syn_alias_count(); i++)
+      used += (size_t)snprintf(known + used, sizeof known - used, ", %s",
+                               bs_syn_alias_at(i)->name);
+    return err_at(rd, syn, "%s: unknown synapse '%s' (available: %s)", owner,
+                  sname, known);
+  }
+  const bs_output_model *aout = alias ? bs_output_find(alias->output) : NULL;
+  char extra[256] = "";
+  if (aout)
+    list_params(extra, sizeof extra, NULL, aout->np, aout->params, NULL);
+  list_params(expected, sizeof expected, fixed, pj->syn->np, pj->syn->params,
+              *extra ? extra : NULL);
+  proj_keys pk = {pj->syn, aout};
+  BS_CALL(rd->ctx, check_keys(rd, n, owner, fixed, proj_key_ok, &pk, expected));
+  BS_CALL(rd->ctx,
+          read_params(rd, n, pj->syn->np, pj->syn->params, owner, pj->sp));
+  fnode *out = lookup(n, "output");
+  if (aout) {
+    if (out)
+      return err_at(rd, out,
+                    "%s: synapse %s fixes the output (%s); give its "
+                    "parameters at the projection level or use synapse: "
+                    "%s with an output",
+                    owner, sname, aout->name, alias->synapse);
+    pj->out = aout;
+    BS_CALL(rd->ctx, read_params(rd, n, aout->np, aout->params, owner, pj->op));
+  } else if (out) {
+    BS_CALL(rd->ctx, read_output(rd, out, owner, pj));
+  } else {
+    pj->out = bs_output_find("CUBA");
+  }
+  fnode *cm = lookup(n, "comp_method");
+  if (cm) {
+    const char *m = NULL;
+    BS_CALL(rd->ctx, get_name(rd, cm, owner, &m));
+    if (strcmp(m, "sparse") != 0)
+      return err_at(rd, cm,
+                    "%s: comp_method '%s' is not available (available: "
+                    "sparse)",
+                    owner, m);
+  }
+  fnode *g = lookup(n, "g_max");
+  pj->g_max.kind = BS_DIST_CONST;
+  pj->g_max.a = 1.0;
+  if (g) {
+    char what[300];
+    snprintf(what, sizeof what, "%s: g_max", owner);
+    BS_CALL(rd->ctx, get_dist(rd, g, BS_DIM_ONE, what, &pj->g_max));
+  }
+  /* Delays: `delay` in time units (rounded to whole steps) or `delay_step`
+   * (BrainPy's integer steps); constant or drawn per synapse. */
+  fnode *d = lookup(n, "delay"), *ds = lookup(n, "delay_step");
+  pj->delay.kind = BS_DIST_CONST;
+  pj->delay.a = 0;
+  if (d && ds)
+    return err_at(rd, ds, "%s: give either delay (time) or delay_step "
+                          "(steps), not both",
+                  owner);
+  if (d || ds) {
+    char what[300];
+    snprintf(what, sizeof what, "%s: %s", owner, d ? "delay" : "delay_step");
+    BS_CALL(rd->ctx, get_dist(rd, d ? d : ds, d ? BS_DIM_TIME : BS_DIM_ONE,
+                              what, &pj->delay));
+    pj->delay_is_ms = d != NULL;
+    double scale = d ? 1.0 / rd->spec->dt : 1.0;
+    pj->delay.a *= scale;
+    pj->delay.b *= scale;
+    if (pj->delay.kind == BS_DIST_CONST) {
+      double st = floor(pj->delay.a + 0.5);
+      if (!d && pj->delay.a != st)
+        return err_at(rd, ds, "%s: delay_step must be a whole number", owner);
+      if (st < 0 || st > 1e6)
+        return err_at(rd, d ? d : ds,
+                      "%s: delay must be between 0 and 1e6 steps, got %g "
+                      "steps",
+                      owner, st);
+      pj->delay.a = st;
+    } else if (pj->delay.kind == BS_DIST_UNIFORM &&
+               (pj->delay.a < -0.5 || pj->delay.b > 1e6)) {
+      return err_at(rd, d ? d : ds,
+                    "%s: delays drawn from [%g, %g] steps fall outside "
+                    "[0, 1e6]",
+                    owner, pj->delay.a, pj->delay.b);
+    }
+  }
+  fnode *conn = lookup(n, "connect");
+  if (!conn)
+    return err_at(rd, n, "%s: missing required key 'connect' (e.g. "
+                         "{FixedProb: {prob: 0.02}})",
+                  owner);
+  BS_CALL(rd->ctx, read_connect(rd, conn, owner, pj));
+  return BS_OK;
+}
+
+/* ---- inputs ----------------------------------------------------------- */
+
+static bs_status read_range(reader *rd, fnode *n, const char *what,
+                            uint64_t size, uint64_t *lo, uint64_t *hi) {
+  if (!fy_node_is_sequence(n) || fy_node_sequence_item_count(n) != 2)
+    return err_at(rd, n, "%s: expected [start, stop] (stop excluded), got %s",
+                  what, kind_name(n));
+  BS_CALL(rd->ctx, get_uint(rd, fy_node_sequence_get_by_index(n, 0), what,
+                            size, lo));
+  BS_CALL(rd->ctx, get_uint(rd, fy_node_sequence_get_by_index(n, 1), what,
+                            size, hi));
+  if (*lo >= *hi)
+    return err_at(rd, n, "%s: empty range [%llu, %llu)", what,
+                  (unsigned long long)*lo, (unsigned long long)*hi);
+  return BS_OK;
+}
+
+static bs_status read_input(reader *rd, fnode *n, int k, bs_input_spec *in) {
+  static const char *const keys[] = {"target", "current", "range", NULL};
+  char owner[64];
+  snprintf(owner, sizeof owner, "inputs[%d]", k);
+  BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
+  BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL,
+                              "target, current, range"));
+  fnode *t = lookup(n, "target"), *c = lookup(n, "current");
+  if (!t)
+    return err_at(rd, n, "%s: missing required key 'target'", owner);
+  if (!c)
+    return err_at(rd, n, "%s: missing required key 'current'", owner);
+  BS_CALL(rd->ctx, get_pop_ref(rd, t, "target", &in->pop));
+  bs_pop_spec *pop = &rd->spec->pops[in->pop];
+  if (!pop->model->has_V)
+    return err_at(rd, t, "%s: population '%s' (%s) takes no input current",
+                  owner, pop->name, pop->model->name);
+  BS_CALL(rd->ctx, get_quantity(rd, c, BS_DIM_ONE, "current", &in->current));
+  in->start = 0;
+  in->stop = pop->size;
+  fnode *r = lookup(n, "range");
+  if (r)
+    BS_CALL(rd->ctx,
+            read_range(rd, r, "range", pop->size, &in->start, &in->stop));
+  return BS_OK;
+}
+
+/* ---- monitors --------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static bs_status read_indices(reader *rd, fnode *n, uint64_t size,
+                              uint64_t **idx, uint64_t *count) {
+  uint64_t lo = 0, hi = size;
+  if (n && fy_node_is_mapping(n)) {
+    static const char *const keys[] = {"range", NULL};
+    BS_CALL(rd->ctx, check_keys(rd, n, "indices", keys, NULL, NULL, "range"));
+    fnode *r = lookup(n, "range");
+    if (!r)
+      return err_at(rd, n, "indices: expected a list or {range: [a, b]}");
+    BS_CALL(rd->ctx, read_range(rd, r, "indices: range", size, &lo, &hi));
+    n = NULL;
+  } else if (n && scalar(n) && strcmp(scalar(n), "all") == 0) {
+    n = NULL;
+  }
+  if (!n) {
+    *count = hi - lo;
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, *count, sizeof(uint64_t), idx));
+    for (uint64_t q = 0; q < *count; q++)
+      (*idx)[q] = lo + q;
+    return BS_OK;
+  }
+  if (!fy_node_is_sequence(n))
+    return err_at(rd, n,
+                  "indices: expected a list, {range: [a, b]} or all, got %s",
+                  kind_name(n));
+  uint64_t cnt = (uint64_t)fy_node_sequence_item_count(n);
+  if (cnt == 0)
+    return err_at(rd, n, "indices: the list is empty");
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, cnt, sizeof(uint64_t), idx));
+  for (uint64_t q = 0; q < cnt; q++)
+    BS_CALL(rd->ctx, get_uint(rd, fy_node_sequence_get_by_index(n, (int)q),
+                              "index", size - 1, &(*idx)[q]));
+  qsort(*idx, cnt, sizeof(uint64_t), cmp_u64);
+  for (uint64_t q = 1; q < cnt; q++)
+    if ((*idx)[q] == (*idx)[q - 1])
+      return err_at(rd, n, "indices: %llu is listed twice",
+                    (unsigned long long)(*idx)[q]);
+  *count = cnt;
+  return BS_OK;
+}
+
+static bs_status add_monitor(reader *rd, bs_monitor_spec *m) {
+  bs_spec *s = rd->spec;
+  BS_CALL(rd->ctx, bs_realloc(rd->ctx, (size_t)s->n_monitors,
+                              (size_t)s->n_monitors + 1, sizeof *s->monitors,
+                              &s->monitors));
+  s->monitors[s->n_monitors++] = *m;
+  return BS_OK;
+}
+
+static bs_status read_monitor(reader *rd, fnode *n, int k) {
+  char owner[64];
+  bs_spec *s = rd->spec;
+  snprintf(owner, sizeof owner, "monitors[%d]", k);
+  BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
+  fnode *sp = lookup(n, "spikes");
+  if (sp) {
+    static const char *const keys[] = {"spikes", NULL};
+    BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL, "spikes"));
+    bs_monitor_spec m = {.kind = BS_MON_SPIKES, .pop = -1, .proj = -1};
+    BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)s->n_pops, sizeof(int), &m.pops));
+    if (scalar(sp) && strcmp(scalar(sp), "all") == 0) {
+      for (int i = 0; i < s->n_pops; i++)
+        m.pops[i] = 1;
+    } else if (fy_node_is_sequence(sp)) {
+      void *it = NULL;
+      fnode *e;
+      while ((e = fy_node_sequence_iterate(sp, &it))) {
+        int p;
+        BS_CALL(rd->ctx, get_pop_ref(rd, e, "spikes", &p));
+        m.pops[p] = 1;
+      }
+    } else {
+      int p;
+      BS_CALL(rd->ctx, get_pop_ref(rd, sp, "spikes", &p));
+      m.pops[p] = 1;
+    }
+    return add_monitor(rd, &m);
+  }
+  static const char *const keys[] = {"population", "projection", "variables",
+                                     "indices",    "every",      "name",
+                                     NULL};
+  BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL,
+                              "spikes, or population/projection, variables, "
+                              "indices, every, name"));
+  fnode *pn = lookup(n, "population"), *jn = lookup(n, "projection");
+  if (!pn == !jn)
+    return err_at(rd, n,
+                  "%s: give exactly one of spikes, population or projection",
+                  owner);
+  int pop = -1, proj = -1, nx;
+  const bs_var *vars;
+  uint64_t size;
+  if (pn) {
+    BS_CALL(rd->ctx, get_pop_ref(rd, pn, "population", &pop));
+    nx = s->pops[pop].model->nx;
+    vars = s->pops[pop].model->vars;
+    size = s->pops[pop].size;
+  } else {
+    const char *pname = NULL;
+    BS_CALL(rd->ctx, get_name(rd, jn, "projection", &pname));
+    proj = find_proj(s, pname);
+    if (proj < 0)
+      return err_at(rd, jn, "%s: no projection named '%s'", owner, pname);
+    nx = s->projs[proj].syn->nx;
+    vars = s->projs[proj].syn->vars;
+    size = s->pops[s->projs[proj].post].size;
+  }
+  fnode *vn = lookup(n, "variables");
+  if (!vn)
+    return err_at(rd, n, "%s: missing required key 'variables'", owner);
+  int nv = fy_node_is_sequence(vn) ? fy_node_sequence_item_count(vn) : 1;
+  if (nv < 1)
+    return err_at(rd, vn, "%s: variables: the list is empty", owner);
+  fnode *name = lookup(n, "name");
+  if (name && nv != 1)
+    return err_at(rd, name, "%s: name needs exactly one variable", owner);
+  int64_t every = 1;
+  fnode *ev = lookup(n, "every");
+  if (ev) {
+    double e;
+    BS_CALL(rd->ctx, get_quantity(rd, ev, BS_DIM_TIME, "every", &e));
+    double st = e / s->dt;
+    every = (int64_t)llround(st);
+    if (every < 1 || fabs(st - (double)every) > 1e-6 * st)
+      return err_at(rd, ev,
+                    "%s: every = %g ms must be a positive whole number of "
+                    "steps of dt = %g ms",
+                    owner, e, s->dt);
+  }
+  for (int v = 0; v < nv; v++) {
+    fnode *vv = fy_node_is_sequence(vn) ? fy_node_sequence_get_by_index(vn, v)
+                                        : vn;
+    const char *vname = NULL;
+    BS_CALL(rd->ctx, get_name(rd, vv, "variables", &vname));
+    int var = bs_var_index(nx, vars, vname);
+    if (var < 0) {
+      char known[256];
+      size_t used = 0;
+      known[0] = '\0';
+      for (int i = 0; i < nx; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                                 i ? ", " : "", vars[i].name);
+      return err_at(rd, vv, "%s: no state variable '%s' (available: %s)",
+                    owner, vname, nx ? known : "none");
+    }
+    bs_monitor_spec m = {.kind = BS_MON_STATE,
+                         .pop = pop,
+                         .proj = proj,
+                         .var = var,
+                         .every = every};
+    const char *mname = vname;
+    if (name)
+      BS_CALL(rd->ctx, get_name(rd, name, "name", &mname));
+    for (int q = 0; q < s->n_monitors; q++) {
+      bs_monitor_spec *o = &s->monitors[q];
+      if (o->kind == BS_MON_STATE && o->pop == pop && o->proj == proj &&
+          strcmp(o->name, mname) == 0)
+        return err_at(rd, name ? name : vv,
+                      "%s: a monitor named '%s' already records %s; give "
+                      "this one another name",
+                      owner, mname, pop >= 0 ? s->pops[pop].name
+                                             : s->projs[proj].name);
+    }
+    m.name = bs_strdup(mname);
+    BS_CALL(rd->ctx,
+            read_indices(rd, lookup(n, "indices"), size, &m.idx, &m.n_idx));
+    BS_CALL(rd->ctx, add_monitor(rd, &m));
+  }
+  return BS_OK;
+}
+
+/* ---- overrides -------------------------------------------------------- */
+
+static bs_status set_error(reader *rd, int k, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return bs_error_set(rd->ctx, BS_ERR_CONFIG, "--set %s: error: %s",
+                      rd->set[k], msg);
+}
+
+static bs_status apply_override(reader *rd, int k) {
+  const char *arg = rd->set[k];
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg)
+    return set_error(rd, k, "expected KEY=VALUE with KEY a dotted path such "
+                            "as projections.EE.g_max");
+  char path[512];
+  snprintf(path, sizeof path, "%.*s", (int)(eq - arg), arg);
+  const char *value = eq + 1;
+  fnode *cur = fy_document_root(rd->fyd);
+  char *save = NULL, *tok = strtok_r(path, ".", &save);
+  char walked[512] = "";
+  while (tok) {
+    char *next = strtok_r(NULL, ".", &save);
+    fnode *child = NULL;
+    struct fy_node_pair *pair = NULL;
+    int index = -1;
+    if (fy_node_is_mapping(cur)) {
+      pair = fy_node_mapping_lookup_pair_by_string(cur, tok, strlen(tok));
+      child = pair ? fy_node_pair_value(pair) : NULL;
+    } else if (fy_node_is_sequence(cur)) {
+      char *end;
+      long v = strtol(tok, &end, 10);
+      if (*end || v < 0 || v >= fy_node_sequence_item_count(cur))
+        return set_error(rd, k, "'%s%s%s' is a list of %d entries; '%s' is "
+                                "not an index in it",
+                         walked, *walked ? "" : "(top)", "",
+                         fy_node_sequence_item_count(cur), tok);
+      index = (int)v;
+      child = fy_node_sequence_get_by_index(cur, index);
+    } else {
+      return set_error(rd, k, "'%s' is a value, not a mapping or list",
+                       walked);
+    }
+    if (!next) {
+      fnode *nv = fy_node_build_from_string(rd->fyd, value, strlen(value));
+      if (!nv)
+        return set_error(rd, k, "the value '%s' is not valid YAML", value);
+      rd->set_nodes[k] = nv;
+      if (pair) {
+        if (fy_node_pair_set_value(pair, nv))
+          return set_error(rd, k, "could not set the value");
+      } else if (index >= 0) {
+        if (fy_node_sequence_insert_after(cur, child, nv) ||
+            !fy_node_sequence_remove(cur, child))
+          return set_error(rd, k, "could not set the value");
+      } else {
+        fnode *key = fy_node_create_scalar_copy(rd->fyd, tok, strlen(tok));
+        if (!key || fy_node_mapping_append(cur, key, nv))
+          return set_error(rd, k, "could not add key '%s'", tok);
+      }
+      return BS_OK;
+    }
+    if (!child)
+      return set_error(rd, k, "'%s%s%s' does not exist in the config", walked,
+                       *walked ? "." : "", tok);
+    size_t used = strlen(walked);
+    snprintf(walked + used, sizeof walked - used, "%s%s", used ? "." : "",
+             tok);
+    cur = child;
+    tok = next;
+  }
+  return set_error(rd, k, "empty key");
+}
+
+/* ---- top level -------------------------------------------------------- */
+
+static bs_status read_text(bs_ctx *ctx, const char *file, char **text,
+                           size_t *len) {
+  FILE *f = fopen(file, "rb");
+  if (!f)
+    return bs_error_set(ctx, BS_ERR_CONFIG, "%s: error: cannot read config: %s",
+                        file, strerror(errno));
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    n += got;
+    if (n + 1 >= cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!buf)
+    return bs_error_set(ctx, BS_ERR_NOMEM, "%s: out of memory reading", file);
+  if (bad) {
+    free(buf);
+    return bs_error_set(ctx, BS_ERR_CONFIG, "%s: error: cannot read config",
+                        file);
+  }
+  buf[n] = '\0';
+  *text = buf;
+  *len = n;
+  return BS_OK;
+}
+
+static bs_status parse_document(reader *rd, const char *text, size_t len) {
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = NULL;
+  dcfg.output_fn = NULL;
+  dcfg.colorize = false;
+  struct fy_diag *diag = fy_diag_create(&dcfg);
+  if (!diag)
+    return bs_error_set(rd->ctx, BS_ERR_NOMEM, "cannot create YAML diag");
+  fy_diag_set_collect_errors(diag, true);
+  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG,
+                             .diag = diag};
+  rd->fyd = fy_document_build_from_string(&cfg, text, len);
+  bs_status st = BS_OK;
+  if (!rd->fyd) {
+    void *it = NULL;
+    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+    if (e)
+      st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s:%d:%d: error: %s",
+                        rd->file, e->line + 1, e->column + 1, e->msg);
+    else
+      st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s: error: not valid YAML",
+                        rd->file);
+  } else if (!fy_document_root(rd->fyd) ||
+             !fy_node_is_mapping(fy_document_root(rd->fyd))) {
+    st = bs_error_set(rd->ctx, BS_ERR_CONFIG,
+                      "%s:1:1: error: expected a mapping with run, "
+                      "populations, projections, inputs, monitors",
+                      rd->file);
+  }
+  fy_diag_destroy(diag);
+  return st;
+}
+
+static bs_status read_all(reader *rd) {
+  static const char *const top[] = {"run",    "populations", "projections",
+                                    "inputs", "monitors",    NULL};
+  bs_spec *s = rd->spec;
+  fnode *root = fy_document_root(rd->fyd);
+  BS_CALL(rd->ctx, check_keys(rd, root, "config", top, NULL, NULL,
+                              "run, populations, projections, inputs, "
+                              "monitors"));
+  fnode *run = lookup(root, "run");
+  if (!run)
+    return err_at(rd, root, "config: missing required section 'run' (dt, "
+                            "duration, seed)");
+  BS_CALL(rd->ctx, read_run(rd, run));
+
+  fnode *pops = lookup(root, "populations");
+  if (!pops)
+    return err_at(rd, root, "config: missing required section 'populations'");
+  BS_CALL(rd->ctx, expect_mapping(rd, pops, "populations"));
+  int np = fy_node_mapping_item_count(pops);
+  if (np < 1)
+    return err_at(rd, pops, "populations: at least one population is needed");
+  BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)np, sizeof *s->pops, &s->pops));
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  uint64_t gid = 0;
+  while ((pr = fy_node_mapping_iterate(pops, &it))) {
+    const char *name = NULL;
+    BS_CALL(rd->ctx,
+            get_name(rd, fy_node_pair_key(pr), "population name", &name));
+    if (find_pop(s, name) >= 0)
+      return err_at(rd, fy_node_pair_key(pr), "population '%s' is defined "
+                                              "twice",
+                    name);
+    bs_pop_spec *p = &s->pops[s->n_pops++]; /* counted first: freed on error */
+    BS_CALL(rd->ctx, read_pop(rd, name, fy_node_pair_value(pr), p));
+    p->gid0 = gid;
+    gid += p->size;
+    if (gid >= UINT32_MAX)
+      return err_at(rd, fy_node_pair_value(pr),
+                    "populations: %llu neurons in total exceed the limit of "
+                    "2^32 - 1",
+                    (unsigned long long)gid);
+  }
+  s->n_neurons = gid;
+
+  fnode *projs = lookup(root, "projections");
+  if (projs && !is_null(projs)) {
+    BS_CALL(rd->ctx, expect_mapping(rd, projs, "projections"));
+    int nj = fy_node_mapping_item_count(projs);
+    BS_CALL(rd->ctx,
+            bs_calloc(rd->ctx, (size_t)(nj ? nj : 1), sizeof *s->projs, &s->projs));
+    it = NULL;
+    while ((pr = fy_node_mapping_iterate(projs, &it))) {
+      const char *name = NULL;
+      BS_CALL(rd->ctx,
+              get_name(rd, fy_node_pair_key(pr), "projection name", &name));
+      if (find_proj(s, name) >= 0)
+        return err_at(rd, fy_node_pair_key(pr),
+                      "projection '%s' is defined twice", name);
+      s->n_projs++; /* counted first: freed on error */
+      BS_CALL(rd->ctx, read_proj(rd, name, fy_node_pair_value(pr),
+                                 &s->projs[s->n_projs - 1]));
+    }
+  }
+
+  fnode *inputs = lookup(root, "inputs");
+  if (inputs && !is_null(inputs)) {
+    if (!fy_node_is_sequence(inputs))
+      return err_at(rd, inputs,
+                    "inputs: expected a list of {target, current, range}, "
+                    "got %s",
+                    kind_name(inputs));
+    int ni = fy_node_sequence_item_count(inputs);
+    BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)(ni ? ni : 1), sizeof *s->inputs,
+                               &s->inputs));
+    for (int k = 0; k < ni; k++) {
+      BS_CALL(rd->ctx,
+              read_input(rd, fy_node_sequence_get_by_index(inputs, k), k,
+                         &s->inputs[k]));
+      s->n_inputs++;
+    }
+  }
+
+  fnode *mons = lookup(root, "monitors");
+  if (mons && !is_null(mons)) {
+    if (!fy_node_is_sequence(mons))
+      return err_at(rd, mons, "monitors: expected a list, got %s",
+                    kind_name(mons));
+    int nm = fy_node_sequence_item_count(mons);
+    for (int k = 0; k < nm; k++)
+      BS_CALL(rd->ctx,
+              read_monitor(rd, fy_node_sequence_get_by_index(mons, k), k));
+  }
+  return BS_OK;
+}
+
+bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
+                         char *const *set, bs_spec **out) {
+  *out = NULL;
+  bs_spec *s = calloc(1, sizeof *s);
+  if (!s)
+    return bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  reader rd = {.ctx = ctx, .file = file, .n_set = n_set, .set = set, .spec = s};
+  s->file = bs_strdup(file);
+  size_t len = 0;
+  bs_status st = read_text(ctx, file, &s->text, &len);
+  if (st == BS_OK)
+    st = parse_document(&rd, s->text, len);
+  if (st == BS_OK && n_set > 0) {
+    rd.set_nodes = calloc((size_t)n_set, sizeof *rd.set_nodes);
+    size_t total = 1;
+    for (int k = 0; k < n_set; k++)
+      total += strlen(set[k]) + 1;
+    s->overrides = calloc(total, 1);
+    for (int k = 0; k < n_set && st == BS_OK; k++) {
+      strcat(s->overrides, set[k]);
+      strcat(s->overrides, "\n");
+      st = apply_override(&rd, k);
+    }
+  }
+  if (st == BS_OK)
+    st = read_all(&rd);
+  if (rd.fyd)
+    fy_document_destroy(rd.fyd);
+  free(rd.set_nodes);
+  if (st != BS_OK) {
+    bs_config_destroy(&s);
+    return st;
+  }
+  *out = s;
+  return BS_OK;
+}
+
+void bs_config_destroy(bs_spec **spec) {
+  if (!spec || !*spec)
+    return;
+  bs_spec *s = *spec;
+  for (int i = 0; i < s->n_pops; i++) {
+    free(s->pops[i].name);
+    free(s->pops[i].init);
+  }
+  for (int i = 0; i < s->n_projs; i++) {
+    free(s->projs[i].name);
+    free(s->projs[i].ci);
+    free(s->projs[i].cj);
+  }
+  for (int i = 0; i < s->n_monitors; i++) {
+    free(s->monitors[i].pops);
+    free(s->monitors[i].name);
+    free(s->monitors[i].idx);
+  }
+  free(s->pops);
+  free(s->projs);
+  free(s->inputs);
+  free(s->monitors);
+  free(s->file);
+  free(s->text);
+  free(s->overrides);
+  free(s);
+  *spec = NULL;
+}

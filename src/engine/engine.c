@@ -1,0 +1,780 @@
+/* The distributed step loop (DESIGN.md, "Data flow of one run").
+ *
+ * Each population is split into contiguous blocks over the ranks. Synapses
+ * live on the rank of their target, in a CSR indexed by the pre-synaptic
+ * neuron. Linear synapses keep one trace per post neuron, fed by a ring
+ * buffer of (max delay + 1) slots. Time advances in intervals of D = 1 +
+ * (smallest delay) steps; after each interval all spikes are exchanged in
+ * one collective, sorted by (step, source gid) and pushed into the ring
+ * buffers, so every sum happens in the same order on every rank count. */
+#define _POSIX_C_SOURCE 200809L
+#include "brainsim/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "brainsim/comm.h"
+#include "brainsim/rng.h"
+
+#define MAX_INTERVAL 100         /* steps per exchange without projections */
+#define MON_BUF_BYTES (4u << 20) /* report buffer per monitor (libsonata's) */
+#define SPIKE_FLUSH 1000000      /* buffered output spikes before a flush */
+
+typedef struct lpop {
+  const bs_pop_spec *spec;
+  uint64_t lo, hi, n; /* local block [lo, hi) of the population */
+  double **x;         /* state arrays */
+  double *I, *I_ext;  /* input current; constant inputs */
+  uint32_t *spk;      /* spike list from the kernel */
+  double k[BS_MAX_K];
+  int *out;           /* projections whose pre is this population */
+  int nout;
+  int record;         /* spikes recorded to the output */
+  int io_handle;
+  double *rec_t;      /* buffered output spikes (all ranks hold all) */
+  uint64_t *rec_id;
+  size_t rec_n, rec_cap;
+  uint64_t nspikes;   /* global spike count */
+} lpop;
+
+typedef struct lproj {
+  const bs_proj_spec *spec;
+  lpop *pre, *post;
+  uint64_t *row; /* n_pre + 1 offsets */
+  uint32_t *col; /* local post index */
+  double *w;     /* per synapse, or NULL when constant (w0) */
+  uint32_t *dl;  /* per synapse delay in steps, or NULL when constant (d0) */
+  double w0;
+  uint32_t d0, dmin, dmax;
+  uint64_t nnz;
+  double *ring; /* R slots x post->n */
+  uint32_t R;
+  double **x; /* per-post synaptic state */
+  double k[BS_MAX_K];
+} lproj;
+
+typedef struct lmon {
+  const bs_monitor_spec *spec;
+  const double *src; /* local array; element e at src[e - lo] */
+  uint64_t lo;
+  uint64_t c0, c1; /* local columns: spec->idx[c0 .. c1) */
+  uint64_t F;      /* rows per flush (same on every rank) */
+  uint64_t cap;    /* rows the buffer holds: F + one interval's samples */
+  double *buf;
+  uint64_t nbuf, row0, rows;
+  bs_io_report *rep;
+} lmon;
+
+struct bs_net {
+  const bs_spec *spec;
+  int P, rank;
+  lpop *pops;
+  lproj *projs;
+  lmon *mons;
+  int nmons;
+  uint32_t D; /* exchange interval in steps */
+  uint64_t *local_spk; /* this interval's spikes: (step offset << 32) | gid */
+  size_t nlocal, local_cap;
+  bs_exchange *ex;
+  uint64_t syn_events;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static uint64_t block_lo(uint64_t n, int r, int P) {
+  return n * (uint64_t)r / (uint64_t)P;
+}
+
+static bs_status alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x) {
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)(nx ? nx : 1), sizeof(double *), x));
+  for (int v = 0; v < nx; v++)
+    BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &(*x)[v]));
+  return BS_OK;
+}
+
+/* ---- populations ------------------------------------------------------ */
+
+static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
+  const bs_pop_spec *ps = &s->pops[p];
+  const bs_neuron_model *m = ps->model;
+  lp->spec = ps;
+  lp->lo = block_lo(ps->size, ctx->rank, ctx->size);
+  lp->hi = block_lo(ps->size, ctx->rank + 1, ctx->size);
+  lp->n = lp->hi - lp->lo;
+  BS_CALL(ctx, alloc_state(ctx, m->nx, lp->n, &lp->x));
+  BS_CALL(ctx, bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->I));
+  BS_CALL(ctx, bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->I_ext));
+  BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(uint32_t), &lp->spk));
+  if (m->prepare)
+    m->prepare(ps->p, s->dt, lp->k);
+  /* Initial state: one stream per (gid, variable), independent of ranks. */
+  for (int v = 0; v < m->nx; v++) {
+    const bs_dist *d = &ps->init[v];
+    for (uint64_t i = 0; i < lp->n; i++) {
+      uint64_t gid = ps->gid0 + lp->lo + i;
+      if (d->kind == BS_DIST_CONST) {
+        lp->x[v][i] = d->a;
+      } else {
+        bs_rng r;
+        bs_rng_init(&r, s->seed, BS_RNG_INIT, (uint32_t)gid, (uint32_t)v, 0);
+        lp->x[v][i] = bs_dist_sample(d, &r);
+      }
+    }
+  }
+  for (int q = 0; q < s->n_inputs; q++) {
+    const bs_input_spec *in = &s->inputs[q];
+    if (in->pop != p)
+      continue;
+    uint64_t a = in->start > lp->lo ? in->start : lp->lo;
+    uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
+    for (uint64_t i = a; i < b; i++)
+      lp->I_ext[i - lp->lo] += in->current;
+  }
+  return BS_OK;
+}
+
+/* ---- projections ------------------------------------------------------ */
+
+typedef struct coo {
+  bs_ctx *ctx;
+  uint64_t post_lo;
+  uint64_t *pre, *key;
+  uint32_t *post;
+  size_t n, cap;
+  int failed;
+} coo;
+
+static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
+  coo *c = sink;
+  if (c->n == c->cap) {
+    size_t nc = c->cap ? 2 * c->cap : 1024;
+    if (bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->pre) ||
+        bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->key) ||
+        bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->post)) {
+      c->failed = 1;
+      return 1;
+    }
+    c->cap = nc;
+  }
+  c->pre[c->n] = pre;
+  c->post[c->n] = (uint32_t)(post - c->post_lo);
+  c->key[c->n] = key;
+  c->n++;
+  return 0;
+}
+
+static void coo_free(coo *c) {
+  bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->pre);
+  bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->key);
+  bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->post);
+}
+
+static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
+                            lproj *lj) {
+  const bs_proj_spec *js = &s->projs[j];
+  lj->spec = js;
+  lj->pre = &net->pops[js->pre];
+  lj->post = &net->pops[js->post];
+  const uint64_t n_pre = lj->pre->spec->size;
+  const uint64_t npost = lj->post->n;
+  js->syn->prepare(js->sp, s->dt, lj->k);
+  BS_CALL(ctx, alloc_state(ctx, js->syn->nx, npost, &lj->x));
+
+  /* Generate the synapses onto the local block. */
+  coo c = {.ctx = ctx, .post_lo = lj->post->lo};
+  bs_conn_args a = {.n_pre = n_pre,
+                    .n_post = lj->post->spec->size,
+                    .post_lo = lj->post->lo,
+                    .post_hi = lj->post->hi,
+                    .same_pop = js->pre == js->post,
+                    .seed = s->seed,
+                    .proj_id = (uint32_t)j,
+                    .p = js->cp,
+                    .i = js->ci,
+                    .j = js->cj,
+                    .n_ij = js->n_ij};
+  bs_phase_begin(ctx, BS_PHASE_CONNECT);
+  int rc = js->conn->generate(&a, coo_emit, &c);
+  if (rc) {
+    coo_free(&c);
+    if (!c.failed)
+      bs_error_set(ctx, BS_ERR_NOMEM,
+                   "projection '%s': out of memory generating synapses on "
+                   "rank %d",
+                   js->name, ctx->rank);
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return ctx->errcode;
+  }
+  lj->nnz = c.n;
+
+  /* CSR by pre-synaptic index; a stable counting sort keeps the
+   * generation order within a row, which is the same on every rank. */
+  bs_status st = bs_calloc(ctx, n_pre + 1, sizeof(uint64_t), &lj->row);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(uint32_t), &lj->col);
+  const int w_var = !bs_dist_is_const(&js->g_max);
+  const int d_var = !bs_dist_is_const(&js->delay);
+  if (st == BS_OK && w_var)
+    st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(double), &lj->w);
+  if (st == BS_OK && d_var)
+    st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(uint32_t), &lj->dl);
+  if (st != BS_OK) {
+    coo_free(&c);
+    return st;
+  }
+  for (size_t q = 0; q < c.n; q++)
+    lj->row[c.pre[q] + 1]++;
+  for (uint64_t i = 0; i < n_pre; i++)
+    lj->row[i + 1] += lj->row[i];
+  uint64_t *fill;
+  st = bs_malloc(ctx, n_pre ? n_pre : 1, sizeof(uint64_t), &fill);
+  if (st != BS_OK) {
+    coo_free(&c);
+    return st;
+  }
+  memcpy(fill, lj->row, n_pre * sizeof(uint64_t));
+  lj->w0 = js->g_max.a;
+  lj->d0 = (uint32_t)js->delay.a;
+  lj->dmin = d_var ? UINT32_MAX : lj->d0;
+  lj->dmax = d_var ? 0 : lj->d0;
+  for (size_t q = 0; q < c.n && st == BS_OK; q++) {
+    uint64_t at = fill[c.pre[q]]++;
+    lj->col[at] = c.post[q];
+    /* Per-synapse draws keyed by the connector's synapse key. */
+    if (w_var) {
+      bs_rng r;
+      bs_rng_init(&r, s->seed, BS_RNG_WEIGHT, (uint32_t)j, (uint32_t)c.key[q],
+                  (uint32_t)(c.key[q] >> 32));
+      lj->w[at] = bs_dist_sample(&js->g_max, &r);
+    }
+    if (d_var) {
+      bs_rng r;
+      bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
+                  (uint32_t)(c.key[q] >> 32));
+      double d = floor(bs_dist_sample(&js->delay, &r) + 0.5);
+      if (d < 0 || d > 1e6) {
+        st = bs_error_set(ctx, BS_ERR_CONFIG,
+                          "projection '%s': a drawn delay of %g steps (pre "
+                          "%llu -> post %llu) is outside [0, 1e6]; choose a "
+                          "narrower distribution",
+                          js->name, d, (unsigned long long)c.pre[q],
+                          (unsigned long long)(c.post[q] + lj->post->lo));
+        break;
+      }
+      lj->dl[at] = (uint32_t)d;
+      if (lj->dl[at] < lj->dmin)
+        lj->dmin = lj->dl[at];
+      if (lj->dl[at] > lj->dmax)
+        lj->dmax = lj->dl[at];
+    }
+  }
+  bs_free(ctx, n_pre ? n_pre : 1, sizeof(uint64_t), &fill);
+  coo_free(&c);
+  bs_phase_end(ctx, BS_PHASE_CONNECT);
+  return st;
+}
+
+/* ---- monitors --------------------------------------------------------- */
+
+static uint64_t lower_bound(const uint64_t *a, uint64_t n, uint64_t v) {
+  uint64_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
+                               const bs_monitor_spec *ms, lmon *m) {
+  const bs_spec *s = net->spec;
+  m->spec = ms;
+  lpop *lp = ms->pop >= 0 ? &net->pops[ms->pop]
+                          : net->projs[ms->proj].post;
+  m->src = ms->pop >= 0 ? lp->x[ms->var] : net->projs[ms->proj].x[ms->var];
+  m->lo = lp->lo;
+  m->c0 = lower_bound(ms->idx, ms->n_idx, lp->lo);
+  m->c1 = lower_bound(ms->idx, ms->n_idx, lp->hi);
+  m->rows = (uint64_t)((s->n_steps + ms->every - 1) / ms->every);
+  /* Rows per flush from the global column count, so every rank flushes at
+   * the same steps and no rank's buffer exceeds MON_BUF_BYTES. */
+  uint64_t F = MON_BUF_BYTES / (8 * ms->n_idx);
+  if (F < 1)
+    F = 1;
+  if (F > m->rows)
+    F = m->rows;
+  m->F = F;
+  /* Flushes happen after the interval's exchange (where all ranks agree
+   * that none failed), so the buffer also holds one interval of samples. */
+  m->cap = F + (uint64_t)(net->D + ms->every - 1) / (uint64_t)ms->every + 1;
+  uint64_t ncol = m->c1 - m->c0;
+  BS_CALL(ctx,
+          bs_malloc(ctx, m->cap * (ncol ? ncol : 1), sizeof(double), &m->buf));
+  return BS_OK;
+}
+
+/* ---- build ------------------------------------------------------------ */
+
+bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
+  *out = NULL;
+  bs_net *net;
+  bs_phase_begin(ctx, BS_PHASE_BUILD);
+  BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *net, &net));
+  *out = net; /* so the caller can destroy a half-built network */
+  net->spec = s;
+  net->P = ctx->size;
+  net->rank = ctx->rank;
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops,
+                         &net->pops));
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
+                         sizeof *net->projs, &net->projs));
+  for (int p = 0; p < s->n_pops; p++)
+    BS_CALL(ctx, build_pop(ctx, s, p, &net->pops[p]));
+  for (int j = 0; j < s->n_projs; j++) {
+    lpop *pre = &net->pops[s->projs[j].pre];
+    BS_CALL(ctx, bs_realloc(ctx, (size_t)pre->nout, (size_t)pre->nout + 1,
+                            sizeof(int), &pre->out));
+    pre->out[pre->nout++] = j;
+  }
+  bs_phase_end(ctx, BS_PHASE_BUILD);
+  for (int j = 0; j < s->n_projs; j++)
+    BS_CALL(ctx, build_proj(ctx, s, j, net, &net->projs[j]));
+  bs_phase_begin(ctx, BS_PHASE_BUILD);
+
+  /* The exchange interval and the ring-buffer depths need the global
+   * smallest and largest delays (drawn delays differ per synapse). */
+  double dd[2 * 64 + 2];
+  int nj = s->n_projs;
+  double *dmm = nj <= 64 ? dd : NULL;
+  if (!dmm)
+    BS_CALL(ctx, bs_malloc(ctx, 2 * (size_t)nj, sizeof(double), &dmm));
+  for (int j = 0; j < nj; j++) {
+    lproj *lj = &net->projs[j];
+    /* max of (-dmin) is -(global min) */
+    dmm[2 * j] = lj->dmin == UINT32_MAX ? -1e9 : -(double)lj->dmin;
+    dmm[2 * j + 1] = (double)lj->dmax;
+  }
+  bs_status st = nj ? bs_comm_max_double(ctx, dmm, 2 * nj) : BS_OK;
+  uint64_t dmin_all = MAX_INTERVAL;
+  for (int j = 0; j < nj && st == BS_OK; j++) {
+    lproj *lj = &net->projs[j];
+    uint64_t gmin = dmm[2 * j] <= -1e9 ? UINT32_MAX : (uint64_t)(-dmm[2 * j]);
+    lj->dmin = (uint32_t)gmin;
+    lj->dmax = (uint32_t)dmm[2 * j + 1];
+    if (gmin < dmin_all)
+      dmin_all = gmin;
+    lj->R = lj->dmax + 1;
+    st = bs_calloc(ctx, (size_t)lj->R * (lj->post->n ? lj->post->n : 1),
+                   sizeof(double), &lj->ring);
+  }
+  if (dmm != dd)
+    free(dmm);
+  BS_CALL(ctx, st);
+  net->D = (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1
+                                                  : MAX_INTERVAL);
+
+  /* Monitors and spike recording. */
+  for (int q = 0; q < s->n_monitors; q++) {
+    const bs_monitor_spec *ms = &s->monitors[q];
+    if (ms->kind == BS_MON_SPIKES) {
+      for (int p = 0; p < s->n_pops; p++)
+        if (ms->pops[p])
+          net->pops[p].record = 1;
+      continue;
+    }
+    BS_CALL(ctx, bs_realloc(ctx, (size_t)net->nmons, (size_t)net->nmons + 1,
+                            sizeof *net->mons, &net->mons));
+    memset(&net->mons[net->nmons], 0, sizeof *net->mons);
+    BS_CALL(ctx, build_monitor(ctx, net, ms, &net->mons[net->nmons]));
+    net->nmons++;
+  }
+  net->local_cap = 4096;
+  BS_CALL(ctx, bs_malloc(ctx, net->local_cap, sizeof(uint64_t),
+                         &net->local_spk));
+  BS_CALL(ctx, bs_exchange_create(ctx, 1024, &net->ex));
+  bs_phase_end(ctx, BS_PHASE_BUILD);
+  return BS_OK;
+}
+
+void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
+  if (!netp || !*netp)
+    return;
+  bs_net *net = *netp;
+  const bs_spec *s = net->spec;
+  for (int p = 0; net->pops && p < s->n_pops; p++) {
+    lpop *lp = &net->pops[p];
+    size_t n = lp->n ? lp->n : 1;
+    for (int v = 0; lp->x && v < lp->spec->model->nx; v++)
+      bs_free(ctx, n, sizeof(double), &lp->x[v]);
+    bs_free(ctx, (size_t)(lp->spec && lp->spec->model->nx ? lp->spec->model->nx
+                                                           : 1),
+            sizeof(double *), &lp->x);
+    bs_free(ctx, n, sizeof(double), &lp->I);
+    bs_free(ctx, n, sizeof(double), &lp->I_ext);
+    bs_free(ctx, n, sizeof(uint32_t), &lp->spk);
+    bs_free(ctx, (size_t)lp->nout, sizeof(int), &lp->out);
+    bs_free(ctx, lp->rec_cap, sizeof(double), &lp->rec_t);
+    bs_free(ctx, lp->rec_cap, sizeof(uint64_t), &lp->rec_id);
+  }
+  for (int j = 0; net->projs && j < s->n_projs; j++) {
+    lproj *lj = &net->projs[j];
+    if (!lj->spec)
+      continue;
+    size_t n = lj->post->n ? lj->post->n : 1, nnz = lj->nnz ? lj->nnz : 1;
+    for (int v = 0; lj->x && v < lj->spec->syn->nx; v++)
+      bs_free(ctx, n, sizeof(double), &lj->x[v]);
+    bs_free(ctx, (size_t)lj->spec->syn->nx, sizeof(double *), &lj->x);
+    bs_free(ctx, lj->pre->spec->size + 1, sizeof(uint64_t), &lj->row);
+    bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
+    bs_free(ctx, nnz, sizeof(double), &lj->w);
+    bs_free(ctx, nnz, sizeof(uint32_t), &lj->dl);
+    bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+  }
+  for (int q = 0; q < net->nmons; q++) {
+    lmon *m = &net->mons[q];
+    bs_free(ctx, m->cap * ((m->c1 - m->c0) ? (m->c1 - m->c0) : 1),
+            sizeof(double), &m->buf);
+    bs_io_report_close(ctx, &m->rep);
+  }
+  bs_free(ctx, (size_t)net->nmons, sizeof *net->mons, &net->mons);
+  bs_free(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops);
+  bs_free(ctx, (size_t)(s->n_projs ? s->n_projs : 1), sizeof *net->projs,
+          &net->projs);
+  bs_free(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk);
+  bs_exchange_destroy(ctx, &net->ex);
+  bs_free(ctx, 1, sizeof *net, netp);
+}
+
+int bs_net_exchange_interval(const bs_net *net) { return (int)net->D; }
+
+bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *l,
+                           uint64_t *syn_per_proj) {
+  const bs_spec *s = net->spec;
+  l->neurons = 0;
+  l->synapses = 0;
+  for (int p = 0; p < s->n_pops; p++)
+    l->neurons += net->pops[p].n;
+  for (int j = 0; j < s->n_projs; j++) {
+    l->synapses += net->projs[j].nnz;
+    syn_per_proj[j] = net->projs[j].nnz;
+  }
+  l->bytes = ctx->mem_peak;
+  if (s->n_projs)
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, syn_per_proj, s->n_projs));
+  return BS_OK;
+}
+
+/* ---- the step loop ---------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static bs_status push_local(bs_ctx *ctx, bs_net *net, uint64_t key) {
+  if (net->nlocal == net->local_cap) {
+    BS_CALL(ctx, bs_realloc(ctx, net->local_cap, 2 * net->local_cap,
+                            sizeof(uint64_t), &net->local_spk));
+    net->local_cap *= 2;
+  }
+  net->local_spk[net->nlocal++] = key;
+  return BS_OK;
+}
+
+static bs_status record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id) {
+  if (lp->rec_n == lp->rec_cap) {
+    size_t nc = lp->rec_cap ? 2 * lp->rec_cap : 4096;
+    BS_CALL(ctx, bs_realloc(ctx, lp->rec_cap, nc, sizeof(double), &lp->rec_t));
+    BS_CALL(ctx,
+            bs_realloc(ctx, lp->rec_cap, nc, sizeof(uint64_t), &lp->rec_id));
+    lp->rec_cap = nc;
+  }
+  lp->rec_t[lp->rec_n] = t;
+  lp->rec_id[lp->rec_n] = id;
+  lp->rec_n++;
+  return BS_OK;
+}
+
+/* Every rank holds the same sorted spike list; each writes an even share. */
+static bs_status flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
+  for (int p = 0; p < net->spec->n_pops; p++) {
+    lpop *lp = &net->pops[p];
+    if (!lp->record)
+      continue;
+    uint64_t tot = lp->rec_n;
+    uint64_t a = block_lo(tot, ctx->rank, ctx->size);
+    uint64_t b = block_lo(tot, ctx->rank + 1, ctx->size);
+    if (io)
+      BS_CALL(ctx, bs_io_spikes_append(ctx, io, lp->io_handle, tot, a, b - a,
+                                       lp->rec_t + a, lp->rec_id + a));
+    lp->rec_n = 0;
+  }
+  return BS_OK;
+}
+
+static bs_status flush_monitor(bs_ctx *ctx, lmon *m) {
+  if (m->rep)
+    BS_CALL(ctx, bs_io_report_write(ctx, m->rep, m->row0, m->nbuf, m->c0,
+                                    m->c1 - m->c0, m->buf));
+  m->row0 += m->nbuf;
+  m->nbuf = 0;
+  return BS_OK;
+}
+
+static int find_pop_of_gid(const bs_net *net, uint64_t gid) {
+  const bs_spec *s = net->spec;
+  int lo = 0, hi = s->n_pops - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (s->pops[mid].gid0 <= gid)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+/* Push one spike of step `step` from population p, neuron i (within the
+ * population) into the ring buffers of its local targets. */
+static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
+  for (int o = 0; o < lp->nout; o++) {
+    lproj *lj = &net->projs[lp->out[o]];
+    const uint64_t b = lj->row[i], e = lj->row[i + 1];
+    if (b == e)
+      continue;
+    const size_t npost = lj->post->n;
+    const uint32_t *restrict col = lj->col;
+    double *restrict ring = lj->ring;
+    net->syn_events += e - b;
+    if (!lj->dl) {
+      double *restrict slot =
+          ring + (size_t)((uint64_t)(step + 1 + lj->d0) % lj->R) * npost;
+      if (!lj->w) {
+        const double w = lj->w0;
+        for (uint64_t q = b; q < e; q++)
+          slot[col[q]] += w;
+      } else {
+        for (uint64_t q = b; q < e; q++)
+          slot[col[q]] += lj->w[q];
+      }
+    } else {
+      for (uint64_t q = b; q < e; q++) {
+        size_t sl = (size_t)((uint64_t)(step + 1 + lj->dl[q]) % lj->R);
+        ring[sl * npost + col[q]] += lj->w ? lj->w[q] : lj->w0;
+      }
+    }
+  }
+}
+
+static void progress_line(const bs_ctx *ctx, const bs_run_opts *o,
+                          const bs_spec *s, int64_t step, double t_start,
+                          int final) {
+  if (!o->progress || ctx->rank != 0)
+    return;
+  double wall = bs_wtime() - t_start;
+  double tsim = (double)step * s->dt;
+  double frac = s->n_steps ? (double)step / (double)s->n_steps : 1.0;
+  double rtf = tsim > 0 ? wall / (tsim / 1000.0) : 0.0;
+  double eta = frac > 0 ? wall * (1.0 - frac) / frac : 0.0;
+  char line[256];
+  snprintf(line, sizeof line,
+           "[brainsim] t = %.1f / %.1f ms (%3.0f%%)  wall %.1f s  "
+           "real-time factor %.2f  ETA %.1f s",
+           tsim, s->duration, 100.0 * frac, wall, rtf, eta);
+  if (o->tty)
+    fprintf(stdout, "\r%s\033[K%s", line, final ? "\n" : "");
+  else
+    fprintf(stdout, "%s\n", line);
+  fflush(stdout);
+}
+
+static bs_status open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
+  const bs_spec *s = net->spec;
+  for (int p = 0; p < s->n_pops; p++)
+    if (net->pops[p].record)
+      BS_CALL(ctx, bs_io_spikes_add(ctx, io, s->pops[p].name,
+                                    &net->pops[p].io_handle));
+  for (int q = 0; q < net->nmons; q++) {
+    lmon *m = &net->mons[q];
+    const bs_monitor_spec *ms = m->spec;
+    char group[600];
+    const char *target = ms->pop >= 0 ? s->pops[ms->pop].name
+                                      : s->projs[ms->proj].name;
+    const bs_var *var = ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
+                                     : &s->projs[ms->proj].syn->vars[ms->var];
+    const char *post = ms->pop >= 0 ? s->pops[ms->pop].name
+                                    : s->pops[s->projs[ms->proj].post].name;
+    snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
+    BS_CALL(ctx, bs_io_report_create(
+                     ctx, io, group, bs_dim_unit(var->dim), ms->idx, ms->n_idx,
+                     m->rows, 0.0, s->duration, (double)ms->every * s->dt,
+                     post, &m->rep));
+  }
+  return BS_OK;
+}
+
+bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
+                     const bs_run_opts *opts, bs_run_result *res) {
+  const bs_spec *s = net->spec;
+  const int np = s->n_pops, nj = s->n_projs;
+  memset(res, 0, sizeof *res);
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)np, sizeof(uint64_t), &res->spikes));
+  if (io) {
+    bs_phase_begin(ctx, BS_PHASE_IO);
+    BS_CALL(ctx, open_outputs(ctx, net, io));
+    bs_phase_end(ctx, BS_PHASE_IO);
+  }
+  const double t_start = bs_wtime();
+  double next_progress = t_start + opts->progress_every;
+  int printed = 0;
+  size_t rec_buffered = 0;
+  bs_status st = BS_OK;
+
+  for (int64_t t0 = 0; t0 < s->n_steps; t0 += net->D) {
+    const int64_t t1 = t0 + net->D < s->n_steps ? t0 + net->D : s->n_steps;
+    bs_phase_begin(ctx, BS_PHASE_UPDATE);
+    net->nlocal = 0;
+    for (int64_t n = t0; n < t1 && st == BS_OK; n++) {
+      /* 1. inputs: constant currents */
+      for (int p = 0; p < np; p++)
+        if (net->pops[p].spec->model->has_V)
+          memcpy(net->pops[p].I, net->pops[p].I_ext,
+                 net->pops[p].n * sizeof(double));
+      /* 2. synapses read this step's arrivals, then their outputs add to
+       *    the post-synaptic input with V of the previous step */
+      for (int j = 0; j < nj; j++) {
+        lproj *lj = &net->projs[j];
+        const bs_proj_spec *js = lj->spec;
+        bs_syn_args sa = {.n = lj->post->n,
+                          .p = js->sp,
+                          .k = lj->k,
+                          .x = lj->x,
+                          .in = lj->ring + (size_t)((uint64_t)n % lj->R) *
+                                               lj->post->n};
+        js->syn->update(&sa);
+        bs_out_args oa = {.n = lj->post->n,
+                          .p = js->op,
+                          .g = lj->x[0],
+                          .V = lj->post->x[0],
+                          .I = lj->post->I};
+        js->out->apply(&oa);
+      }
+      /* 3. monitors: V at the start of the step, g as used in this step
+       *    (Brian2's sample convention: sample k is the state at k dt) */
+      for (int q = 0; q < net->nmons; q++) {
+        lmon *m = &net->mons[q];
+        if (n % m->spec->every)
+          continue;
+        const uint64_t nc = m->c1 - m->c0;
+        double *row = m->buf + m->nbuf * nc;
+        for (uint64_t c = 0; c < nc; c++)
+          row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
+        m->nbuf++;
+      }
+      /* 4. neurons integrate and detect spikes */
+      for (int p = 0; p < np && st == BS_OK; p++) {
+        lpop *lp = &net->pops[p];
+        const bs_pop_spec *ps = lp->spec;
+        bs_neuron_args na = {.n = lp->n,
+                             .gid0 = ps->gid0 + lp->lo,
+                             .step = n,
+                             .dt = s->dt,
+                             .seed = s->seed,
+                             .p = ps->p,
+                             .k = lp->k,
+                             .x = lp->x,
+                             .I = lp->I,
+                             .spk = lp->spk};
+        ps->model->update(&na);
+        const uint64_t key_hi = (uint64_t)(n - t0) << 32;
+        for (size_t q = 0; q < na.nspk && st == BS_OK; q++)
+          st = push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q]));
+      }
+    }
+    bs_phase_end(ctx, BS_PHASE_UPDATE);
+
+    /* One collective per interval; it also carries the error flag, so a
+     * failure on any rank stops every rank here. */
+    bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+    uint64_t flag = st != BS_OK, maxflag = 0;
+    bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
+                                   flag, &maxflag);
+    if (xs != BS_OK)
+      return xs; /* MPI itself failed: nothing collective is safe now */
+    if (maxflag) {
+      bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+      if (st == BS_OK)
+        st = bs_error_set(ctx, BS_ERR_REMOTE, "another rank failed");
+      return st;
+    }
+    /* Canonical order: (step, source gid). Each rank's block is sorted, so
+     * on one rank there is nothing to do. */
+    if (ctx->size > 1)
+      qsort(net->ex->all, net->ex->nall, sizeof(uint64_t), cmp_u64);
+    bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+
+    bs_phase_begin(ctx, BS_PHASE_DELIVER);
+    for (size_t q = 0; q < net->ex->nall && st == BS_OK; q++) {
+      const uint64_t key = net->ex->all[q];
+      const int64_t step = t0 + (int64_t)(key >> 32);
+      const uint64_t gid = key & 0xffffffffu;
+      const int p = find_pop_of_gid(net, gid);
+      lpop *lp = &net->pops[p];
+      const uint64_t i = gid - lp->spec->gid0;
+      lp->nspikes++;
+      if (lp->nout)
+        deliver(net, lp, i, step);
+      if (lp->record) {
+        st = record_spike(ctx, lp, (double)step * s->dt, i);
+        rec_buffered++;
+      }
+    }
+    bs_phase_end(ctx, BS_PHASE_DELIVER);
+    if (st != BS_OK)
+      return st;
+    /* Every rank buffered the same spikes and samples, so all flush
+     * together. */
+    bs_phase_begin(ctx, BS_PHASE_IO);
+    if (rec_buffered >= SPIKE_FLUSH) {
+      BS_CALL(ctx, flush_spikes(ctx, net, io));
+      rec_buffered = 0;
+    }
+    for (int q = 0; q < net->nmons; q++)
+      if (net->mons[q].nbuf >= net->mons[q].F)
+        BS_CALL(ctx, flush_monitor(ctx, &net->mons[q]));
+    bs_phase_end(ctx, BS_PHASE_IO);
+    if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
+      progress_line(ctx, opts, s, t1, t_start, 0);
+      printed = 1;
+      next_progress = bs_wtime() + opts->progress_every;
+    }
+  }
+  res->wall_run = bs_wtime() - t_start;
+  if (printed)
+    progress_line(ctx, opts, s, s->n_steps, t_start, 1);
+
+  bs_phase_begin(ctx, BS_PHASE_IO);
+  BS_CALL(ctx, flush_spikes(ctx, net, io));
+  for (int q = 0; q < net->nmons; q++) {
+    if (net->mons[q].nbuf)
+      BS_CALL(ctx, flush_monitor(ctx, &net->mons[q]));
+    BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
+  }
+  bs_phase_end(ctx, BS_PHASE_IO);
+
+  for (int p = 0; p < np; p++)
+    res->spikes[p] = net->pops[p].nspikes; /* every rank saw every spike */
+  res->syn_events = net->syn_events;
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->syn_events, 1));
+  BS_CALL(ctx, bs_comm_stats(ctx, ctx->phase_time, BS_PHASE_COUNT,
+                             res->phase_min, res->phase_mean, res->phase_max));
+  double peak = (double)ctx->mem_peak;
+  BS_CALL(ctx, bs_comm_max_double(ctx, &peak, 1));
+  res->mem_peak_max = (uint64_t)peak;
+  return BS_OK;
+}

@@ -1,0 +1,467 @@
+/* The output file: one HDF5 file written collectively with MPI-IO. Layout
+ * follows SONATA (shared/reference/sonata.md §6): spikes under /spikes,
+ * frame reports under /report, run metadata under /meta. Every call that
+ * touches metadata is made by every rank with the same arguments; every
+ * rank calls H5Dwrite, selecting nothing when it has nothing (§7.1). */
+#define _POSIX_C_SOURCE 200809L
+#include "brainsim/io.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "brainsim/comm.h"
+
+#define MAX_SPIKE_POPS 256
+
+struct bs_io {
+  hid_t file;
+  hid_t dxpl; /* collective transfers */
+  char *path;
+  int nspk;
+  hid_t spk_t[MAX_SPIKE_POPS], spk_id[MAX_SPIKE_POPS];
+  uint64_t spk_len[MAX_SPIKE_POPS];
+};
+
+struct bs_io_report {
+  bs_io *io;
+  hid_t data;
+  uint64_t rows, cols;
+};
+
+typedef struct walk_buf {
+  char top[256], bottom[256];
+  int n;
+} walk_buf;
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  walk_buf *w = data;
+  if (n == 0)
+    snprintf(w->top, sizeof w->top, "%s", e->desc ? e->desc : "");
+  snprintf(w->bottom, sizeof w->bottom, "%s", e->desc ? e->desc : "");
+  w->n++;
+  return 0;
+}
+
+/* Turn the HDF5 error stack into a status with HDF5's own words. */
+static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
+  walk_buf w = {{0}, {0}, 0};
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
+  H5Eclear2(H5E_DEFAULT);
+  if (w.n > 1 && strcmp(w.top, w.bottom) != 0)
+    return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed on rank %d: %s (%s)",
+                        what, path, ctx->rank, w.top, w.bottom);
+  return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed on rank %d: %s", what,
+                      path, ctx->rank, w.n ? w.top : "unknown HDF5 error");
+}
+
+#define H5_TRY(ctx, expr, what, path)                                          \
+  do {                                                                         \
+    if ((expr) < 0) {                                                          \
+      h5_err((ctx), (what), (path));                                           \
+      bs_error_trace((ctx), __FILE__, __LINE__, __func__);                     \
+      return BS_ERR_IO;                                                        \
+    }                                                                          \
+  } while (0)
+
+static hid_t str_type(void) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return t;
+}
+
+bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
+                       bs_io **out) {
+  *out = NULL;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  /* Every rank looks before any rank creates, then all agree. */
+  bs_status st = BS_OK;
+  if (!overwrite && access(path, F_OK) == 0)
+    st = bs_error_set(ctx, BS_ERR_IO,
+                      "output file '%s' exists; remove it, choose another "
+                      "with -o, or pass --overwrite",
+                      path);
+  BS_CALL(ctx, bs_comm_agree(ctx, st, NULL));
+  bs_io *io;
+  BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *io, &io));
+  io->path = bs_strdup(path);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  MPI_Comm comm = *(MPI_Comm *)bs_comm_mpi_handle(ctx->comm);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  H5Pset_all_coll_metadata_ops(fapl, 1);
+  H5Pset_coll_metadata_write(fapl, 1);
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+  io->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  st = BS_OK;
+  if (io->file < 0)
+    st = h5_err(ctx, "creating output file", path);
+  st = bs_comm_agree(ctx, st, NULL);
+  if (st != BS_OK) {
+    if (io->file >= 0)
+      H5Fclose(io->file);
+    free(io->path);
+    bs_free(ctx, 1, sizeof *io, &io);
+    return st;
+  }
+  io->dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(io->dxpl, H5FD_MPIO_COLLECTIVE);
+  /* SONATA root attributes: magic 0x0A7A and version {0, 1}. */
+  uint32_t magic = 0x0A7A, version[2] = {0, 1};
+  hsize_t one = 1, two = 2;
+  hid_t sp = H5Screate_simple(1, &one, NULL);
+  hid_t a = H5Acreate2(io->file, "magic", H5T_STD_U32LE, sp, H5P_DEFAULT,
+                       H5P_DEFAULT);
+  H5_TRY(ctx, a, "writing attribute magic of", path);
+  H5Awrite(a, H5T_NATIVE_UINT32, &magic);
+  H5Aclose(a);
+  H5Sclose(sp);
+  sp = H5Screate_simple(1, &two, NULL);
+  a = H5Acreate2(io->file, "version", H5T_STD_U32LE, sp, H5P_DEFAULT,
+                 H5P_DEFAULT);
+  H5_TRY(ctx, a, "writing attribute version of", path);
+  H5Awrite(a, H5T_NATIVE_UINT32, version);
+  H5Aclose(a);
+  H5Sclose(sp);
+  *out = io;
+  BS_CALL(ctx, bs_io_group(ctx, io, "/meta"));
+  uint64_t zero = 0;
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "complete", &zero, 1));
+  return BS_OK;
+}
+
+bs_status bs_io_close(bs_ctx *ctx, bs_io **iop, int complete) {
+  if (!iop || !*iop)
+    return BS_OK;
+  bs_io *io = *iop;
+  bs_status st = BS_OK;
+  if (complete) {
+    uint64_t one = 1;
+    st = bs_io_attr_u64(ctx, io, "/meta", "complete", &one, 1);
+  }
+  for (int i = 0; i < io->nspk; i++) {
+    H5Dclose(io->spk_t[i]);
+    H5Dclose(io->spk_id[i]);
+  }
+  H5Pclose(io->dxpl);
+  if (H5Fclose(io->file) < 0 && st == BS_OK)
+    st = h5_err(ctx, "closing output file", io->path);
+  free(io->path);
+  bs_free(ctx, 1, sizeof *io, iop);
+  return st;
+}
+
+bs_status bs_io_group(bs_ctx *ctx, bs_io *io, const char *path) {
+  /* Create every missing level. */
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      htri_t ex = H5Lexists(io->file, buf, H5P_DEFAULT);
+      if (ex <= 0) {
+        hid_t g = H5Gcreate2(io->file, buf, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+        H5_TRY(ctx, g, "creating group", buf);
+        H5Gclose(g);
+      }
+      *p = c;
+      if (c == '\0')
+        break;
+    }
+  }
+  return BS_OK;
+}
+
+static bs_status attr_write(bs_ctx *ctx, bs_io *io, const char *path,
+                            const char *name, hid_t ftype, hid_t mtype,
+                            hid_t space, const void *buf) {
+  hid_t obj = H5Oopen(io->file, path, H5P_DEFAULT);
+  H5_TRY(ctx, obj, "opening", path);
+  if (H5Aexists(obj, name) > 0)
+    H5Adelete(obj, name);
+  hid_t a = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) {
+    H5Oclose(obj);
+    H5_TRY(ctx, a, "creating attribute on", path);
+  }
+  herr_t w = H5Awrite(a, mtype, buf);
+  H5Aclose(a);
+  H5Oclose(obj);
+  H5_TRY(ctx, w, "writing attribute on", path);
+  return BS_OK;
+}
+
+bs_status bs_io_attr_str(bs_ctx *ctx, bs_io *io, const char *path,
+                         const char *name, const char *value) {
+  hid_t t = str_type();
+  hid_t sp = H5Screate(H5S_SCALAR);
+  bs_status st = attr_write(ctx, io, path, name, t, t, sp, &value);
+  H5Sclose(sp);
+  H5Tclose(t);
+  return st;
+}
+
+bs_status bs_io_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
+                         const char *name, const double *v, size_t n) {
+  hsize_t dim = n;
+  hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+  bs_status st = attr_write(ctx, io, path, name, H5T_IEEE_F64LE,
+                            H5T_NATIVE_DOUBLE, sp, v);
+  H5Sclose(sp);
+  return st;
+}
+
+bs_status bs_io_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                         const char *name, const uint64_t *v, size_t n) {
+  hsize_t dim = n;
+  hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+  bs_status st = attr_write(ctx, io, path, name, H5T_STD_U64LE,
+                            H5T_NATIVE_UINT64, sp, v);
+  H5Sclose(sp);
+  return st;
+}
+
+/* A 1-D dataset written by rank 0 alone inside a collective call. */
+static bs_status small_dataset(bs_ctx *ctx, bs_io *io, hid_t loc,
+                               const char *name, hid_t ftype, hid_t mtype,
+                               hsize_t n, const void *buf, const char *where) {
+  hid_t sp = H5Screate_simple(1, &n, NULL);
+  hid_t d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT);
+  if (d < 0) {
+    H5Sclose(sp);
+    H5_TRY(ctx, d, "creating dataset", where);
+  }
+  hid_t ms = H5Screate_simple(1, &n, NULL);
+  if (ctx->rank != 0 || n == 0) {
+    H5Sselect_none(sp);
+    H5Sselect_none(ms);
+  }
+  herr_t w = H5Dwrite(d, mtype, ms, sp, io->dxpl, buf);
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5_TRY(ctx, w, "writing dataset", where);
+  return BS_OK;
+}
+
+bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
+                     const char *text) {
+  /* Fixed-length string: parallel HDF5 cannot write variable-length data. */
+  size_t len = strlen(text);
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, len ? len : 1);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t d = H5Dcreate2(io->file, path, t, sp, H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT);
+  if (d < 0) {
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5_TRY(ctx, d, "creating dataset", path);
+  }
+  hid_t ms = H5Screate(H5S_SCALAR);
+  if (ctx->rank != 0) {
+    H5Sselect_none(sp);
+    H5Sselect_none(ms);
+  }
+  herr_t w = H5Dwrite(d, t, ms, sp, io->dxpl, len ? text : " ");
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5Tclose(t);
+  H5_TRY(ctx, w, "writing dataset", path);
+  return BS_OK;
+}
+
+/* ---- spikes ----------------------------------------------------------- */
+
+static hid_t spike_dataset(hid_t g, const char *name, hid_t type) {
+  hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = 65536;
+  hid_t sp = H5Screate_simple(1, &zero, &unlim);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 1, &chunk);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  hid_t d = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  return d;
+}
+
+bs_status bs_io_spikes_add(bs_ctx *ctx, bs_io *io, const char *pop,
+                           int *handle) {
+  char path[512];
+  BS_CHECK(ctx, io->nspk < MAX_SPIKE_POPS, BS_ERR_LIMIT,
+           "at most %d populations can record spikes", MAX_SPIKE_POPS);
+  snprintf(path, sizeof path, "/spikes/%s", pop);
+  BS_CALL(ctx, bs_io_group(ctx, io, path));
+  hid_t g = H5Gopen2(io->file, path, H5P_DEFAULT);
+  H5_TRY(ctx, g, "opening group", path);
+  hid_t t = spike_dataset(g, "timestamps", H5T_IEEE_F64LE);
+  hid_t id = spike_dataset(g, "node_ids", H5T_STD_U64LE);
+  H5Gclose(g);
+  H5_TRY(ctx, t, "creating timestamps in", path);
+  H5_TRY(ctx, id, "creating node_ids in", path);
+  int h = io->nspk++;
+  io->spk_t[h] = t;
+  io->spk_id[h] = id;
+  io->spk_len[h] = 0;
+  /* units on timestamps (libsonata requires it) and the sorting enum as
+   * libsonatareport writes it: H5T_ENUM over uint8 {none, by_id, by_time}. */
+  char tpath[600];
+  snprintf(tpath, sizeof tpath, "%s/timestamps", path);
+  BS_CALL(ctx, bs_io_attr_str(ctx, io, tpath, "units", "ms"));
+  hid_t et = H5Tenum_create(H5T_STD_U8LE);
+  uint8_t v0 = 0, v1 = 1, v2 = 2;
+  H5Tenum_insert(et, "none", &v0);
+  H5Tenum_insert(et, "by_id", &v1);
+  H5Tenum_insert(et, "by_time", &v2);
+  hid_t sp = H5Screate(H5S_SCALAR);
+  bs_status st = attr_write(ctx, io, path, "sorting", et, et, sp, &v2);
+  H5Sclose(sp);
+  H5Tclose(et);
+  *handle = h;
+  return st;
+}
+
+static bs_status append_1d(bs_ctx *ctx, bs_io *io, hid_t d, hid_t mtype,
+                           uint64_t oldlen, uint64_t total, uint64_t off,
+                           uint64_t n, const void *buf) {
+  hsize_t newlen = oldlen + total;
+  H5_TRY(ctx, H5Dset_extent(d, &newlen), "extending spikes in", io->path);
+  hid_t fs = H5Dget_space(d);
+  hsize_t start = oldlen + off, cnt = n;
+  hid_t ms = H5Screate_simple(1, &cnt, NULL);
+  if (n)
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+  else {
+    H5Sselect_none(fs);
+    H5Sselect_none(ms);
+  }
+  herr_t w = H5Dwrite(d, mtype, ms, fs, io->dxpl, buf);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5_TRY(ctx, w, "writing spikes to", io->path);
+  return BS_OK;
+}
+
+bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int h, uint64_t total,
+                              uint64_t offset, uint64_t n, const double *t,
+                              const uint64_t *ids) {
+  if (total == 0)
+    return BS_OK; /* same on every rank */
+  BS_CALL(ctx, append_1d(ctx, io, io->spk_t[h], H5T_NATIVE_DOUBLE,
+                         io->spk_len[h], total, offset, n, t));
+  BS_CALL(ctx, append_1d(ctx, io, io->spk_id[h], H5T_NATIVE_UINT64,
+                         io->spk_len[h], total, offset, n, ids));
+  io->spk_len[h] += total;
+  return BS_OK;
+}
+
+/* ---- reports ---------------------------------------------------------- */
+
+bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
+                              const char *units, const uint64_t *node_ids,
+                              uint64_t n_nodes, uint64_t n_rows, double tstart,
+                              double tstop, double tstep,
+                              const char *population, bs_io_report **out) {
+  char mpath[600];
+  BS_CALL(ctx, bs_io_group(ctx, io, group));
+  snprintf(mpath, sizeof mpath, "%s/mapping", group);
+  BS_CALL(ctx, bs_io_group(ctx, io, mpath));
+  hid_t g = H5Gopen2(io->file, group, H5P_DEFAULT);
+  H5_TRY(ctx, g, "opening group", group);
+  hsize_t dims[2] = {n_rows, n_nodes};
+  hid_t sp = H5Screate_simple(2, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  hid_t d = H5Dcreate2(g, "data", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl,
+                       H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  H5Gclose(g);
+  H5_TRY(ctx, d, "creating report data in", group);
+  bs_io_report *r;
+  BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *r, &r));
+  r->io = io;
+  r->data = d;
+  r->rows = n_rows;
+  r->cols = n_nodes;
+  char dpath[700];
+  snprintf(dpath, sizeof dpath, "%s/data", group);
+  BS_CALL(ctx, bs_io_attr_str(ctx, io, dpath, "units", units));
+  if (population)
+    BS_CALL(ctx, bs_io_attr_str(ctx, io, group, "population", population));
+  hid_t m = H5Gopen2(io->file, mpath, H5P_DEFAULT);
+  H5_TRY(ctx, m, "opening group", mpath);
+  uint64_t *ip = malloc((n_nodes + 1) * sizeof *ip);
+  uint32_t *el = calloc(n_nodes ? n_nodes : 1, sizeof *el);
+  bs_status st = BS_OK;
+  if (!ip || !el)
+    st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory for report mapping");
+  if (st == BS_OK) {
+    for (uint64_t i = 0; i <= n_nodes; i++)
+      ip[i] = i;
+    double time[3] = {tstart, tstop, tstep};
+    st = small_dataset(ctx, io, m, "node_ids", H5T_STD_U64LE,
+                       H5T_NATIVE_UINT64, n_nodes, node_ids, mpath);
+    if (st == BS_OK)
+      st = small_dataset(ctx, io, m, "index_pointers", H5T_STD_U64LE,
+                         H5T_NATIVE_UINT64, n_nodes + 1, ip, mpath);
+    if (st == BS_OK)
+      st = small_dataset(ctx, io, m, "element_ids", H5T_STD_U32LE,
+                         H5T_NATIVE_UINT32, n_nodes, el, mpath);
+    if (st == BS_OK)
+      st = small_dataset(ctx, io, m, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                         3, time, mpath);
+  }
+  free(ip);
+  free(el);
+  H5Gclose(m);
+  if (st == BS_OK) {
+    char tpath[700];
+    snprintf(tpath, sizeof tpath, "%s/time", mpath);
+    st = bs_io_attr_str(ctx, io, tpath, "units", "ms");
+  }
+  if (st != BS_OK) {
+    H5Dclose(d);
+    bs_free(ctx, 1, sizeof *r, &r);
+    return st;
+  }
+  *out = r;
+  return BS_OK;
+}
+
+bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
+                             uint64_t nrows, uint64_t col0, uint64_t ncols,
+                             const double *buf) {
+  hid_t fs = H5Dget_space(r->data);
+  hsize_t start[2] = {row0, col0}, cnt[2] = {nrows, ncols};
+  hsize_t mdim = nrows * ncols;
+  hid_t ms = H5Screate_simple(1, &mdim, NULL);
+  if (nrows && ncols)
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+  else {
+    H5Sselect_none(fs);
+    H5Sselect_none(ms);
+  }
+  herr_t w = H5Dwrite(r->data, H5T_NATIVE_DOUBLE, ms, fs, r->io->dxpl, buf);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5_TRY(ctx, w, "writing report to", r->io->path);
+  return BS_OK;
+}
+
+bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **r) {
+  if (!r || !*r)
+    return BS_OK;
+  H5Dclose((*r)->data);
+  bs_free(ctx, 1, sizeof **r, r);
+  return BS_OK;
+}

@@ -1,0 +1,85 @@
+/* BrainPy's LIF (brainpy.neurons.LIF, V2.3.8 reduced_models.py):
+ *   tau dV/dt = -(V - V_rest) + R I,  V >= V_th -> V = V_reset,
+ * refractory for t - t_last_spike <= tau_ref (V held), exp_auto integration
+ * (exponential Euler, exact for this linear equation). */
+#include <math.h>
+
+#include "model_impl.h"
+
+enum { P_V_REST, P_V_RESET, P_V_TH, P_R, P_TAU, P_TAU_REF, NP };
+enum { X_V, X_T_LAST, NX };
+enum { K_A, K_REF, K_HAS_REF, NK };
+
+static const bs_param lif_params[NP] = {
+    {"V_rest", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0, "resting potential"},
+    {"V_reset", BS_DIM_VOLTAGE, -5.0, -HUGE_VAL, HUGE_VAL, 0, "reset potential"},
+    {"V_th", BS_DIM_VOLTAGE, 20.0, -HUGE_VAL, HUGE_VAL, 0, "spike threshold"},
+    {"R", BS_DIM_ONE, 1.0, 0.0, HUGE_VAL, 0, "membrane resistance"},
+    {"tau", BS_DIM_TIME, 10.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "membrane time constant"},
+    {"tau_ref", BS_DIM_TIME, NAN, 0.0, HUGE_VAL, BS_P_NULLABLE,
+     "refractory period (null: none)"},
+};
+
+static const bs_var lif_vars[NX] = {
+    {"V", BS_DIM_VOLTAGE, 0.0, "membrane potential"},
+    {"t_last_spike", BS_DIM_TIME, -1e7, "time of the last spike"},
+};
+
+static const char *lif_check(const double *p, double dt, int *blame) {
+  (void)dt;
+  if (p[P_V_RESET] >= p[P_V_TH]) {
+    *blame = P_V_RESET;
+    return "V_reset must be below V_th";
+  }
+  return NULL;
+}
+
+static void lif_prepare(const double *p, double dt, double *k) {
+  /* exp_auto: V += tau (1 - e^{-dt/tau}) f(V) with f = (-(V-V_rest)+RI)/tau,
+   * i.e. V += (1 - e^{-dt/tau}) (V_rest + R I - V). */
+  k[K_A] = -expm1(-dt / p[P_TAU]);
+  k[K_HAS_REF] = isnan(p[P_TAU_REF]) ? 0.0 : 1.0;
+  /* The BrainPy test (t - t_last) <= tau_ref is done with a tolerance of
+   * 1e-7 dt so that 5 ms at 0.1 ms means exactly 50 steps, not whatever
+   * the rounding of t makes of it. */
+  k[K_REF] = k[K_HAS_REF] ? p[P_TAU_REF] + 1e-7 * dt : 0.0;
+}
+
+static void lif_update(bs_neuron_args *a) {
+  const double V_rest = a->p[P_V_REST], V_reset = a->p[P_V_RESET];
+  const double V_th = a->p[P_V_TH], R = a->p[P_R];
+  const double A = a->k[K_A], ref = a->k[K_REF];
+  const int has_ref = a->k[K_HAS_REF] != 0.0;
+  const double t = (double)a->step * a->dt;
+  double *restrict V = a->x[X_V];
+  double *restrict tl = a->x[X_T_LAST];
+  const double *restrict I = a->I;
+  size_t nspk = 0;
+  for (size_t i = 0; i < a->n; i++) {
+    double v = V[i] + A * (V_rest + R * I[i] - V[i]);
+    if (has_ref && t - tl[i] <= ref)
+      v = V[i];
+    if (v >= V_th) {
+      v = V_reset;
+      tl[i] = t;
+      a->spk[nspk++] = (uint32_t)i;
+    }
+    V[i] = v;
+  }
+  a->nspk = nspk;
+}
+
+const bs_neuron_model bs_model_lif = {
+    .name = "LIF",
+    .doc = "leaky integrate-and-fire (BrainPy LIF)",
+    .np = NP,
+    .params = lif_params,
+    .nx = NX,
+    .vars = lif_vars,
+    .nk = NK,
+    .has_V = 1,
+    .check = lif_check,
+    .prepare = lif_prepare,
+    .update = lif_update,
+};

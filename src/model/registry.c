@@ -1,0 +1,103 @@
+/* The one registry of models: adding a model is one file plus one line here. */
+#include <math.h>
+#include <string.h>
+
+#include "brainsim/rng.h"
+#include "model_impl.h"
+
+static const bs_neuron_model *const neurons[] = {&bs_model_lif,
+                                                 &bs_model_poisson};
+static const bs_syn_model *const synapses[] = {&bs_syn_exponential};
+static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba};
+static const bs_syn_alias aliases[] = {
+    {"ExpCUBA", "Exponential", "CUBA"},
+    {"ExpCOBA", "Exponential", "COBA"},
+};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+const char *bs_dim_unit(bs_dim d) {
+  switch (d) {
+  case BS_DIM_TIME:
+    return "ms";
+  case BS_DIM_VOLTAGE:
+    return "mV";
+  case BS_DIM_RATE:
+    return "Hz";
+  default:
+    return "1";
+  }
+}
+
+const char *bs_dim_name(bs_dim d) {
+  switch (d) {
+  case BS_DIM_TIME:
+    return "time";
+  case BS_DIM_VOLTAGE:
+    return "voltage";
+  case BS_DIM_RATE:
+    return "rate";
+  default:
+    return "dimensionless";
+  }
+}
+
+const bs_neuron_model *bs_neuron_find(const char *name) {
+  for (int i = 0; i < COUNT(neurons); i++)
+    if (strcmp(neurons[i]->name, name) == 0)
+      return neurons[i];
+  return NULL;
+}
+const bs_syn_model *bs_syn_find(const char *name) {
+  for (int i = 0; i < COUNT(synapses); i++)
+    if (strcmp(synapses[i]->name, name) == 0)
+      return synapses[i];
+  return NULL;
+}
+const bs_output_model *bs_output_find(const char *name) {
+  for (int i = 0; i < COUNT(outputs); i++)
+    if (strcmp(outputs[i]->name, name) == 0)
+      return outputs[i];
+  return NULL;
+}
+const bs_syn_alias *bs_syn_alias_find(const char *name) {
+  for (int i = 0; i < COUNT(aliases); i++)
+    if (strcmp(aliases[i].name, name) == 0)
+      return &aliases[i];
+  return NULL;
+}
+int bs_neuron_count(void) { return COUNT(neurons); }
+const bs_neuron_model *bs_neuron_at(int i) { return neurons[i]; }
+int bs_syn_count(void) { return COUNT(synapses); }
+const bs_syn_model *bs_syn_at(int i) { return synapses[i]; }
+int bs_output_count(void) { return COUNT(outputs); }
+const bs_output_model *bs_output_at(int i) { return outputs[i]; }
+int bs_syn_alias_count(void) { return COUNT(aliases); }
+const bs_syn_alias *bs_syn_alias_at(int i) { return &aliases[i]; }
+
+int bs_param_index(int np, const bs_param *params, const char *name) {
+  for (int i = 0; i < np; i++)
+    if (strcmp(params[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+int bs_var_index(int nx, const bs_var *vars, const char *name) {
+  for (int i = 0; i < nx; i++)
+    if (strcmp(vars[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+double bs_dist_sample(const bs_dist *d, bs_rng *r) {
+  switch (d->kind) {
+  case BS_DIST_UNIFORM:
+    return d->a + (d->b - d->a) * bs_rng_uniform(r);
+  case BS_DIST_NORMAL:
+    return d->a + d->b * bs_rng_normal(r);
+  default:
+    return d->a;
+  }
+}
+
+int bs_dist_is_const(const bs_dist *d) { return d->kind == BS_DIST_CONST; }
