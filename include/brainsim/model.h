@@ -86,6 +86,7 @@ typedef struct bs_neuron_model {
 
 #define BS_MAX_K 16
 #define BS_MAX_PARAMS 32
+#define BS_MAX_VARS 16 /* state variables per model */
 
 /* ---- synapses and outputs ---------------------------------------------- */
 

@@ -49,23 +49,27 @@ static void lif_prepare(const double *p, double dt, double *k) {
 static void lif_update(bs_neuron_args *a) {
   const double V_rest = a->p[P_V_REST], V_reset = a->p[P_V_RESET];
   const double V_th = a->p[P_V_TH], R = a->p[P_R];
-  const double A = a->k[K_A], ref = a->k[K_REF];
-  const int has_ref = a->k[K_HAS_REF] != 0.0;
+  const double A = a->k[K_A];
+  /* Without refractoriness no neuron is ever held: -inf never compares. */
+  const double ref = a->k[K_HAS_REF] != 0.0 ? a->k[K_REF] : -HUGE_VAL;
   const double t = (double)a->step * a->dt;
+  const size_t n = a->n;
   double *restrict V = a->x[X_V];
   double *restrict tl = a->x[X_T_LAST];
   const double *restrict I = a->I;
+  /* Two passes: a branch-free integration the compiler vectorises, then a
+   * threshold scan that rarely finds anything. */
+  for (size_t i = 0; i < n; i++) {
+    const double v = V[i] + A * (V_rest + R * I[i] - V[i]);
+    V[i] = (t - tl[i] <= ref) ? V[i] : v;
+  }
   size_t nspk = 0;
-  for (size_t i = 0; i < a->n; i++) {
-    double v = V[i] + A * (V_rest + R * I[i] - V[i]);
-    if (has_ref && t - tl[i] <= ref)
-      v = V[i];
-    if (v >= V_th) {
-      v = V_reset;
+  for (size_t i = 0; i < n; i++) {
+    if (V[i] >= V_th) {
+      V[i] = V_reset;
       tl[i] = t;
       a->spk[nspk++] = (uint32_t)i;
     }
-    V[i] = v;
   }
   a->nspk = nspk;
 }

@@ -1,0 +1,75 @@
+"""Shared helpers for brainsim's Python tests: argument parsing, running
+brainsim (under mpiexec when asked) and failing with both values shown."""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def parser(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--brainsim", default="build/brainsim")
+    p.add_argument("--mpiexec", default="mpiexec")
+    p.add_argument("--workdir", default=None)
+    p.add_argument("--np", type=int, default=1)
+    return p
+
+
+def workdir(args, name):
+    base = args.workdir or tempfile.gettempdir()
+    d = os.path.join(base, name)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def mpi_env():
+    env = dict(os.environ)
+    env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+    return env
+
+
+def run(args, brainsim_args, np=None, check=True, timeout=300):
+    """Run brainsim; returns CompletedProcess. np None: args.np; 0: no mpiexec."""
+    np = args.np if np is None else np
+    cmd = [args.brainsim] + list(brainsim_args)
+    if np:
+        cmd = [args.mpiexec, "-n", str(np), "--oversubscribe"] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       env=mpi_env())
+    if check and p.returncode != 0:
+        fail("brainsim failed (%d): %s\nstdout:\n%s\nstderr:\n%s"
+             % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
+    return p
+
+
+def write_config(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+_failures = []
+
+
+def check(cond, msg):
+    """Record a failed assertion (the test goes on to report all)."""
+    if not cond:
+        _failures.append(msg)
+        print("FAIL:", msg)
+    return cond
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def finish(name):
+    if _failures:
+        print("%s: %d check(s) failed" % (name, len(_failures)))
+        sys.exit(1)
+    print("%s: all checks passed" % name)
+    sys.exit(0)
