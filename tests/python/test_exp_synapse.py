@@ -18,7 +18,7 @@ import bstest
 CASES = [  # (delay key, value, expected steps, output)
     ("delay_step", "0", 0, "CUBA"),
     ("delay", "1 ms", 10, "CUBA"),
-    ("delay", "2.5 ms", 25, "{COBA: {E: 0 mV}}"),
+    ("delay", "2.5 ms", 25, "{COBA: {E: 50 mV}}"),  # post rests at 0 mV
     ("delay_step", "7", 7, "CUBA"),
 ]
 
@@ -36,7 +36,7 @@ populations:
 projections:
   s: {pre: pre, post: post, synapse: Exponential, tau: %g ms, g_max: %g,
       %s: %s, output: %s, connect: All2All}
-inputs: [{target: pre, current: 1000}]
+inputs: [{target: pre, current: 100000}]
 monitors:
   - {spikes: [pre]}
   - {projection: s, variables: [g]}
