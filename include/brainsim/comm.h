@@ -40,14 +40,14 @@ bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before);
  * when some rank has more spikes than the block holds, a second exact
  * round follows and the block grows (as NEST's buffers do). Collective. */
 typedef struct bs_exchange {
-  size_t cap;       /* spikes per rank per block */
+  size_t cap;        /* spikes per rank per block */
   uint64_t *sendbuf; /* cap + 2 words */
   uint64_t *recvbuf; /* size * (cap + 2) words */
   uint64_t *all;     /* the received spikes, concatenated */
   size_t nall, allcap;
-  size_t *counts;    /* per rank: spikes received */
-  size_t *offsets;   /* per rank: start in all[] */
-  uint64_t rounds2;  /* how often the second round was needed */
+  size_t *counts;   /* per rank: spikes received */
+  size_t *offsets;  /* per rank: start in all[] */
+  uint64_t rounds2; /* how often the second round was needed */
 } bs_exchange;
 
 bs_status bs_exchange_create(bs_ctx *ctx, size_t cap, bs_exchange **x);

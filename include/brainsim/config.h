@@ -27,8 +27,8 @@ typedef struct bs_proj_spec {
   const bs_output_model *out;
   double op[BS_MAX_PARAMS]; /* output parameters */
   bs_dist g_max;
-  bs_dist delay;     /* in steps (already converted from ms), rounded */
-  int delay_is_ms;   /* how the config gave it (for messages) */
+  bs_dist delay;   /* in steps (already converted from ms), rounded */
+  int delay_is_ms; /* how the config gave it (for messages) */
   const bs_connector *conn;
   double cp[BS_MAX_PARAMS];
   uint64_t *ci, *cj; /* explicit pairs */
@@ -51,15 +51,15 @@ typedef struct bs_monitor_spec {
   int pop;  /* >= 0 for a population variable */
   int proj; /* >= 0 for a projection variable (per post neuron) */
   int var;
-  char *name;       /* report name, unique per target */
-  uint64_t *idx;    /* sorted, unique element indices */
+  char *name;    /* report name, unique per target */
+  uint64_t *idx; /* sorted, unique element indices */
   uint64_t n_idx;
-  int64_t every;    /* steps */
+  int64_t every; /* steps */
 } bs_monitor_spec;
 
 typedef struct bs_spec {
   char *file;
-  char *text; /* the config file as given */
+  char *text;      /* the config file as given */
   char *overrides; /* the --set overrides, one per line */
   double dt, duration;
   int64_t n_steps;
@@ -81,7 +81,7 @@ void bs_config_destroy(bs_spec **spec);
 
 /* Parse "<number> [unit]" with the expected dimension. Returns 0 on
  * success, else writes a reason to why. */
-int bs_config_parse_quantity(const char *s, bs_dim dim, double *out,
-                             char *why, size_t whylen);
+int bs_config_parse_quantity(const char *s, bs_dim dim, double *out, char *why,
+                             size_t whylen);
 
 #endif

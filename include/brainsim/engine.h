@@ -26,15 +26,15 @@ bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *local,
 int bs_net_exchange_interval(const bs_net *net);
 
 typedef struct bs_run_opts {
-  int progress;     /* rank 0 prints progress lines */
-  int tty;          /* rewrite one line (terminal) or print lines (batch) */
+  int progress; /* rank 0 prints progress lines */
+  int tty;      /* rewrite one line (terminal) or print lines (batch) */
   double progress_every; /* seconds of wall time between lines */
 } bs_run_opts;
 
 typedef struct bs_run_result {
-  uint64_t *spikes;      /* per population, global */
-  uint64_t syn_events;   /* spike deliveries to synapses, global */
-  double wall_run;       /* wall time of the step loop (s) */
+  uint64_t *spikes;    /* per population, global */
+  uint64_t syn_events; /* spike deliveries to synapses, global */
+  double wall_run;     /* wall time of the step loop (s) */
   double phase_min[BS_PHASE_COUNT], phase_mean[BS_PHASE_COUNT],
       phase_max[BS_PHASE_COUNT];
   uint64_t mem_peak_max; /* largest peak over ranks (bytes) */

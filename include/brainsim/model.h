@@ -55,17 +55,17 @@ int bs_dist_is_const(const bs_dist *d);
 /* ---- neurons ---------------------------------------------------------- */
 
 typedef struct bs_neuron_args {
-  size_t n;        /* local neurons */
-  uint64_t gid0;   /* global id of local neuron 0 */
-  int64_t step;    /* the step being computed: t = step * dt */
-  double dt;       /* ms */
-  uint64_t seed;   /* run seed, for models that draw (PoissonGroup) */
-  const double *p; /* parameters, in the descriptor's order */
-  const double *k; /* constants derived by prepare() */
-  double *const *x;  /* state arrays, in the descriptor's order */
-  const double *I;   /* summed input current for this step */
-  uint32_t *spk;     /* out: local indices that spiked, ascending */
-  size_t nspk;       /* out: how many */
+  size_t n;         /* local neurons */
+  uint64_t gid0;    /* global id of local neuron 0 */
+  int64_t step;     /* the step being computed: t = step * dt */
+  double dt;        /* ms */
+  uint64_t seed;    /* run seed, for models that draw (PoissonGroup) */
+  const double *p;  /* parameters, in the descriptor's order */
+  const double *k;  /* constants derived by prepare() */
+  double *const *x; /* state arrays, in the descriptor's order */
+  const double *I;  /* summed input current for this step */
+  uint32_t *spk;    /* out: local indices that spiked, ascending */
+  size_t nspk;      /* out: how many */
 } bs_neuron_args;
 
 typedef struct bs_neuron_model {
@@ -91,11 +91,11 @@ typedef struct bs_neuron_model {
 /* ---- synapses and outputs ---------------------------------------------- */
 
 typedef struct bs_syn_args {
-  size_t n;          /* local post-synaptic neurons */
-  const double *p;   /* parameters */
-  const double *k;   /* derived constants */
-  double *const *x;  /* per-post state arrays */
-  double *in;        /* this step's arrivals (summed weights), cleared here */
+  size_t n;         /* local post-synaptic neurons */
+  const double *p;  /* parameters */
+  const double *k;  /* derived constants */
+  double *const *x; /* per-post state arrays */
+  double *in;       /* this step's arrivals (summed weights), cleared here */
 } bs_syn_args;
 
 typedef struct bs_syn_model {

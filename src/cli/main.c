@@ -62,8 +62,7 @@ static void print_params(int np, const bs_param *p) {
     else
       snprintf(def, sizeof def, "%g", p[i].def);
     printf("    %-14s %-9s default %-10s %s\n", p[i].name,
-           p[i].dim == BS_DIM_ONE ? "" : bs_dim_unit(p[i].dim), def,
-           p[i].doc);
+           p[i].dim == BS_DIM_ONE ? "" : bs_dim_unit(p[i].dim), def, p[i].doc);
   }
 }
 
@@ -212,8 +211,8 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
   BS_CALL(ctx, bs_io_text(ctx, io, "/meta/config", s->text));
   if (s->overrides)
     BS_CALL(ctx, bs_io_text(ctx, io, "/meta/overrides", s->overrides));
-  BS_CALL(ctx, bs_io_attr_str(ctx, io, "/meta", "brainsim_version",
-                              BS_VERSION));
+  BS_CALL(ctx,
+          bs_io_attr_str(ctx, io, "/meta", "brainsim_version", BS_VERSION));
   BS_CALL(ctx, bs_io_attr_str(ctx, io, "/meta", "config_file", s->file));
   uint64_t ranks = (uint64_t)ctx->size, seed = s->seed,
            steps = (uint64_t)s->n_steps,
@@ -243,8 +242,8 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
     BS_CALL(ctx, bs_io_group(ctx, io, path));
     double rate = (double)res->spikes[p] /
                   ((double)s->pops[p].size * s->duration / 1000.0);
-    BS_CALL(ctx, bs_io_attr_str(ctx, io, path, "model",
-                                s->pops[p].model->name));
+    BS_CALL(ctx,
+            bs_io_attr_str(ctx, io, path, "model", s->pops[p].model->name));
     BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "size", &s->pops[p].size, 1));
     BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "gid0", &s->pops[p].gid0, 1));
     BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "spikes", &res->spikes[p], 1));
@@ -291,8 +290,8 @@ static void print_summary(const bs_ctx *ctx, const bs_spec *s,
 
 static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   bs_net_sizes l;
-  uint64_t *per_proj = calloc((size_t)(s->n_projs ? s->n_projs : 1),
-                              sizeof *per_proj);
+  uint64_t *per_proj =
+      calloc((size_t)(s->n_projs ? s->n_projs : 1), sizeof *per_proj);
   uint64_t *all = calloc((size_t)ctx->size * 3, sizeof *all);
   if (!per_proj || !all) {
     free(per_proj);
@@ -422,8 +421,9 @@ int main(int argc, char **argv) {
     rc = 0;
     goto done;
   }
-  bs_log0(ctx, "network built in %.2f s; exchange every %d step(s); output "
-               "%s\n",
+  bs_log0(ctx,
+          "network built in %.2f s; exchange every %d step(s); output "
+          "%s\n",
           bs_wtime() - t_begin, bs_net_exchange_interval(net), out);
 
   bs_run_opts opts = {.progress = !c.quiet, .tty = isatty(1)};

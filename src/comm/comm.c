@@ -81,14 +81,13 @@ bs_status bs_comm_agree(bs_ctx *ctx, bs_status local, int *first) {
 }
 
 bs_status bs_comm_sum_u64(bs_ctx *ctx, uint64_t *v, int n) {
-  MPI_CALL(ctx, MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_UINT64_T, MPI_SUM,
-                              C(ctx)));
+  MPI_CALL(ctx,
+           MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_UINT64_T, MPI_SUM, C(ctx)));
   return BS_OK;
 }
 
 bs_status bs_comm_max_double(bs_ctx *ctx, double *v, int n) {
-  MPI_CALL(ctx,
-           MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, C(ctx)));
+  MPI_CALL(ctx, MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, C(ctx)));
   return BS_OK;
 }
 
@@ -110,8 +109,7 @@ bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all) {
 
 bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
   uint64_t v = 0;
-  MPI_CALL(ctx,
-           MPI_Exscan(&local, &v, 1, MPI_UINT64_T, MPI_SUM, C(ctx)));
+  MPI_CALL(ctx, MPI_Exscan(&local, &v, 1, MPI_UINT64_T, MPI_SUM, C(ctx)));
   *before = ctx->rank == 0 ? 0 : v;
   return BS_OK;
 }
@@ -136,8 +134,7 @@ void bs_exchange_destroy(bs_ctx *ctx, bs_exchange **x) {
     return;
   bs_exchange *e = *x;
   bs_free(ctx, e->cap + 2, sizeof(uint64_t), &e->sendbuf);
-  bs_free(ctx, (size_t)ctx->size * (e->cap + 2), sizeof(uint64_t),
-          &e->recvbuf);
+  bs_free(ctx, (size_t)ctx->size * (e->cap + 2), sizeof(uint64_t), &e->recvbuf);
   bs_free(ctx, e->allcap, sizeof(uint64_t), &e->all);
   bs_free(ctx, (size_t)ctx->size, sizeof(size_t), &e->counts);
   bs_free(ctx, (size_t)ctx->size, sizeof(size_t), &e->offsets);

@@ -125,8 +125,8 @@ static const unit_def units[] = {
     {"kHz", BS_DIM_RATE, 1000.0},
 };
 
-int bs_config_parse_quantity(const char *s, bs_dim dim, double *out,
-                             char *why, size_t whylen) {
+int bs_config_parse_quantity(const char *s, bs_dim dim, double *out, char *why,
+                             size_t whylen) {
   char *end;
   if (!s || !*s) {
     snprintf(why, whylen, "an empty value");
@@ -162,8 +162,9 @@ int bs_config_parse_quantity(const char *s, bs_dim dim, double *out,
     *out = v * units[u].factor;
     return 0;
   }
-  snprintf(why, whylen, "'%s' with unknown unit '%s' (known: ms, s, us, "
-                        "min, mV, V, uV, Hz, kHz)",
+  snprintf(why, whylen,
+           "'%s' with unknown unit '%s' (known: ms, s, us, "
+           "min, mV, V, uV, Hz, kHz)",
            s, end);
   return 1;
 }
@@ -187,8 +188,8 @@ static bs_status get_quantity(reader *rd, fnode *n, bs_dim dim,
   return BS_OK;
 }
 
-static bs_status get_uint(reader *rd, fnode *n, const char *what,
-                          uint64_t max, uint64_t *out) {
+static bs_status get_uint(reader *rd, fnode *n, const char *what, uint64_t max,
+                          uint64_t *out) {
   const char *s = scalar(n);
   char *end;
   if (!s || !*s)
@@ -196,8 +197,7 @@ static bs_status get_uint(reader *rd, fnode *n, const char *what,
                   kind_name(n));
   errno = 0;
   if (s[0] == '-')
-    return err_at(rd, n, "%s: expected a whole number >= 0, got '%s'", what,
-                  s);
+    return err_at(rd, n, "%s: expected a whole number >= 0, got '%s'", what, s);
   unsigned long long v = strtoull(s, &end, 10);
   if (*end == '.' || *end == 'e' || *end == 'E') {
     double d = strtod(s, &end);
@@ -251,8 +251,8 @@ static bs_status get_param(reader *rd, fnode *n, const bs_param *d,
   if (lo_bad || hi_bad) {
     char lo[64] = "", hi[64] = "";
     if (isfinite(d->lo))
-      snprintf(lo, sizeof lo, "%s %g", (d->flags & BS_P_LO_OPEN) ? ">" : ">=",
-               d->lo);
+      snprintf(lo, sizeof lo, "%s %g",
+               (d->flags & BS_P_LO_OPEN) ? ">" : ">=", d->lo);
     if (isfinite(d->hi))
       snprintf(hi, sizeof hi, "%s%s %g", *lo ? " and " : "",
                (d->flags & BS_P_HI_OPEN) ? "<" : "<=", d->hi);
@@ -315,8 +315,8 @@ static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
                       key ? key : "?", kind, names[0], names[1]);
     }
     if (!a || !b)
-      return err_at(rd, v, "%s: %s needs both %s and %s", what, kind,
-                    names[0], names[1]);
+      return err_at(rd, v, "%s: %s needs both %s and %s", what, kind, names[0],
+                    names[1]);
   } else {
     return err_at(rd, v, "%s: %s expects [%s, %s]", what, kind, names[0],
                   names[1]);
@@ -328,8 +328,7 @@ static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
     return err_at(rd, v, "%s: Uniform needs low < high, got [%g, %g]", what,
                   out->a, out->b);
   if (out->kind == BS_DIST_NORMAL && !(out->b >= 0))
-    return err_at(rd, b, "%s: Normal scale must be >= 0, got %g", what,
-                  out->b);
+    return err_at(rd, b, "%s: Normal scale must be >= 0, got %g", what, out->b);
   return BS_OK;
 }
 
@@ -378,8 +377,8 @@ static bs_status check_keys(reader *rd, fnode *map, const char *what,
   return BS_OK;
 }
 
-static void list_params(char *buf, size_t len, const char *const *fixed,
-                        int np, const bs_param *params, const char *suffix) {
+static void list_params(char *buf, size_t len, const char *const *fixed, int np,
+                        const bs_param *params, const char *suffix) {
   size_t used = 0;
   buf[0] = '\0';
   for (int i = 0; fixed && fixed[i]; i++)
@@ -389,8 +388,8 @@ static void list_params(char *buf, size_t len, const char *const *fixed,
     used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
                              used ? ", " : "", params[i].name);
   if (suffix)
-    snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-             used ? ", " : "", suffix);
+    snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? ", " : "",
+             suffix);
 }
 
 /* Fill p[] from the mapping's keys that name parameters; defaults else. */
@@ -425,8 +424,7 @@ static int find_proj(const bs_spec *s, const char *name) {
   return -1;
 }
 
-static bs_status get_pop_ref(reader *rd, fnode *n, const char *what,
-                             int *out) {
+static bs_status get_pop_ref(reader *rd, fnode *n, const char *what, int *out) {
   const char *name = NULL;
   BS_CALL(rd->ctx, get_name(rd, n, what, &name));
   *out = find_pop(rd->spec, name);
@@ -438,8 +436,8 @@ static bs_status get_pop_ref(reader *rd, fnode *n, const char *what,
       used += (size_t)snprintf(known + used,
                                used < sizeof known ? sizeof known - used : 0,
                                "%s%s", i ? ", " : "", rd->spec->pops[i].name);
-    return err_at(rd, n, "%s: no population named '%s' (populations: %s)",
-                  what, name, known);
+    return err_at(rd, n, "%s: no population named '%s' (populations: %s)", what,
+                  name, known);
   }
   return BS_OK;
 }
@@ -450,13 +448,13 @@ static bs_status read_run(reader *rd, fnode *run) {
   static const char *const keys[] = {"dt", "duration", "seed", NULL};
   bs_spec *s = rd->spec;
   BS_CALL(rd->ctx, expect_mapping(rd, run, "run"));
-  BS_CALL(rd->ctx, check_keys(rd, run, "run", keys, NULL, NULL,
-                              "dt, duration, seed"));
-  static const bs_param dt_p = {"dt", BS_DIM_TIME, 0.1, 0, 1000,
-                                BS_P_LO_OPEN, "time step"};
-  static const bs_param dur_p = {"duration", BS_DIM_TIME, NAN, 0, 1e15,
-                                 BS_P_LO_OPEN | BS_P_REQUIRED,
-                                 "simulated time"};
+  BS_CALL(rd->ctx,
+          check_keys(rd, run, "run", keys, NULL, NULL, "dt, duration, seed"));
+  static const bs_param dt_p = {"dt", BS_DIM_TIME,  0.1,        0,
+                                1000, BS_P_LO_OPEN, "time step"};
+  static const bs_param dur_p = {
+      "duration",      BS_DIM_TIME, NAN, 0, 1e15, BS_P_LO_OPEN | BS_P_REQUIRED,
+      "simulated time"};
   BS_CALL(rd->ctx, read_params(rd, run, 1, &dt_p, "run", &s->dt));
   BS_CALL(rd->ctx, read_params(rd, run, 1, &dur_p, "run", &s->duration));
   double steps = s->duration / s->dt;
@@ -521,8 +519,9 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
   size_t used = 0;
   suffix[0] = '\0';
   for (int i = 0; i < m->nx; i++)
-    used += (size_t)snprintf(suffix + used, sizeof suffix - used,
-                             "%s%s_initializer", i ? ", " : "", m->vars[i].name);
+    used +=
+        (size_t)snprintf(suffix + used, sizeof suffix - used,
+                         "%s%s_initializer", i ? ", " : "", m->vars[i].name);
   list_params(expected, sizeof expected, fixed, m->np, m->params,
               used ? suffix : NULL);
   BS_CALL(rd->ctx, check_keys(rd, n, owner, fixed, pop_key_ok, m, expected));
@@ -552,9 +551,8 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
       return err_at(rd, at ? at : model, "%s: %s", owner, why);
     }
   }
-  BS_CALL(rd->ctx,
-          bs_calloc(rd->ctx, (size_t)(m->nx ? m->nx : 1), sizeof *pop->init,
-                    &pop->init));
+  BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)(m->nx ? m->nx : 1),
+                             sizeof *pop->init, &pop->init));
   for (int i = 0; i < m->nx; i++) {
     char key[160];
     snprintf(key, sizeof key, "%s_initializer", m->vars[i].name);
@@ -624,8 +622,8 @@ static bs_status read_output(reader *rd, fnode *n, const char *owner,
                                     NULL},
                        pj->out->np ? expected : "(none)"));
   }
-  BS_CALL(rd->ctx, read_params(rd, body, pj->out->np, pj->out->params, what,
-                               pj->op));
+  BS_CALL(rd->ctx,
+          read_params(rd, body, pj->out->np, pj->out->params, what, pj->op));
   return BS_OK;
 }
 
@@ -643,8 +641,9 @@ static bs_status read_ij(reader *rd, fnode *v, const char *owner,
                     owner);
     n = (uint64_t)fy_node_sequence_item_count(li);
     if ((uint64_t)fy_node_sequence_item_count(lj) != n)
-      return err_at(rd, lj, "%s: IJ lists i and j differ in length (%llu vs "
-                            "%d)",
+      return err_at(rd, lj,
+                    "%s: IJ lists i and j differ in length (%llu vs "
+                    "%d)",
                     owner, (unsigned long long)n,
                     fy_node_sequence_item_count(lj));
   } else if (fy_node_is_sequence(v)) {
@@ -664,10 +663,9 @@ static bs_status read_ij(reader *rd, fnode *v, const char *owner,
       b = fy_node_sequence_get_by_index(lj, (int)q);
     } else {
       fnode *pair = fy_node_sequence_get_by_index(v, (int)q);
-      if (!fy_node_is_sequence(pair) ||
-          fy_node_sequence_item_count(pair) != 2)
-        return err_at(rd, pair, "%s: IJ pair %llu: expected [pre, post]",
-                      owner, (unsigned long long)q);
+      if (!fy_node_is_sequence(pair) || fy_node_sequence_item_count(pair) != 2)
+        return err_at(rd, pair, "%s: IJ pair %llu: expected [pre, post]", owner,
+                      (unsigned long long)q);
       a = fy_node_sequence_get_by_index(pair, 0);
       b = fy_node_sequence_get_by_index(pair, 1);
     }
@@ -706,7 +704,8 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
   const bs_connector *c = pj->conn;
   char what[300], expected[512];
   snprintf(what, sizeof what, "%s: connector %s", owner, c->name);
-  bs_pop_spec *pre = &rd->spec->pops[pj->pre], *post = &rd->spec->pops[pj->post];
+  bs_pop_spec *pre = &rd->spec->pops[pj->pre],
+              *post = &rd->spec->pops[pj->post];
   if (c->needs_ij) {
     if (!body)
       return err_at(rd, namenode, "%s: IJ needs its pairs", what);
@@ -716,12 +715,12 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
   if (body && !is_null(body)) {
     BS_CALL(rd->ctx, expect_mapping(rd, body, what));
     list_params(expected, sizeof expected, NULL, c->np, c->params, NULL);
-    BS_CALL(rd->ctx,
-            check_keys(rd, body, what, NULL, proj_key_ok,
-                       &(proj_keys){&(bs_syn_model){.np = c->np,
-                                                    .params = c->params},
-                                    NULL},
-                       c->np ? expected : "(none)"));
+    BS_CALL(
+        rd->ctx,
+        check_keys(rd, body, what, NULL, proj_key_ok,
+                   &(proj_keys){
+                       &(bs_syn_model){.np = c->np, .params = c->params}, NULL},
+                   c->np ? expected : "(none)"));
   } else {
     body = NULL;
   }
@@ -734,13 +733,14 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
   BS_CALL(rd->ctx, read_params(rd, body, c->np, c->params, what, pj->cp));
   if (c->check) {
     int blame = -1;
-    const char *why = c->check(pj->cp, pre->size, post->size,
-                               pj->pre == pj->post, &blame);
+    const char *why =
+        c->check(pj->cp, pre->size, post->size, pj->pre == pj->post, &blame);
     if (why) {
-      fnode *at = blame >= 0 && body ? lookup(body, c->params[blame].name)
-                                     : NULL;
-      return err_at(rd, at ? at : namenode, "%s: %s (pre '%s' has %llu, "
-                                            "post '%s' has %llu neurons)",
+      fnode *at =
+          blame >= 0 && body ? lookup(body, c->params[blame].name) : NULL;
+      return err_at(rd, at ? at : namenode,
+                    "%s: %s (pre '%s' has %llu, "
+                    "post '%s' has %llu neurons)",
                     what, why, pre->name, (unsigned long long)pre->size,
                     post->name, (unsigned long long)post->size);
     }
@@ -750,10 +750,9 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
 
 static bs_status read_proj(reader *rd, const char *name, fnode *n,
                            bs_proj_spec *pj) {
-  static const char *const fixed[] = {"pre",   "post",       "synapse",
-                                      "output", "g_max",     "delay",
-                                      "delay_step", "connect", "comp_method",
-                                      NULL};
+  static const char *const fixed[] = {
+      "pre",   "post",       "synapse", "output",      "g_max",
+      "delay", "delay_step", "connect", "comp_method", NULL};
   char owner[256], expected[1024];
   snprintf(owner, sizeof owner, "projection '%s'", name);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
@@ -840,8 +839,9 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   pj->delay.kind = BS_DIST_CONST;
   pj->delay.a = 0;
   if (d && ds)
-    return err_at(rd, ds, "%s: give either delay (time) or delay_step "
-                          "(steps), not both",
+    return err_at(rd, ds,
+                  "%s: give either delay (time) or delay_step "
+                  "(steps), not both",
                   owner);
   if (d || ds) {
     char what[300];
@@ -872,8 +872,9 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   }
   fnode *conn = lookup(n, "connect");
   if (!conn)
-    return err_at(rd, n, "%s: missing required key 'connect' (e.g. "
-                         "{FixedProb: {prob: 0.02}})",
+    return err_at(rd, n,
+                  "%s: missing required key 'connect' (e.g. "
+                  "{FixedProb: {prob: 0.02}})",
                   owner);
   BS_CALL(rd->ctx, read_connect(rd, conn, owner, pj));
   return BS_OK;
@@ -886,10 +887,10 @@ static bs_status read_range(reader *rd, fnode *n, const char *what,
   if (!fy_node_is_sequence(n) || fy_node_sequence_item_count(n) != 2)
     return err_at(rd, n, "%s: expected [start, stop] (stop excluded), got %s",
                   what, kind_name(n));
-  BS_CALL(rd->ctx, get_uint(rd, fy_node_sequence_get_by_index(n, 0), what,
-                            size, lo));
-  BS_CALL(rd->ctx, get_uint(rd, fy_node_sequence_get_by_index(n, 1), what,
-                            size, hi));
+  BS_CALL(rd->ctx,
+          get_uint(rd, fy_node_sequence_get_by_index(n, 0), what, size, lo));
+  BS_CALL(rd->ctx,
+          get_uint(rd, fy_node_sequence_get_by_index(n, 1), what, size, hi));
   if (*lo >= *hi)
     return err_at(rd, n, "%s: empty range [%llu, %llu)", what,
                   (unsigned long long)*lo, (unsigned long long)*hi);
@@ -901,8 +902,8 @@ static bs_status read_input(reader *rd, fnode *n, int k, bs_input_spec *in) {
   char owner[64];
   snprintf(owner, sizeof owner, "inputs[%d]", k);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
-  BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL,
-                              "target, current, range"));
+  BS_CALL(rd->ctx,
+          check_keys(rd, n, owner, keys, NULL, NULL, "target, current, range"));
   fnode *t = lookup(n, "target"), *c = lookup(n, "current");
   if (!t)
     return err_at(rd, n, "%s: missing required key 'target'", owner);
@@ -973,9 +974,9 @@ static bs_status read_indices(reader *rd, fnode *n, uint64_t size,
 
 static bs_status add_monitor(reader *rd, bs_monitor_spec *m) {
   bs_spec *s = rd->spec;
-  BS_CALL(rd->ctx, bs_realloc(rd->ctx, (size_t)s->n_monitors,
-                              (size_t)s->n_monitors + 1, sizeof *s->monitors,
-                              &s->monitors));
+  BS_CALL(rd->ctx,
+          bs_realloc(rd->ctx, (size_t)s->n_monitors, (size_t)s->n_monitors + 1,
+                     sizeof *s->monitors, &s->monitors));
   s->monitors[s->n_monitors++] = *m;
   return BS_OK;
 }
@@ -990,7 +991,8 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     static const char *const keys[] = {"spikes", NULL};
     BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL, "spikes"));
     bs_monitor_spec m = {.kind = BS_MON_SPIKES, .pop = -1, .proj = -1};
-    BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)s->n_pops, sizeof(int), &m.pops));
+    BS_CALL(rd->ctx,
+            bs_calloc(rd->ctx, (size_t)s->n_pops, sizeof(int), &m.pops));
     if (scalar(sp) && strcmp(scalar(sp), "all") == 0) {
       for (int i = 0; i < s->n_pops; i++)
         m.pops[i] = 1;
@@ -1061,8 +1063,8 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                     owner, e, s->dt);
   }
   for (int v = 0; v < nv; v++) {
-    fnode *vv = fy_node_is_sequence(vn) ? fy_node_sequence_get_by_index(vn, v)
-                                        : vn;
+    fnode *vv =
+        fy_node_is_sequence(vn) ? fy_node_sequence_get_by_index(vn, v) : vn;
     const char *vname = NULL;
     BS_CALL(rd->ctx, get_name(rd, vv, "variables", &vname));
     int var = bs_var_index(nx, vars, vname);
@@ -1073,8 +1075,8 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
       for (int i = 0; i < nx; i++)
         used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
                                  i ? ", " : "", vars[i].name);
-      return err_at(rd, vv, "%s: no state variable '%s' (available: %s)",
-                    owner, vname, nx ? known : "none");
+      return err_at(rd, vv, "%s: no state variable '%s' (available: %s)", owner,
+                    vname, nx ? known : "none");
     }
     bs_monitor_spec m = {.kind = BS_MON_STATE,
                          .pop = pop,
@@ -1091,8 +1093,8 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
         return err_at(rd, name ? name : vv,
                       "%s: a monitor named '%s' already records %s; give "
                       "this one another name",
-                      owner, mname, pop >= 0 ? s->pops[pop].name
-                                             : s->projs[proj].name);
+                      owner, mname,
+                      pop >= 0 ? s->pops[pop].name : s->projs[proj].name);
     }
     m.name = bs_strdup(mname);
     BS_CALL(rd->ctx,
@@ -1110,16 +1112,17 @@ static bs_status set_error(reader *rd, int k, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return bs_error_set(rd->ctx, BS_ERR_CONFIG, "--set %s: error: %s",
-                      rd->set[k], msg);
+  return bs_error_set(rd->ctx, BS_ERR_CONFIG, "--set %s: error: %s", rd->set[k],
+                      msg);
 }
 
 static bs_status apply_override(reader *rd, int k) {
   const char *arg = rd->set[k];
   const char *eq = strchr(arg, '=');
   if (!eq || eq == arg)
-    return set_error(rd, k, "expected KEY=VALUE with KEY a dotted path such "
-                            "as projections.EE.g_max");
+    return set_error(rd, k,
+                     "expected KEY=VALUE with KEY a dotted path such "
+                     "as projections.EE.g_max");
   char path[512];
   snprintf(path, sizeof path, "%.*s", (int)(eq - arg), arg);
   const char *value = eq + 1;
@@ -1138,15 +1141,15 @@ static bs_status apply_override(reader *rd, int k) {
       char *end;
       long v = strtol(tok, &end, 10);
       if (*end || v < 0 || v >= fy_node_sequence_item_count(cur))
-        return set_error(rd, k, "'%s%s%s' is a list of %d entries; '%s' is "
-                                "not an index in it",
+        return set_error(rd, k,
+                         "'%s%s%s' is a list of %d entries; '%s' is "
+                         "not an index in it",
                          walked, *walked ? "" : "(top)", "",
                          fy_node_sequence_item_count(cur), tok);
       index = (int)v;
       child = fy_node_sequence_get_by_index(cur, index);
     } else {
-      return set_error(rd, k, "'%s' is a value, not a mapping or list",
-                       walked);
+      return set_error(rd, k, "'%s' is a value, not a mapping or list", walked);
     }
     if (!next) {
       fnode *nv = fy_node_build_from_string(rd->fyd, value, strlen(value));
@@ -1171,8 +1174,7 @@ static bs_status apply_override(reader *rd, int k) {
       return set_error(rd, k, "'%s%s%s' does not exist in the config", walked,
                        *walked ? "." : "", tok);
     size_t used = strlen(walked);
-    snprintf(walked + used, sizeof walked - used, "%s%s", used ? "." : "",
-             tok);
+    snprintf(walked + used, sizeof walked - used, "%s%s", used ? "." : "", tok);
     cur = child;
     tok = next;
   }
@@ -1236,8 +1238,8 @@ static bs_status parse_document(reader *rd, const char *text, size_t len) {
     void *it = NULL;
     struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
     if (e)
-      st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s:%d:%d: error: %s",
-                        rd->file, e->line + 1, e->column + 1, e->msg);
+      st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s:%d:%d: error: %s", rd->file,
+                        e->line + 1, e->column + 1, e->msg);
     else
       st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s: error: not valid YAML",
                         rd->file);
@@ -1262,8 +1264,9 @@ static bs_status read_all(reader *rd) {
                               "monitors"));
   fnode *run = lookup(root, "run");
   if (!run)
-    return err_at(rd, root, "config: missing required section 'run' (dt, "
-                            "duration, seed)");
+    return err_at(rd, root,
+                  "config: missing required section 'run' (dt, "
+                  "duration, seed)");
   BS_CALL(rd->ctx, read_run(rd, run));
 
   fnode *pops = lookup(root, "populations");
@@ -1282,8 +1285,9 @@ static bs_status read_all(reader *rd) {
     BS_CALL(rd->ctx,
             get_name(rd, fy_node_pair_key(pr), "population name", &name));
     if (find_pop(s, name) >= 0)
-      return err_at(rd, fy_node_pair_key(pr), "population '%s' is defined "
-                                              "twice",
+      return err_at(rd, fy_node_pair_key(pr),
+                    "population '%s' is defined "
+                    "twice",
                     name);
     bs_pop_spec *p = &s->pops[s->n_pops++]; /* counted first: freed on error */
     BS_CALL(rd->ctx, read_pop(rd, name, fy_node_pair_value(pr), p));
@@ -1301,8 +1305,8 @@ static bs_status read_all(reader *rd) {
   if (projs && !is_null(projs)) {
     BS_CALL(rd->ctx, expect_mapping(rd, projs, "projections"));
     int nj = fy_node_mapping_item_count(projs);
-    BS_CALL(rd->ctx,
-            bs_calloc(rd->ctx, (size_t)(nj ? nj : 1), sizeof *s->projs, &s->projs));
+    BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)(nj ? nj : 1), sizeof *s->projs,
+                               &s->projs));
     it = NULL;
     while ((pr = fy_node_mapping_iterate(projs, &it))) {
       const char *name = NULL;
@@ -1325,12 +1329,11 @@ static bs_status read_all(reader *rd) {
                     "got %s",
                     kind_name(inputs));
     int ni = fy_node_sequence_item_count(inputs);
-    BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)(ni ? ni : 1), sizeof *s->inputs,
-                               &s->inputs));
+    BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)(ni ? ni : 1),
+                               sizeof *s->inputs, &s->inputs));
     for (int k = 0; k < ni; k++) {
-      BS_CALL(rd->ctx,
-              read_input(rd, fy_node_sequence_get_by_index(inputs, k), k,
-                         &s->inputs[k]));
+      BS_CALL(rd->ctx, read_input(rd, fy_node_sequence_get_by_index(inputs, k),
+                                  k, &s->inputs[k]));
       s->n_inputs++;
     }
   }

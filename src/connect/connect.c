@@ -29,8 +29,8 @@ static const bs_param all2all_params[] = {
      "connect neuron i to itself when pre and post are the same population"},
 };
 
-static double all2all_expected(const double *p, uint64_t n_pre,
-                               uint64_t n_post, int same, uint64_t n_ij) {
+static double all2all_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                               int same, uint64_t n_ij) {
   (void)n_ij;
   double n = (double)n_pre * (double)n_post;
   if (same && p[0] == 0)
@@ -57,12 +57,11 @@ static const char *one2one_check(const double *p, uint64_t n_pre,
   (void)p;
   (void)same;
   *blame = -1;
-  return n_pre != n_post ? "One2One needs pre and post of the same size"
-                         : NULL;
+  return n_pre != n_post ? "One2One needs pre and post of the same size" : NULL;
 }
 
-static double one2one_expected(const double *p, uint64_t n_pre,
-                               uint64_t n_post, int same, uint64_t n_ij) {
+static double one2one_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                               int same, uint64_t n_ij) {
   (void)p;
   (void)n_pre;
   (void)same;
@@ -283,8 +282,7 @@ static double ij_expected(const double *p, uint64_t n_pre, uint64_t n_post,
   return (double)n_ij;
 }
 
-static int ij_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
-                       void *sink) {
+static int ij_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
   for (uint64_t q = 0; q < a->n_ij; q++)
     if (a->j[q] >= a->post_lo && a->j[q] < a->post_hi)
       EMIT(a->i[q], a->j[q], q);
@@ -307,10 +305,11 @@ static const bs_connector connectors[] = {
     {"FixedPostNum", "each pre projects to num distinct post",
      "exact out-degree num, no multapses", 2, fixednum_params, 0,
      fixedpostnum_check, fixedpostnum_expected, fixedpostnum_generate},
-    {"IJ", "explicit (pre, post) pairs: {i: [...], j: [...]} or "
-           "[[pre, post], ...]",
-     "exactly the listed pairs, duplicates kept", 0, NULL, 1, NULL,
-     ij_expected, ij_generate},
+    {"IJ",
+     "explicit (pre, post) pairs: {i: [...], j: [...]} or "
+     "[[pre, post], ...]",
+     "exactly the listed pairs, duplicates kept", 0, NULL, 1, NULL, ij_expected,
+     ij_generate},
 };
 
 #define NCONN ((int)(sizeof connectors / sizeof connectors[0]))

@@ -30,14 +30,14 @@ typedef struct lpop {
   double *I, *I_ext;  /* input current; constant inputs */
   uint32_t *spk;      /* spike list from the kernel */
   double k[BS_MAX_K];
-  int *out;           /* projections whose pre is this population */
+  int *out; /* projections whose pre is this population */
   int nout;
-  int record;         /* spikes recorded to the output */
+  int record; /* spikes recorded to the output */
   int io_handle;
-  double *rec_t;      /* buffered output spikes (all ranks hold all) */
+  double *rec_t; /* buffered output spikes (all ranks hold all) */
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
-  uint64_t nspikes;   /* global spike count */
+  uint64_t nspikes; /* global spike count */
 } lpop;
 
 typedef struct lproj {
@@ -75,7 +75,7 @@ struct bs_net {
   lproj *projs;
   lmon *mons;
   int nmons;
-  uint32_t D; /* exchange interval in steps */
+  uint32_t D;          /* exchange interval in steps */
   uint64_t *local_spk; /* this interval's spikes: (step offset << 32) | gid */
   size_t nlocal, local_cap;
   bs_exchange *ex;
@@ -295,8 +295,7 @@ static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
                                const bs_monitor_spec *ms, lmon *m) {
   const bs_spec *s = net->spec;
   m->spec = ms;
-  lpop *lp = ms->pop >= 0 ? &net->pops[ms->pop]
-                          : net->projs[ms->proj].post;
+  lpop *lp = ms->pop >= 0 ? &net->pops[ms->pop] : net->projs[ms->proj].post;
   m->src = ms->pop >= 0 ? lp->x[ms->var] : net->projs[ms->proj].x[ms->var];
   m->lo = lp->lo;
   m->c0 = lower_bound(ms->idx, ms->n_idx, lp->lo);
@@ -330,8 +329,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   net->spec = s;
   net->P = ctx->size;
   net->rank = ctx->rank;
-  BS_CALL(ctx, bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops,
-                         &net->pops));
+  BS_CALL(ctx,
+          bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops));
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
                          sizeof *net->projs, &net->projs));
   for (int p = 0; p < s->n_pops; p++)
@@ -376,8 +375,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   if (dmm != dd)
     free(dmm);
   BS_CALL(ctx, st);
-  net->D = (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1
-                                                  : MAX_INTERVAL);
+  net->D =
+      (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1 : MAX_INTERVAL);
 
   /* Monitors and spike recording. */
   for (int q = 0; q < s->n_monitors; q++) {
@@ -395,8 +394,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     net->nmons++;
   }
   net->local_cap = 4096;
-  BS_CALL(ctx, bs_malloc(ctx, net->local_cap, sizeof(uint64_t),
-                         &net->local_spk));
+  BS_CALL(ctx,
+          bs_malloc(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk));
   BS_CALL(ctx, bs_exchange_create(ctx, 1024, &net->ex));
   bs_phase_end(ctx, BS_PHASE_BUILD);
   return BS_OK;
@@ -412,8 +411,8 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     size_t n = lp->n ? lp->n : 1;
     for (int v = 0; lp->x && v < lp->spec->model->nx; v++)
       bs_free(ctx, n, sizeof(double), &lp->x[v]);
-    bs_free(ctx, (size_t)(lp->spec && lp->spec->model->nx ? lp->spec->model->nx
-                                                           : 1),
+    bs_free(ctx,
+            (size_t)(lp->spec && lp->spec->model->nx ? lp->spec->model->nx : 1),
             sizeof(double *), &lp->x);
     bs_free(ctx, n, sizeof(double), &lp->I);
     bs_free(ctx, n, sizeof(double), &lp->I_ext);
@@ -604,17 +603,17 @@ static bs_status open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     lmon *m = &net->mons[q];
     const bs_monitor_spec *ms = m->spec;
     char group[600];
-    const char *target = ms->pop >= 0 ? s->pops[ms->pop].name
-                                      : s->projs[ms->proj].name;
+    const char *target =
+        ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
     const bs_var *var = ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
                                      : &s->projs[ms->proj].syn->vars[ms->var];
     const char *post = ms->pop >= 0 ? s->pops[ms->pop].name
                                     : s->pops[s->projs[ms->proj].post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
-    BS_CALL(ctx, bs_io_report_create(
-                     ctx, io, group, bs_dim_unit(var->dim), ms->idx, ms->n_idx,
-                     m->rows, 0.0, s->duration, (double)ms->every * s->dt,
-                     post, &m->rep));
+    BS_CALL(ctx,
+            bs_io_report_create(ctx, io, group, bs_dim_unit(var->dim), ms->idx,
+                                ms->n_idx, m->rows, 0.0, s->duration,
+                                (double)ms->every * s->dt, post, &m->rep));
   }
   return BS_OK;
 }
@@ -654,9 +653,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
         double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
         /* Blocks small enough for L1, so the output reads g while hot. */
         for (size_t b0 = 0; b0 < lj->post->n; b0 += KERNEL_BLOCK) {
-          const size_t bn = lj->post->n - b0 < KERNEL_BLOCK
-                                ? lj->post->n - b0
-                                : KERNEL_BLOCK;
+          const size_t bn =
+              lj->post->n - b0 < KERNEL_BLOCK ? lj->post->n - b0 : KERNEL_BLOCK;
           double *xs[BS_MAX_VARS];
           for (int v = 0; v < js->syn->nx; v++)
             xs[v] = lj->x[v] + b0;

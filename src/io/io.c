@@ -165,8 +165,8 @@ bs_status bs_io_group(bs_ctx *ctx, bs_io *io, const char *path) {
       *p = '\0';
       htri_t ex = H5Lexists(io->file, buf, H5P_DEFAULT);
       if (ex <= 0) {
-        hid_t g = H5Gcreate2(io->file, buf, H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT);
+        hid_t g =
+            H5Gcreate2(io->file, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         H5_TRY(ctx, g, "creating group", buf);
         H5Gclose(g);
       }
@@ -211,8 +211,8 @@ bs_status bs_io_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
                          const char *name, const double *v, size_t n) {
   hsize_t dim = n;
   hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-  bs_status st = attr_write(ctx, io, path, name, H5T_IEEE_F64LE,
-                            H5T_NATIVE_DOUBLE, sp, v);
+  bs_status st =
+      attr_write(ctx, io, path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sp, v);
   H5Sclose(sp);
   return st;
 }
@@ -221,8 +221,8 @@ bs_status bs_io_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
                          const char *name, const uint64_t *v, size_t n) {
   hsize_t dim = n;
   hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-  bs_status st = attr_write(ctx, io, path, name, H5T_STD_U64LE,
-                            H5T_NATIVE_UINT64, sp, v);
+  bs_status st =
+      attr_write(ctx, io, path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, sp, v);
   H5Sclose(sp);
   return st;
 }
@@ -232,8 +232,8 @@ static bs_status small_dataset(bs_ctx *ctx, bs_io *io, hid_t loc,
                                const char *name, hid_t ftype, hid_t mtype,
                                hsize_t n, const void *buf, const char *where) {
   hid_t sp = H5Screate_simple(1, &n, NULL);
-  hid_t d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT,
-                       H5P_DEFAULT);
+  hid_t d =
+      H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (d < 0) {
     H5Sclose(sp);
     H5_TRY(ctx, d, "creating dataset", where);
@@ -259,8 +259,8 @@ bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
   H5Tset_size(t, len ? len : 1);
   H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t sp = H5Screate(H5S_SCALAR);
-  hid_t d = H5Dcreate2(io->file, path, t, sp, H5P_DEFAULT, H5P_DEFAULT,
-                       H5P_DEFAULT);
+  hid_t d =
+      H5Dcreate2(io->file, path, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (d < 0) {
     H5Sclose(sp);
     H5Tclose(t);
@@ -381,8 +381,8 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   hid_t sp = H5Screate_simple(2, dims, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-  hid_t d = H5Dcreate2(g, "data", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl,
-                       H5P_DEFAULT);
+  hid_t d =
+      H5Dcreate2(g, "data", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   H5Pclose(dcpl);
   H5Sclose(sp);
   H5Gclose(g);
@@ -409,8 +409,8 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
     for (uint64_t i = 0; i <= n_nodes; i++)
       ip[i] = i;
     double time[3] = {tstart, tstop, tstep};
-    st = small_dataset(ctx, io, m, "node_ids", H5T_STD_U64LE,
-                       H5T_NATIVE_UINT64, n_nodes, node_ids, mpath);
+    st = small_dataset(ctx, io, m, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                       n_nodes, node_ids, mpath);
     if (st == BS_OK)
       st = small_dataset(ctx, io, m, "index_pointers", H5T_STD_U64LE,
                          H5T_NATIVE_UINT64, n_nodes + 1, ip, mpath);

@@ -11,8 +11,10 @@ enum { X_V, X_T_LAST, NX };
 enum { K_A, K_REF, K_HAS_REF, NK };
 
 static const bs_param lif_params[NP] = {
-    {"V_rest", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0, "resting potential"},
-    {"V_reset", BS_DIM_VOLTAGE, -5.0, -HUGE_VAL, HUGE_VAL, 0, "reset potential"},
+    {"V_rest", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0,
+     "resting potential"},
+    {"V_reset", BS_DIM_VOLTAGE, -5.0, -HUGE_VAL, HUGE_VAL, 0,
+     "reset potential"},
     {"V_th", BS_DIM_VOLTAGE, 20.0, -HUGE_VAL, HUGE_VAL, 0, "spike threshold"},
     {"R", BS_DIM_ONE, 1.0, 0.0, HUGE_VAL, 0, "membrane resistance"},
     {"tau", BS_DIM_TIME, 10.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,

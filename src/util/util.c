@@ -63,8 +63,7 @@ bs_status bs_error_set(bs_ctx *ctx, bs_status code, const char *fmt, ...) {
   return code;
 }
 
-void bs_error_trace(bs_ctx *ctx, const char *file, int line,
-                    const char *func) {
+void bs_error_trace(bs_ctx *ctx, const char *file, int line, const char *func) {
   if (!ctx)
     return;
   size_t used = strlen(ctx->trace);

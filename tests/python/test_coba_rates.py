@@ -1,4 +1,4 @@
-"""COBA mean rates per population against Brian2's own runs of the same
+"""COBA (or CUBA, --model) mean rates per population against Brian2's own runs of the same
 network over 16 seeds (tests/data/brian2_rates.json, produced by
 tools/brian2_coba_rates.py with Brian2 2.5.1 cpp_standalone). The rate of
 brainsim's run must lie within [min, max] of Brian2's seeds: the spread
