@@ -17,6 +17,7 @@ typedef struct bs_pop_spec {
   uint64_t gid0; /* first global id: populations get contiguous ranges */
   double p[BS_MAX_PARAMS];
   bs_dist *init; /* one per state variable (model->nx) */
+  int method;    /* bs_method: the integrator (`method:`) */
 } bs_pop_spec;
 
 typedef struct bs_proj_spec {

@@ -34,13 +34,6 @@ typedef struct bs_param {
   const char *doc;
 } bs_param;
 
-typedef struct bs_var {
-  const char *name;
-  bs_dim dim;
-  double init; /* default constant initial value */
-  const char *doc;
-} bs_var;
-
 /* A value drawn per element: constant, uniform [a, b) or normal(a, b). */
 typedef enum { BS_DIST_CONST, BS_DIST_UNIFORM, BS_DIST_NORMAL } bs_dist_kind;
 typedef struct bs_dist {
@@ -48,11 +41,42 @@ typedef struct bs_dist {
   double a, b;
 } bs_dist;
 
+typedef struct bs_var {
+  const char *name;
+  bs_dim dim;
+  double init; /* default initial value; NAN: derived by the model's init()
+                  (e.g. a gate at its steady state) */
+  const char *doc;
+  /* A default that is a distribution: BS_DIST_UNIFORM draws from
+   * [init, init_b) (BrainPy's V_initializer=Uniform(-70, -60)). */
+  bs_dist_kind init_kind;
+  double init_b;
+} bs_var;
+/* A state variable with a constant default (designated, so the optional
+ * fields stay zero without warnings). */
+#define BS_VAR(NAME, DIM, INIT, DOC)                                           \
+  { .name = NAME, .dim = DIM, .init = INIT, .doc = DOC }
+
 struct bs_rng;
 double bs_dist_sample(const bs_dist *d, struct bs_rng *r);
 int bs_dist_is_const(const bs_dist *d);
 
 /* ---- neurons ---------------------------------------------------------- */
+
+/* Integrators a population can choose with `method:` (BrainPy's names). */
+typedef enum {
+  BS_METHOD_EXP_AUTO = 0, /* per-variable exponential Euler (the default) */
+  BS_METHOD_EULER,        /* forward Euler */
+  BS_METHOD_RK2,          /* BrainPy's rk2, beta = 2/3 (Ralston) */
+  BS_METHOD_RK4,          /* classic Runge-Kutta */
+  BS_METHOD_COUNT
+} bs_method;
+#define BS_METHODS_ALL ((1u << BS_METHOD_COUNT) - 1u)
+const char *bs_method_name(int method);
+/* The method named (or a BrainPy alias such as exp_euler), or -1. */
+int bs_method_find(const char *name);
+
+struct bs_neuron_model;
 
 typedef struct bs_neuron_args {
   size_t n;         /* local neurons */
@@ -63,10 +87,31 @@ typedef struct bs_neuron_args {
   const double *p;  /* parameters, in the descriptor's order */
   const double *k;  /* constants derived by prepare() */
   double *const *x; /* state arrays, in the descriptor's order */
-  const double *I;  /* summed input current for this step */
-  uint32_t *spk;    /* out: local indices that spiked, ascending */
-  size_t nspk;      /* out: how many */
+  const double *I;  /* summed input current for this step, at V of the
+                       previous step */
+  /* Summed conductance of the conductance-based inputs (COBA outputs), or
+   * NULL when none: the input current at potential V is
+   * I + G (V_prev - V). Models with a right-hand side put it into their
+   * exp_auto linearisation, as Brian2 and BrainPy's LTC neurons do; LIF's
+   * fast kernel keeps it frozen (BrainPy 2.3). */
+  const double *G;
+  int method;                          /* bs_method of the population */
+  const struct bs_neuron_model *model; /* the population's descriptor */
+  uint32_t *spk;                       /* out: local indices that spiked */
+  size_t nspk;                         /* out: how many */
 } bs_neuron_args;
+
+/* Per-element right-hand side of a model's ODEs, for the generic
+ * integrators: x[0..nv-1] is one neuron's state, the input current at that
+ * state is J - G x[0]. Writes dx/dt to f and, when dfdx is not NULL, the
+ * diagonal derivatives d f_i / d x_i (exp_auto's linearisation). */
+typedef void (*bs_rhs_fn)(const double *p, const double *k, const double *x,
+                          double J, double G, double *f, double *dfdx);
+/* After a step: x0 the state before it, x after it (the ODE variables),
+ * aux the model's other variables. Applies refractoriness and reset and
+ * returns 1 when the neuron spiked. t = step * dt. */
+typedef int (*bs_event_fn)(const double *p, const double *k, double t,
+                           const double *x0, double *x, double *aux);
 
 typedef struct bs_neuron_model {
   const char *name;
@@ -82,6 +127,17 @@ typedef struct bs_neuron_model {
   const char *(*check)(const double *p, double dt, int *blame);
   void (*prepare)(const double *p, double dt, double *k);
   void (*update)(bs_neuron_args *a);
+  /* Optional. Called once after the initializers have set the state, to
+   * derive what depends on it: a variable whose default initial value is
+   * NAN (gates at their steady state x_inf(V0), Izhikevich's u = b V0) and
+   * was not given an initializer. Only n, p, k, x, model are set. */
+  void (*init)(bs_neuron_args *a);
+  unsigned methods; /* bit (1 << bs_method) per supported integrator;
+                       0 means exp_auto only */
+  int nv;           /* ODE variables vars[0..nv-1] that rhs covers */
+  bs_rhs_fn rhs;    /* NULL for models without one */
+  bs_event_fn event;
+  const void *impl; /* model-private data (ConNeuGroup's channels) */
 } bs_neuron_model;
 
 #define BS_MAX_K 16
@@ -116,6 +172,8 @@ typedef struct bs_out_args {
   const double *g; /* synaptic variable per post neuron */
   const double *V; /* post-synaptic membrane potential (previous step) */
   double *I;       /* post-synaptic input current, added to */
+  double *G;       /* post-synaptic input conductance, added to by
+                      conductance-based outputs (NULL: not tracked) */
 } bs_out_args;
 
 typedef struct bs_output_model {

@@ -532,15 +532,26 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
   if (pop->size == 0)
     return err_at(rd, size, "%s: size must be at least 1", owner);
   fnode *method = lookup(n, "method");
+  pop->method = BS_METHOD_EXP_AUTO;
   if (method) {
     const char *meth = NULL;
     BS_CALL(rd->ctx, get_name(rd, method, owner, &meth));
-    if (strcmp(meth, "exp_auto") != 0 && strcmp(meth, "exp_euler") != 0 &&
-        strcmp(meth, "exponential_euler") != 0)
+    const unsigned mask = m->methods ? m->methods : 1u << BS_METHOD_EXP_AUTO;
+    const int mi = bs_method_find(meth);
+    if (mi < 0 || !(mask & (1u << mi))) {
+      char known[128];
+      size_t kn = 0;
+      known[0] = '\0';
+      for (int q = 0; q < BS_METHOD_COUNT; q++)
+        if (mask & (1u << q))
+          kn += (size_t)snprintf(known + kn, sizeof known - kn, "%s%s",
+                                 kn ? ", " : "", bs_method_name(q));
       return err_at(rd, method,
                     "%s: method '%s' is not available for %s (available: "
-                    "exp_auto)",
-                    owner, meth, m->name);
+                    "%s)",
+                    owner, meth, m->name, known);
+    }
+    pop->method = mi;
   }
   BS_CALL(rd->ctx, read_params(rd, n, m->np, m->params, owner, pop->p));
   if (m->check) {
@@ -557,8 +568,9 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     char key[160];
     snprintf(key, sizeof key, "%s_initializer", m->vars[i].name);
     fnode *v = lookup(n, key);
-    pop->init[i].kind = BS_DIST_CONST;
+    pop->init[i].kind = m->vars[i].init_kind;
     pop->init[i].a = m->vars[i].init;
+    pop->init[i].b = m->vars[i].init_b;
     if (v) {
       char what[448];
       snprintf(what, sizeof what, "%s: %s", owner, key);

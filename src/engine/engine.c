@@ -28,6 +28,7 @@ typedef struct lpop {
   uint64_t lo, hi, n; /* local block [lo, hi) of the population */
   double **x;         /* state arrays */
   double *I, *I_ext;  /* input current; constant inputs */
+  double *G;          /* input conductance of COBA outputs (bs_neuron_args) */
   uint32_t *spk;      /* spike list from the kernel */
   double k[BS_MAX_K];
   int *out; /* projections whose pre is this population */
@@ -107,6 +108,7 @@ static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   BS_CALL(ctx, alloc_state(ctx, m->nx, lp->n, &lp->x));
   BS_CALL(ctx, bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->I));
   BS_CALL(ctx, bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->I_ext));
+  BS_CALL(ctx, bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->G));
   BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(uint32_t), &lp->spk));
   if (m->prepare)
     m->prepare(ps->p, s->dt, lp->k);
@@ -124,6 +126,13 @@ static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
       }
     }
   }
+  if (m->init) /* state derived from the initial V (gates at steady state) */
+    m->init(&(bs_neuron_args){.n = lp->n,
+                              .dt = s->dt,
+                              .p = ps->p,
+                              .k = lp->k,
+                              .x = lp->x,
+                              .model = m});
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
     if (in->pop != p)
@@ -416,6 +425,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
             sizeof(double *), &lp->x);
     bs_free(ctx, n, sizeof(double), &lp->I);
     bs_free(ctx, n, sizeof(double), &lp->I_ext);
+    bs_free(ctx, n, sizeof(double), &lp->G);
     bs_free(ctx, n, sizeof(uint32_t), &lp->spk);
     bs_free(ctx, (size_t)lp->nout, sizeof(int), &lp->out);
     bs_free(ctx, lp->rec_cap, sizeof(double), &lp->rec_t);
@@ -642,9 +652,11 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     for (int64_t n = t0; n < t1 && st == BS_OK; n++) {
       /* 1. inputs: constant currents */
       for (int p = 0; p < np; p++)
-        if (net->pops[p].spec->model->has_V)
+        if (net->pops[p].spec->model->has_V) {
           memcpy(net->pops[p].I, net->pops[p].I_ext,
                  net->pops[p].n * sizeof(double));
+          memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
+        }
       /* 2. synapses read this step's arrivals, then their outputs add to
        *    the post-synaptic input with V of the previous step */
       for (int j = 0; j < nj; j++) {
@@ -665,7 +677,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                             .p = js->op,
                             .g = xs[0],
                             .V = lj->post->x[0] + b0,
-                            .I = lj->post->I + b0};
+                            .I = lj->post->I + b0,
+                            .G = lj->post->G + b0};
           js->out->apply(&oa);
         }
       }
@@ -694,6 +707,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                              .k = lp->k,
                              .x = lp->x,
                              .I = lp->I,
+                             .G = lp->G,
+                             .method = ps->method,
+                             .model = ps->model,
                              .spk = lp->spk};
         ps->model->update(&na);
         const uint64_t key_hi = (uint64_t)(n - t0) << 32;

@@ -1,10 +1,12 @@
 /* BrainPy's LIF (brainpy.neurons.LIF, V2.3.8 reduced_models.py):
  *   tau dV/dt = -(V - V_rest) + R I,  V >= V_th -> V = V_reset,
- * refractory for t - t_last_spike <= tau_ref (V held), exp_auto integration
- * (exponential Euler, exact for this linear equation). */
+ * refractory for t - t_last_spike <= tau_ref (V held). exp_auto (exact
+ * for this linear equation) has its own vectorised kernel, which treats
+ * the synaptic input as a current frozen over the step (BrainPy 2.3); the
+ * other methods use the generic integrators. */
 #include <math.h>
 
-#include "model_impl.h"
+#include "ode.h"
 
 enum { P_V_REST, P_V_RESET, P_V_TH, P_R, P_TAU, P_TAU_REF, NP };
 enum { X_V, X_T_LAST, NX };
@@ -24,8 +26,8 @@ static const bs_param lif_params[NP] = {
 };
 
 static const bs_var lif_vars[NX] = {
-    {"V", BS_DIM_VOLTAGE, 0.0, "membrane potential"},
-    {"t_last_spike", BS_DIM_TIME, -1e7, "time of the last spike"},
+    BS_VAR("V", BS_DIM_VOLTAGE, 0.0, "membrane potential"),
+    BS_VAR("t_last_spike", BS_DIM_TIME, -1e7, "time of the last spike"),
 };
 
 static const char *lif_check(const double *p, double dt, int *blame) {
@@ -48,7 +50,36 @@ static void lif_prepare(const double *p, double dt, double *k) {
   k[K_REF] = k[K_HAS_REF] ? p[P_TAU_REF] + 1e-7 * dt : 0.0;
 }
 
+/* tau dV/dt = -(V - V_rest) + R I, for euler, rk2 and rk4. */
+static void lif_rhs(const double *p, const double *k, const double *x, double J,
+                    double G, double *f, double *d) {
+  (void)k;
+  const double R = p[P_R], tau = p[P_TAU];
+  f[0] = (-(x[0] - p[P_V_REST]) + R * (J - G * x[0])) / tau;
+  if (d)
+    d[0] = (-1.0 - R * G) / tau;
+}
+
+static int lif_event(const double *p, const double *k, double t,
+                     const double *x0, double *x, double *aux) {
+  const double ref = k[K_HAS_REF] != 0.0 ? k[K_REF] : -HUGE_VAL;
+  if (t - aux[0] <= ref)
+    x[0] = x0[0];
+  if (x[0] >= p[P_V_TH]) {
+    x[0] = p[P_V_RESET];
+    aux[0] = t;
+    return 1;
+  }
+  return 0;
+}
+
+BS_ODE_KERNEL(lif_update_generic, 1, 1, lif_rhs, lif_event)
+
 static void lif_update(bs_neuron_args *a) {
+  if (a->method != BS_METHOD_EXP_AUTO) {
+    lif_update_generic(a);
+    return;
+  }
   const double V_rest = a->p[P_V_REST], V_reset = a->p[P_V_RESET];
   const double V_th = a->p[P_V_TH], R = a->p[P_R];
   const double A = a->k[K_A];
@@ -88,4 +119,8 @@ const bs_neuron_model bs_model_lif = {
     .check = lif_check,
     .prepare = lif_prepare,
     .update = lif_update,
+    .methods = BS_METHODS_ALL,
+    .nv = 1,
+    .rhs = lif_rhs,
+    .event = lif_event,
 };

@@ -6,7 +6,19 @@
 #include "model_impl.h"
 
 static const bs_neuron_model *const neurons[] = {&bs_model_lif,
-                                                 &bs_model_poisson};
+                                                 &bs_model_poisson,
+                                                 &bs_model_leaky_integrator,
+                                                 &bs_model_expif,
+                                                 &bs_model_adexif,
+                                                 &bs_model_quaif,
+                                                 &bs_model_adquaif,
+                                                 &bs_model_gif,
+                                                 &bs_model_izhikevich,
+                                                 &bs_model_hindmarsh_rose,
+                                                 &bs_model_fhn,
+                                                 &bs_model_hh,
+                                                 &bs_model_morris_lecar,
+                                                 &bs_model_wang_buzsaki};
 static const bs_syn_model *const synapses[] = {&bs_syn_exponential};
 static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba};
 static const bs_syn_alias aliases[] = {
@@ -66,6 +78,26 @@ const bs_syn_alias *bs_syn_alias_find(const char *name) {
       return &aliases[i];
   return NULL;
 }
+static const char *const method_names[BS_METHOD_COUNT] = {"exp_auto", "euler",
+                                                          "rk2", "rk4"};
+
+const char *bs_method_name(int method) {
+  return method >= 0 && method < BS_METHOD_COUNT ? method_names[method] : "?";
+}
+
+int bs_method_find(const char *name) {
+  /* BrainPy's aliases of exp_auto (integrators/ode/exponential.py). */
+  static const char *const exp_alias[] = {"exp_euler", "exponential_euler",
+                                          "exp_euler_auto"};
+  for (int m = 0; m < BS_METHOD_COUNT; m++)
+    if (strcmp(method_names[m], name) == 0)
+      return m;
+  for (size_t i = 0; i < sizeof exp_alias / sizeof exp_alias[0]; i++)
+    if (strcmp(exp_alias[i], name) == 0)
+      return BS_METHOD_EXP_AUTO;
+  return -1;
+}
+
 int bs_neuron_count(void) { return COUNT(neurons); }
 const bs_neuron_model *bs_neuron_at(int i) { return neurons[i]; }
 int bs_syn_count(void) { return COUNT(synapses); }

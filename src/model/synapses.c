@@ -3,7 +3,7 @@
  * synapses of a projection share tau and sum linearly:
  *   g <- g e^{-dt/tau} + sum of arriving weights  (exp_auto is exact).
  * Outputs (BrainPy synouts): CUBA adds g; COBA adds g (E - V_post) with the
- * post-synaptic V of the previous step. */
+ * post-synaptic V of the previous step, and g to the input conductance. */
 #include <math.h>
 
 #include "model_impl.h"
@@ -17,7 +17,7 @@ static const bs_param exp_params[EXP_NP] = {
      "decay time constant"},
 };
 static const bs_var exp_vars[EXP_NX] = {
-    {"g", BS_DIM_ONE, 0.0, "synaptic conductance (per post neuron)"},
+    BS_VAR("g", BS_DIM_ONE, 0.0, "synaptic conductance (per post neuron)"),
 };
 
 static void exp_prepare(const double *p, double dt, double *k) {
@@ -73,6 +73,13 @@ static void coba_apply(bs_out_args *a) {
   double *restrict I = a->I;
   for (size_t i = 0; i < a->n; i++)
     I[i] += g[i] * (E - V[i]);
+  /* The conductance too, so that models with a right-hand side can treat
+   * g (E - V) as linear in V within the step. */
+  if (a->G) {
+    double *restrict Gs = a->G;
+    for (size_t i = 0; i < a->n; i++)
+      Gs[i] += g[i];
+  }
 }
 
 const bs_output_model bs_out_coba = {

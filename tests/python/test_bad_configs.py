@@ -32,7 +32,7 @@ CASES = [
     ("yaml_duplicate_key.yaml",          7,  5, "duplicate key", []),
     ("unknown_top_key.yaml",             5,  1, "unknown key 'monitor'", []),
     ("unknown_pop_key.yaml",             7,  5, "unknown key 'tau_m'", []),
-    ("unknown_model.yaml",               5, 12, "unknown model 'Izhikevich'", []),
+    ("unknown_model.yaml",               5, 12, "unknown model 'Izhikevitch'", []),
     # a missing key is reported at the key that opens the mapping lacking it
     ("missing_size.yaml",                4,  3, "missing required key 'size'", []),
     ("size_zero.yaml",                   6, 11, "size must be at least 1", []),
