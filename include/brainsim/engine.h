@@ -29,6 +29,8 @@ typedef struct bs_run_opts {
   int progress; /* rank 0 prints progress lines */
   int tty;      /* rewrite one line (terminal) or print lines (batch) */
   double progress_every; /* seconds of wall time between lines */
+  int64_t ckpt_every;    /* steps between checkpoints (0: none) */
+  const char *ckpt_dir;  /* where checkpoints go (NULL: none) */
 } bs_run_opts;
 
 typedef struct bs_run_result {
@@ -38,7 +40,17 @@ typedef struct bs_run_result {
   double phase_min[BS_PHASE_COUNT], phase_mean[BS_PHASE_COUNT],
       phase_max[BS_PHASE_COUNT];
   uint64_t mem_peak_max; /* largest peak over ranks (bytes) */
+  int64_t steps_done;    /* the loop stopped before this step */
+  int stopped; /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
 } bs_run_result;
+
+/* Restore the state of a checkpoint written by any rank count of the same
+ * network; refuses one from another network, dt, seed or duration with a
+ * message that says what differs. Call after bs_net_build and before
+ * bs_net_run (which then continues from the checkpoint's step, appending to
+ * the same output file). Collective. */
+bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
+                         char **output_path);
 
 /* Run the whole simulation, writing spikes and reports to io (which may be
  * NULL for no output). Collective. res->spikes is allocated here (n_pops)

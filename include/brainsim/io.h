@@ -21,10 +21,22 @@ typedef struct bs_io_report bs_io_report;
 bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
                        bs_io **io);
 bs_status bs_io_close(bs_ctx *ctx, bs_io **io, int complete);
+/* Open an existing file (a run's output to continue, or a checkpoint). */
+bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **io);
+const char *bs_io_path(const bs_io *io);
+bs_status bs_io_flush(bs_ctx *ctx, bs_io *io);
+/* Rename a closed file (rank 0 renames, all agree): atomic replacement. */
+bs_status bs_io_rename(bs_ctx *ctx, const char *from, const char *to);
+bs_status bs_io_exists(bs_ctx *ctx, bs_io *io, const char *path, int *yes);
 
 /* Spikes in SONATA layout: /spikes/<pop>/{timestamps, node_ids}. */
 bs_status bs_io_spikes_add(bs_ctx *ctx, bs_io *io, const char *pop,
                            int *handle);
+/* Spikes already in the file for a handle; cut back to len (a restart
+ * drops what was written after its checkpoint). */
+uint64_t bs_io_spikes_length(const bs_io *io, int handle);
+bs_status bs_io_spikes_truncate(bs_ctx *ctx, bs_io *io, int handle,
+                                uint64_t len);
 /* Append `total` spikes to population handle; this rank writes rows
  * [offset, offset + n) from t (ms) and ids. */
 bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int handle,
@@ -55,5 +67,21 @@ bs_status bs_io_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
                          const char *name, const uint64_t *v, size_t n);
 bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
                      const char *text);
+
+/* Distributed blocks: a float64 dataset [rows, cols] of which this rank
+ * writes or reads columns [col0, col0 + ncols) (row-major buffer). */
+bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
+                            uint64_t rows, uint64_t cols, uint64_t col0,
+                            uint64_t ncols, const double *buf);
+bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
+                           uint64_t rows, uint64_t cols, uint64_t col0,
+                           uint64_t ncols, double *buf);
+bs_status bs_io_read_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                              const char *name, uint64_t *v, size_t n);
+bs_status bs_io_read_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
+                              const char *name, double *v, size_t n);
+/* A fixed-length string dataset (as bs_io_text writes); caller frees. */
+bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
+                          char **text);
 
 #endif

@@ -108,4 +108,11 @@ void bs_log0(const bs_ctx *ctx, const char *fmt, ...)
 /* Human readable byte count into buf. */
 const char *bs_fmt_bytes(double bytes, char *buf, size_t len);
 
+/* Signals: SIGINT asks the run to stop (level 1); SIGTERM and SIGUSR1 ask
+ * it to stop after writing a checkpoint (level 2, what SLURM's --signal
+ * sends before the time limit). The engine polls the level once per
+ * exchange interval and all ranks act on the highest. */
+void bs_signal_install(void);
+int bs_signal_pending(void);
+
 #endif

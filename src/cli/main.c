@@ -1,7 +1,10 @@
 /* brainsim command line: parses arguments, maps a config to a run, prints
  * the summary. It holds no simulation logic. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +23,7 @@ typedef struct cli {
   char **set;
   int n_set;
   int overwrite, quiet, verbose;
+  const char *ckpt_every, *ckpt_dir, *restore, *progress;
   double progress_every;
   const char *help_topic;
 } cli;
@@ -44,13 +48,26 @@ static const char usage[] =
     "                       e.g. --set projections.EE.g_max=0.7 or\n"
     "                       --set run.duration=\"200 ms\" (repeatable)\n"
     "  --overwrite          replace an existing output file\n"
+    "  --checkpoint-every T write a checkpoint every T of simulated time\n"
+    "                       (e.g. 500ms); also written on SIGTERM/SIGUSR1\n"
+    "  --checkpoint-dir DIR where checkpoints go (default: OUT's name with\n"
+    "                       .ckpt); DIR/ckpt.h5 is replaced atomically\n"
+    "  --restore FILE       continue the run of checkpoint FILE (any rank\n"
+    "                       count), appending to the same output file\n"
     "  --progress-every S   seconds between progress lines (default 0.5 on "
     "a\n"
     "                       terminal, 5 in batch jobs)\n"
-    "  -q, --quiet          no progress lines\n"
+    "  --progress MODE      tty (rewrite one line), lines (a line every few\n"
+    "                       seconds, for batch logs), none, or auto: tty on\n"
+    "                       a terminal outside SLURM batch jobs, else lines\n"
+    "  -q, --quiet          no progress lines (--progress none)\n"
     "  -v, --verbose        print the error trace on failure\n"
     "  -h, --help [models]  this text, or the model and parameter tables\n"
-    "  --version            print the version\n";
+    "  --version            print the version\n"
+    "\n"
+    "exit status: 0 done; 1 error; 2 usage; 75 stopped by SIGTERM or SIGUSR1\n"
+    "after writing a checkpoint (requeue and --restore); 130 interrupted by\n"
+    "SIGINT (output flushed and marked incomplete)\n";
 
 static void print_params(int np, const bs_param *p) {
   for (int i = 0; i < np; i++) {
@@ -123,7 +140,9 @@ static int parse_args(int argc, char **argv, cli *c, char *err, size_t len) {
       return 1;
     }
     if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--set") ||
-        !strcmp(a, "--progress-every")) {
+        !strcmp(a, "--progress-every") || !strcmp(a, "--checkpoint-every") ||
+        !strcmp(a, "--checkpoint-dir") || !strcmp(a, "--restore") ||
+        !strcmp(a, "--progress")) {
       if (i + 1 >= argc) {
         snprintf(err, len, "%s needs a value", a);
         return 2;
@@ -133,6 +152,21 @@ static int parse_args(int argc, char **argv, cli *c, char *err, size_t len) {
         c->set[c->n_set++] = argv[i];
       else if (!strcmp(a, "--progress-every"))
         c->progress_every = atof(v);
+      else if (!strcmp(a, "--checkpoint-every"))
+        c->ckpt_every = v;
+      else if (!strcmp(a, "--checkpoint-dir"))
+        c->ckpt_dir = v;
+      else if (!strcmp(a, "--restore"))
+        c->restore = v;
+      else if (!strcmp(a, "--progress")) {
+        if (strcmp(v, "auto") && strcmp(v, "tty") && strcmp(v, "lines") &&
+            strcmp(v, "none")) {
+          snprintf(err, len, "--progress %s: expected auto, tty, lines or none",
+                   v);
+          return 2;
+        }
+        c->progress = v;
+      }
       else
         c->out = v;
     } else if (!strncmp(a, "--set=", 6)) {
@@ -386,21 +420,40 @@ int main(int argc, char **argv) {
   bs_spec *spec = NULL;
   bs_net *net = NULL;
   bs_io *io = NULL;
-  char *out = NULL;
+  char *out = NULL, *ckpt_dir = NULL;
   int first = -1, rc = 1;
   bs_status st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
     goto fail;
 
+  int64_t ckpt_every = 0;
+  if (is_run && c.ckpt_every) {
+    double v;
+    char why[256];
+    if (bs_config_parse_quantity(c.ckpt_every, BS_DIM_TIME, &v, why,
+                                 sizeof why) ||
+        llround(v / spec->dt) < 1)
+      st = bs_error_set(ctx, BS_ERR_ARG,
+                        "--checkpoint-every %s: expected a positive time "
+                        "of at least one step (e.g. 500ms)%s%s",
+                        c.ckpt_every, *why ? ", got " : "", why);
+    else
+      ckpt_every = llround(v / spec->dt);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK)
+      goto fail;
+  }
   if (is_run) {
-    out = c.out ? bs_strdup(c.out) : default_output(c.config);
     bs_log0(ctx,
             "brainsim %s: %s on %d rank%s, seed %llu, dt %g ms, %g ms "
             "(%lld steps), %llu neurons\n",
             BS_VERSION, c.config, ctx->size, ctx->size > 1 ? "s" : "",
             (unsigned long long)spec->seed, spec->dt, spec->duration,
             (long long)spec->n_steps, (unsigned long long)spec->n_neurons);
+  }
+  if (is_run && !c.restore) {
+    out = c.out ? bs_strdup(c.out) : default_output(c.config);
     /* Open the output before any work, so a bad path fails at once. */
     bs_phase_begin(ctx, BS_PHASE_IO);
     st = bs_io_create(ctx, out, c.overwrite, &io);
@@ -421,12 +474,71 @@ int main(int argc, char **argv) {
     rc = 0;
     goto done;
   }
+  if (c.restore) {
+    /* Continue a checkpointed run: same network (checked), any rank
+     * count, appending to the run's output file. */
+    char *ck_out = NULL;
+    st = bs_net_restore(ctx, net, c.restore, &ck_out);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK) {
+      free(ck_out);
+      goto fail;
+    }
+    out = c.out ? bs_strdup(c.out) : ck_out;
+    if (c.out)
+      free(ck_out);
+    st = bs_io_open(ctx, out, 1, &io);
+    if (st != BS_OK)
+      bs_error_clear(ctx),
+          st = bs_error_set(ctx, BS_ERR_IO,
+                            "cannot continue the output '%s' of checkpoint "
+                            "%s (give the file with -o)",
+                            out, c.restore);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK)
+      goto fail;
+    uint64_t zero = 0;
+    st = bs_io_attr_u64(ctx, io, "/meta", "complete", &zero, 1);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK)
+      goto fail;
+  }
+  if (c.ckpt_dir)
+    ckpt_dir = bs_strdup(c.ckpt_dir);
+  else {
+    ckpt_dir = malloc(strlen(out) + 8);
+    if (ckpt_dir) {
+      strcpy(ckpt_dir, out);
+      char *dot = strrchr(ckpt_dir, '.');
+      if (dot && !strchr(dot, '/'))
+        *dot = '\0';
+      strcat(ckpt_dir, ".ckpt");
+    }
+  }
+  st = BS_OK;
+  if (ctx->rank == 0 && mkdir(ckpt_dir, 0777) != 0 && errno != EEXIST)
+    st = bs_error_set(ctx, BS_ERR_IO, "cannot create checkpoint folder %s: %s",
+                      ckpt_dir, strerror(errno));
+  st = bs_comm_agree(ctx, st, &first);
+  if (st != BS_OK)
+    goto fail;
+  bs_signal_install();
   bs_log0(ctx,
           "network built in %.2f s; exchange every %d step(s); output "
-          "%s\n",
-          bs_wtime() - t_begin, bs_net_exchange_interval(net), out);
+          "%s%s\n",
+          bs_wtime() - t_begin, bs_net_exchange_interval(net), out,
+          c.restore ? " (continued)" : "");
 
-  bs_run_opts opts = {.progress = !c.quiet, .tty = isatty(1)};
+  /* mpirun hands its ranks a pseudo-terminal even in batch jobs, so a
+   * SLURM batch job (no --pty) gets plain lines whatever isatty says. */
+  const char *pm = c.quiet ? "none" : c.progress ? c.progress : "auto";
+  int tty = !strcmp(pm, "tty") ||
+            (!strcmp(pm, "auto") && isatty(1) &&
+             !(getenv("SLURM_JOB_ID") && !getenv("SLURM_PTY_PORT")));
+  bs_run_opts opts = {.progress = strcmp(pm, "none") != 0,
+                      .tty = tty,
+                      .ckpt_every = ckpt_every,
+                      .ckpt_dir = ckpt_dir};
   opts.progress_every =
       c.progress_every > 0 ? c.progress_every : (opts.tty ? 0.5 : 5.0);
   bs_run_result res;
@@ -446,7 +558,7 @@ int main(int argc, char **argv) {
   bs_phase_begin(ctx, BS_PHASE_IO);
   st = write_meta(ctx, io, spec, net, &res, wall_total);
   if (st == BS_OK)
-    st = bs_io_close(ctx, &io, 1);
+    st = bs_io_close(ctx, &io, !res.stopped);
   bs_phase_end(ctx, BS_PHASE_IO);
   if (st != BS_OK) {
     report_error(ctx, -1, c.verbose);
@@ -455,6 +567,17 @@ int main(int argc, char **argv) {
   print_summary(ctx, spec, &res, wall_total, out);
   free(res.spikes);
   rc = 0;
+  if (res.stopped) {
+    /* 75 (EX_TEMPFAIL) tells a job script to requeue and --restore. */
+    rc = res.stopped == 2 ? 75 : 130;
+    if (ctx->rank == 0)
+      fprintf(stderr,
+              "brainsim: stopped by %s at t = %.1f ms; output %s is flushed "
+              "and marked incomplete; continue with:\n  brainsim run %s "
+              "--restore %s/ckpt.h5\n",
+              res.stopped == 2 ? "SIGTERM/SIGUSR1" : "SIGINT",
+              (double)res.steps_done * spec->dt, out, c.config, ckpt_dir);
+  }
   goto done;
 
 fail:
@@ -465,6 +588,7 @@ done:
   bs_net_destroy(ctx, &net);
   bs_config_destroy(&spec);
   free(out);
+  free(ckpt_dir);
   free(c.set);
   bs_ctx_destroy(&ctx);
   bs_comm_finalize(&comm);

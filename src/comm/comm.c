@@ -16,8 +16,7 @@ static bs_status mpi_err(bs_ctx *ctx, int code, const char *what) {
   char msg[MPI_MAX_ERROR_STRING];
   int len = 0;
   MPI_Error_string(code, msg, &len);
-  return bs_error_set(ctx, BS_ERR_MPI, "%s failed on rank %d: %.*s", what,
-                      ctx ? ctx->rank : -1, len, msg);
+  return bs_error_set(ctx, BS_ERR_MPI, "%s failed: %.*s", what, len, msg);
 }
 
 #define MPI_CALL(ctx, call)                                                    \

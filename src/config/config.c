@@ -19,6 +19,7 @@ typedef struct reader {
   int n_set;
   char *const *set;
   struct fy_node **set_nodes; /* value node of each override */
+  struct fy_node **set_keys;  /* key node an override added, if any */
   bs_spec *spec;
 } reader;
 
@@ -61,7 +62,8 @@ static const struct fy_mark *node_mark(fnode *n) {
 static int override_of(reader *rd, fnode *n) {
   for (fnode *p = n; p; p = fy_node_get_parent(p))
     for (int k = 0; k < rd->n_set; k++)
-      if (rd->set_nodes && rd->set_nodes[k] == p)
+      if ((rd->set_nodes && rd->set_nodes[k] == p) ||
+          (rd->set_keys && rd->set_keys[k] == p))
         return k;
   return -1;
 }
@@ -1179,6 +1181,7 @@ static bs_status apply_override(reader *rd, int k) {
         fnode *key = fy_node_create_scalar_copy(rd->fyd, tok, strlen(tok));
         if (!key || fy_node_mapping_append(cur, key, nv))
           return set_error(rd, k, "could not add key '%s'", tok);
+        rd->set_keys[k] = key; /* an unknown key is blamed on the --set */
       }
       return BS_OK;
     }
@@ -1251,9 +1254,13 @@ static bs_status parse_document(reader *rd, const char *text, size_t len) {
     struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
     if (e)
       st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s:%d:%d: error: %s", rd->file,
-                        e->line + 1, e->column + 1, e->msg);
+                        e->line, e->column, e->msg); /* 1-based already */
     else
-      st = bs_error_set(rd->ctx, BS_ERR_CONFIG, "%s: error: not valid YAML",
+      /* No diagnostic: an empty (or comment-only) document. */
+      st = bs_error_set(rd->ctx, BS_ERR_CONFIG,
+                        "%s:1:1: error: the config is empty; expected a "
+                        "mapping with run, populations, projections, inputs, "
+                        "monitors",
                         rd->file);
   } else if (!fy_document_root(rd->fyd) ||
              !fy_node_is_mapping(fy_document_root(rd->fyd))) {
@@ -1377,6 +1384,7 @@ bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
     st = parse_document(&rd, s->text, len);
   if (st == BS_OK && n_set > 0) {
     rd.set_nodes = calloc((size_t)n_set, sizeof *rd.set_nodes);
+    rd.set_keys = calloc((size_t)n_set, sizeof *rd.set_keys);
     size_t total = 1;
     for (int k = 0; k < n_set; k++)
       total += strlen(set[k]) + 1;
@@ -1392,6 +1400,7 @@ bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
   if (rd.fyd)
     fy_document_destroy(rd.fyd);
   free(rd.set_nodes);
+  free(rd.set_keys);
   if (st != BS_OK) {
     bs_config_destroy(&s);
     return st;

@@ -17,75 +17,16 @@
 
 #include "brainsim/comm.h"
 #include "brainsim/rng.h"
+#include "engine_impl.h"
 
 #define MAX_INTERVAL 100         /* steps per exchange without projections */
 #define MON_BUF_BYTES (4u << 20) /* report buffer per monitor (libsonata's) */
 #define SPIKE_FLUSH 1000000      /* buffered output spikes before a flush */
 #define KERNEL_BLOCK 512         /* post neurons per synapse/output block */
 
-typedef struct lpop {
-  const bs_pop_spec *spec;
-  uint64_t lo, hi, n; /* local block [lo, hi) of the population */
-  double **x;         /* state arrays */
-  double *I, *I_ext;  /* input current; constant inputs */
-  double *G;          /* input conductance of COBA outputs (bs_neuron_args) */
-  uint32_t *spk;      /* spike list from the kernel */
-  double k[BS_MAX_K];
-  int *out; /* projections whose pre is this population */
-  int nout;
-  int record; /* spikes recorded to the output */
-  int io_handle;
-  double *rec_t; /* buffered output spikes (all ranks hold all) */
-  uint64_t *rec_id;
-  size_t rec_n, rec_cap;
-  uint64_t nspikes; /* global spike count */
-} lpop;
-
-typedef struct lproj {
-  const bs_proj_spec *spec;
-  lpop *pre, *post;
-  uint64_t *row; /* n_pre + 1 offsets */
-  uint32_t *col; /* local post index */
-  double *w;     /* per synapse, or NULL when constant (w0) */
-  uint32_t *dl;  /* per synapse delay in steps, or NULL when constant (d0) */
-  double w0;
-  uint32_t d0, dmin, dmax;
-  uint64_t nnz;
-  double *ring; /* R slots x post->n */
-  uint32_t R;
-  double **x; /* per-post synaptic state */
-  double k[BS_MAX_K];
-} lproj;
-
-typedef struct lmon {
-  const bs_monitor_spec *spec;
-  const double *src; /* local array; element e at src[e - lo] */
-  uint64_t lo;
-  uint64_t c0, c1; /* local columns: spec->idx[c0 .. c1) */
-  uint64_t F;      /* rows per flush (same on every rank) */
-  uint64_t cap;    /* rows the buffer holds: F + one interval's samples */
-  double *buf;
-  uint64_t nbuf, row0, rows;
-  bs_io_report *rep;
-} lmon;
-
-struct bs_net {
-  const bs_spec *spec;
-  int P, rank;
-  lpop *pops;
-  lproj *projs;
-  lmon *mons;
-  int nmons;
-  uint32_t D;          /* exchange interval in steps */
-  uint64_t *local_spk; /* this interval's spikes: (step offset << 32) | gid */
-  size_t nlocal, local_cap;
-  bs_exchange *ex;
-  uint64_t syn_events;
-};
-
 /* ---- helpers ---------------------------------------------------------- */
 
-static uint64_t block_lo(uint64_t n, int r, int P) {
+uint64_t bs_engine_block_lo(uint64_t n, int r, int P) {
   return n * (uint64_t)r / (uint64_t)P;
 }
 
@@ -102,8 +43,8 @@ static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   const bs_pop_spec *ps = &s->pops[p];
   const bs_neuron_model *m = ps->model;
   lp->spec = ps;
-  lp->lo = block_lo(ps->size, ctx->rank, ctx->size);
-  lp->hi = block_lo(ps->size, ctx->rank + 1, ctx->size);
+  lp->lo = bs_engine_block_lo(ps->size, ctx->rank, ctx->size);
+  lp->hi = bs_engine_block_lo(ps->size, ctx->rank + 1, ctx->size);
   lp->n = lp->hi - lp->lo;
   BS_CALL(ctx, alloc_state(ctx, m->nx, lp->n, &lp->x));
   BS_CALL(ctx, bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->I));
@@ -456,6 +397,9 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
   bs_free(ctx, (size_t)(s->n_projs ? s->n_projs : 1), sizeof *net->projs,
           &net->projs);
   bs_free(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk);
+  bs_free(ctx, (size_t)s->n_pops, sizeof(uint64_t), &net->restored_spk_len);
+  bs_free(ctx, (size_t)(net->nmons ? net->nmons : 1), sizeof(uint64_t),
+          &net->restored_row0);
   bs_exchange_destroy(ctx, &net->ex);
   bs_free(ctx, 1, sizeof *net, netp);
 }
@@ -517,8 +461,8 @@ static bs_status flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
     if (!lp->record)
       continue;
     uint64_t tot = lp->rec_n;
-    uint64_t a = block_lo(tot, ctx->rank, ctx->size);
-    uint64_t b = block_lo(tot, ctx->rank + 1, ctx->size);
+    uint64_t a = bs_engine_block_lo(tot, ctx->rank, ctx->size);
+    uint64_t b = bs_engine_block_lo(tot, ctx->rank + 1, ctx->size);
     if (io)
       BS_CALL(ctx, bs_io_spikes_append(ctx, io, lp->io_handle, tot, a, b - a,
                                        lp->rec_t + a, lp->rec_id + a));
@@ -533,6 +477,14 @@ static bs_status flush_monitor(bs_ctx *ctx, lmon *m) {
                                     m->c1 - m->c0, m->buf));
   m->row0 += m->nbuf;
   m->nbuf = 0;
+  return BS_OK;
+}
+
+bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io) {
+  BS_CALL(ctx, flush_spikes(ctx, net, io));
+  for (int q = 0; q < net->nmons; q++)
+    if (net->mons[q].nbuf)
+      BS_CALL(ctx, flush_monitor(ctx, &net->mons[q]));
   return BS_OK;
 }
 
@@ -605,12 +557,20 @@ static void progress_line(const bs_ctx *ctx, const bs_run_opts *o,
 
 static bs_status open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
   const bs_spec *s = net->spec;
-  for (int p = 0; p < s->n_pops; p++)
-    if (net->pops[p].record)
-      BS_CALL(ctx, bs_io_spikes_add(ctx, io, s->pops[p].name,
-                                    &net->pops[p].io_handle));
+  for (int p = 0; p < s->n_pops; p++) {
+    if (!net->pops[p].record)
+      continue;
+    BS_CALL(ctx, bs_io_spikes_add(ctx, io, s->pops[p].name,
+                                  &net->pops[p].io_handle));
+    /* A restart drops what was written after its checkpoint. */
+    if (net->restored_spk_len)
+      BS_CALL(ctx, bs_io_spikes_truncate(ctx, io, net->pops[p].io_handle,
+                                         net->restored_spk_len[p]));
+  }
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
+    if (net->restored_row0)
+      m->row0 = net->restored_row0[q];
     const bs_monitor_spec *ms = m->spec;
     char group[600];
     const char *target =
@@ -645,7 +605,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   size_t rec_buffered = 0;
   bs_status st = BS_OK;
 
-  for (int64_t t0 = 0; t0 < s->n_steps; t0 += net->D) {
+  int64_t t0;
+  for (t0 = net->step0; t0 < s->n_steps; t0 += net->D) {
     const int64_t t1 = t0 + net->D < s->n_steps ? t0 + net->D : s->n_steps;
     bs_phase_begin(ctx, BS_PHASE_UPDATE);
     net->nlocal = 0;
@@ -722,12 +683,15 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* One collective per interval; it also carries the error flag, so a
      * failure on any rank stops every rank here. */
     bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
-    uint64_t flag = st != BS_OK, maxflag = 0;
+    /* The flag: 0 go on, 1 interrupted (SIGINT), 2 stop and checkpoint
+     * (SIGTERM, SIGUSR1), 3 error; the maximum over ranks wins. */
+    uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending(),
+             maxflag = 0;
     bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
                                    flag, &maxflag);
     if (xs != BS_OK)
       return xs; /* MPI itself failed: nothing collective is safe now */
-    if (maxflag) {
+    if (maxflag == 3) {
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
       if (st == BS_OK)
         st = bs_error_set(ctx, BS_ERR_REMOTE, "another rank failed");
@@ -769,6 +733,22 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       if (net->mons[q].nbuf >= net->mons[q].F)
         BS_CALL(ctx, flush_monitor(ctx, &net->mons[q]));
     bs_phase_end(ctx, BS_PHASE_IO);
+    /* Checkpoints at interval ends, every ckpt_every steps, and when a
+     * signal asks to stop (all ranks saw the same flag). */
+    const int stop = maxflag != 0;
+    const int due = opts->ckpt_every > 0 && t1 < s->n_steps &&
+                    t1 / opts->ckpt_every > t0 / opts->ckpt_every;
+    if (opts->ckpt_dir && (due || stop)) {
+      bs_phase_begin(ctx, BS_PHASE_IO);
+      BS_CALL(ctx, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));
+      rec_buffered = 0;
+      bs_phase_end(ctx, BS_PHASE_IO);
+    }
+    if (stop) {
+      res->stopped = (int)maxflag;
+      t0 = t1;
+      break;
+    }
     if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
       progress_line(ctx, opts, s, t1, t_start, 0);
       printed = 1;
@@ -776,16 +756,14 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     }
   }
   res->wall_run = bs_wtime() - t_start;
+  res->steps_done = t0 < s->n_steps ? t0 : s->n_steps;
   if (printed)
-    progress_line(ctx, opts, s, s->n_steps, t_start, 1);
+    progress_line(ctx, opts, s, res->steps_done, t_start, 1);
 
   bs_phase_begin(ctx, BS_PHASE_IO);
-  BS_CALL(ctx, flush_spikes(ctx, net, io));
-  for (int q = 0; q < net->nmons; q++) {
-    if (net->mons[q].nbuf)
-      BS_CALL(ctx, flush_monitor(ctx, &net->mons[q]));
+  BS_CALL(ctx, bs_engine_flush_output(ctx, net, io));
+  for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
-  }
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)

@@ -52,10 +52,10 @@ static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
   H5Eclear2(H5E_DEFAULT);
   if (w.n > 1 && strcmp(w.top, w.bottom) != 0)
-    return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed on rank %d: %s (%s)",
-                        what, path, ctx->rank, w.top, w.bottom);
-  return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed on rank %d: %s", what,
-                      path, ctx->rank, w.n ? w.top : "unknown HDF5 error");
+    return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s (%s)", what,
+                        path, w.top, w.bottom);
+  return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s", what, path,
+                      w.n ? w.top : "unknown HDF5 error");
 }
 
 #define H5_TRY(ctx, expr, what, path)                                          \
@@ -96,10 +96,10 @@ bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
   H5Pset_coll_metadata_write(fapl, 1);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
   io->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  H5Pclose(fapl);
   st = BS_OK;
-  if (io->file < 0)
+  if (io->file < 0) /* before H5Pclose, which clears the error stack */
     st = h5_err(ctx, "creating output file", path);
+  H5Pclose(fapl);
   st = bs_comm_agree(ctx, st, NULL);
   if (st != BS_OK) {
     if (io->file >= 0)
@@ -131,6 +131,66 @@ bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
   BS_CALL(ctx, bs_io_group(ctx, io, "/meta"));
   uint64_t zero = 0;
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "complete", &zero, 1));
+  return BS_OK;
+}
+
+bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable,
+                     bs_io **out) {
+  *out = NULL;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  bs_status st = BS_OK;
+  if (access(path, F_OK) != 0)
+    st = bs_error_set(ctx, BS_ERR_IO, "cannot open '%s': %s", path,
+                      strerror(errno));
+  BS_CALL(ctx, bs_comm_agree(ctx, st, NULL));
+  bs_io *io;
+  BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *io, &io));
+  io->path = bs_strdup(path);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  MPI_Comm comm = *(MPI_Comm *)bs_comm_mpi_handle(ctx->comm);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  H5Pset_all_coll_metadata_ops(fapl, 1);
+  H5Pset_coll_metadata_write(fapl, 1);
+  io->file = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+  if (io->file < 0)
+    st = h5_err(ctx, "opening", path);
+  H5Pclose(fapl);
+  st = bs_comm_agree(ctx, st, NULL);
+  if (st != BS_OK) {
+    if (io->file >= 0)
+      H5Fclose(io->file);
+    free(io->path);
+    bs_free(ctx, 1, sizeof *io, &io);
+    return st;
+  }
+  io->dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(io->dxpl, H5FD_MPIO_COLLECTIVE);
+  *out = io;
+  return BS_OK;
+}
+
+const char *bs_io_path(const bs_io *io) { return io->path; }
+
+bs_status bs_io_exists(bs_ctx *ctx, bs_io *io, const char *path, int *yes) {
+  (void)ctx;
+  /* Check every level: H5Lexists fails on a missing intermediate group. */
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", path);
+  *yes = 1;
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (H5Lexists(io->file, buf, H5P_DEFAULT) <= 0) {
+        *yes = 0;
+        H5Eclear2(H5E_DEFAULT);
+        return BS_OK;
+      }
+      *p = c;
+      if (c == '\0')
+        break;
+    }
+  }
   return BS_OK;
 }
 
@@ -255,6 +315,10 @@ bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
                      const char *text) {
   /* Fixed-length string: parallel HDF5 cannot write variable-length data. */
   size_t len = strlen(text);
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
+  if (exists) /* rewriting /meta of a continued run */
+    H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
   hid_t t = H5Tcopy(H5T_C_S1);
   H5Tset_size(t, len ? len : 1);
   H5Tset_cset(t, H5T_CSET_UTF8);
@@ -300,6 +364,28 @@ bs_status bs_io_spikes_add(bs_ctx *ctx, bs_io *io, const char *pop,
   BS_CHECK(ctx, io->nspk < MAX_SPIKE_POPS, BS_ERR_LIMIT,
            "at most %d populations can record spikes", MAX_SPIKE_POPS);
   snprintf(path, sizeof path, "/spikes/%s", pop);
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
+  if (exists) { /* continuing a run: reopen, bs_io_spikes_truncate sets
+                 * the length */
+    hid_t g = H5Gopen2(io->file, path, H5P_DEFAULT);
+    H5_TRY(ctx, g, "opening group", path);
+    hid_t t = H5Dopen2(g, "timestamps", H5P_DEFAULT);
+    hid_t id = H5Dopen2(g, "node_ids", H5P_DEFAULT);
+    H5Gclose(g);
+    H5_TRY(ctx, t, "opening timestamps in", path);
+    H5_TRY(ctx, id, "opening node_ids in", path);
+    int h = io->nspk++;
+    io->spk_t[h] = t;
+    io->spk_id[h] = id;
+    hid_t sp = H5Dget_space(t);
+    hsize_t len = 0;
+    H5Sget_simple_extent_dims(sp, &len, NULL);
+    H5Sclose(sp);
+    io->spk_len[h] = len;
+    *handle = h;
+    return BS_OK;
+  }
   BS_CALL(ctx, bs_io_group(ctx, io, path));
   hid_t g = H5Gopen2(io->file, path, H5P_DEFAULT);
   H5_TRY(ctx, g, "opening group", path);
@@ -333,8 +419,12 @@ bs_status bs_io_spikes_add(bs_ctx *ctx, bs_io *io, const char *pop,
 static bs_status append_1d(bs_ctx *ctx, bs_io *io, hid_t d, hid_t mtype,
                            uint64_t oldlen, uint64_t total, uint64_t off,
                            uint64_t n, const void *buf) {
-  hsize_t newlen = oldlen + total;
-  H5_TRY(ctx, H5Dset_extent(d, &newlen), "extending spikes in", io->path);
+  hsize_t newlen = oldlen + total, cur = 0;
+  hid_t cs = H5Dget_space(d);
+  H5Sget_simple_extent_dims(cs, &cur, NULL);
+  H5Sclose(cs);
+  if (newlen > cur) /* never shrink (see bs_io_spikes_truncate) */
+    H5_TRY(ctx, H5Dset_extent(d, &newlen), "extending spikes in", io->path);
   hid_t fs = H5Dget_space(d);
   hsize_t start = oldlen + off, cnt = n;
   hid_t ms = H5Screate_simple(1, &cnt, NULL);
@@ -348,6 +438,23 @@ static bs_status append_1d(bs_ctx *ctx, bs_io *io, hid_t d, hid_t mtype,
   H5Sclose(ms);
   H5Sclose(fs);
   H5_TRY(ctx, w, "writing spikes to", io->path);
+  return BS_OK;
+}
+
+uint64_t bs_io_spikes_length(const bs_io *io, int h) { return io->spk_len[h]; }
+
+bs_status bs_io_spikes_truncate(bs_ctx *ctx, bs_io *io, int h, uint64_t len) {
+  BS_CHECK(ctx, len <= io->spk_len[h], BS_ERR_IO,
+           "%s: the output holds %llu spikes of a population, fewer than "
+           "the %llu the checkpoint recorded: it is not this run's output",
+           io->path, (unsigned long long)io->spk_len[h],
+           (unsigned long long)len);
+  /* Only the logical length changes: the run is deterministic, so what a
+   * stopped run wrote past its checkpoint is a prefix of what the
+   * continuation writes again. (Shrinking with H5Dset_extent would make
+   * parallel HDF5 refill the partial edge chunk from its cache and lose
+   * the next collective write into it.) */
+  io->spk_len[h] = len;
   return BS_OK;
 }
 
@@ -372,6 +479,35 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
                               double tstop, double tstep,
                               const char *population, bs_io_report **out) {
   char mpath[600];
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, group, &exists));
+  if (exists) { /* continuing a run: the mapping is already there */
+    snprintf(mpath, sizeof mpath, "%s/data", group);
+    hid_t d = H5Dopen2(io->file, mpath, H5P_DEFAULT);
+    H5_TRY(ctx, d, "opening report", mpath);
+    hid_t sp = H5Dget_space(d);
+    hsize_t dims[2] = {0, 0};
+    int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    if (nd != 2 || dims[0] != n_rows || dims[1] != n_nodes) {
+      H5Dclose(d);
+      return bs_error_set(ctx, BS_ERR_IO,
+                          "%s: report %s has shape [%llu, %llu], this run "
+                          "needs [%llu, %llu]",
+                          io->path, mpath, (unsigned long long)dims[0],
+                          (unsigned long long)dims[1],
+                          (unsigned long long)n_rows,
+                          (unsigned long long)n_nodes);
+    }
+    bs_io_report *r;
+    BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *r, &r));
+    r->io = io;
+    r->data = d;
+    r->rows = n_rows;
+    r->cols = n_nodes;
+    *out = r;
+    return BS_OK;
+  }
   BS_CALL(ctx, bs_io_group(ctx, io, group));
   snprintf(mpath, sizeof mpath, "%s/mapping", group);
   BS_CALL(ctx, bs_io_group(ctx, io, mpath));
@@ -464,4 +600,165 @@ bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **r) {
   H5Dclose((*r)->data);
   bs_free(ctx, 1, sizeof **r, r);
   return BS_OK;
+}
+
+/* ---- distributed blocks (checkpoints) ---------------------------------- */
+
+bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
+                            uint64_t rows, uint64_t cols, uint64_t col0,
+                            uint64_t ncols, const double *buf) {
+  hsize_t dims[2] = {rows, cols};
+  hid_t sp = H5Screate_simple(2, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t d = H5Dcreate2(io->file, path, H5T_IEEE_F64LE, sp, lcpl, dcpl,
+                       H5P_DEFAULT);
+  H5Pclose(lcpl);
+  H5Pclose(dcpl);
+  if (d < 0) {
+    H5Sclose(sp);
+    H5_TRY(ctx, d, "creating dataset", path);
+  }
+  hsize_t start[2] = {0, col0}, cnt[2] = {rows, ncols}, m = rows * ncols;
+  hid_t ms = H5Screate_simple(1, &m, NULL);
+  if (m)
+    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, cnt, NULL);
+  else {
+    H5Sselect_none(sp);
+    H5Sselect_none(ms);
+  }
+  herr_t w = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, sp, io->dxpl, buf);
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5_TRY(ctx, w, "writing dataset", path);
+  return BS_OK;
+}
+
+bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
+                           uint64_t rows, uint64_t cols, uint64_t col0,
+                           uint64_t ncols, double *buf) {
+  hid_t d = H5Dopen2(io->file, path, H5P_DEFAULT);
+  if (d < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing",
+                        io->path, path);
+  }
+  hid_t sp = H5Dget_space(d);
+  hsize_t dims[2] = {0, 0};
+  int nd = H5Sget_simple_extent_ndims(sp);
+  if (nd == 2)
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+  hid_t t = H5Dget_type(d);
+  int is_float = H5Tget_class(t) == H5T_FLOAT;
+  H5Tclose(t);
+  if (nd != 2 || dims[0] != rows || dims[1] != cols || !is_float) {
+    H5Sclose(sp);
+    H5Dclose(d);
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "%s: dataset %s has the wrong type or shape (expected "
+                        "float [%llu, %llu])",
+                        io->path, path, (unsigned long long)rows,
+                        (unsigned long long)cols);
+  }
+  hsize_t start[2] = {0, col0}, cnt[2] = {rows, ncols}, m = rows * ncols;
+  hid_t ms = H5Screate_simple(1, &m, NULL);
+  if (m)
+    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, cnt, NULL);
+  else {
+    H5Sselect_none(sp);
+    H5Sselect_none(ms);
+  }
+  herr_t r = H5Dread(d, H5T_NATIVE_DOUBLE, ms, sp, io->dxpl, buf);
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5_TRY(ctx, r, "reading dataset", path);
+  return BS_OK;
+}
+
+static bs_status attr_read(bs_ctx *ctx, bs_io *io, const char *path,
+                           const char *name, hid_t mtype, size_t n,
+                           void *buf) {
+  hid_t obj = H5Oopen(io->file, path, H5P_DEFAULT);
+  if (obj < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: %s is missing", io->path, path);
+  }
+  hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+  if (a < 0) {
+    H5Oclose(obj);
+    H5Eclear2(H5E_DEFAULT);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: attribute %s of %s is missing",
+                        io->path, name, path);
+  }
+  hid_t sp = H5Aget_space(a);
+  hssize_t npts = H5Sget_simple_extent_npoints(sp);
+  H5Sclose(sp);
+  herr_t r = -1;
+  if (npts == (hssize_t)n)
+    r = H5Aread(a, mtype, buf);
+  H5Aclose(a);
+  H5Oclose(obj);
+  if (npts != (hssize_t)n)
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "%s: attribute %s of %s has %lld values, expected %zu",
+                        io->path, name, path, (long long)npts, n);
+  H5_TRY(ctx, r, "reading attribute of", path);
+  return BS_OK;
+}
+
+bs_status bs_io_read_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                              const char *name, uint64_t *v, size_t n) {
+  return attr_read(ctx, io, path, name, H5T_NATIVE_UINT64, n, v);
+}
+
+bs_status bs_io_read_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
+                              const char *name, double *v, size_t n) {
+  return attr_read(ctx, io, path, name, H5T_NATIVE_DOUBLE, n, v);
+}
+
+bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
+                          char **text) {
+  *text = NULL;
+  hid_t d = H5Dopen2(io->file, path, H5P_DEFAULT);
+  if (d < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing",
+                        io->path, path);
+  }
+  hid_t t = H5Dget_type(d);
+  if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0) {
+    H5Tclose(t);
+    H5Dclose(d);
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "%s: dataset %s is not a fixed-length string",
+                        io->path, path);
+  }
+  size_t len = H5Tget_size(t);
+  char *buf = calloc(len + 1, 1);
+  herr_t r = buf ? H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : -1;
+  H5Tclose(t);
+  H5Dclose(d);
+  if (r < 0) {
+    free(buf);
+    H5_TRY(ctx, r, "reading", path);
+  }
+  *text = buf;
+  return BS_OK;
+}
+
+bs_status bs_io_flush(bs_ctx *ctx, bs_io *io) {
+  H5_TRY(ctx, H5Fflush(io->file, H5F_SCOPE_GLOBAL), "flushing", io->path);
+  return BS_OK;
+}
+
+bs_status bs_io_rename(bs_ctx *ctx, const char *from, const char *to) {
+  bs_status st = BS_OK;
+  if (ctx->rank == 0 && rename(from, to) != 0)
+    st = bs_error_set(ctx, BS_ERR_IO, "renaming %s to %s: %s", from, to,
+                      strerror(errno));
+  return bs_comm_agree(ctx, st, NULL);
 }

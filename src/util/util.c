@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 
 #define BS_STATUS_TEXT(name, text) text,
@@ -208,3 +209,24 @@ const char *bs_fmt_bytes(double bytes, char *buf, size_t len) {
   snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
   return buf;
 }
+
+/* The one mutable global: a signal handler can only reach a static. */
+static volatile sig_atomic_t signal_level = 0;
+
+static void on_signal(int sig) {
+  int level = sig == SIGINT ? 1 : 2;
+  if (level > signal_level)
+    signal_level = level;
+}
+
+void bs_signal_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
+}
+
+int bs_signal_pending(void) { return (int)signal_level; }

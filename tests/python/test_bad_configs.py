@@ -28,8 +28,9 @@ CASES = [
     # config                          line col  fragment                          args
     ("yaml_syntax.yaml",                 3, 13, "invalid nested block mapping", []),
     # libfyaml places a tab-indentation error on the token the tab indents
-    ("yaml_tab_indent.yaml",             4,  2, "tab", []),
+    ("yaml_tab_indent.yaml",             4,  2, "invalid tab", []),
     ("yaml_duplicate_key.yaml",          7,  5, "duplicate key", []),
+    ("empty_config.yaml",                1,  1, "expected a mapping with run, populations", []),
     ("unknown_top_key.yaml",             5,  1, "unknown key 'monitor'", []),
     ("unknown_pop_key.yaml",             7,  5, "unknown key 'tau_m'", []),
     ("unknown_model.yaml",               5, 12, "unknown model 'Izhikevitch'", []),
@@ -91,9 +92,41 @@ RUN_TOO = {"unknown_model.yaml", "one2one_size_mismatch.yaml",
 CRASH = re.compile(r"segmentation fault|signal|core dumped", re.IGNORECASE)
 
 
+def session_pids(sid):
+    """Processes in session sid: mpiexec and the ranks it started, which
+    Open MPI puts in process groups of their own."""
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:
+                pids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass  # not a process, or it ended meanwhile
+    return pids
+
+
+def stop(p):
+    """End a hung mpiexec and its ranks: SIGTERM lets mpiexec take its
+    ranks down; SIGKILL whatever of the session is left after 10 s."""
+    p.terminate()
+    try:
+        p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid in session_pids(p.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    p.communicate()
+
+
 def launch(opts, args):
     """Run brainsim under mpiexec; return (rc, stdout, stderr) or None on a
-    timeout. A new session lets a hang be killed with all its ranks."""
+    timeout. A new session marks every process of the run, so a hang can be
+    cleaned up completely."""
     cmd = [opts.mpiexec, "-n", str(opts.np), "--oversubscribe",
            opts.brainsim] + args
     env = dict(os.environ)
@@ -105,8 +138,7 @@ def launch(opts, args):
     try:
         out, err = p.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
+        stop(p)
         return None
     return p.returncode, out, err
 

@@ -1,0 +1,80 @@
+/* Private to engine/: the local network that engine.c builds and runs and
+ * checkpoint.c saves and restores. */
+#ifndef BRAINSIM_ENGINE_IMPL_H
+#define BRAINSIM_ENGINE_IMPL_H
+
+#include "brainsim/comm.h"
+#include "brainsim/engine.h"
+
+typedef struct lpop {
+  const bs_pop_spec *spec;
+  uint64_t lo, hi, n; /* local block [lo, hi) of the population */
+  double **x;         /* state arrays */
+  double *I, *I_ext;  /* input current; constant inputs */
+  double *G;          /* input conductance of COBA outputs (bs_neuron_args) */
+  uint32_t *spk;      /* spike list from the kernel */
+  double k[BS_MAX_K];
+  int *out; /* projections whose pre is this population */
+  int nout;
+  int record; /* spikes recorded to the output */
+  int io_handle;
+  double *rec_t; /* buffered output spikes (all ranks hold all) */
+  uint64_t *rec_id;
+  size_t rec_n, rec_cap;
+  uint64_t nspikes; /* global spike count */
+} lpop;
+
+typedef struct lproj {
+  const bs_proj_spec *spec;
+  lpop *pre, *post;
+  uint64_t *row; /* n_pre + 1 offsets */
+  uint32_t *col; /* local post index */
+  double *w;     /* per synapse, or NULL when constant (w0) */
+  uint32_t *dl;  /* per synapse delay in steps, or NULL when constant (d0) */
+  double w0;
+  uint32_t d0, dmin, dmax;
+  uint64_t nnz;
+  double *ring; /* R slots x post->n */
+  uint32_t R;
+  double **x; /* per-post synaptic state */
+  double k[BS_MAX_K];
+} lproj;
+
+typedef struct lmon {
+  const bs_monitor_spec *spec;
+  const double *src; /* local array; element e at src[e - lo] */
+  uint64_t lo;
+  uint64_t c0, c1; /* local columns: spec->idx[c0 .. c1) */
+  uint64_t F;      /* rows per flush (same on every rank) */
+  uint64_t cap;    /* rows the buffer holds: F + one interval's samples */
+  double *buf;
+  uint64_t nbuf, row0, rows;
+  bs_io_report *rep;
+} lmon;
+
+struct bs_net {
+  const bs_spec *spec;
+  int P, rank;
+  lpop *pops;
+  lproj *projs;
+  lmon *mons;
+  int nmons;
+  uint32_t D;          /* exchange interval in steps */
+  uint64_t *local_spk; /* this interval's spikes: (step offset << 32) | gid */
+  size_t nlocal, local_cap;
+  bs_exchange *ex;
+  uint64_t syn_events;
+  /* Where the loop starts: 0, or the step of a restored checkpoint. */
+  int64_t step0;
+  uint64_t *restored_spk_len; /* output spikes per population, or NULL */
+  uint64_t *restored_row0;    /* per monitor */
+};
+
+/* Checkpoints (checkpoint.c). Collective. */
+bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
+                               int64_t step_next, const char *dir);
+bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
+uint64_t bs_engine_block_lo(uint64_t n, int r, int P);
+
+
+#endif
