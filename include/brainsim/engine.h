@@ -41,6 +41,7 @@ typedef struct bs_run_result {
       phase_max[BS_PHASE_COUNT];
   uint64_t mem_peak_max; /* largest peak over ranks (bytes) */
   int64_t steps_done;    /* the loop stopped before this step */
+  int64_t step0;         /* and started here (a restart's checkpoint) */
   int stopped; /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
 } bs_run_result;
 

@@ -59,7 +59,8 @@ static const char usage[] =
     "                       terminal, 5 in batch jobs)\n"
     "  --progress MODE      tty (rewrite one line), lines (a line every few\n"
     "                       seconds, for batch logs), none, or auto: tty on\n"
-    "                       a terminal outside SLURM batch jobs, else lines\n"
+    "                       a terminal (not under mpirun or in a SLURM batch\n"
+    "                       job), else lines\n"
     "  -q, --quiet          no progress lines (--progress none)\n"
     "  -v, --verbose        print the error trace on failure\n"
     "  -h, --help [models]  this text, or the model and parameter tables\n"
@@ -239,6 +240,11 @@ static void report_error(bs_ctx *ctx, int first, int verbose) {
   fflush(stderr);
 }
 
+/* Simulated time actually run (a stopped run ends early), in ms. */
+static double simulated_ms(const bs_spec *s, const bs_run_result *res) {
+  return (double)res->steps_done * s->dt;
+}
+
 static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
                             const bs_net *net, const bs_run_result *res,
                             double wall_total) {
@@ -258,6 +264,11 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
           bs_io_attr_u64(ctx, io, "/meta", "exchange_interval_steps", &D, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "dt", &s->dt, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "duration", &s->duration, 1));
+  /* How far the run got: the end, or where a signal stopped it. */
+  double t_done = simulated_ms(s, res);
+  uint64_t steps_done = (uint64_t)res->steps_done;
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "t_done", &t_done, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "steps_done", &steps_done, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "wall_total", &wall_total, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "wall_run", &res->wall_run, 1));
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "synaptic_events",
@@ -274,8 +285,9 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
     char path[512];
     snprintf(path, sizeof path, "/meta/populations/%s", s->pops[p].name);
     BS_CALL(ctx, bs_io_group(ctx, io, path));
-    double rate = (double)res->spikes[p] /
-                  ((double)s->pops[p].size * s->duration / 1000.0);
+    double rate = t_done > 0 ? (double)res->spikes[p] /
+                                   ((double)s->pops[p].size * t_done / 1000.0)
+                             : 0.0;
     BS_CALL(ctx,
             bs_io_attr_str(ctx, io, path, "model", s->pops[p].model->name));
     BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "size", &s->pops[p].size, 1));
@@ -291,14 +303,16 @@ static void print_summary(const bs_ctx *ctx, const bs_spec *s,
                           const char *out) {
   if (ctx->rank != 0)
     return;
+  const double t_done = simulated_ms(s, res);
   printf("\n%-16s %10s %12s %10s\n", "population", "neurons", "spikes",
          "rate (Hz)");
   for (int p = 0; p < s->n_pops; p++)
     printf("%-16s %10llu %12llu %10.2f\n", s->pops[p].name,
            (unsigned long long)s->pops[p].size,
            (unsigned long long)res->spikes[p],
-           (double)res->spikes[p] /
-               ((double)s->pops[p].size * s->duration / 1000.0));
+           t_done > 0 ? (double)res->spikes[p] /
+                            ((double)s->pops[p].size * t_done / 1000.0)
+                      : 0.0);
   double total = 0;
   for (int p = 0; p < BS_PHASE_COUNT; p++)
     total += res->phase_mean[p];
@@ -309,9 +323,11 @@ static void print_summary(const bs_ctx *ctx, const bs_spec *s,
            res->phase_min[p], res->phase_mean[p], res->phase_max[p],
            total > 0 ? 100.0 * res->phase_mean[p] / total : 0.0);
   char mem[32];
-  printf("\nwall time %.3f s (simulation loop %.3f s), real-time factor %.3f "
-         "(wall / simulated)\n",
-         wall_total, res->wall_run, res->wall_run / (s->duration / 1000.0));
+  const double t_loop = (double)(res->steps_done - res->step0) * s->dt;
+  printf("\nwall time %.3f s; simulation loop %.3f s for %.1f ms simulated: "
+         "real-time factor %.3f (loop wall / simulated)\n",
+         wall_total, res->wall_run, t_loop,
+         t_loop > 0 ? res->wall_run / (t_loop / 1000.0) : 0.0);
   printf("synaptic events %llu (%.3g per second of loop), peak memory per "
          "rank %s\n",
          (unsigned long long)res->syn_events,
@@ -529,11 +545,13 @@ int main(int argc, char **argv) {
           bs_wtime() - t_begin, bs_net_exchange_interval(net), out,
           c.restore ? " (continued)" : "");
 
-  /* mpirun hands its ranks a pseudo-terminal even in batch jobs, so a
-   * SLURM batch job (no --pty) gets plain lines whatever isatty says. */
+  /* Open MPI's mpirun hands its ranks a pseudo-terminal even when its own
+   * output goes to a file, so under mpirun, and in SLURM batch jobs (no
+   * --pty), auto means plain lines; --progress tty asks for the bar. */
   const char *pm = c.quiet ? "none" : c.progress ? c.progress : "auto";
   int tty = !strcmp(pm, "tty") ||
             (!strcmp(pm, "auto") && isatty(1) &&
+             !getenv("OMPI_COMM_WORLD_SIZE") &&
              !(getenv("SLURM_JOB_ID") && !getenv("SLURM_PTY_PORT")));
   bs_run_opts opts = {.progress = strcmp(pm, "none") != 0,
                       .tty = tty,

@@ -534,20 +534,24 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
 }
 
 static void progress_line(const bs_ctx *ctx, const bs_run_opts *o,
-                          const bs_spec *s, int64_t step, double t_start,
-                          int final) {
+                          const bs_spec *s, int64_t step0, int64_t step,
+                          double t_start, int final) {
   if (!o->progress || ctx->rank != 0)
     return;
+  /* Rates and ETA from the steps this process ran (a restart starts at
+   * step0); the percentage never rounds up to 100 before the end. */
   double wall = bs_wtime() - t_start;
   double tsim = (double)step * s->dt;
-  double frac = s->n_steps ? (double)step / (double)s->n_steps : 1.0;
-  double rtf = tsim > 0 ? wall / (tsim / 1000.0) : 0.0;
-  double eta = frac > 0 ? wall * (1.0 - frac) / frac : 0.0;
+  double done = (double)(step - step0), left = (double)(s->n_steps - step);
+  double rtf = done > 0 ? wall / (done * s->dt / 1000.0) : 0.0;
+  double eta = done > 0 ? wall * left / done : 0.0;
+  double pct = s->n_steps ? floor(100.0 * (double)step / (double)s->n_steps)
+                          : 100.0;
   char line[256];
   snprintf(line, sizeof line,
            "[brainsim] t = %.1f / %.1f ms (%3.0f%%)  wall %.1f s  "
            "real-time factor %.2f  ETA %.1f s",
-           tsim, s->duration, 100.0 * frac, wall, rtf, eta);
+           tsim, s->duration, pct, wall, rtf, eta);
   if (o->tty)
     fprintf(stdout, "\r%s\033[K%s", line, final ? "\n" : "");
   else
@@ -601,7 +605,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   }
   const double t_start = bs_wtime();
   double next_progress = t_start + opts->progress_every;
-  int printed = 0;
+  int64_t printed = 0; /* step of the last progress line */
   size_t rec_buffered = 0;
   bs_status st = BS_OK;
 
@@ -750,15 +754,17 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       break;
     }
     if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
-      progress_line(ctx, opts, s, t1, t_start, 0);
-      printed = 1;
+      progress_line(ctx, opts, s, net->step0, t1, t_start, 0);
+      printed = t1;
       next_progress = bs_wtime() + opts->progress_every;
     }
   }
   res->wall_run = bs_wtime() - t_start;
   res->steps_done = t0 < s->n_steps ? t0 : s->n_steps;
-  if (printed)
-    progress_line(ctx, opts, s, res->steps_done, t_start, 1);
+  res->step0 = net->step0;
+  /* Close the terminal line; in batch logs only add what is new. */
+  if (printed && (opts->tty || printed != res->steps_done))
+    progress_line(ctx, opts, s, net->step0, res->steps_done, t_start, 1);
 
   bs_phase_begin(ctx, BS_PHASE_IO);
   BS_CALL(ctx, bs_engine_flush_output(ctx, net, io));

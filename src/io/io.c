@@ -67,12 +67,6 @@ static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
     }                                                                          \
   } while (0)
 
-static hid_t str_type(void) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, H5T_VARIABLE);
-  H5Tset_cset(t, H5T_CSET_UTF8);
-  return t;
-}
 
 bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
                        bs_io **out) {
@@ -112,8 +106,8 @@ bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
   H5Pset_dxpl_mpio(io->dxpl, H5FD_MPIO_COLLECTIVE);
   /* SONATA root attributes: magic 0x0A7A and version {0, 1}. */
   uint32_t magic = 0x0A7A, version[2] = {0, 1};
-  hsize_t one = 1, two = 2;
-  hid_t sp = H5Screate_simple(1, &one, NULL);
+  hsize_t two = 2;
+  hid_t sp = H5Screate(H5S_SCALAR);
   hid_t a = H5Acreate2(io->file, "magic", H5T_STD_U32LE, sp, H5P_DEFAULT,
                        H5P_DEFAULT);
   H5_TRY(ctx, a, "writing attribute magic of", path);
@@ -259,9 +253,16 @@ static bs_status attr_write(bs_ctx *ctx, bs_io *io, const char *path,
 
 bs_status bs_io_attr_str(bs_ctx *ctx, bs_io *io, const char *path,
                          const char *name, const char *value) {
-  hid_t t = str_type();
+  /* Fixed-length UTF-8: HDF5 1.10's object copy (h5copy, h5py's
+   * Group.copy) crashes on groups whose attributes hold variable-length
+   * strings (hdf5#2414); every reader takes either form. */
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, strlen(value) ? strlen(value) : 1);
+  H5Tset_strpad(t, H5T_STR_NULLPAD);
+  H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t sp = H5Screate(H5S_SCALAR);
-  bs_status st = attr_write(ctx, io, path, name, t, t, sp, &value);
+  bs_status st = attr_write(ctx, io, path, name, t, t, sp,
+                            strlen(value) ? value : " ");
   H5Sclose(sp);
   H5Tclose(t);
   return st;
