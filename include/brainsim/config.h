@@ -62,8 +62,11 @@ typedef struct bs_spec {
   char *file;
   char *text;      /* the config file as given */
   char *overrides; /* the --set overrides, one per line */
-  double dt, duration;
-  int64_t n_steps;
+  double dt, duration; /* duration: all trials together */
+  int64_t n_steps;  /* all trials */
+  uint64_t trials;  /* run.trials: state reset between them */
+  int64_t trial_steps;
+  double trial_duration;
   uint64_t seed;
   int n_pops, n_projs, n_inputs, n_monitors;
   bs_pop_spec *pops;

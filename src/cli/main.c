@@ -264,6 +264,9 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
           bs_io_attr_u64(ctx, io, "/meta", "exchange_interval_steps", &D, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "dt", &s->dt, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "duration", &s->duration, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "trials", &s->trials, 1));
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "trial_duration",
+                              &s->trial_duration, 1));
   /* How far the run got: the end, or where a signal stopped it. */
   double t_done = simulated_ms(s, res);
   uint64_t steps_done = (uint64_t)res->steps_done;

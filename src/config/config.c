@@ -447,11 +447,12 @@ static bs_status get_pop_ref(reader *rd, fnode *n, const char *what, int *out) {
 /* ---- run -------------------------------------------------------------- */
 
 static bs_status read_run(reader *rd, fnode *run) {
-  static const char *const keys[] = {"dt", "duration", "seed", NULL};
+  static const char *const keys[] = {"dt", "duration", "seed", "trials",
+                                     NULL};
   bs_spec *s = rd->spec;
   BS_CALL(rd->ctx, expect_mapping(rd, run, "run"));
-  BS_CALL(rd->ctx,
-          check_keys(rd, run, "run", keys, NULL, NULL, "dt, duration, seed"));
+  BS_CALL(rd->ctx, check_keys(rd, run, "run", keys, NULL, NULL,
+                              "dt, duration, seed, trials"));
   static const bs_param dt_p = {"dt", BS_DIM_TIME,  0.1,        0,
                                 1000, BS_P_LO_OPEN, "time step"};
   static const bs_param dur_p = {
@@ -466,6 +467,18 @@ static bs_status read_run(reader *rd, fnode *run) {
                   "run: duration %g ms is not a whole number of steps of "
                   "dt = %g ms",
                   s->duration, s->dt);
+  /* Trials (BrainPy's reset() between runs): `duration` is one trial; the
+   * run is `trials` of them back to back, state reset at each start. */
+  fnode *tr = lookup(run, "trials");
+  s->trials = 1;
+  if (tr)
+    BS_CALL(rd->ctx, get_uint(rd, tr, "run: trials", 1000000, &s->trials));
+  if (s->trials < 1)
+    return err_at(rd, tr, "run: trials must be at least 1");
+  s->trial_steps = s->n_steps;
+  s->trial_duration = s->duration;
+  s->n_steps *= (int64_t)s->trials;
+  s->duration *= (double)s->trials;
   if (s->n_steps > INT32_MAX)
     return err_at(rd, lookup(run, "duration"),
                   "run: %lld steps is too many (at most %d)",

@@ -60,7 +60,8 @@ static char *identity(const bs_spec *s, const uint64_t *nnz) {
   sbuf b = {0};
   put(&b, "seed %llu\n", (unsigned long long)s->seed);
   put(&b, "dt %.17g ms\n", s->dt);
-  put(&b, "duration %.17g ms\n", s->duration);
+  put(&b, "duration %.17g ms in %llu trial(s)\n", s->duration,
+      (unsigned long long)s->trials);
   for (int p = 0; p < s->n_pops; p++) {
     const bs_pop_spec *ps = &s->pops[p];
     put(&b, "population %s: %s size %llu", ps->name, ps->model->name,
@@ -304,7 +305,8 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
   }
   if (st == BS_OK)
     st = bs_io_read_attr_u64(ctx, io, "/meta", "step", &stepu, 1);
-  if (st == BS_OK && (stepu % net->D != 0 || stepu > (uint64_t)s->n_steps))
+  if (st == BS_OK && (stepu > (uint64_t)s->n_steps ||
+                      !bs_engine_interval_start(net, (int64_t)stepu)))
     st = bs_error_set(ctx, BS_ERR_IO,
                       "checkpoint %s: step %llu is not an exchange boundary "
                       "of this run",

@@ -39,6 +39,34 @@ static bs_status alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x) {
 
 /* ---- populations ------------------------------------------------------ */
 
+/* Initial state (also BrainPy's reset() between trials): one stream per
+ * (gid, variable, trial), independent of ranks; trial 0 is a plain run. */
+static void init_pop_state(const bs_spec *s, lpop *lp, uint32_t trial) {
+  const bs_pop_spec *ps = lp->spec;
+  const bs_neuron_model *m = ps->model;
+  for (int v = 0; v < m->nx; v++) {
+    const bs_dist *d = &ps->init[v];
+    for (uint64_t i = 0; i < lp->n; i++) {
+      uint64_t gid = ps->gid0 + lp->lo + i;
+      if (d->kind == BS_DIST_CONST) {
+        lp->x[v][i] = d->a;
+      } else {
+        bs_rng r;
+        bs_rng_init(&r, s->seed, BS_RNG_INIT, (uint32_t)gid, (uint32_t)v,
+                    trial);
+        lp->x[v][i] = bs_dist_sample(d, &r);
+      }
+    }
+  }
+  if (m->init) /* state derived from the initial V (gates at steady state) */
+    m->init(&(bs_neuron_args){.n = lp->n,
+                              .dt = s->dt,
+                              .p = ps->p,
+                              .k = lp->k,
+                              .x = lp->x,
+                              .model = m});
+}
+
 static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   const bs_pop_spec *ps = &s->pops[p];
   const bs_neuron_model *m = ps->model;
@@ -53,27 +81,7 @@ static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(uint32_t), &lp->spk));
   if (m->prepare)
     m->prepare(ps->p, s->dt, lp->k);
-  /* Initial state: one stream per (gid, variable), independent of ranks. */
-  for (int v = 0; v < m->nx; v++) {
-    const bs_dist *d = &ps->init[v];
-    for (uint64_t i = 0; i < lp->n; i++) {
-      uint64_t gid = ps->gid0 + lp->lo + i;
-      if (d->kind == BS_DIST_CONST) {
-        lp->x[v][i] = d->a;
-      } else {
-        bs_rng r;
-        bs_rng_init(&r, s->seed, BS_RNG_INIT, (uint32_t)gid, (uint32_t)v, 0);
-        lp->x[v][i] = bs_dist_sample(d, &r);
-      }
-    }
-  }
-  if (m->init) /* state derived from the initial V (gates at steady state) */
-    m->init(&(bs_neuron_args){.n = lp->n,
-                              .dt = s->dt,
-                              .p = ps->p,
-                              .k = lp->k,
-                              .x = lp->x,
-                              .model = m});
+  init_pop_state(s, lp, 0);
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
     if (in->pop != p)
@@ -480,6 +488,37 @@ static bs_status flush_monitor(bs_ctx *ctx, lmon *m) {
   return BS_OK;
 }
 
+/* Intervals are D steps, cut short at trial ends so a reset never has
+ * spikes of the previous trial in flight outside the ring buffers. */
+int64_t bs_engine_interval_end(const bs_net *net, int64_t t0) {
+  const bs_spec *s = net->spec;
+  int64_t t1 = t0 + net->D;
+  int64_t trial_end = (t0 / s->trial_steps + 1) * s->trial_steps;
+  if (t1 > trial_end)
+    t1 = trial_end;
+  return t1 < s->n_steps ? t1 : s->n_steps;
+}
+
+int bs_engine_interval_start(const bs_net *net, int64_t step) {
+  return (step % net->spec->trial_steps) % net->D == 0 ||
+         step == net->spec->n_steps;
+}
+
+/* BrainPy's reset(): initial state again (new draws for the trial), no
+ * synaptic state, nothing in flight. */
+static void reset_trial(bs_net *net, uint32_t trial) {
+  const bs_spec *s = net->spec;
+  for (int p = 0; p < s->n_pops; p++)
+    init_pop_state(s, &net->pops[p], trial);
+  for (int j = 0; j < s->n_projs; j++) {
+    lproj *lj = &net->projs[j];
+    const size_t n = lj->post->n;
+    for (int v = 0; v < lj->spec->syn->nx; v++)
+      memset(lj->x[v], 0, n * sizeof(double));
+    memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
+  }
+}
+
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io) {
   BS_CALL(ctx, flush_spikes(ctx, net, io));
   for (int q = 0; q < net->nmons; q++)
@@ -610,8 +649,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   bs_status st = BS_OK;
 
   int64_t t0;
-  for (t0 = net->step0; t0 < s->n_steps; t0 += net->D) {
-    const int64_t t1 = t0 + net->D < s->n_steps ? t0 + net->D : s->n_steps;
+  for (t0 = net->step0; t0 < s->n_steps;) {
+    const int64_t t1 = bs_engine_interval_end(net, t0);
     bs_phase_begin(ctx, BS_PHASE_UPDATE);
     net->nlocal = 0;
     for (int64_t n = t0; n < t1 && st == BS_OK; n++) {
@@ -737,6 +776,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       if (net->mons[q].nbuf >= net->mons[q].F)
         BS_CALL(ctx, flush_monitor(ctx, &net->mons[q]));
     bs_phase_end(ctx, BS_PHASE_IO);
+    /* A new trial starts from the initial conditions (before any
+     * checkpoint at this step, so a restart resumes after the reset). */
+    if (t1 < s->n_steps && t1 % s->trial_steps == 0)
+      reset_trial(net, (uint32_t)(t1 / s->trial_steps));
     /* Checkpoints at interval ends, every ckpt_every steps, and when a
      * signal asks to stop (all ranks saw the same flag). */
     const int stop = maxflag != 0;
@@ -748,9 +791,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       rec_buffered = 0;
       bs_phase_end(ctx, BS_PHASE_IO);
     }
+    t0 = t1;
     if (stop) {
       res->stopped = (int)maxflag;
-      t0 = t1;
       break;
     }
     if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
