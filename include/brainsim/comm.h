@@ -33,6 +33,8 @@ bs_status bs_comm_stats(bs_ctx *ctx, const double *local, int n, double *min,
                         double *mean, double *max);
 bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all);
 bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before);
+/* How many ranks share this rank's node (memory). Collective. */
+bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n);
 
 /* The spike exchange: every rank contributes its sorted list of packed
  * spikes and a flag; all ranks receive all lists (in rank order) and the

@@ -25,6 +25,17 @@ bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *local,
                            uint64_t *syn_per_proj /* n_projs, global */);
 int bs_net_exchange_interval(const bs_net *net);
 
+/* Memory this rank will need, computed from the spec before anything is
+ * allocated (sizes in floating point, so no product can overflow), and
+ * the largest single item, to name it when the run does not fit. */
+typedef struct bs_estimate {
+  double bytes;        /* total on this rank */
+  double item_bytes;   /* the largest item */
+  char item[256];      /* e.g. "projection 'EE' (1.2e9 synapses)" */
+} bs_estimate;
+void bs_net_estimate(const bs_spec *spec, int rank, int size,
+                     bs_estimate *est);
+
 typedef struct bs_run_opts {
   int progress; /* rank 0 prints progress lines */
   int tty;      /* rewrite one line (terminal) or print lines (batch) */

@@ -102,6 +102,11 @@ double bs_wtime(void);
 void bs_phase_begin(bs_ctx *ctx, int phase);
 void bs_phase_end(bs_ctx *ctx, int phase);
 
+/* Memory the system can still give (MemAvailable), bytes; 0 if unknown. */
+double bs_mem_available(void);
+/* "512MiB", "2 GiB", "1e9": bytes, or a negative value if malformed. */
+double bs_parse_bytes(const char *s);
+
 /* Rank-0 logging helpers (print only on rank 0). */
 void bs_log0(const bs_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

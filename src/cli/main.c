@@ -3,10 +3,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "brainsim/comm.h"
@@ -167,8 +168,7 @@ static int parse_args(int argc, char **argv, cli *c, char *err, size_t len) {
           return 2;
         }
         c->progress = v;
-      }
-      else
+      } else
         c->out = v;
     } else if (!strncmp(a, "--set=", 6)) {
       c->set[c->n_set++] = argv[i] + 6;
@@ -398,6 +398,9 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
 
 int main(int argc, char **argv) {
   const double t_begin = bs_wtime();
+  /* A file-size limit (ulimit -f, quotas) must fail a write with an error
+   * we report, not kill the process with SIGXFSZ. */
+  signal(SIGXFSZ, SIG_IGN);
   bs_comm *comm = NULL;
   if (bs_comm_init(&argc, &argv, &comm) != BS_OK) {
     fprintf(stderr, "brainsim: error: MPI could not start\n");
@@ -470,6 +473,44 @@ int main(int argc, char **argv) {
             BS_VERSION, c.config, ctx->size, ctx->size > 1 ? "s" : "",
             (unsigned long long)spec->seed, spec->dt, spec->duration,
             (long long)spec->n_steps, (unsigned long long)spec->n_neurons);
+  }
+  /* Limits before allocation: the memory this rank will need against what
+   * it can have (MemAvailable shared by the ranks of its node, or
+   * BRAINSIM_MAX_MEMORY per rank). */
+  bs_estimate est;
+  double avail = 0.0;
+  int node_ranks = 1;
+  bs_net_estimate(spec, ctx->rank, ctx->size, &est);
+  st = bs_comm_node_ranks(ctx, &node_ranks);
+  if (st == BS_OK) {
+    const char *lim = getenv("BRAINSIM_MAX_MEMORY");
+    avail = lim ? bs_parse_bytes(lim) : bs_mem_available() / node_ranks;
+    if (lim && avail < 0)
+      st = bs_error_set(ctx, BS_ERR_ARG,
+                        "BRAINSIM_MAX_MEMORY=%s: expected bytes, e.g. 2GiB",
+                        lim);
+    else if (avail > 0 && est.bytes > avail) {
+      char need[32], have[32], item[32];
+      st = bs_error_set(
+          ctx, BS_ERR_LIMIT,
+          "this run needs about %s on rank %d, more than the %s available "
+          "per rank (%s); the largest part is %s: %s. Use more ranks or "
+          "nodes, or make the network or its monitors smaller.",
+          bs_fmt_bytes(est.bytes, need, sizeof need), ctx->rank,
+          bs_fmt_bytes(avail, have, sizeof have),
+          lim ? "BRAINSIM_MAX_MEMORY" : "MemAvailable / ranks on this node",
+          est.item, bs_fmt_bytes(est.item_bytes, item, sizeof item));
+    }
+  }
+  st = bs_comm_agree(ctx, st, &first);
+  if (st != BS_OK)
+    goto fail;
+  if (!is_run && ctx->rank == 0) {
+    char need[32], have[32];
+    printf("memory estimate: %s on rank 0 (largest part: %s), %s available "
+           "per rank\n",
+           bs_fmt_bytes(est.bytes, need, sizeof need), est.item,
+           avail > 0 ? bs_fmt_bytes(avail, have, sizeof have) : "unknown");
   }
   if (is_run && !c.restore) {
     out = c.out ? bs_strdup(c.out) : default_output(c.config);
@@ -552,10 +593,10 @@ int main(int argc, char **argv) {
    * output goes to a file, so under mpirun, and in SLURM batch jobs (no
    * --pty), auto means plain lines; --progress tty asks for the bar. */
   const char *pm = c.quiet ? "none" : c.progress ? c.progress : "auto";
-  int tty = !strcmp(pm, "tty") ||
-            (!strcmp(pm, "auto") && isatty(1) &&
-             !getenv("OMPI_COMM_WORLD_SIZE") &&
-             !(getenv("SLURM_JOB_ID") && !getenv("SLURM_PTY_PORT")));
+  int tty =
+      !strcmp(pm, "tty") ||
+      (!strcmp(pm, "auto") && isatty(1) && !getenv("OMPI_COMM_WORLD_SIZE") &&
+       !(getenv("SLURM_JOB_ID") && !getenv("SLURM_PTY_PORT")));
   bs_run_opts opts = {.progress = strcmp(pm, "none") != 0,
                       .tty = tty,
                       .ckpt_every = ckpt_every,

@@ -113,6 +113,15 @@ bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
   return BS_OK;
 }
 
+bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n) {
+  MPI_Comm node;
+  MPI_CALL(ctx, MPI_Comm_split_type(C(ctx), MPI_COMM_TYPE_SHARED, ctx->rank,
+                                    MPI_INFO_NULL, &node));
+  MPI_Comm_size(node, n);
+  MPI_Comm_free(&node);
+  return BS_OK;
+}
+
 bs_status bs_exchange_create(bs_ctx *ctx, size_t cap, bs_exchange **out) {
   bs_exchange *x;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *x, &x));

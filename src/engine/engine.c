@@ -11,6 +11,7 @@
 #include "brainsim/engine.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +415,74 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
 
 int bs_net_exchange_interval(const bs_net *net) { return (int)net->D; }
 
+static void est_add(bs_estimate *e, double bytes, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void est_add(bs_estimate *e, double bytes, const char *fmt, ...) {
+  e->bytes += bytes;
+  if (bytes > e->item_bytes) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->item, sizeof e->item, fmt, ap);
+    va_end(ap);
+    e->item_bytes = bytes;
+  }
+}
+
+/* Largest delay a distribution can give, in steps. */
+static double delay_max(const bs_dist *d) {
+  switch (d->kind) {
+  case BS_DIST_UNIFORM:
+    return floor(d->b + 0.5);
+  case BS_DIST_NORMAL:
+    return floor(d->a + 8.0 * d->b + 0.5);
+  default:
+    return d->a;
+  }
+}
+
+void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
+  memset(e, 0, sizeof *e);
+  for (int p = 0; p < s->n_pops; p++) {
+    const bs_pop_spec *ps = &s->pops[p];
+    double n = (double)(bs_engine_block_lo(ps->size, rank + 1, size) -
+                        bs_engine_block_lo(ps->size, rank, size));
+    est_add(e, n * (8.0 * (ps->model->nx + 3) + 4.0),
+            "population '%s' (%.3g neurons on this rank)", ps->name, n);
+  }
+  for (int j = 0; j < s->n_projs; j++) {
+    const bs_proj_spec *pj = &s->projs[j];
+    const bs_pop_spec *pre = &s->pops[pj->pre], *post = &s->pops[pj->post];
+    double nl = (double)(bs_engine_block_lo(post->size, rank + 1, size) -
+                         bs_engine_block_lo(post->size, rank, size));
+    double syn = pj->conn->expected(pj->cp, pre->size, post->size,
+                                    pj->pre == pj->post, pj->n_ij) *
+                 (nl / (double)post->size);
+    /* During the build the generated list (20 B) and the CSR (column 4 B,
+     * weight 8 B and delay 4 B when they vary) coexist; rows 2 x 8 B. */
+    double per = 20.0 + 4.0 + (bs_dist_is_const(&pj->g_max) ? 0.0 : 8.0) +
+                 (bs_dist_is_const(&pj->delay) ? 0.0 : 4.0);
+    double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
+    est_add(e,
+            syn * per + 16.0 * ((double)pre->size + 1.0) + ring +
+                8.0 * pj->syn->nx * nl,
+            "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
+            "buffer)",
+            pj->name, syn, delay_max(&pj->delay) + 1.0);
+  }
+  for (int q = 0; q < s->n_monitors; q++) {
+    const bs_monitor_spec *m = &s->monitors[q];
+    if (m->kind != BS_MON_STATE)
+      continue;
+    double rows = (double)((s->n_steps + m->every - 1) / m->every);
+    double all = rows * (double)m->n_idx * 8.0;
+    est_add(e, all < MON_BUF_BYTES * 2.0 ? all : MON_BUF_BYTES * 2.0,
+            "monitor '%s' of %s", m->name,
+            m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name);
+  }
+  /* Spike exchange blocks: one per rank, 1026 words to start with. */
+  est_add(e, (double)size * 1026.0 * 8.0 * 2.0, "spike exchange buffers");
+}
+
 bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *l,
                            uint64_t *syn_per_proj) {
   const bs_spec *s = net->spec;
@@ -485,6 +554,61 @@ static bs_status flush_monitor(bs_ctx *ctx, lmon *m) {
                                     m->c1 - m->c0, m->buf));
   m->row0 += m->nbuf;
   m->nbuf = 0;
+  return BS_OK;
+}
+
+static bs_status nonfinite(bs_ctx *ctx, const bs_net *net, const char *what,
+                           const char *name, const char *var, uint64_t idx,
+                           double v, int64_t t0, int64_t t1,
+                           const char *method) {
+  const double dt = net->spec->dt;
+  return bs_error_set(
+      ctx, BS_ERR_NUMERIC,
+      "%s '%s', neuron %llu: %s became %g between t = %.4g and %.4g ms. "
+      "The integration diverged: reduce dt (now %g ms)%s%s%s, or check the "
+      "parameters and inputs.",
+      what, name, (unsigned long long)idx, var, v, (double)t0 * dt,
+      (double)t1 * dt, dt, method ? " or use another method (now " : "",
+      method ? method : "", method ? ")" : "");
+}
+
+/* Scan every state array for NaN or infinity: one pass per interval. */
+static bs_status check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
+                              int64_t t1) {
+  const bs_spec *s = net->spec;
+  for (int p = 0; p < s->n_pops; p++) {
+    const lpop *lp = &net->pops[p];
+    const bs_neuron_model *m = lp->spec->model;
+    for (int v = 0; v < m->nx; v++) {
+      const double *x = lp->x[v];
+      double acc = 0.0;
+      for (uint64_t i = 0; i < lp->n; i++)
+        acc += x[i] * 0.0; /* NaN iff some x[i] is NaN or infinite */
+      if (acc == acc)
+        continue;
+      for (uint64_t i = 0; i < lp->n; i++)
+        if (!isfinite(x[i]))
+          return nonfinite(ctx, net, "population", lp->spec->name,
+                           m->vars[v].name, lp->lo + i, x[i], t0, t1,
+                           bs_method_name(lp->spec->method));
+    }
+  }
+  for (int j = 0; j < s->n_projs; j++) {
+    const lproj *lj = &net->projs[j];
+    for (int v = 0; v < lj->spec->syn->nx; v++) {
+      const double *x = lj->x[v];
+      double acc = 0.0;
+      for (uint64_t i = 0; i < lj->post->n; i++)
+        acc += x[i] * 0.0;
+      if (acc == acc)
+        continue;
+      for (uint64_t i = 0; i < lj->post->n; i++)
+        if (!isfinite(x[i]))
+          return nonfinite(ctx, net, "projection", lj->spec->name,
+                           lj->spec->syn->vars[v].name, lj->post->lo + i, x[i],
+                           t0, t1, NULL);
+    }
+  }
   return BS_OK;
 }
 
@@ -584,8 +708,8 @@ static void progress_line(const bs_ctx *ctx, const bs_run_opts *o,
   double done = (double)(step - step0), left = (double)(s->n_steps - step);
   double rtf = done > 0 ? wall / (done * s->dt / 1000.0) : 0.0;
   double eta = done > 0 ? wall * left / done : 0.0;
-  double pct = s->n_steps ? floor(100.0 * (double)step / (double)s->n_steps)
-                          : 100.0;
+  double pct =
+      s->n_steps ? floor(100.0 * (double)step / (double)s->n_steps) : 100.0;
   char line[256];
   snprintf(line, sizeof line,
            "[brainsim] t = %.1f / %.1f ms (%3.0f%%)  wall %.1f s  "
@@ -721,6 +845,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
           st = push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q]));
       }
     }
+    /* A state that became NaN or infinite stops the run at this
+     * interval's exchange, with the place named. */
+    if (st == BS_OK)
+      st = check_finite(ctx, net, t0, t1);
     bs_phase_end(ctx, BS_PHASE_UPDATE);
 
     /* One collective per interval; it also carries the error flag, so a
@@ -738,6 +866,13 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
       if (st == BS_OK)
         st = bs_error_set(ctx, BS_ERR_REMOTE, "another rank failed");
+      /* Every rank stopped here together, so the output can still be
+       * flushed collectively up to the last good exchange; it stays
+       * marked incomplete. */
+      bs_status fs = bs_engine_flush_output(ctx, net, io);
+      for (int q = 0; fs == BS_OK && q < net->nmons; q++)
+        fs = bs_io_report_close(ctx, &net->mons[q].rep);
+      res->steps_done = t0;
       return st;
     }
     /* Canonical order: (step, source gid). Each rank's block is sorted, so

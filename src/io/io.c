@@ -48,14 +48,30 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
 
 /* Turn the HDF5 error stack into a status with HDF5's own words. */
 static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
+  /* HDF5's stack does not carry the system's reason; these errno values
+   * are the ones a user can act on. */
+  int e = errno;
+  const char *sys = e == EFBIG || e == ENOSPC || e == EDQUOT || e == EIO ||
+                            e == EACCES || e == EROFS || e == ENOENT
+                        ? strerror(e)
+                        : NULL;
   walk_buf w = {{0}, {0}, 0};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
   H5Eclear2(H5E_DEFAULT);
   if (w.n > 1 && strcmp(w.top, w.bottom) != 0)
-    return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s (%s)", what,
-                        path, w.top, w.bottom);
-  return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s", what, path,
-                      w.n ? w.top : "unknown HDF5 error");
+    return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s (%s)%s%s", what,
+                        path, w.top, w.bottom, sys ? ": " : "", sys ? sys : "");
+  return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s%s%s", what, path,
+                      w.n ? w.top : "unknown HDF5 error", sys ? ": " : "",
+                      sys ? sys : "");
+}
+
+/* The same, naming the object and the file it is in. */
+static bs_status h5_err_in(bs_ctx *ctx, const char *file, const char *what,
+                           const char *obj) {
+  char buf[1400];
+  snprintf(buf, sizeof buf, "%s %s in", what, obj);
+  return h5_err(ctx, buf, file);
 }
 
 #define H5_TRY(ctx, expr, what, path)                                          \
@@ -66,7 +82,6 @@ static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
       return BS_ERR_IO;                                                        \
     }                                                                          \
   } while (0)
-
 
 bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
                        bs_io **out) {
@@ -128,8 +143,7 @@ bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
   return BS_OK;
 }
 
-bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable,
-                     bs_io **out) {
+bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **out) {
   *out = NULL;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   bs_status st = BS_OK;
@@ -245,9 +259,14 @@ static bs_status attr_write(bs_ctx *ctx, bs_io *io, const char *path,
     H5_TRY(ctx, a, "creating attribute on", path);
   }
   herr_t w = H5Awrite(a, mtype, buf);
+  bs_status w_st =
+      w < 0 ? h5_err_in(ctx, io->path, "writing attribute on", path) : BS_OK;
   H5Aclose(a);
   H5Oclose(obj);
-  H5_TRY(ctx, w, "writing attribute on", path);
+  if (w_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return w_st;
+  }
   return BS_OK;
 }
 
@@ -261,8 +280,8 @@ bs_status bs_io_attr_str(bs_ctx *ctx, bs_io *io, const char *path,
   H5Tset_strpad(t, H5T_STR_NULLPAD);
   H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t sp = H5Screate(H5S_SCALAR);
-  bs_status st = attr_write(ctx, io, path, name, t, t, sp,
-                            strlen(value) ? value : " ");
+  bs_status st =
+      attr_write(ctx, io, path, name, t, t, sp, strlen(value) ? value : " ");
   H5Sclose(sp);
   H5Tclose(t);
   return st;
@@ -305,10 +324,15 @@ static bs_status small_dataset(bs_ctx *ctx, bs_io *io, hid_t loc,
     H5Sselect_none(ms);
   }
   herr_t w = H5Dwrite(d, mtype, ms, sp, io->dxpl, buf);
+  bs_status w_st =
+      w < 0 ? h5_err_in(ctx, io->path, "writing dataset", where) : BS_OK;
   H5Sclose(ms);
   H5Sclose(sp);
   H5Dclose(d);
-  H5_TRY(ctx, w, "writing dataset", where);
+  if (w_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return w_st;
+  }
   return BS_OK;
 }
 
@@ -337,11 +361,16 @@ bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
     H5Sselect_none(ms);
   }
   herr_t w = H5Dwrite(d, t, ms, sp, io->dxpl, len ? text : " ");
+  bs_status w_st =
+      w < 0 ? h5_err_in(ctx, io->path, "writing dataset", path) : BS_OK;
   H5Sclose(ms);
   H5Sclose(sp);
   H5Dclose(d);
   H5Tclose(t);
-  H5_TRY(ctx, w, "writing dataset", path);
+  if (w_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return w_st;
+  }
   return BS_OK;
 }
 
@@ -436,9 +465,13 @@ static bs_status append_1d(bs_ctx *ctx, bs_io *io, hid_t d, hid_t mtype,
     H5Sselect_none(ms);
   }
   herr_t w = H5Dwrite(d, mtype, ms, fs, io->dxpl, buf);
+  bs_status w_st = w < 0 ? h5_err(ctx, "writing spikes to", io->path) : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
-  H5_TRY(ctx, w, "writing spikes to", io->path);
+  if (w_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return w_st;
+  }
   return BS_OK;
 }
 
@@ -589,9 +622,14 @@ bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
     H5Sselect_none(ms);
   }
   herr_t w = H5Dwrite(r->data, H5T_NATIVE_DOUBLE, ms, fs, r->io->dxpl, buf);
+  bs_status w_st =
+      w < 0 ? h5_err(ctx, "writing report to", r->io->path) : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
-  H5_TRY(ctx, w, "writing report to", r->io->path);
+  if (w_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return w_st;
+  }
   return BS_OK;
 }
 
@@ -614,8 +652,8 @@ bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
-  hid_t d = H5Dcreate2(io->file, path, H5T_IEEE_F64LE, sp, lcpl, dcpl,
-                       H5P_DEFAULT);
+  hid_t d =
+      H5Dcreate2(io->file, path, H5T_IEEE_F64LE, sp, lcpl, dcpl, H5P_DEFAULT);
   H5Pclose(lcpl);
   H5Pclose(dcpl);
   if (d < 0) {
@@ -631,10 +669,15 @@ bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
     H5Sselect_none(ms);
   }
   herr_t w = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, sp, io->dxpl, buf);
+  bs_status w_st =
+      w < 0 ? h5_err_in(ctx, io->path, "writing dataset", path) : BS_OK;
   H5Sclose(ms);
   H5Sclose(sp);
   H5Dclose(d);
-  H5_TRY(ctx, w, "writing dataset", path);
+  if (w_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return w_st;
+  }
   return BS_OK;
 }
 
@@ -644,8 +687,8 @@ bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
   hid_t d = H5Dopen2(io->file, path, H5P_DEFAULT);
   if (d < 0) {
     H5Eclear2(H5E_DEFAULT);
-    return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing",
-                        io->path, path);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing", io->path,
+                        path);
   }
   hid_t sp = H5Dget_space(d);
   hsize_t dims[2] = {0, 0};
@@ -673,16 +716,20 @@ bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
     H5Sselect_none(ms);
   }
   herr_t r = H5Dread(d, H5T_NATIVE_DOUBLE, ms, sp, io->dxpl, buf);
+  bs_status r_st =
+      r < 0 ? h5_err_in(ctx, io->path, "reading dataset", path) : BS_OK;
   H5Sclose(ms);
   H5Sclose(sp);
   H5Dclose(d);
-  H5_TRY(ctx, r, "reading dataset", path);
+  if (r_st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return r_st;
+  }
   return BS_OK;
 }
 
 static bs_status attr_read(bs_ctx *ctx, bs_io *io, const char *path,
-                           const char *name, hid_t mtype, size_t n,
-                           void *buf) {
+                           const char *name, hid_t mtype, size_t n, void *buf) {
   hid_t obj = H5Oopen(io->file, path, H5P_DEFAULT);
   if (obj < 0) {
     H5Eclear2(H5E_DEFAULT);
@@ -727,16 +774,16 @@ bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
   hid_t d = H5Dopen2(io->file, path, H5P_DEFAULT);
   if (d < 0) {
     H5Eclear2(H5E_DEFAULT);
-    return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing",
-                        io->path, path);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing", io->path,
+                        path);
   }
   hid_t t = H5Dget_type(d);
   if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0) {
     H5Tclose(t);
     H5Dclose(d);
     return bs_error_set(ctx, BS_ERR_IO,
-                        "%s: dataset %s is not a fixed-length string",
-                        io->path, path);
+                        "%s: dataset %s is not a fixed-length string", io->path,
+                        path);
   }
   size_t len = H5Tget_size(t);
   char *buf = calloc(len + 1, 1);

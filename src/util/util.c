@@ -2,10 +2,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "brainsim/util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <time.h>
 
 #define BS_STATUS_TEXT(name, text) text,
@@ -230,3 +230,41 @@ void bs_signal_install(void) {
 }
 
 int bs_signal_pending(void) { return (int)signal_level; }
+
+double bs_mem_available(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f)
+    return 0.0;
+  char line[256];
+  double kib = 0.0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1)
+      break;
+  fclose(f);
+  return kib * 1024.0;
+}
+
+double bs_parse_bytes(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0)
+    return -1.0;
+  while (*end == ' ')
+    end++;
+  static const struct {
+    const char *u;
+    double f;
+  } units[] = {{"", 1.0},
+               {"B", 1.0},
+               {"KiB", 1024.0},
+               {"MiB", 1048576.0},
+               {"GiB", 1073741824.0},
+               {"TiB", 1099511627776.0},
+               {"K", 1024.0},
+               {"M", 1048576.0},
+               {"G", 1073741824.0}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(end, units[i].u) == 0)
+      return v * units[i].f;
+  return -1.0;
+}
