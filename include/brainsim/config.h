@@ -18,6 +18,9 @@ typedef struct bs_pop_spec {
   double p[BS_MAX_PARAMS];
   bs_dist *init; /* one per state variable (model->nx) */
   int method;    /* bs_method: the integrator (`method:`) */
+  /* The population's own descriptor (ConNeuGroup: its channels), owned
+   * here; model points to it. NULL for registry models. */
+  bs_neuron_model *own;
 } bs_pop_spec;
 
 typedef struct bs_proj_spec {

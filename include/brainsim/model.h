@@ -193,6 +193,76 @@ typedef struct bs_syn_alias {
   const char *output;
 } bs_syn_alias;
 
+/* ---- ion channels (ConNeuGroup) ---------------------------------------- */
+
+/* A channel kind of shared/reference/brainpy-models.md section 2. Every
+ * gate obeys dx/dt = A - B x with A, B depending on V, the calcium
+ * concentration C and the channel's other gates (all frozen over a step),
+ * which covers the Markov form phi (alpha (1 - x) - beta x) and the
+ * steady-state form phi (x_inf - x) / tau. The current is inward-positive:
+ * I = g (E - V), with E the channel's own reversal potential or its
+ * calcium ion's E_Ca. */
+#define BS_CH_ION 1u        /* a calcium ion model: has child channels */
+#define BS_CH_NEEDS_ION 2u  /* must be a child of a calcium ion */
+#define BS_CH_CA_CURRENT 4u /* its current carries calcium into the ion */
+#define BS_CH_MAX_P 16
+#define BS_CH_MAX_K 8
+#define BS_CH_MAX_GATES 3
+
+typedef struct bs_channel_kind {
+  const char *name;
+  const char *doc;
+  int np;
+  const bs_param *params;
+  int ngate;                /* gates, or an ion's state variables (C, E) */
+  const char *const *gates; /* their names */
+  unsigned flags;
+  int e_param; /* index of the own reversal potential, or -1: the ion's */
+  void (*prepare)(const double *p, double *k); /* temperature factors */
+  /* Gate kinetics at V with concentration C and the gates x (old). */
+  void (*kinetics)(const double *p, const double *k, double V, double C,
+                   const double *x, double *A, double *B);
+  /* I = g (E - V): g from the gates and C. */
+  double (*conductance)(const double *p, const double *x, double C);
+  /* Steady state at (V, C); NULL: x = A / B gate by gate. */
+  void (*steady)(const double *p, const double *k, double V, double C,
+                 double *x);
+  /* Ions: the concentration's dC/dt = A - B C given the calcium current
+   * ica (inward-positive), and E_Ca(C). Fixed ions have neither (ngate 0):
+   * their E and C are parameters 0 and 1. */
+  void (*ion_rate)(const double *p, const double *k, double ica, double *A,
+                   double *B);
+  double (*ion_E)(const double *p, const double *k, double C);
+} bs_channel_kind;
+
+const bs_channel_kind *bs_channel_find(const char *name);
+int bs_channel_count(void);
+const bs_channel_kind *bs_channel_at(int i);
+
+/* One step of dx/dt = A - B x with A, B frozen, by the given method: the
+ * integrators applied to ConNeuGroup's variables (each with the others
+ * frozen, as BrainPy's channels are integrated one by one). */
+double bs_lin_step(int method, double x, double A, double B, double dt);
+
+/* A channel of a ConNeuGroup as the config gives it. parent is the index
+ * of its ion in the list (which comes first), or -1. */
+typedef struct bs_cng_channel {
+  const char *name; /* state variables are named "<name>.<gate>"; a child
+                       of an ion gets "<ion>.<name>.<gate>" */
+  const bs_channel_kind *kind;
+  double p[BS_CH_MAX_P];
+  int parent;
+} bs_cng_channel;
+
+/* Build the descriptor of one ConNeuGroup population (state V, then every
+ * channel's gates): parameters C, A, V_th as the ConNeuGroup entry of the
+ * registry, the channels kept inside. Returns NULL when out of memory.
+ * Not collective. */
+bs_neuron_model *bs_cng_create(int nch, const bs_cng_channel *ch);
+void bs_cng_destroy(bs_neuron_model **model);
+/* The registry's ConNeuGroup entry (what the config names). */
+int bs_neuron_is_cng(const bs_neuron_model *m);
+
 /* ---- registry ---------------------------------------------------------- */
 
 const bs_neuron_model *bs_neuron_find(const char *name);

@@ -507,10 +507,86 @@ static int pop_key_ok(const void *data, const char *key) {
   return 0;
 }
 
+/* ConNeuGroup's channels: {NAME: {kind: KIND, params...}}; an ion kind
+ * may hold its own `channels`. Appends to ch (parents first). */
+#define MAX_CHANNELS 64
+
+static int chan_key_ok(const void *data, const char *key) {
+  const bs_channel_kind *kd = data;
+  return strcmp(key, "kind") == 0 ||
+         ((kd->flags & BS_CH_ION) && strcmp(key, "channels") == 0) ||
+         bs_param_index(kd->np, kd->params, key) >= 0;
+}
+
+static bs_status read_channels(reader *rd, const char *owner, fnode *map,
+                               int parent, bs_cng_channel *ch, int *nch) {
+  char what[512];
+  snprintf(what, sizeof what, "%s: channels", owner);
+  BS_CALL(rd->ctx, expect_mapping(rd, map, what));
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(map, &it))) {
+    const char *cname = NULL;
+    BS_CALL(rd->ctx, get_name(rd, fy_node_pair_key(pr), what, &cname));
+    fnode *body = fy_node_pair_value(pr);
+    char cowner[512];
+    snprintf(cowner, sizeof cowner, "%s: channel '%s'", owner, cname);
+    if (strchr(cname, '.'))
+      return err_at(rd, fy_node_pair_key(pr),
+                    "%s: a channel name may not contain '.'", cowner);
+    BS_CALL(rd->ctx, expect_mapping(rd, body, cowner));
+    fnode *kn = lookup(body, "kind");
+    if (!kn)
+      return err_at(rd, body, "%s: missing required key 'kind'", cowner);
+    const char *kname = NULL;
+    BS_CALL(rd->ctx, get_name(rd, kn, cowner, &kname));
+    const bs_channel_kind *kd = bs_channel_find(kname);
+    if (!kd) {
+      char known[1024];
+      size_t used = 0;
+      known[0] = '\0';
+      for (int i = 0; i < bs_channel_count(); i++)
+        used += (size_t)snprintf(known + used,
+                                 used < sizeof known ? sizeof known - used : 0,
+                                 "%s%s", i ? ", " : "", bs_channel_at(i)->name);
+      return err_at(rd, kn, "%s: unknown channel kind '%s' (available: %s)",
+                    cowner, kname, known);
+    }
+    if ((kd->flags & BS_CH_ION) && parent >= 0)
+      return err_at(rd, kn, "%s: an ion (%s) cannot be inside another ion",
+                    cowner, kname);
+    if ((kd->flags & BS_CH_NEEDS_ION) && parent < 0)
+      return err_at(rd, kn,
+                    "%s: %s needs a calcium ion: list it under the channels "
+                    "of one, e.g. Ca: {kind: CalciumDetailed, channels: "
+                    "{%s: {kind: %s}}}",
+                    cowner, kname, cname, kname);
+    char expected[1024];
+    static const char *const kfixed[] = {"kind", NULL};
+    list_params(expected, sizeof expected, kfixed, kd->np, kd->params,
+                (kd->flags & BS_CH_ION) ? "channels" : NULL);
+    BS_CALL(rd->ctx,
+            check_keys(rd, body, cowner, NULL, chan_key_ok, kd, expected));
+    if (*nch == MAX_CHANNELS)
+      return err_at(rd, fy_node_pair_key(pr), "%s: more than %d channels",
+                    cowner, MAX_CHANNELS);
+    bs_cng_channel *c = &ch[(*nch)++];
+    memset(c, 0, sizeof *c);
+    c->name = cname;
+    c->kind = kd;
+    c->parent = parent;
+    BS_CALL(rd->ctx, read_params(rd, body, kd->np, kd->params, cowner, c->p));
+    fnode *sub = lookup(body, "channels");
+    if (sub && !is_null(sub))
+      BS_CALL(rd->ctx, read_channels(rd, cowner, sub, (int)(c - ch), ch, nch));
+  }
+  return BS_OK;
+}
+
 static bs_status read_pop(reader *rd, const char *name, fnode *n,
                           bs_pop_spec *pop) {
   static const char *const fixed[] = {"model", "size", "method", NULL};
-  char owner[256], expected[1024];
+  char owner[256], expected[3072];
   snprintf(owner, sizeof owner, "population '%s'", name);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
   pop->name = bs_strdup(name);
@@ -529,17 +605,36 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     return err_at(rd, model, "%s: unknown model '%s' (available: %s)", owner,
                   mname, known);
   }
+  const int is_cng = bs_neuron_is_cng(pop->model);
+  static const char *const fixed_cng[] = {"model", "size", "method", "channels",
+                                          NULL};
+  if (is_cng) {
+    fnode *chn = lookup(n, "channels");
+    if (!chn || is_null(chn))
+      return err_at(rd, model,
+                    "%s: ConNeuGroup needs channels: {NAME: {kind: KIND, "
+                    "...}, ...}",
+                    owner);
+    bs_cng_channel ch[MAX_CHANNELS];
+    int nch = 0;
+    BS_CALL(rd->ctx, read_channels(rd, owner, chn, -1, ch, &nch));
+    pop->own = bs_cng_create(nch, ch);
+    if (!pop->own)
+      return bs_error_set(rd->ctx, BS_ERR_NOMEM, "%s: out of memory", owner);
+    pop->model = pop->own;
+  }
   const bs_neuron_model *m = pop->model;
-  char suffix[512];
+  char suffix[2048];
   size_t used = 0;
   suffix[0] = '\0';
   for (int i = 0; i < m->nx; i++)
     used +=
         (size_t)snprintf(suffix + used, sizeof suffix - used,
                          "%s%s_initializer", i ? ", " : "", m->vars[i].name);
-  list_params(expected, sizeof expected, fixed, m->np, m->params,
-              used ? suffix : NULL);
-  BS_CALL(rd->ctx, check_keys(rd, n, owner, fixed, pop_key_ok, m, expected));
+  list_params(expected, sizeof expected, is_cng ? fixed_cng : fixed, m->np,
+              m->params, used ? suffix : NULL);
+  BS_CALL(rd->ctx, check_keys(rd, n, owner, is_cng ? fixed_cng : fixed,
+                              pop_key_ok, m, expected));
   fnode *size = lookup(n, "size");
   if (!size)
     return err_at(rd, n, "%s: missing required key 'size'", owner);
@@ -1429,6 +1524,7 @@ void bs_config_destroy(bs_spec **spec) {
   for (int i = 0; i < s->n_pops; i++) {
     free(s->pops[i].name);
     free(s->pops[i].init);
+    bs_cng_destroy(&s->pops[i].own);
   }
   for (int i = 0; i < s->n_projs; i++) {
     free(s->projs[i].name);

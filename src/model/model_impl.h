@@ -17,6 +17,7 @@ extern const bs_neuron_model bs_model_fhn;
 extern const bs_neuron_model bs_model_hh;
 extern const bs_neuron_model bs_model_morris_lecar;
 extern const bs_neuron_model bs_model_wang_buzsaki;
+extern const bs_neuron_model bs_model_cng;
 extern const bs_syn_model bs_syn_exponential;
 extern const bs_output_model bs_out_cuba;
 extern const bs_output_model bs_out_coba;

@@ -18,7 +18,8 @@ static const bs_neuron_model *const neurons[] = {&bs_model_lif,
                                                  &bs_model_fhn,
                                                  &bs_model_hh,
                                                  &bs_model_morris_lecar,
-                                                 &bs_model_wang_buzsaki};
+                                                 &bs_model_wang_buzsaki,
+                                                 &bs_model_cng};
 static const bs_syn_model *const synapses[] = {&bs_syn_exponential};
 static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba};
 static const bs_syn_alias aliases[] = {

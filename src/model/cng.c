@@ -1,0 +1,272 @@
+/* ConNeuGroup (BrainPy's CondNeuGroup, V2.3.8 dyn/base.py:1032): a
+ * conductance-based neuron assembled from ion channels (channels.c),
+ *   C dV/dt = sum_j g_j (E_j - V) + input * 1e-3 / A,
+ * with spike detection by upward crossing of V_th (no reset). Each step,
+ * as BrainPy: V is integrated with the gates frozen; every gate with V of
+ * the previous step; each calcium ion's concentration after its channels,
+ * from their calcium current; then E_Ca from the new concentration. Every
+ * variable obeys dx/dt = A - B x with the others frozen, so each method is
+ * applied to that linear equation (exp_auto is exact for it). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ode.h"
+
+enum { P_C, P_A, P_VTH, NP };
+
+static const bs_param cng_params[NP] = {
+    {"C", BS_DIM_ONE, 1.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "membrane capacitance (uF/cm^2)"},
+    {"A", BS_DIM_ONE, 1e-3, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "membrane area (cm^2): the input (nA) is scaled by 1e-3 / A"},
+    {"V_th", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0,
+     "spike detection threshold (upward crossing)"},
+};
+
+static const bs_var v_var = {.name = "V",
+                             .dim = BS_DIM_VOLTAGE,
+                             .init = -70.0,
+                             .doc = "membrane potential (default "
+                                    "Uniform(-70, -60))",
+                             .init_kind = BS_DIST_UNIFORM,
+                             .init_b = -60.0};
+
+typedef struct cng_chan {
+  const bs_channel_kind *kind;
+  double p[BS_CH_MAX_P];
+  double k[BS_CH_MAX_K];
+  int parent; /* ion channel index, or -1 */
+  int x0;     /* first state variable */
+} cng_chan;
+
+typedef struct cng {
+  bs_neuron_model m; /* first: a->model points here */
+  int nch;
+  cng_chan *ch;
+  bs_var *vars;
+  char **names;
+} cng;
+
+/* E_Ca and C_Ca of channel c's ion for neuron i (0 without an ion). */
+static inline void ion_state(const cng *g, const cng_chan *c, double *const *x,
+                             size_t i, double *E, double *Ca) {
+  if (c->parent < 0) {
+    *E = 0.0;
+    *Ca = 0.0;
+    return;
+  }
+  const cng_chan *ion = &g->ch[c->parent];
+  if (ion->kind->ngate == 0) { /* CalciumFixed */
+    *E = ion->p[0];
+    *Ca = ion->p[1];
+  } else {
+    *Ca = x[ion->x0][i];
+    *E = x[ion->x0 + 1][i];
+  }
+}
+
+static void cng_update(bs_neuron_args *a) {
+  const cng *g = a->model ? a->model->impl : NULL;
+  const int nch = g ? g->nch : 0;
+  const double C = a->p[P_C], s = 1e-3 / a->p[P_A], V_th = a->p[P_VTH];
+  const double dt = a->dt;
+  const int method = a->method;
+  double *const *x = a->x;
+  size_t nspk = 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const double V0 = x[0][i];
+    const double G = a->G ? a->G[i] : 0.0;
+    const double J = a->I[i] + G * V0;
+    /* 1. V with the gates frozen: C dV/dt = sum g (E - V) + s (J - G V) */
+    double gs = 0.0, gE = 0.0;
+    for (int c = 0; c < nch; c++) {
+      const cng_chan *ch = &g->ch[c];
+      const bs_channel_kind *kd = ch->kind;
+      if (kd->flags & BS_CH_ION)
+        continue;
+      double xg[BS_CH_MAX_GATES], E, Ca;
+      for (int q = 0; q < kd->ngate; q++)
+        xg[q] = x[ch->x0 + q][i];
+      ion_state(g, ch, x, i, &E, &Ca);
+      if (kd->e_param >= 0)
+        E = ch->p[kd->e_param];
+      const double gc = kd->conductance(ch->p, xg, Ca);
+      gs += gc;
+      gE += gc * E;
+    }
+    const double V =
+        bs_lin_step(method, V0, (gE + s * J) / C, (gs + s * G) / C, dt);
+    /* 2. gates with V of the previous step (and C, E of the previous step) */
+    for (int c = 0; c < nch; c++) {
+      const cng_chan *ch = &g->ch[c];
+      const bs_channel_kind *kd = ch->kind;
+      if (!kd->kinetics)
+        continue;
+      double xg[BS_CH_MAX_GATES], A[BS_CH_MAX_GATES], B[BS_CH_MAX_GATES], E, Ca;
+      for (int q = 0; q < kd->ngate; q++)
+        xg[q] = x[ch->x0 + q][i];
+      ion_state(g, ch, x, i, &E, &Ca);
+      kd->kinetics(ch->p, ch->k, V0, Ca, xg, A, B);
+      for (int q = 0; q < kd->ngate; q++)
+        x[ch->x0 + q][i] = bs_lin_step(method, xg[q], A[q], B[q], dt);
+    }
+    /* 3. calcium: influx from the updated calcium channels at V0 and the
+     *    old E_Ca; then E_Ca from the new concentration */
+    for (int c = 0; c < nch; c++) {
+      const cng_chan *ion = &g->ch[c];
+      if (!(ion->kind->flags & BS_CH_ION) || ion->kind->ngate == 0)
+        continue;
+      const double Ca = x[ion->x0][i], E = x[ion->x0 + 1][i];
+      double ica = 0.0;
+      for (int d = c + 1; d < nch; d++) {
+        const cng_chan *ch = &g->ch[d];
+        if (ch->parent != c || !(ch->kind->flags & BS_CH_CA_CURRENT))
+          continue;
+        double xg[BS_CH_MAX_GATES];
+        for (int q = 0; q < ch->kind->ngate; q++)
+          xg[q] = x[ch->x0 + q][i];
+        ica += ch->kind->conductance(ch->p, xg, Ca) * (E - V0);
+      }
+      double A, B;
+      ion->kind->ion_rate(ion->p, ion->k, ica, &A, &B);
+      const double Cn = bs_lin_step(method, Ca, A, B, dt);
+      x[ion->x0][i] = Cn;
+      x[ion->x0 + 1][i] = ion->kind->ion_E(ion->p, ion->k, Cn);
+    }
+    /* 4. spike: upward crossing, no reset */
+    if (V0 < V_th && V >= V_th)
+      a->spk[nspk++] = (uint32_t)i;
+    x[0][i] = V;
+  }
+  a->nspk = nspk;
+}
+
+/* Variables left at NAN by default: ions' E from C, gates at their steady
+ * state at (V0, C0) (BrainPy's reset_state). */
+static void cng_init(bs_neuron_args *a) {
+  const cng *g = a->model ? a->model->impl : NULL;
+  if (!g)
+    return;
+  double *const *x = a->x;
+  for (size_t i = 0; i < a->n; i++) {
+    const double V = x[0][i];
+    for (int c = 0; c < g->nch; c++) {
+      const cng_chan *ch = &g->ch[c];
+      const bs_channel_kind *kd = ch->kind;
+      if (kd->flags & BS_CH_ION) {
+        if (kd->ngate && isnan(x[ch->x0 + 1][i]))
+          x[ch->x0 + 1][i] = kd->ion_E(ch->p, ch->k, x[ch->x0][i]);
+        continue;
+      }
+      if (!kd->kinetics)
+        continue;
+      double E, Ca, xs[BS_CH_MAX_GATES] = {0}, A[BS_CH_MAX_GATES],
+                    B[BS_CH_MAX_GATES];
+      ion_state(g, ch, x, i, &E, &Ca);
+      if (kd->steady) {
+        kd->steady(ch->p, ch->k, V, Ca, xs);
+      } else {
+        kd->kinetics(ch->p, ch->k, V, Ca, xs, A, B);
+        for (int q = 0; q < kd->ngate; q++)
+          xs[q] = A[q] / B[q];
+      }
+      for (int q = 0; q < kd->ngate; q++)
+        if (isnan(x[ch->x0 + q][i]))
+          x[ch->x0 + q][i] = xs[q];
+    }
+  }
+}
+
+const bs_neuron_model bs_model_cng = {
+    .name = "ConNeuGroup",
+    .doc = "conductance-based neuron built from ion channels (BrainPy "
+           "CondNeuGroup): channels: {NAME: {kind: KIND, ...}}",
+    .np = NP,
+    .params = cng_params,
+    .nx = 1,
+    .vars = &v_var,
+    .has_V = 1,
+    .update = cng_update,
+    .init = cng_init,
+    .methods = BS_METHODS_ALL,
+};
+
+int bs_neuron_is_cng(const bs_neuron_model *m) {
+  return m == &bs_model_cng || (m && m->update == cng_update);
+}
+
+void bs_cng_destroy(bs_neuron_model **model) {
+  if (!model || !*model)
+    return;
+  cng *g = (cng *)(*model)->impl;
+  if (g) {
+    for (int v = 0; v < g->m.nx; v++)
+      free(g->names ? g->names[v] : NULL);
+    free(g->names);
+    free(g->vars);
+    free(g->ch);
+    free(g);
+  }
+  *model = NULL;
+}
+
+bs_neuron_model *bs_cng_create(int nch, const bs_cng_channel *spec) {
+  cng *g = calloc(1, sizeof *g);
+  if (!g)
+    return NULL;
+  g->m = bs_model_cng;
+  g->m.impl = g;
+  g->nch = nch;
+  int nx = 1;
+  for (int c = 0; c < nch; c++)
+    nx += spec[c].kind->ngate;
+  g->ch = calloc((size_t)(nch ? nch : 1), sizeof *g->ch);
+  g->vars = calloc((size_t)nx, sizeof *g->vars);
+  g->names = calloc((size_t)nx, sizeof *g->names);
+  g->m.nx = nx;
+  bs_neuron_model *m = &g->m;
+  if (!g->ch || !g->vars || !g->names) {
+    bs_cng_destroy(&m);
+    return NULL;
+  }
+  g->vars[0] = v_var;
+  int v = 1;
+  for (int c = 0; c < nch; c++) {
+    const bs_channel_kind *kd = spec[c].kind;
+    cng_chan *ch = &g->ch[c];
+    ch->kind = kd;
+    memcpy(ch->p, spec[c].p, sizeof ch->p);
+    ch->parent = spec[c].parent;
+    ch->x0 = v;
+    if (kd->prepare)
+      kd->prepare(ch->p, ch->k);
+    for (int q = 0; q < kd->ngate; q++, v++) {
+      char buf[512];
+      if (ch->parent >= 0)
+        snprintf(buf, sizeof buf, "%s.%s.%s", spec[ch->parent].name,
+                 spec[c].name, kd->gates[q]);
+      else
+        snprintf(buf, sizeof buf, "%s.%s", spec[c].name, kd->gates[q]);
+      g->names[v] = malloc(strlen(buf) + 1);
+      if (!g->names[v]) {
+        bs_cng_destroy(&m);
+        return NULL;
+      }
+      strcpy(g->names[v], buf);
+      const int is_ion = (kd->flags & BS_CH_ION) != 0;
+      /* Ions: C starts at 2.4e-4 mM (BrainPy's C_initializer), E from C;
+       * gates at their steady state. */
+      g->vars[v] = (bs_var){
+          .name = g->names[v],
+          .dim = is_ion && q == 1 ? BS_DIM_VOLTAGE : BS_DIM_ONE,
+          .init = is_ion && q == 0 ? 2.4e-4 : NAN,
+          .doc = is_ion ? (q == 0 ? "calcium concentration (mM)"
+                                  : "calcium reversal potential (from C)")
+                        : "gating variable (default: steady state at V0)"};
+    }
+  }
+  g->m.vars = g->vars;
+  return m;
+}
