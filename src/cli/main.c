@@ -91,10 +91,32 @@ static void help_models(void) {
     const bs_neuron_model *m = bs_neuron_at(i);
     printf("  %s: %s\n", m->name, m->doc);
     print_params(m->np, m->params);
-    for (int v = 0; v < m->nx; v++)
-      printf("    state %-8s %-9s initial %-10g (%s_initializer)\n",
-             m->vars[v].name, bs_dim_unit(m->vars[v].dim), m->vars[v].init,
-             m->vars[v].name);
+    for (int v = 0; v < m->nx; v++) {
+      const bs_var *x = &m->vars[v];
+      char init[64];
+      if (x->init_kind == BS_DIST_UNIFORM)
+        snprintf(init, sizeof init, "Uniform(%g, %g)", x->init, x->init_b);
+      else if (x->init != x->init)
+        snprintf(init, sizeof init, "steady state");
+      else
+        snprintf(init, sizeof init, "%g", x->init);
+      printf("    state %-8s %-9s initial %-14s (%s_initializer)\n", x->name,
+             bs_dim_unit(x->dim), init, x->name);
+    }
+  }
+  printf("\nChannels and ions of a ConNeuGroup (channels: {NAME: {kind: KIND, "
+         "...}}):\n");
+  for (int i = 0; i < bs_channel_count(); i++) {
+    const bs_channel_kind *ch = bs_channel_at(i);
+    printf("  %s: %s", ch->name, ch->doc);
+    if (ch->ngate) {
+      printf(" [state:");
+      for (int g = 0; g < ch->ngate; g++)
+        printf(" %s", ch->gates[g]);
+      printf("]");
+    }
+    printf("\n");
+    print_params(ch->np, ch->params);
   }
   printf("\nSynapse models (projections: synapse: NAME):\n");
   for (int i = 0; i < bs_syn_count(); i++) {
