@@ -608,29 +608,38 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   return BS_OK;
 }
 
-bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
-                             uint64_t nrows, uint64_t col0, uint64_t ncols,
-                             const double *buf) {
-  hid_t fs = H5Dget_space(r->data);
-  hsize_t start[2] = {row0, col0}, cnt[2] = {nrows, ncols};
-  hsize_t mdim = nrows * ncols;
-  hid_t ms = H5Screate_simple(1, &mdim, NULL);
-  if (nrows && ncols)
+/* Collective transfer of rows [row0, row0 + nrows) x columns [col0, col0 +
+ * ncols) of a 2-D float64 dataset, row-major in buf. A rank with nothing
+ * selects nothing but still calls H5Dwrite/H5Dread (sonata.md 7.1). */
+static bs_status block_io(bs_ctx *ctx, bs_io *io, hid_t d, int writing,
+                          uint64_t row0, uint64_t nrows, uint64_t col0,
+                          uint64_t ncols, void *buf, const char *what,
+                          const char *obj) {
+  hid_t fs = H5Dget_space(d);
+  hsize_t start[2] = {row0, col0}, cnt[2] = {nrows, ncols}, m = nrows * ncols;
+  hid_t ms = H5Screate_simple(1, &m, NULL);
+  if (m)
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
   else {
     H5Sselect_none(fs);
     H5Sselect_none(ms);
   }
-  herr_t w = H5Dwrite(r->data, H5T_NATIVE_DOUBLE, ms, fs, r->io->dxpl, buf);
-  bs_status w_st =
-      w < 0 ? h5_err(ctx, "writing report to", r->io->path) : BS_OK;
+  herr_t rc = writing ? H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, io->dxpl, buf)
+                      : H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, io->dxpl, buf);
+  /* Read the error stack before H5Sclose clears it. */
+  bs_status st = rc < 0 ? h5_err_in(ctx, io->path, what, obj) : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
-  if (w_st != BS_OK) {
+  if (st != BS_OK)
     bs_error_trace(ctx, __FILE__, __LINE__, __func__);
-    return w_st;
-  }
-  return BS_OK;
+  return st;
+}
+
+bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
+                             uint64_t nrows, uint64_t col0, uint64_t ncols,
+                             const double *buf) {
+  return block_io(ctx, r->io, r->data, 1, row0, nrows, col0, ncols, (void *)buf,
+                  "writing report", "data");
 }
 
 bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **r) {
@@ -660,25 +669,11 @@ bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
     H5Sclose(sp);
     H5_TRY(ctx, d, "creating dataset", path);
   }
-  hsize_t start[2] = {0, col0}, cnt[2] = {rows, ncols}, m = rows * ncols;
-  hid_t ms = H5Screate_simple(1, &m, NULL);
-  if (m)
-    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, cnt, NULL);
-  else {
-    H5Sselect_none(sp);
-    H5Sselect_none(ms);
-  }
-  herr_t w = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, sp, io->dxpl, buf);
-  bs_status w_st =
-      w < 0 ? h5_err_in(ctx, io->path, "writing dataset", path) : BS_OK;
-  H5Sclose(ms);
   H5Sclose(sp);
+  bs_status st = block_io(ctx, io, d, 1, 0, rows, col0, ncols, (void *)buf,
+                          "writing dataset", path);
   H5Dclose(d);
-  if (w_st != BS_OK) {
-    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
-    return w_st;
-  }
-  return BS_OK;
+  return st;
 }
 
 bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
@@ -707,25 +702,11 @@ bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
                         io->path, path, (unsigned long long)rows,
                         (unsigned long long)cols);
   }
-  hsize_t start[2] = {0, col0}, cnt[2] = {rows, ncols}, m = rows * ncols;
-  hid_t ms = H5Screate_simple(1, &m, NULL);
-  if (m)
-    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, cnt, NULL);
-  else {
-    H5Sselect_none(sp);
-    H5Sselect_none(ms);
-  }
-  herr_t r = H5Dread(d, H5T_NATIVE_DOUBLE, ms, sp, io->dxpl, buf);
-  bs_status r_st =
-      r < 0 ? h5_err_in(ctx, io->path, "reading dataset", path) : BS_OK;
-  H5Sclose(ms);
   H5Sclose(sp);
+  bs_status st = block_io(ctx, io, d, 0, 0, rows, col0, ncols, buf,
+                          "reading dataset", path);
   H5Dclose(d);
-  if (r_st != BS_OK) {
-    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
-    return r_st;
-  }
-  return BS_OK;
+  return st;
 }
 
 static bs_status attr_read(bs_ctx *ctx, bs_io *io, const char *path,
