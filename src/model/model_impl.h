@@ -19,7 +19,10 @@ extern const bs_neuron_model bs_model_morris_lecar;
 extern const bs_neuron_model bs_model_wang_buzsaki;
 extern const bs_neuron_model bs_model_cng;
 extern const bs_syn_model bs_syn_exponential;
+extern const bs_syn_model bs_syn_dual_exponential;
+extern const bs_syn_model bs_syn_alpha;
 extern const bs_output_model bs_out_cuba;
 extern const bs_output_model bs_out_coba;
+extern const bs_output_model bs_out_mgblock;
 
 #endif

@@ -20,11 +20,17 @@ static const bs_neuron_model *const neurons[] = {&bs_model_lif,
                                                  &bs_model_morris_lecar,
                                                  &bs_model_wang_buzsaki,
                                                  &bs_model_cng};
-static const bs_syn_model *const synapses[] = {&bs_syn_exponential};
-static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba};
+static const bs_syn_model *const synapses[] = {
+    &bs_syn_exponential, &bs_syn_dual_exponential, &bs_syn_alpha};
+static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba,
+                                                 &bs_out_mgblock};
 static const bs_syn_alias aliases[] = {
     {"ExpCUBA", "Exponential", "CUBA"},
     {"ExpCOBA", "Exponential", "COBA"},
+    {"DualExpCUBA", "DualExponential", "CUBA"},
+    {"DualExpCOBA", "DualExponential", "COBA"},
+    {"AlphaCUBA", "Alpha", "CUBA"},
+    {"AlphaCOBA", "Alpha", "COBA"},
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -46,6 +46,101 @@ const bs_syn_model bs_syn_exponential = {
     .update = exp_update,
 };
 
+/* DualExponential (BrainPy DualExponential, DualExpCUBA/DualExpCOBA):
+ *   dh/dt = -h / tau_rise,  dg/dt = -g / tau_decay + h,
+ * arrivals add to h after the step's integration (BrainPy 2.3.8 update():
+ * integrate, then h += spike, then the output reads g). BrainPy keeps (g,
+ * h) per pre neuron and multiplies by the weights every step; the map is
+ * linear with per-projection time constants, so one (g, h) per post neuron
+ * fed with the summed weights gives the same g_post = sum_i w_ij g_i.
+ * Integration as BrainPy's exp_auto on JointEq([dg, dh]): each variable is
+ * advanced exactly for its own equation with the other frozen at its old
+ * value (Jacobi style):
+ *   g <- g e_d + tau_decay (1 - e_d) h_old,  h <- h e_r,
+ * with e_d = exp(-dt/tau_decay), e_r = exp(-dt/tau_rise). After one weight w
+ * arriving in step n, g in step n + k is
+ *   w tau_d (1 - e_d) (e_d^k - e_r^k) / (e_d - e_r)   (e_d != e_r),
+ *   w tau_d (1 - e_d) k e_d^(k-1)                      (Alpha),
+ * the discrete recursion's closed form (tests/python/test_dual_exp.py). No
+ * peak normalisation, as in BrainPy. */
+enum { DE_TAU_DECAY, DE_TAU_RISE, DE_NP };
+enum { DE_G, DE_H, DE_NX };
+enum { DE_K_ED, DE_K_ER, DE_K_C, DE_NK };
+
+static const bs_param de_params[DE_NP] = {
+    {"tau_decay", BS_DIM_TIME, 10.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "decay time constant of g"},
+    {"tau_rise", BS_DIM_TIME, 1.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "decay time constant of h (the rise of g)"},
+};
+static const bs_var de_vars[DE_NX] = {
+    BS_VAR("g", BS_DIM_ONE, 0.0, "synaptic conductance (per post neuron)"),
+    BS_VAR("h", BS_DIM_ONE, 0.0, "rise variable (per post neuron)"),
+};
+
+static void de_prepare_taus(double tau_d, double tau_r, double dt, double *k) {
+  k[DE_K_ED] = exp(-dt / tau_d);
+  k[DE_K_ER] = exp(-dt / tau_r);
+  /* exp_auto of dg/dt = -g/tau_d + h: g + dt phi(-dt/tau_d) f, which is
+   * g e_d + tau_d (1 - e_d) h; -expm1 keeps (1 - e_d) accurate. */
+  k[DE_K_C] = -tau_d * expm1(-dt / tau_d);
+}
+
+static void de_prepare(const double *p, double dt, double *k) {
+  de_prepare_taus(p[DE_TAU_DECAY], p[DE_TAU_RISE], dt, k);
+}
+
+static void de_update(bs_syn_args *a) {
+  const double ed = a->k[DE_K_ED], er = a->k[DE_K_ER], c = a->k[DE_K_C];
+  double *restrict g = a->x[DE_G];
+  double *restrict h = a->x[DE_H];
+  double *restrict in = a->in;
+  for (size_t i = 0; i < a->n; i++) {
+    const double h0 = h[i];
+    g[i] = g[i] * ed + c * h0;
+    h[i] = h0 * er + in[i];
+    in[i] = 0.0;
+  }
+}
+
+const bs_syn_model bs_syn_dual_exponential = {
+    .name = "DualExponential",
+    .doc = "rise and decay (dh = -h/tau_rise, dg = -g/tau_decay + h), one "
+           "(g, h) per post neuron",
+    .np = DE_NP,
+    .params = de_params,
+    .nx = DE_NX,
+    .vars = de_vars,
+    .nk = DE_NK,
+    .prepare = de_prepare,
+    .update = de_update,
+};
+
+/* Alpha (BrainPy 2.3.8 Alpha): DualExponential with tau_rise = tau_decay,
+ * i.e. dg/dt = -g/tau + h. (BrainPy 2.5 changed it to -g/tau + h/tau, which
+ * scales g by 1/tau; brainsim keeps 2.3.8's, the version of the
+ * reference.) */
+static const bs_param alpha_params[] = {
+    {"tau_decay", BS_DIM_TIME, 10.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "time constant of both g and h"},
+};
+
+static void alpha_prepare(const double *p, double dt, double *k) {
+  de_prepare_taus(p[0], p[0], dt, k);
+}
+
+const bs_syn_model bs_syn_alpha = {
+    .name = "Alpha",
+    .doc = "alpha function: DualExponential with tau_rise = tau_decay",
+    .np = 1,
+    .params = alpha_params,
+    .nx = DE_NX,
+    .vars = de_vars,
+    .nk = DE_NK,
+    .prepare = alpha_prepare,
+    .update = de_update,
+};
+
 static void cuba_apply(bs_out_args *a) {
   const double *restrict g = a->g;
   double *restrict I = a->I;
@@ -89,4 +184,51 @@ const bs_output_model bs_out_coba = {
     .params = coba_params,
     .needs_V = 1,
     .apply = coba_apply,
+};
+
+/* MgBlock (BrainPy synouts.MgBlock, the NMDA output): the magnesium block
+ *   I += g (E - V) / (1 + cc_Mg / beta exp(-alpha V))
+ * with V of the previous step. The current is nonlinear in V; the input
+ * conductance gets the block frozen at that V, G += g B(V) with
+ * B = 1 / (1 + ...), so models that take G into their linearisation treat
+ * the current as g B(V_prev) (E - V) within the step: ohmic in V with the
+ * block's voltage dependence lagging one step, the same freezing as every
+ * other coefficient under exp_auto. The full derivative (including
+ * dB/dV) is not used because it is negative over NMDA's negative-slope
+ * region, where it would turn G into a destabilising negative
+ * conductance. */
+enum { MG_E, MG_CC, MG_ALPHA, MG_BETA, MG_NP };
+static const bs_param mg_params[MG_NP] = {
+    {"E", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0, "reversal potential"},
+    {"cc_Mg", BS_DIM_ONE, 1.2, 0.0, HUGE_VAL, 0,
+     "extracellular magnesium concentration (mM)"},
+    {"alpha", BS_DIM_ONE, 0.062, -HUGE_VAL, HUGE_VAL, 0,
+     "voltage sensitivity of the block (1/mV)"},
+    {"beta", BS_DIM_ONE, 3.57, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "magnesium dissociation constant (mM)"},
+};
+
+static void mg_apply(bs_out_args *a) {
+  const double E = a->p[MG_E], r = a->p[MG_CC] / a->p[MG_BETA];
+  const double alpha = a->p[MG_ALPHA];
+  const double *restrict g = a->g;
+  const double *restrict V = a->V;
+  double *restrict I = a->I;
+  double *restrict Gs = a->G;
+  for (size_t i = 0; i < a->n; i++) {
+    const double gb = g[i] / (1.0 + r * exp(-alpha * V[i]));
+    I[i] += gb * (E - V[i]);
+    if (Gs)
+      Gs[i] += gb;
+  }
+}
+
+const bs_output_model bs_out_mgblock = {
+    .name = "MgBlock",
+    .doc = "NMDA magnesium block: I += g (E - V) / (1 + cc_Mg/beta "
+           "exp(-alpha V))",
+    .np = MG_NP,
+    .params = mg_params,
+    .needs_V = 1,
+    .apply = mg_apply,
 };
