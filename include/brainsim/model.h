@@ -152,6 +152,7 @@ typedef struct bs_syn_args {
   const double *k;  /* derived constants */
   double *const *x; /* per-post state arrays */
   double *in;       /* this step's arrivals (summed weights), cleared here */
+  double *V;        /* post-synaptic V, for synapses with to_V (Delta) */
 } bs_syn_args;
 
 typedef struct bs_syn_model {
@@ -164,6 +165,11 @@ typedef struct bs_syn_model {
   int nk;
   void (*prepare)(const double *p, double dt, double *k);
   void (*update)(bs_syn_args *a);
+  /* Adds the arrivals to the post-synaptic V itself (BrainPy's Delta,
+   * output CUBA(target_var='V')): no output stage, and the engine runs it
+   * after every other projection's output has read V of the previous
+   * step. */
+  int to_V;
 } bs_syn_model;
 
 typedef struct bs_out_args {

@@ -447,8 +447,7 @@ static bs_status get_pop_ref(reader *rd, fnode *n, const char *what, int *out) {
 /* ---- run -------------------------------------------------------------- */
 
 static bs_status read_run(reader *rd, fnode *run) {
-  static const char *const keys[] = {"dt", "duration", "seed", "trials",
-                                     NULL};
+  static const char *const keys[] = {"dt", "duration", "seed", "trials", NULL};
   bs_spec *s = rd->spec;
   BS_CALL(rd->ctx, expect_mapping(rd, run, "run"));
   BS_CALL(rd->ctx, check_keys(rd, run, "run", keys, NULL, NULL,
@@ -923,6 +922,11 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   BS_CALL(rd->ctx,
           read_params(rd, n, pj->syn->np, pj->syn->params, owner, pj->sp));
   fnode *out = lookup(n, "output");
+  if (out && pj->syn->to_V)
+    return err_at(rd, out,
+                  "%s: synapse %s adds its weights to the post-synaptic V "
+                  "directly and takes no output",
+                  owner, pj->syn->name);
   if (aout) {
     if (out)
       return err_at(rd, out,

@@ -388,7 +388,8 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     size_t n = lj->post->n ? lj->post->n : 1, nnz = lj->nnz ? lj->nnz : 1;
     for (int v = 0; lj->x && v < lj->spec->syn->nx; v++)
       bs_free(ctx, n, sizeof(double), &lj->x[v]);
-    bs_free(ctx, (size_t)lj->spec->syn->nx, sizeof(double *), &lj->x);
+    bs_free(ctx, (size_t)(lj->spec->syn->nx ? lj->spec->syn->nx : 1),
+            sizeof(double *), &lj->x);
     bs_free(ctx, lj->pre->spec->size + 1, sizeof(uint64_t), &lj->row);
     bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
     bs_free(ctx, nnz, sizeof(double), &lj->w);
@@ -790,6 +791,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       for (int j = 0; j < nj; j++) {
         lproj *lj = &net->projs[j];
         const bs_proj_spec *js = lj->spec;
+        if (js->syn->to_V)
+          continue;
         double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
         /* Blocks small enough for L1, so the output reads g while hot. */
         for (size_t b0 = 0; b0 < lj->post->n; b0 += KERNEL_BLOCK) {
@@ -809,6 +812,20 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                             .G = lj->post->G + b0};
           js->out->apply(&oa);
         }
+      }
+      /* Synapses that add to V (Delta) go last, so every output above read
+       * V of the previous step whatever the order of the projections. */
+      for (int j = 0; j < nj; j++) {
+        lproj *lj = &net->projs[j];
+        if (!lj->spec->syn->to_V)
+          continue;
+        bs_syn_args sa = {.n = lj->post->n,
+                          .p = lj->spec->sp,
+                          .k = lj->k,
+                          .in = lj->ring +
+                                (size_t)((uint64_t)n % lj->R) * lj->post->n,
+                          .V = lj->post->x[0]};
+        lj->spec->syn->update(&sa);
       }
       /* 3. monitors: V at the start of the step, g as used in this step
        *    (Brian2's sample convention: sample k is the state at k dt) */

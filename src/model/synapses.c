@@ -141,6 +141,41 @@ const bs_syn_model bs_syn_alpha = {
     .update = de_update,
 };
 
+/* Delta (BrainPy Delta / DeltaSynapse): no state; the weights arriving in
+ * step n are added to the post-synaptic V before the neurons integrate in
+ * step n, so a V sample of step n (taken after the synapses) already shows
+ * the jump of exactly w. BrainPy's optional refractory gating
+ * (post_ref_key) is not offered: a neuron held at its old V during
+ * refractoriness keeps the jump, as in BrainPy without gating. */
+static void delta_prepare(const double *p, double dt, double *k) {
+  (void)p;
+  (void)dt;
+  (void)k;
+}
+
+static void delta_update(bs_syn_args *a) {
+  double *restrict V = a->V;
+  double *restrict in = a->in;
+  for (size_t i = 0; i < a->n; i++) {
+    V[i] += in[i];
+    in[i] = 0.0;
+  }
+}
+
+const bs_syn_model bs_syn_delta = {
+    .name = "Delta",
+    .doc = "adds the arriving weights to the post-synaptic V directly, no "
+           "state",
+    .np = 0,
+    .params = NULL,
+    .nx = 0,
+    .vars = NULL,
+    .nk = 0,
+    .prepare = delta_prepare,
+    .update = delta_update,
+    .to_V = 1,
+};
+
 static void cuba_apply(bs_out_args *a) {
   const double *restrict g = a->g;
   double *restrict I = a->I;
