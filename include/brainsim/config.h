@@ -31,8 +31,10 @@ typedef struct bs_proj_spec {
   const bs_output_model *out;
   double op[BS_MAX_PARAMS]; /* output parameters */
   bs_dist g_max;
-  bs_dist delay;   /* in steps (already converted from ms), rounded */
-  int delay_is_ms; /* how the config gave it (for messages) */
+  bs_dist delay;           /* in steps (already converted from ms), rounded */
+  int delay_is_ms;         /* how the config gave it (for messages) */
+  const bs_stp_model *stp; /* short-term plasticity, or NULL */
+  double stpp[BS_STP_NP];  /* U, tau_f, tau_d */
   const bs_connector *conn;
   double cp[BS_MAX_PARAMS];
   uint64_t *ci, *cj; /* explicit pairs */
@@ -63,11 +65,11 @@ typedef struct bs_monitor_spec {
 
 typedef struct bs_spec {
   char *file;
-  char *text;      /* the config file as given */
-  char *overrides; /* the --set overrides, one per line */
+  char *text;          /* the config file as given */
+  char *overrides;     /* the --set overrides, one per line */
   double dt, duration; /* duration: all trials together */
-  int64_t n_steps;  /* all trials */
-  uint64_t trials;  /* run.trials: state reset between them */
+  int64_t n_steps;     /* all trials */
+  uint64_t trials;     /* run.trials: state reset between them */
   int64_t trial_steps;
   double trial_duration;
   uint64_t seed;

@@ -191,6 +191,33 @@ typedef struct bs_output_model {
   void (*apply)(bs_out_args *a);
 } bs_output_model;
 
+/* Short-term plasticity (BrainPy synplast STD / STP, Tsodyks-Markram) on
+ * a projection: state per pre-synaptic neuron, advanced only at that
+ * neuron's spikes (the dynamics between spikes have a closed form), and
+ * the weight each spike delivers multiplied by the returned efficacy. */
+typedef enum { BS_STP_NONE = 0, BS_STP_STD, BS_STP_STP } bs_stp_kind;
+#define BS_STP_NP 3 /* parameters: U, tau_f, tau_d (STD: U, -, tau) */
+typedef struct bs_stp_model {
+  const char *name;
+  const char *doc;
+  bs_stp_kind kind;
+  int np;
+  const bs_param *params; /* config names; p[] below is always U, tau_f,
+                             tau_d whatever the order here */
+  const int *slot;        /* params[i] goes to p[slot[i]] */
+} bs_stp_model;
+const bs_stp_model *bs_stp_find(const char *name);
+int bs_stp_count(void);
+const bs_stp_model *bs_stp_at(int i);
+/* Resting state before the first spike: u = 0, x = 1. */
+void bs_stp_rest(double *u, double *x);
+/* One pre-synaptic spike gap_steps steps after the previous one (or after
+ * the start): relax u and x over gap_steps * dt, apply the jump, return
+ * the efficacy that multiplies this spike's weights. Not collective; a
+ * pure function of its arguments, so every rank computes the same. */
+double bs_stp_spike(bs_stp_kind kind, const double *p, double dt,
+                    int64_t gap_steps, double *u, double *x);
+
 /* Compatibility names (ExpCUBA, ExpCOBA): a synapse plus an output whose
  * parameters are given at the projection level. */
 typedef struct bs_syn_alias {

@@ -748,6 +748,55 @@ static bs_status read_output(reader *rd, fnode *n, const char *owner,
   return BS_OK;
 }
 
+/* stp: STD | STP | {STD: {tau, U}} | {STP: {U, tau_f, tau_d}} | null. */
+static bs_status read_stp(reader *rd, fnode *n, const char *owner,
+                          bs_proj_spec *pj) {
+  if (is_null(n))
+    return BS_OK;
+  fnode *body = NULL, *namenode = n;
+  const char *name = scalar(n);
+  if (!name) {
+    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+      return err_at(rd, n,
+                    "%s: stp: expected STD, STP, {STD: {tau: 200 ms, U: "
+                    "0.07}} or {STP: {U: 0.15, tau_f: 1500 ms, tau_d: 200 "
+                    "ms}}, got %s",
+                    owner, kind_name(n));
+    void *it = NULL;
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    namenode = fy_node_pair_key(pr);
+    name = scalar(namenode);
+    body = fy_node_pair_value(pr);
+  }
+  const bs_stp_model *m = name ? bs_stp_find(name) : NULL;
+  if (!m)
+    return err_at(rd, namenode,
+                  "%s: unknown short-term plasticity '%s' (available: STD, "
+                  "STP)",
+                  owner, name ? name : "?");
+  char what[300], expected[256];
+  snprintf(what, sizeof what, "%s: stp %s", owner, m->name);
+  if (body && !is_null(body)) {
+    BS_CALL(rd->ctx, expect_mapping(rd, body, what));
+    list_params(expected, sizeof expected, NULL, m->np, m->params, NULL);
+    BS_CALL(
+        rd->ctx,
+        check_keys(rd, body, what, NULL, proj_key_ok,
+                   &(proj_keys){
+                       &(bs_syn_model){.np = m->np, .params = m->params}, NULL},
+                   expected));
+  } else {
+    body = NULL;
+  }
+  double p[BS_STP_NP];
+  BS_CALL(rd->ctx, read_params(rd, body, m->np, m->params, what, p));
+  pj->stpp[0] = pj->stpp[1] = pj->stpp[2] = 0.0;
+  for (int i = 0; i < m->np; i++)
+    pj->stpp[m->slot[i]] = p[i];
+  pj->stp = m;
+  return BS_OK;
+}
+
 static bs_status read_ij(reader *rd, fnode *v, const char *owner,
                          bs_proj_spec *pj, uint64_t n_pre, uint64_t n_post) {
   fnode *li = NULL, *lj = NULL;
@@ -872,8 +921,8 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
 static bs_status read_proj(reader *rd, const char *name, fnode *n,
                            bs_proj_spec *pj) {
   static const char *const fixed[] = {
-      "pre",   "post",       "synapse", "output",      "g_max",
-      "delay", "delay_step", "connect", "comp_method", NULL};
+      "pre",        "post",    "synapse",     "output", "g_max", "delay",
+      "delay_step", "connect", "comp_method", "stp",    NULL};
   char owner[256], expected[1024];
   snprintf(owner, sizeof owner, "projection '%s'", name);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
@@ -996,6 +1045,9 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
                     owner, pj->delay.a, pj->delay.b);
     }
   }
+  fnode *stp = lookup(n, "stp");
+  if (stp)
+    BS_CALL(rd->ctx, read_stp(rd, stp, owner, pj));
   fnode *conn = lookup(n, "connect");
   if (!conn)
     return err_at(rd, n,

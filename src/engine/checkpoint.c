@@ -19,8 +19,8 @@ typedef struct sbuf {
   size_t n, cap;
 } sbuf;
 
-__attribute__((format(printf, 2, 3))) static void put(sbuf *b,
-                                                      const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void put(sbuf *b, const char *fmt,
+                                                      ...) {
   va_list ap;
   for (;;) {
     size_t room = b->cap - b->n;
@@ -80,6 +80,11 @@ static char *identity(const bs_spec *s, const uint64_t *nnz) {
     put_params(&b, pj->out->np, pj->out->params, pj->op);
     put_dist(&b, "g_max", &pj->g_max);
     put_dist(&b, "delay_steps", &pj->delay);
+    if (pj->stp) { /* only then, so older checkpoints stay valid */
+      put(&b, " stp %s", pj->stp->name);
+      for (int i = 0; i < BS_STP_NP; i++)
+        put(&b, " %.17g", pj->stpp[i]);
+    }
     put(&b, " connect %s", pj->conn->name);
     put_params(&b, pj->conn->np, pj->conn->params, pj->cp);
     put(&b, " synapses %llu\n", (unsigned long long)nnz[j]);
@@ -99,8 +104,8 @@ static char *identity(const bs_spec *s, const uint64_t *nnz) {
           put(&b, " %s", s->pops[p].name);
     } else {
       put(&b, "monitor %d: %s %s every %lld steps, %llu elements", q,
-          m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name,
-          m->name, (long long)m->every, (unsigned long long)m->n_idx);
+          m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name, m->name,
+          (long long)m->every, (unsigned long long)m->n_idx);
     }
     put(&b, "\n");
   }
@@ -149,10 +154,40 @@ static bs_status block_write(bs_ctx *ctx, bs_io *io, const char *path,
   return bs_io_block_write(ctx, io, path, rows, cols, col0, ncols, buf);
 }
 
+/* Short-term plasticity: rows u, x and the step of the last spike (exact
+ * in a double below 2^53) per pre neuron. Every rank holds the same global
+ * arrays: rank 0 writes them as one block, every rank reads all. */
+static bs_status walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, block_fn fn,
+                          int reading) {
+  const uint64_t N = lj->pre->spec->size;
+  const uint64_t ncols = reading || ctx->rank == 0 ? N : 0;
+  char path[1024];
+  snprintf(path, sizeof path, "/state/projections/%s/stp", lj->spec->name);
+  double *tmp;
+  BS_CALL(ctx, bs_malloc(ctx, 3 * (N ? N : 1), sizeof(double), &tmp));
+  if (!reading)
+    for (uint64_t i = 0; i < N; i++) {
+      tmp[i] = lj->stp_u[i];
+      tmp[N + i] = lj->stp_x[i];
+      tmp[2 * N + i] = (double)lj->stp_last[i];
+    }
+  /* The block is rows x ncols: with ncols = 0 the layout does not matter,
+   * with ncols = N it is the one above. */
+  bs_status st = fn(ctx, io, path, 3, N, 0, ncols, tmp);
+  if (st == BS_OK && reading)
+    for (uint64_t i = 0; i < N; i++) {
+      lj->stp_u[i] = tmp[i];
+      lj->stp_x[i] = tmp[N + i];
+      lj->stp_last[i] = (int64_t)tmp[2 * N + i];
+    }
+  bs_free(ctx, 3 * (N ? N : 1), sizeof(double), &tmp);
+  return st;
+}
+
 /* The same walk over every state array writes and reads, so the two can
  * never disagree on what a checkpoint holds. */
-static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io,
-                            int64_t step, block_fn fn, int reading) {
+static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
+                            block_fn fn, int reading) {
   const bs_spec *s = net->spec;
   char path[1024];
   for (int p = 0; p < s->n_pops; p++) {
@@ -161,8 +196,8 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io,
     for (int v = 0; v < m->nx; v++) {
       snprintf(path, sizeof path, "/state/populations/%s/%s", lp->spec->name,
                m->vars[v].name);
-      BS_CALL(ctx, fn(ctx, io, path, 1, lp->spec->size, lp->lo, lp->n,
-                      lp->x[v]));
+      BS_CALL(ctx,
+              fn(ctx, io, path, 1, lp->spec->size, lp->lo, lp->n, lp->x[v]));
     }
   }
   for (int j = 0; j < s->n_projs; j++) {
@@ -176,8 +211,8 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io,
     }
     /* Ring buffer, rotated: row k = arrivals for step `step + k`. */
     double *tmp;
-    BS_CALL(ctx, bs_malloc(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double),
-                           &tmp));
+    BS_CALL(ctx,
+            bs_malloc(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp));
     if (!reading)
       for (uint32_t k = 0; k < lj->R; k++)
         memcpy(tmp + (size_t)k * n,
@@ -191,6 +226,8 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io,
                tmp + (size_t)k * n, n * sizeof(double));
     bs_free(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp);
     BS_CALL(ctx, st);
+    if (lj->stp_u)
+      BS_CALL(ctx, walk_stp(ctx, lj, io, fn, reading));
   }
   return BS_OK;
 }
@@ -212,7 +249,8 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   char *id = NULL;
   bs_io *io = NULL;
   bs_status st = global_nnz(ctx, net, &nnz);
-  const size_t np = (size_t)s->n_pops, nm = (size_t)(net->nmons ? net->nmons : 1);
+  const size_t np = (size_t)s->n_pops,
+               nm = (size_t)(net->nmons ? net->nmons : 1);
   if (st == BS_OK)
     st = bs_calloc(ctx, np, sizeof(uint64_t), &spk);
   if (st == BS_OK)
@@ -290,8 +328,10 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
   BS_CALL(ctx, bs_io_open(ctx, path, 0, &io));
   uint64_t *nnz = NULL, complete = 0, stepu = 0, events = 0;
   char *theirs = NULL, *ours = NULL;
-  const size_t np = (size_t)s->n_pops, nm = (size_t)(net->nmons ? net->nmons : 1);
-  bs_status st = bs_io_read_attr_u64(ctx, io, "/meta", "complete", &complete, 1);
+  const size_t np = (size_t)s->n_pops,
+               nm = (size_t)(net->nmons ? net->nmons : 1);
+  bs_status st =
+      bs_io_read_attr_u64(ctx, io, "/meta", "complete", &complete, 1);
   if (st == BS_OK && !complete)
     st = bs_error_set(ctx, BS_ERR_IO, "checkpoint %s is incomplete", path);
   if (st == BS_OK)

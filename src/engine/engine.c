@@ -131,6 +131,13 @@ static void coo_free(coo *c) {
   bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->post);
 }
 
+static void stp_reset(lproj *lj) {
+  for (uint64_t i = 0; i < lj->pre->spec->size; i++) {
+    bs_stp_rest(&lj->stp_u[i], &lj->stp_x[i]);
+    lj->stp_last[i] = 0;
+  }
+}
+
 static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
                             lproj *lj) {
   const bs_proj_spec *js = &s->projs[j];
@@ -141,6 +148,13 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
   const uint64_t npost = lj->post->n;
   js->syn->prepare(js->sp, s->dt, lj->k);
   BS_CALL(ctx, alloc_state(ctx, js->syn->nx, npost, &lj->x));
+  if (js->stp) {
+    const size_t m = n_pre ? n_pre : 1;
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_u));
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_x));
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(int64_t), &lj->stp_last));
+    stp_reset(lj);
+  }
 
   /* Generate the synapses onto the local block. */
   coo c = {.ctx = ctx, .post_lo = lj->post->lo};
@@ -395,6 +409,10 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     bs_free(ctx, nnz, sizeof(double), &lj->w);
     bs_free(ctx, nnz, sizeof(uint32_t), &lj->dl);
     bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+    const size_t m = lj->pre->spec->size ? lj->pre->spec->size : 1;
+    bs_free(ctx, m, sizeof(double), &lj->stp_u);
+    bs_free(ctx, m, sizeof(double), &lj->stp_x);
+    bs_free(ctx, m, sizeof(int64_t), &lj->stp_last);
   }
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
@@ -465,7 +483,8 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
     est_add(e,
             syn * per + 16.0 * ((double)pre->size + 1.0) + ring +
-                8.0 * pj->syn->nx * nl,
+                8.0 * pj->syn->nx * nl +
+                (pj->stp ? 24.0 * (double)pre->size : 0.0),
             "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
             "buffer)",
             pj->name, syn, delay_max(&pj->delay) + 1.0);
@@ -641,6 +660,8 @@ static void reset_trial(bs_net *net, uint32_t trial) {
     for (int v = 0; v < lj->spec->syn->nx; v++)
       memset(lj->x[v], 0, n * sizeof(double));
     memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
+    if (lj->stp_u)
+      stp_reset(lj);
   }
 }
 
@@ -670,6 +691,15 @@ static int find_pop_of_gid(const bs_net *net, uint64_t gid) {
 static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   for (int o = 0; o < lp->nout; o++) {
     lproj *lj = &net->projs[lp->out[o]];
+    /* Short-term plasticity advances at every spike of the pre neuron on
+     * every rank, targets here or not, so the state is global (and a
+     * checkpoint can take it from rank 0). */
+    double eff = 1.0;
+    if (lj->stp_u) {
+      eff = bs_stp_spike(lj->spec->stp->kind, lj->spec->stpp, net->spec->dt,
+                         step - lj->stp_last[i], &lj->stp_u[i], &lj->stp_x[i]);
+      lj->stp_last[i] = step;
+    }
     const uint64_t b = lj->row[i], e = lj->row[i + 1];
     if (b == e)
       continue;
@@ -681,17 +711,20 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
       double *restrict slot =
           ring + (size_t)((uint64_t)(step + 1 + lj->d0) % lj->R) * npost;
       if (!lj->w) {
-        const double w = lj->w0;
+        const double w = lj->w0 * eff;
         for (uint64_t q = b; q < e; q++)
           slot[col[q]] += w;
-      } else {
+      } else if (!lj->stp_u) {
         for (uint64_t q = b; q < e; q++)
           slot[col[q]] += lj->w[q];
+      } else {
+        for (uint64_t q = b; q < e; q++)
+          slot[col[q]] += lj->w[q] * eff;
       }
     } else {
       for (uint64_t q = b; q < e; q++) {
         size_t sl = (size_t)((uint64_t)(step + 1 + lj->dl[q]) % lj->R);
-        ring[sl * npost + col[q]] += lj->w ? lj->w[q] : lj->w0;
+        ring[sl * npost + col[q]] += (lj->w ? lj->w[q] : lj->w0) * eff;
       }
     }
   }

@@ -38,6 +38,11 @@ typedef struct lproj {
   uint32_t R;
   double **x; /* per-post synaptic state */
   double k[BS_MAX_K];
+  /* Short-term plasticity: per pre-synaptic neuron (the whole pre
+   * population, on every rank: it depends only on the pre spike train,
+   * which every rank receives), or NULL. */
+  double *stp_u, *stp_x;
+  int64_t *stp_last; /* step of the pre neuron's last spike */
 } lproj;
 
 typedef struct lmon {
@@ -77,6 +82,5 @@ bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
 uint64_t bs_engine_block_lo(uint64_t n, int r, int P);
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
 int bs_engine_interval_start(const bs_net *net, int64_t step);
-
 
 #endif

@@ -5,6 +5,7 @@
  * Outputs (BrainPy synouts): CUBA adds g; COBA adds g (E - V_post) with the
  * post-synaptic V of the previous step, and g to the input conductance. */
 #include <math.h>
+#include <string.h>
 
 #include "model_impl.h"
 
@@ -267,3 +268,76 @@ const bs_output_model bs_out_mgblock = {
     .needs_V = 1,
     .apply = mg_apply,
 };
+
+/* ---- short-term plasticity -------------------------------------------- *
+ * Tsodyks-Markram (Tsodyks, Pawelzik & Markram 1998; BrainPy synplast STD
+ * and STP) with the corrected facilitation equation du/dt = -u / tau_f
+ * (BrainPy <= 2.7 codes U - u/tau_f, fixed upstream in 62207550):
+ *   between spikes  x -> 1 with tau_d, u -> 0 with tau_f (exactly);
+ *   at a spike      STP: u+ = u- + U (1 - u-),  efficacy u+ x-,
+ *                        x+ = x- - u+ x-;
+ *                   STD: efficacy x-,  x+ = x- - U x-.
+ * The efficacy is the textbook one, the fraction of the resources released
+ * by this spike (u+ x-, as NEST's tsodyks2_synapse and Brian2's STP
+ * example). BrainPy multiplies by the state after the jump (u+ x+, STD:
+ * x+), which makes the first spike after rest transmit (1 - U) instead of
+ * U (STP) or 1 (STD), and nothing at all when U = 1. The jump uses the
+ * relaxed values u-, x- (BrainPy uses the values before the step's
+ * relaxation, a dt-sized difference). Rest is u = 0, x = 1, the fixed
+ * point of the corrected equations; BrainPy starts u at U. */
+enum { STP_U, STP_TAU_F, STP_TAU_D };
+
+static const bs_param std_params[] = {
+    {"tau", BS_DIM_TIME, 200.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "recovery time constant of the resources x"},
+    {"U", BS_DIM_ONE, 0.07, 0.0, 1.0, BS_P_LO_OPEN,
+     "fraction of the resources used by a spike"},
+};
+static const int std_slot[] = {STP_TAU_D, STP_U};
+static const bs_param stp_params[] = {
+    {"U", BS_DIM_ONE, 0.15, 0.0, 1.0, BS_P_LO_OPEN,
+     "increment of the utilisation u per spike (u+ = u + U (1 - u))"},
+    {"tau_f", BS_DIM_TIME, 1500.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "facilitation time constant (u decays to 0)"},
+    {"tau_d", BS_DIM_TIME, 200.0, 0.0, HUGE_VAL, BS_P_LO_OPEN,
+     "depression time constant (x recovers to 1)"},
+};
+static const int stp_slot[] = {STP_U, STP_TAU_F, STP_TAU_D};
+
+static const bs_stp_model stp_models[] = {
+    {"STD", "short-term depression (x only)", BS_STP_STD, 2, std_params,
+     std_slot},
+    {"STP", "short-term facilitation and depression (u and x)", BS_STP_STP, 3,
+     stp_params, stp_slot},
+};
+
+const bs_stp_model *bs_stp_find(const char *name) {
+  for (int i = 0; i < bs_stp_count(); i++)
+    if (strcmp(stp_models[i].name, name) == 0)
+      return &stp_models[i];
+  return NULL;
+}
+int bs_stp_count(void) {
+  return (int)(sizeof stp_models / sizeof stp_models[0]);
+}
+const bs_stp_model *bs_stp_at(int i) { return &stp_models[i]; }
+
+void bs_stp_rest(double *u, double *x) {
+  *u = 0.0;
+  *x = 1.0;
+}
+
+double bs_stp_spike(bs_stp_kind kind, const double *p, double dt,
+                    int64_t gap_steps, double *u, double *x) {
+  const double gap = (double)gap_steps * dt;
+  double xm = 1.0 + (*x - 1.0) * exp(-gap / p[STP_TAU_D]);
+  if (kind == BS_STP_STD) {
+    *x = xm - p[STP_U] * xm;
+    return xm;
+  }
+  const double um = *u * exp(-gap / p[STP_TAU_F]);
+  const double up = um + p[STP_U] * (1.0 - um);
+  *u = up;
+  *x = xm - up * xm;
+  return up * xm;
+}
