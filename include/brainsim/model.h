@@ -34,12 +34,25 @@ typedef struct bs_param {
   const char *doc;
 } bs_param;
 
-/* A value drawn per element: constant, uniform [a, b) or normal(a, b). */
-typedef enum { BS_DIST_CONST, BS_DIST_UNIFORM, BS_DIST_NORMAL } bs_dist_kind;
+/* A value drawn per element: constant a, uniform [a, b), normal(mean a,
+ * scale b), lognormal exp(normal(a, b)) (BrainPy's LogNormal: a and b are
+ * the mean and scale of the logarithm), or normal(a, b) truncated to
+ * [c, d] (BrainPy's TruncatedNormal; c, d may be infinite). */
+typedef enum {
+  BS_DIST_CONST,
+  BS_DIST_UNIFORM,
+  BS_DIST_NORMAL,
+  BS_DIST_LOGNORMAL,
+  BS_DIST_TRUNCNORMAL
+} bs_dist_kind;
 typedef struct bs_dist {
   bs_dist_kind kind;
   double a, b;
+  double c, d; /* truncation bounds (BS_DIST_TRUNCNORMAL) */
 } bs_dist;
+const char *bs_dist_name(const bs_dist *d);
+/* Probability mass of normal(a, b) inside [c, d]. */
+double bs_dist_truncnormal_mass(const bs_dist *d);
 
 typedef struct bs_var {
   const char *name;

@@ -267,9 +267,15 @@ static bs_status get_param(reader *rd, fnode *n, const bs_param *d,
 
 /* Initializers, as BrainPy's: a constant, {Uniform: [lo, hi]} or
  * {Uniform: {min_val, max_val}}, {Normal: [mean, scale]} or
- * {Normal: {mean, scale}}. */
+ * {Normal: {mean, scale}}, {LogNormal: [mean, scale]} (of the logarithm,
+ * dimensionless; the value is in the quantity's canonical unit),
+ * {TruncatedNormal: [mean, scale, lower, upper]} or {TruncatedNormal:
+ * {mean, scale, lower, upper}} (low/high accepted; a missing or null
+ * bound is no bound). */
 static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
                           bs_dist *out) {
+  out->c = -HUGE_VAL;
+  out->d = HUGE_VAL;
   if (fy_node_is_scalar(n)) {
     out->kind = BS_DIST_CONST;
     out->b = 0;
@@ -277,14 +283,19 @@ static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
   }
   if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
     return err_at(rd, n,
-                  "%s: expected a value, {Uniform: [low, high]} or "
-                  "{Normal: [mean, scale]}, got %s",
+                  "%s: expected a value, {Uniform: [low, high]}, "
+                  "{Normal: [mean, scale]}, {LogNormal: [mean, scale]} or "
+                  "{TruncatedNormal: [mean, scale, lower, upper]}, got %s",
                   what, kind_name(n));
   void *it = NULL;
   struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
   fnode *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
   const char *kind = scalar(k);
-  const char *names[2];
+  /* Keyword names per position; alt: accepted synonyms. */
+  const char *names[4] = {NULL, NULL, NULL, NULL};
+  const char *alt[4] = {NULL, NULL, NULL, NULL};
+  int nreq = 2, nmax = 2;
+  bs_dim dims[4] = {dim, dim, dim, dim};
   if (kind && strcasecmp(kind, "uniform") == 0) {
     out->kind = BS_DIST_UNIFORM;
     names[0] = "min_val";
@@ -293,44 +304,87 @@ static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
     out->kind = BS_DIST_NORMAL;
     names[0] = "mean";
     names[1] = "scale";
+  } else if (kind && strcasecmp(kind, "lognormal") == 0) {
+    out->kind = BS_DIST_LOGNORMAL;
+    names[0] = "mean";
+    names[1] = "scale";
+    dims[0] = dims[1] = BS_DIM_ONE; /* parameters of log(value) */
+  } else if (kind && (strcasecmp(kind, "truncatednormal") == 0 ||
+                      strcasecmp(kind, "truncnormal") == 0)) {
+    out->kind = BS_DIST_TRUNCNORMAL;
+    names[0] = "mean";
+    names[1] = "scale";
+    names[2] = "lower";
+    names[3] = "upper";
+    alt[2] = "low";
+    alt[3] = "high";
+    nmax = 4;
   } else {
     return err_at(rd, k,
-                  "%s: unknown initializer '%s' (expected Uniform or Normal)",
+                  "%s: unknown initializer '%s' (expected Uniform, Normal, "
+                  "LogNormal or TruncatedNormal)",
                   what, kind ? kind : "?");
   }
-  fnode *a = NULL, *b = NULL;
-  if (fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 2) {
-    a = fy_node_sequence_get_by_index(v, 0);
-    b = fy_node_sequence_get_by_index(v, 1);
+  fnode *arg[4] = {NULL, NULL, NULL, NULL};
+  if (fy_node_is_sequence(v) && fy_node_sequence_item_count(v) >= nreq &&
+      fy_node_sequence_item_count(v) <= nmax) {
+    for (int q = 0; q < fy_node_sequence_item_count(v); q++)
+      arg[q] = fy_node_sequence_get_by_index(v, q);
   } else if (fy_node_is_mapping(v)) {
     void *it2 = NULL;
     struct fy_node_pair *q;
     while ((q = fy_node_mapping_iterate(v, &it2))) {
       const char *key = scalar(fy_node_pair_key(q));
-      if (key && strcmp(key, names[0]) == 0)
-        a = fy_node_pair_value(q);
-      else if (key && strcmp(key, names[1]) == 0)
-        b = fy_node_pair_value(q);
-      else
+      int found = -1;
+      for (int m = 0; m < nmax && key; m++)
+        if (strcmp(key, names[m]) == 0 || (alt[m] && strcmp(key, alt[m]) == 0))
+          found = m;
+      if (found < 0)
         return err_at(rd, fy_node_pair_key(q),
-                      "%s: unknown key '%s' in %s (expected %s and %s)", what,
-                      key ? key : "?", kind, names[0], names[1]);
+                      "%s: unknown key '%s' in %s (expected %s, %s%s%s%s%s)",
+                      what, key ? key : "?", kind, names[0], names[1],
+                      nmax > 2 ? ", " : "", nmax > 2 ? names[2] : "",
+                      nmax > 2 ? ", " : "", nmax > 2 ? names[3] : "");
+      arg[found] = fy_node_pair_value(q);
     }
-    if (!a || !b)
+    if (!arg[0] || !arg[1])
       return err_at(rd, v, "%s: %s needs both %s and %s", what, kind, names[0],
                     names[1]);
   } else {
+    if (nmax > 2)
+      return err_at(rd, v, "%s: %s expects [%s, %s, %s, %s]", what, kind,
+                    names[0], names[1], names[2], names[3]);
     return err_at(rd, v, "%s: %s expects [%s, %s]", what, kind, names[0],
                   names[1]);
   }
-  BS_CALL(rd->ctx, get_quantity(rd, a, dim, what, &out->a));
+  double val[4] = {0, 0, -HUGE_VAL, HUGE_VAL};
+  for (int q = 0; q < nmax; q++)
+    if (arg[q] && !(q >= 2 && is_null(arg[q])))
+      BS_CALL(rd->ctx, get_quantity(rd, arg[q], dims[q], what, &val[q]));
+  out->a = val[0];
   /* The spread of a normal has the same unit as its mean. */
-  BS_CALL(rd->ctx, get_quantity(rd, b, dim, what, &out->b));
+  out->b = val[1];
   if (out->kind == BS_DIST_UNIFORM && !(out->b > out->a))
     return err_at(rd, v, "%s: Uniform needs low < high, got [%g, %g]", what,
                   out->a, out->b);
-  if (out->kind == BS_DIST_NORMAL && !(out->b >= 0))
-    return err_at(rd, b, "%s: Normal scale must be >= 0, got %g", what, out->b);
+  if (out->kind != BS_DIST_UNIFORM && !(out->b >= 0))
+    return err_at(rd, arg[1], "%s: %s scale must be >= 0, got %g", what, kind,
+                  out->b);
+  if (out->kind == BS_DIST_TRUNCNORMAL) {
+    out->c = val[2];
+    out->d = val[3];
+    if (!(out->c < out->d))
+      return err_at(rd, v,
+                    "%s: TruncatedNormal needs lower < upper, got %g "
+                    "and %g",
+                    what, out->c, out->d);
+    if (bs_dist_truncnormal_mass(out) < 1e-3)
+      return err_at(rd, v,
+                    "%s: TruncatedNormal bounds [%g, %g] hold %.3g of the "
+                    "mass of Normal(%g, %g); at least 1e-3 is needed",
+                    what, out->c, out->d, bs_dist_truncnormal_mass(out), out->a,
+                    out->b);
+  }
   return BS_OK;
 }
 
@@ -1025,8 +1079,14 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
                               what, &pj->delay));
     pj->delay_is_ms = d != NULL;
     double scale = d ? 1.0 / rd->spec->dt : 1.0;
-    pj->delay.a *= scale;
-    pj->delay.b *= scale;
+    if (pj->delay.kind == BS_DIST_LOGNORMAL) { /* exp(N) * scale */
+      pj->delay.a += log(scale);
+    } else {
+      pj->delay.a *= scale;
+      pj->delay.b *= scale;
+      pj->delay.c *= scale;
+      pj->delay.d *= scale;
+    }
     if (pj->delay.kind == BS_DIST_CONST) {
       double st = floor(pj->delay.a + 0.5);
       if (!d && pj->delay.a != st)

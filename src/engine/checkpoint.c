@@ -48,11 +48,11 @@ static void put_params(sbuf *b, int np, const bs_param *d, const double *p) {
 }
 
 static void put_dist(sbuf *b, const char *name, const bs_dist *d) {
-  put(b, " %s=%s(%.17g,%.17g)", name,
-      d->kind == BS_DIST_CONST     ? "const"
-      : d->kind == BS_DIST_UNIFORM ? "uniform"
-                                   : "normal",
-      d->a, d->b);
+  if (d->kind == BS_DIST_TRUNCNORMAL)
+    put(b, " %s=%s(%.17g,%.17g,%.17g,%.17g)", name, bs_dist_name(d), d->a, d->b,
+        d->c, d->d);
+  else
+    put(b, " %s=%s(%.17g,%.17g)", name, bs_dist_name(d), d->a, d->b);
 }
 
 /* One line per fact, so a mismatch can be shown line against line. */

@@ -454,6 +454,10 @@ static double delay_max(const bs_dist *d) {
     return floor(d->b + 0.5);
   case BS_DIST_NORMAL:
     return floor(d->a + 8.0 * d->b + 0.5);
+  case BS_DIST_LOGNORMAL:
+    return floor(exp(d->a + 8.0 * d->b) + 0.5);
+  case BS_DIST_TRUNCNORMAL:
+    return floor(fmin(d->d, d->a + 8.0 * d->b) + 0.5);
   default:
     return d->a;
   }
