@@ -42,6 +42,10 @@ typedef struct bs_connector {
   double (*expected)(const double *p, uint64_t n_pre, uint64_t n_post,
                      int same_pop, uint64_t n_ij);
   int (*generate)(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink);
+  /* Takes `shape:` (a grid of 1 or 2 dimensions over the population,
+   * row-major): the config stores ndim, n0, n1 in p[np], p[np + 1],
+   * p[np + 2] (n1 = 1 for one dimension); pre and post are the same size. */
+  int grid;
 } bs_connector;
 
 const bs_connector *bs_connector_find(const char *name);

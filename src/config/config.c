@@ -938,15 +938,52 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
   }
   if (body && !is_null(body)) {
     BS_CALL(rd->ctx, expect_mapping(rd, body, what));
-    list_params(expected, sizeof expected, NULL, c->np, c->params, NULL);
+    static const char *const grid_keys[] = {"shape", NULL};
+    list_params(expected, sizeof expected, c->grid ? grid_keys : NULL, c->np,
+                c->params, NULL);
     BS_CALL(
         rd->ctx,
-        check_keys(rd, body, what, NULL, proj_key_ok,
+        check_keys(rd, body, what, c->grid ? grid_keys : NULL, proj_key_ok,
                    &(proj_keys){
                        &(bs_syn_model){.np = c->np, .params = c->params}, NULL},
-                   c->np ? expected : "(none)"));
+                   c->np || c->grid ? expected : "(none)"));
   } else {
     body = NULL;
+  }
+  if (c->grid) {
+    /* shape: n or [n0] or [n0, n1], row-major over the population;
+     * default: one dimension of the population's size. */
+    double *g = pj->cp + c->np;
+    g[0] = 1;
+    g[1] = (double)post->size;
+    g[2] = 1;
+    fnode *sh = body ? lookup(body, "shape") : NULL;
+    if (sh) {
+      int nd = fy_node_is_sequence(sh) ? fy_node_sequence_item_count(sh) : 1;
+      if (nd < 1 || nd > 2)
+        return err_at(rd, sh,
+                      "%s: shape: expected n, [n0] or [n0, n1] (grids of 1 "
+                      "or 2 dimensions)",
+                      what);
+      uint64_t prod = 1;
+      for (int q = 0; q < nd; q++) {
+        uint64_t v;
+        fnode *e =
+            fy_node_is_sequence(sh) ? fy_node_sequence_get_by_index(sh, q) : sh;
+        BS_CALL(rd->ctx, get_uint(rd, e, "shape", UINT32_MAX, &v));
+        if (v == 0)
+          return err_at(rd, e, "%s: shape: sizes must be positive", what);
+        g[1 + q] = (double)v;
+        prod *= v;
+      }
+      g[0] = nd;
+      if (prod != post->size)
+        return err_at(rd, sh,
+                      "%s: shape has %llu positions but population '%s' has "
+                      "%llu neurons",
+                      what, (unsigned long long)prod, post->name,
+                      (unsigned long long)post->size);
+    }
   }
   if (!body) {
     for (int i = 0; i < c->np; i++)

@@ -271,6 +271,308 @@ static int fixedpostnum_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
   return 0;
 }
 
+/* ---- FixedTotalNum ---------------------------------------------------- *
+ * num i.i.d. uniform pairs. The number of pairs whose post lies in a range
+ * is split recursively over halves of the post range, Binomial(k, share of
+ * the left half) per node, each node with its own stream (keyed by its
+ * heap index): a rank descends only into nodes that meet its block, so the
+ * work is O(log n_post) per block plus its synapses, and every rank count
+ * sees the same tree. A leaf (one post j) draws its k pre uniformly from
+ * the stream of j. */
+
+static const bs_param totalnum_params[] = {
+    {"num", BS_DIM_ONE, NAN, 0, HUGE_VAL, BS_P_REQUIRED,
+     "number of pairs (an integer), or a fraction in (0, 1) of all pairs"},
+};
+
+static uint64_t totalnum_resolve(double num, uint64_t n_pre, uint64_t n_post) {
+  if (num < 1.0 && num != floor(num))
+    return (uint64_t)((double)n_pre * (double)n_post * num);
+  return (uint64_t)num;
+}
+
+static const char *totalnum_check(const double *p, uint64_t n_pre,
+                                  uint64_t n_post, int same, int *blame) {
+  (void)same;
+  *blame = 0;
+  if (p[0] >= 1.0 && p[0] != floor(p[0]))
+    return "num must be an integer count or a fraction below 1";
+  if (totalnum_resolve(p[0], n_pre, n_post) > 0 && (n_pre == 0 || n_post == 0))
+    return "num > 0 needs non-empty populations";
+  return NULL;
+}
+
+static double totalnum_expected(const double *p, uint64_t n_pre,
+                                uint64_t n_post, int same, uint64_t n_ij) {
+  (void)same;
+  (void)n_ij;
+  return (double)totalnum_resolve(p[0], n_pre, n_post);
+}
+
+/* Binomial(n, p) by inversion, searching outwards from the mode (expected
+ * O(sqrt(n p (1 - p))) steps); exact up to rounding. */
+static uint64_t binomial(bs_rng *r, uint64_t n, double p) {
+  if (n == 0 || p <= 0.0)
+    return 0;
+  if (p >= 1.0)
+    return n;
+  const double q = 1.0 - p, dn = (double)n;
+  uint64_t m = (uint64_t)floor((dn + 1.0) * p);
+  if (m > n)
+    m = n;
+  const double dm = (double)m;
+  const double pm =
+      exp(lgamma(dn + 1.0) - lgamma(dm + 1.0) - lgamma(dn - dm + 1.0) +
+          dm * log(p) + (dn - dm) * log(q));
+  double u = bs_rng_uniform(r) - pm;
+  if (u <= 0.0)
+    return m;
+  uint64_t lo = m, hi = m;
+  double plo = pm, phi = pm;
+  while (lo > 0 || hi < n) {
+    if (hi < n) {
+      phi *= (double)(n - hi) / (double)(hi + 1) * p / q;
+      hi++;
+      u -= phi;
+      if (u <= 0.0)
+        return hi;
+    }
+    if (lo > 0) {
+      plo *= (double)lo / (double)(n - lo + 1) * q / p;
+      lo--;
+      u -= plo;
+      if (u <= 0.0)
+        return lo;
+    }
+    if (phi == 0.0 && plo == 0.0)
+      break;
+  }
+  return m; /* the rounding leftover */
+}
+
+static int totalnum_node(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink,
+                         uint64_t L, uint64_t R, uint64_t k, uint64_t node) {
+  if (k == 0 || R <= a->post_lo || L >= a->post_hi)
+    return 0;
+  bs_rng r;
+  if (R - L == 1) {
+    stream(&r, a, L);
+    for (uint64_t q = 0; q < k; q++)
+      EMIT(bs_rng_below(&r, a->n_pre), L, (L << 32) | q);
+    return 0;
+  }
+  const uint64_t M = L + (R - L) / 2;
+  stream(&r, a, node | (1ull << 63));
+  const uint64_t kl = binomial(&r, k, (double)(M - L) / (double)(R - L));
+  if (totalnum_node(a, emit, sink, L, M, kl, 2 * node))
+    return 1;
+  return totalnum_node(a, emit, sink, M, R, k - kl, 2 * node + 1);
+}
+
+static int totalnum_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                             void *sink) {
+  const uint64_t k = totalnum_resolve(a->p[0], a->n_pre, a->n_post);
+  return totalnum_node(a, emit, sink, 0, a->n_post, k, 1);
+}
+
+/* ---- grids: GridFour, GridEight, GridN, GaussianProb ------------------ *
+ * pre and post are the same set of positions (BrainPy's OneEndConnector):
+ * a grid of shape (n0) or (n0, n1), row-major. Neighbourhoods are
+ * symmetric, so "j is a neighbour of i" is "i is a neighbour of j" and
+ * each post enumerates its own pre. Out-of-range neighbours are dropped,
+ * or wrapped with periodic_boundary; a neighbour reached twice by wrapping
+ * (grids smaller than the neighbourhood) is connected once (BrainPy HEAD's
+ * dedup). */
+
+static const bs_param grid4_params[] = {
+    {"include_self", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER,
+     "connect each position to itself too"},
+    {"periodic_boundary", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER,
+     "wrap around the grid's edges"},
+};
+static const bs_param gridn_params[] = {
+    {"N", BS_DIM_ONE, 1, 1, HUGE_VAL, BS_P_INTEGER,
+     "Chebyshev radius of the neighbourhood"},
+    {"include_self", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER,
+     "connect each position to itself too"},
+    {"periodic_boundary", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER,
+     "wrap around the grid's edges"},
+};
+static const bs_param gauss_params[] = {
+    {"sigma", BS_DIM_ONE, NAN, 0, HUGE_VAL, BS_P_REQUIRED | BS_P_LO_OPEN,
+     "width of the Gaussian, in grid units"},
+    {"include_self", BS_DIM_ONE, 1, 0, 1, BS_P_INTEGER, "allow i -> i (p = 1)"},
+    {"periodic_boundary", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER,
+     "per-axis distance wraps around the grid"},
+};
+
+typedef struct gshape {
+  int nd;
+  int64_t n[2];
+} gshape;
+
+static gshape grid_shape(const double *p, int np) {
+  gshape g = {(int)p[np], {(int64_t)p[np + 1], (int64_t)p[np + 2]}};
+  if (g.nd == 1)
+    g.n[1] = 1;
+  return g;
+}
+
+static const char *grid_check(const double *p, uint64_t n_pre, uint64_t n_post,
+                              int same, int *blame) {
+  (void)p;
+  (void)same;
+  *blame = -1;
+  if (n_pre != n_post)
+    return "grid connectors connect a population's positions among "
+           "themselves: pre and post need the same size";
+  return NULL;
+}
+
+/* Neighbours within Chebyshev radius N (von Neumann when four), sorted and
+ * unique, into out (capacity (2N+1)^2). */
+static size_t grid_neighbours(gshape g, int64_t j, int64_t N, int four,
+                              int self, int periodic, uint64_t *out) {
+  const int64_t r0 = j / g.n[1], c0 = j % g.n[1];
+  const int64_t N1 = g.nd == 2 ? N : 0;
+  size_t cnt = 0;
+  for (int64_t dr = -N; dr <= N; dr++)
+    for (int64_t dc = -N1; dc <= N1; dc++) {
+      if (!self && dr == 0 && dc == 0)
+        continue;
+      if (four && llabs(dr) + llabs(dc) > 1)
+        continue;
+      int64_t r = r0 + dr, c = c0 + dc;
+      if (periodic) {
+        r = ((r % g.n[0]) + g.n[0]) % g.n[0];
+        c = ((c % g.n[1]) + g.n[1]) % g.n[1];
+      } else if (r < 0 || r >= g.n[0] || c < 0 || c >= g.n[1]) {
+        continue;
+      }
+      const uint64_t i = (uint64_t)(r * g.n[1] + c);
+      if (!self && i == (uint64_t)j)
+        continue; /* reached by wrapping on a tiny grid */
+      out[cnt++] = i;
+    }
+  /* insertion sort and unique: at most (2N+1)^2 entries */
+  for (size_t x = 1; x < cnt; x++)
+    for (size_t y = x; y > 0 && out[y - 1] > out[y]; y--) {
+      uint64_t t = out[y];
+      out[y] = out[y - 1];
+      out[y - 1] = t;
+    }
+  size_t u = 0;
+  for (size_t x = 0; x < cnt; x++)
+    if (u == 0 || out[u - 1] != out[x])
+      out[u++] = out[x];
+  return u;
+}
+
+static int grid_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink,
+                         int np, int64_t N, int four, int self, int periodic) {
+  const gshape g = grid_shape(a->p, np);
+  const size_t cap = (size_t)(2 * N + 1) * (size_t)(2 * N + 1);
+  uint64_t *nb = malloc(cap * sizeof *nb);
+  if (!nb)
+    return 1;
+  for (uint64_t j = a->post_lo; j < a->post_hi; j++) {
+    size_t cnt = grid_neighbours(g, (int64_t)j, N, four, self, periodic, nb);
+    for (size_t q = 0; q < cnt; q++)
+      if (emit(sink, nb[q], j, j * a->n_pre + nb[q])) {
+        free(nb);
+        return 1;
+      }
+  }
+  free(nb);
+  return 0;
+}
+
+static int grid4_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                          void *sink) {
+  return grid_generate(a, emit, sink, 2, 1, 1, a->p[0] != 0, a->p[1] != 0);
+}
+static int grid8_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                          void *sink) {
+  return grid_generate(a, emit, sink, 2, 1, 0, a->p[0] != 0, a->p[1] != 0);
+}
+static int gridn_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                          void *sink) {
+  return grid_generate(a, emit, sink, 3, (int64_t)a->p[0], 0, a->p[1] != 0,
+                       a->p[2] != 0);
+}
+
+static double grid_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                            int same, uint64_t n_ij) {
+  (void)n_pre;
+  (void)same;
+  (void)n_ij;
+  /* An upper bound (open edges have fewer): enough for memory estimates.
+   * GridFour and GridEight have 2 parameters, GridN 3 (N first). */
+  double N = p[0] >= 1 ? p[0] : 1;
+  return (double)n_post * (2 * N + 1) * (2 * N + 1);
+}
+
+/* GaussianProb: p_ij = exp(-|x_i - x_j|^2 / (2 sigma^2)) on grid positions
+ * (BrainPy's normalize divides by the largest p, which is 1 at distance
+ * 0). Each post j tosses one uniform per candidate pre, in a fixed order
+ * from the stream of j, so the pairs are independent Bernoulli. Candidates
+ * are those within 8.6 sigma per axis: beyond, p < 2^-53, the resolution
+ * of the uniform draw. */
+static double gauss_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                             int same, uint64_t n_ij) {
+  (void)same;
+  (void)n_ij;
+  const gshape g = grid_shape(p, 3);
+  double per = 2.5066282746310002 * p[0]; /* sqrt(2 pi) sigma per axis */
+  double m =
+      fmin(per, (double)g.n[0]) * (g.nd == 2 ? fmin(per, (double)g.n[1]) : 1.0);
+  return (double)n_post * fmin(m + 1.0, (double)n_pre);
+}
+
+static int gauss_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                          void *sink) {
+  const double sigma = a->p[0];
+  const int self = a->p[1] != 0, periodic = a->p[2] != 0;
+  const gshape g = grid_shape(a->p, 3);
+  const double inv = 1.0 / (2.0 * sigma * sigma);
+  const int64_t R = (int64_t)ceil(8.6 * sigma);
+  int64_t lo[2], hi[2];
+  for (uint64_t j = a->post_lo; j < a->post_hi; j++) {
+    const int64_t pos[2] = {(int64_t)j / g.n[1], (int64_t)j % g.n[1]};
+    for (int d = 0; d < 2; d++) {
+      if (2 * R + 1 >= g.n[d]) { /* the whole axis */
+        lo[d] = 0;
+        hi[d] = g.n[d] - 1;
+      } else if (periodic) {
+        lo[d] = pos[d] - R;
+        hi[d] = pos[d] + R;
+      } else {
+        lo[d] = pos[d] - R < 0 ? 0 : pos[d] - R;
+        hi[d] = pos[d] + R >= g.n[d] ? g.n[d] - 1 : pos[d] + R;
+      }
+    }
+    bs_rng r;
+    stream(&r, a, j);
+    for (int64_t x0 = lo[0]; x0 <= hi[0]; x0++)
+      for (int64_t x1 = lo[1]; x1 <= hi[1]; x1++) {
+        const int64_t w0 = ((x0 % g.n[0]) + g.n[0]) % g.n[0];
+        const int64_t w1 = ((x1 % g.n[1]) + g.n[1]) % g.n[1];
+        const uint64_t i = (uint64_t)(w0 * g.n[1] + w1);
+        if (i == j && !self)
+          continue;
+        double d0 = (double)llabs(w0 - pos[0]), d1 = (double)llabs(w1 - pos[1]);
+        if (periodic) {
+          d0 = fmin(d0, (double)g.n[0] - d0);
+          d1 = fmin(d1, (double)g.n[1] - d1);
+        }
+        const double prob = exp(-(d0 * d0 + d1 * d1) * inv);
+        if (bs_rng_uniform(&r) < prob)
+          EMIT(i, j, j * a->n_pre + i);
+      }
+  }
+  return 0;
+}
+
 /* ---- explicit (pre, post) pairs --------------------------------------- */
 
 static double ij_expected(const double *p, uint64_t n_pre, uint64_t n_post,
@@ -293,23 +595,45 @@ static int ij_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
 
 static const bs_connector connectors[] = {
     {"All2All", "every pre to every post", "exact: all pairs", 1,
-     all2all_params, 0, NULL, all2all_expected, all2all_generate},
+     all2all_params, 0, NULL, all2all_expected, all2all_generate, 0},
     {"One2One", "pre i to post i", "exact", 0, NULL, 0, one2one_check,
-     one2one_expected, one2one_generate},
+     one2one_expected, one2one_generate, 0},
     {"FixedProb", "each pair independently with probability prob",
      "independent Bernoulli pairs (Brian2's connect(p=...)); degrees vary", 2,
-     fixedprob_params, 0, NULL, fixedprob_expected, fixedprob_generate},
+     fixedprob_params, 0, NULL, fixedprob_expected, fixedprob_generate, 0},
     {"FixedPreNum", "each post receives num distinct pre",
      "exact in-degree num, no multapses", 2, fixednum_params, 0,
-     fixedprenum_check, fixedprenum_expected, fixedprenum_generate},
+     fixedprenum_check, fixedprenum_expected, fixedprenum_generate, 0},
     {"FixedPostNum", "each pre projects to num distinct post",
      "exact out-degree num, no multapses", 2, fixednum_params, 0,
-     fixedpostnum_check, fixedpostnum_expected, fixedpostnum_generate},
+     fixedpostnum_check, fixedpostnum_expected, fixedpostnum_generate, 0},
+    {"FixedTotalNum", "num (pre, post) pairs drawn uniformly with replacement",
+     "exactly num synapses in total; pairs independent and uniform, so "
+     "multapses and self pairs occur (BrainPy's randint); in-degrees "
+     "Binomial(num, 1/n_post)",
+     1, totalnum_params, 0, totalnum_check, totalnum_expected,
+     totalnum_generate, 0},
+    {"GridFour", "von Neumann neighbours on a grid (pre = post)",
+     "exact: the 2 (1-D) or 4 (2-D) nearest neighbours, fewer at open "
+     "edges; periodic wraps; no duplicates",
+     2, grid4_params, 0, grid_check, grid_expected, grid4_generate, 1},
+    {"GridEight", "Moore neighbours on a grid (GridN with N = 1)",
+     "exact: 2 (1-D) or 8 (2-D) neighbours, fewer at open edges; no "
+     "duplicates",
+     2, grid4_params, 0, grid_check, grid_expected, grid8_generate, 1},
+    {"GridN", "all neighbours within Chebyshev distance N on a grid",
+     "exact: (2N+1)^d - 1 neighbours, fewer at open edges; periodic "
+     "wraps without duplicates on small grids",
+     3, gridn_params, 0, grid_check, grid_expected, gridn_generate, 1},
+    {"GaussianProb", "pairs on a grid with probability exp(-d^2 / (2 sigma^2))",
+     "independent Bernoulli pairs, p from the grid distance (per-axis "
+     "wrap when periodic); pairs beyond 8.6 sigma (p < 2^-53) are skipped",
+     3, gauss_params, 0, grid_check, gauss_expected, gauss_generate, 1},
     {"IJ",
      "explicit (pre, post) pairs: {i: [...], j: [...]} or "
      "[[pre, post], ...]",
      "exactly the listed pairs, duplicates kept", 0, NULL, 1, NULL, ij_expected,
-     ij_generate},
+     ij_generate, 0},
 };
 
 #define NCONN ((int)(sizeof connectors / sizeof connectors[0]))

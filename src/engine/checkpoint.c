@@ -87,6 +87,9 @@ static char *identity(const bs_spec *s, const uint64_t *nnz) {
     }
     put(&b, " connect %s", pj->conn->name);
     put_params(&b, pj->conn->np, pj->conn->params, pj->cp);
+    if (pj->conn->grid)
+      put(&b, " shape=%g:%gx%g", pj->cp[pj->conn->np], pj->cp[pj->conn->np + 1],
+          pj->cp[pj->conn->np + 2]);
     put(&b, " synapses %llu\n", (unsigned long long)nnz[j]);
   }
   for (int q = 0; q < s->n_inputs; q++) {
