@@ -49,7 +49,7 @@ CASES = [
     ("seed_too_large.yaml",              5,  9, "seed: 4294967296 is out of range", []),
     ("populations_is_list.yaml",         3,  1, "populations: expected a mapping (key: value), got a list", []),
     ("projection_missing_pop.yaml",      8, 11, "no population named 'I'", []),
-    ("unknown_synapse.yaml",             9, 14, "unknown synapse 'Alpha'", []),
+    ("unknown_synapse.yaml",             9, 14, "unknown synapse 'Alpha2'", []),
     ("unknown_output.yaml",              9, 13, "unknown output 'NMDA'", []),
     ("unknown_connector.yaml",           9, 15, "unknown connector 'Gaussian'", []),
     ("fixedprob_above_one.yaml",         9, 33, "parameter 'prob' = 1.5 is out of range", []),
