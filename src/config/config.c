@@ -1276,12 +1276,20 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
       fnode *e;
       while ((e = fy_node_sequence_iterate(sp, &it))) {
         int p;
-        BS_CALL(rd->ctx, get_pop_ref(rd, e, "spikes", &p));
+        bs_status st = get_pop_ref(rd, e, "spikes", &p);
+        if (st != BS_OK) {
+          free(m.pops);
+          return st;
+        }
         m.pops[p] = 1;
       }
     } else {
       int p;
-      BS_CALL(rd->ctx, get_pop_ref(rd, sp, "spikes", &p));
+      bs_status st = get_pop_ref(rd, sp, "spikes", &p);
+      if (st != BS_OK) {
+        free(m.pops);
+        return st;
+      }
       m.pops[p] = 1;
     }
     return add_monitor(rd, &m);
@@ -1372,8 +1380,13 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                       pop >= 0 ? s->pops[pop].name : s->projs[proj].name);
     }
     m.name = bs_strdup(mname);
-    BS_CALL(rd->ctx,
-            read_indices(rd, lookup(n, "indices"), size, &m.idx, &m.n_idx));
+    bs_status st =
+        read_indices(rd, lookup(n, "indices"), size, &m.idx, &m.n_idx);
+    if (st != BS_OK) { /* read_indices may have allocated m.idx */
+      free(m.name);
+      free(m.idx);
+      return st;
+    }
     BS_CALL(rd->ctx, add_monitor(rd, &m));
   }
   return BS_OK;
@@ -1435,13 +1448,19 @@ static bs_status apply_override(reader *rd, int k) {
         if (fy_node_pair_set_value(pair, nv))
           return set_error(rd, k, "could not set the value");
       } else if (index >= 0) {
+        fnode *old = NULL; /* removed from the list: ours to free */
         if (fy_node_sequence_insert_after(cur, child, nv) ||
-            !fy_node_sequence_remove(cur, child))
+            !(old = fy_node_sequence_remove(cur, child)))
           return set_error(rd, k, "could not set the value");
+        fy_node_free(old);
       } else {
         fnode *key = fy_node_create_scalar_copy(rd->fyd, tok, strlen(tok));
-        if (!key || fy_node_mapping_append(cur, key, nv))
+        if (!key || fy_node_mapping_append(cur, key, nv)) {
+          fy_node_free(key); /* not in the document: ours to free */
+          fy_node_free(nv);
+          rd->set_nodes[k] = NULL;
           return set_error(rd, k, "could not add key '%s'", tok);
+        }
         rd->set_keys[k] = key; /* an unknown key is blamed on the --set */
       }
       return BS_OK;
