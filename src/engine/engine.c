@@ -564,9 +564,11 @@ static bs_status flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
     uint64_t tot = lp->rec_n;
     uint64_t a = bs_engine_block_lo(tot, ctx->rank, ctx->size);
     uint64_t b = bs_engine_block_lo(tot, ctx->rank + 1, ctx->size);
+    /* A population that has not spiked yet has no buffer: NULL + 0 is UB. */
     if (io)
       BS_CALL(ctx, bs_io_spikes_append(ctx, io, lp->io_handle, tot, a, b - a,
-                                       lp->rec_t + a, lp->rec_id + a));
+                                       lp->rec_t ? lp->rec_t + a : NULL,
+                                       lp->rec_id ? lp->rec_id + a : NULL));
     lp->rec_n = 0;
   }
   return BS_OK;
