@@ -91,10 +91,12 @@ def classify(binary, artifact, env):
     if rc == 0 and kind not in ("timeout", "slow"):
         return {"artifact": artifact, "kind": kind, "owner": "none",
                 "where": "does not reproduce", "signature": "no-repro"}
-    m = re.search(r"ERROR: (\w+): ([\w-]+)|runtime error: (.*)", text)
-    what = (m.group(3) or "%s %s" % (m.group(1), m.group(2))) if m else "exit %d" % rc
+    # The SUMMARY line names the error class (heap-buffer-overflow,
+    # allocation-size-too-big, ...); UBSan's first line says what it was.
+    m = re.search(r"runtime error: (.*)|SUMMARY: (\w+): ([\w-]+)", text)
+    what = (m.group(1) or "%s %s" % (m.group(2), m.group(3))) if m else "exit %d" % rc
     st = stacks(text)
-    if "LeakSanitizer" in what:
+    if "ERROR: LeakSanitizer" in text:
         # Every leak of the report must be a library's own for the
         # report to be one; the first leak of ours decides otherwise.
         owners = [first_owner(f) for t, f in st if t and "leak of" in t]
@@ -102,7 +104,7 @@ def classify(binary, artifact, env):
                 and o[0] != "libfyaml"]
         pick = ours[0] if ours else (owners[0] if owners else ("unknown", "?"))
         return {"artifact": artifact, "kind": "leak", "owner": pick[0],
-                "where": pick[1], "what": what,
+                "where": pick[1], "what": "LeakSanitizer leak",
                 "signature": "leak:" + pick[1]}
     fault = first_owner(st[0][1]) if st else ("unknown", "?")
     alloc = None
