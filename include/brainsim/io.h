@@ -26,6 +26,8 @@ bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **io);
 const char *bs_io_path(const bs_io *io);
 bs_status bs_io_flush(bs_ctx *ctx, bs_io *io);
 /* Rename a closed file (rank 0 renames, all agree): atomic replacement. */
+/* Create a folder (rank 0; existing is fine). Collective. */
+bs_status bs_io_mkdir(bs_ctx *ctx, const char *dir);
 bs_status bs_io_rename(bs_ctx *ctx, const char *from, const char *to);
 bs_status bs_io_exists(bs_ctx *ctx, bs_io *io, const char *path, int *yes);
 

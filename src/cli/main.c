@@ -460,6 +460,11 @@ int main(int argc, char **argv) {
   }
   ctx->verbose = c.verbose;
   const int is_run = !strcmp(c.cmd, "run");
+  /* From here on a signal is remembered: the loop honours one that came
+   * while the network was being built (checkpoint at the first exchange),
+   * instead of the default action killing a rank mid-build. */
+  if (is_run)
+    bs_signal_install();
 
   bs_spec *spec = NULL;
   bs_net *net = NULL;
@@ -597,14 +602,14 @@ int main(int argc, char **argv) {
       strcat(ckpt_dir, ".ckpt");
     }
   }
+  /* Asked-for checkpoints: find out now, not at the first one, that the
+   * folder cannot be made. Otherwise it is made when a signal needs it. */
   st = BS_OK;
-  if (ctx->rank == 0 && mkdir(ckpt_dir, 0777) != 0 && errno != EEXIST)
-    st = bs_error_set(ctx, BS_ERR_IO, "cannot create checkpoint folder %s: %s",
-                      ckpt_dir, strerror(errno));
+  if (ckpt_dir && (c.ckpt_dir || ckpt_every > 0))
+    st = bs_io_mkdir(ctx, ckpt_dir);
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
     goto fail;
-  bs_signal_install();
   bs_log0(ctx,
           "network built in %.2f s; exchange every %d step(s); output "
           "%s%s\n",

@@ -1392,6 +1392,64 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
   return BS_OK;
 }
 
+/* Offset of the first byte that is not strict UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF, no NUL), or len when all is valid.
+ * libfyaml loops forever on some invalid sequences (after a `%` directive),
+ * so text is checked before it reaches the parser. */
+static size_t utf8_invalid_at(const char *text, size_t len) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t i = 0;
+  while (i < len) {
+    unsigned c = s[i];
+    if (c == 0)
+      return i;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    int n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+      n = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0)
+        lo = 0xA0; /* overlong */
+      if (c == 0xED)
+        hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0)
+        lo = 0x90; /* overlong */
+      if (c == 0xF4)
+        hi = 0x8F; /* above U+10FFFF */
+    } else
+      return i;
+    if (i + (size_t)n >= len) /* truncated sequence */
+      return i;
+    for (int k = 1; k <= n; k++) {
+      unsigned b = s[i + (size_t)k];
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
+        return i;
+    }
+    i += (size_t)n + 1;
+  }
+  return len;
+}
+
+/* Line and column (1-based, in bytes) of an offset. */
+static void text_position(const char *text, size_t off, int *line, int *col) {
+  *line = 1;
+  *col = 1;
+  for (size_t i = 0; i < off; i++) {
+    if (text[i] == '\n') {
+      ++*line;
+      *col = 1;
+    } else
+      ++*col;
+  }
+}
+
 /* ---- overrides -------------------------------------------------------- */
 
 static bs_status set_error(reader *rd, int k, const char *fmt, ...) {
@@ -1406,6 +1464,10 @@ static bs_status set_error(reader *rd, int k, const char *fmt, ...) {
 
 static bs_status apply_override(reader *rd, int k) {
   const char *arg = rd->set[k];
+  size_t alen = strlen(arg), bad = utf8_invalid_at(arg, alen);
+  if (bad < alen)
+    return set_error(rd, k, "byte %zu (0x%02x) is not valid UTF-8", bad + 1,
+                     (unsigned char)arg[bad]);
   const char *eq = strchr(arg, '=');
   if (!eq || eq == arg)
     return set_error(rd, k,
@@ -1549,6 +1611,10 @@ static bs_status parse_document(reader *rd, const char *text, size_t len) {
                       "populations, projections, inputs, monitors",
                       rd->file);
   }
+  /* Overrides parse their values with the document's diag: stop collecting
+   * there, as a collected error record of an invalid value is never freed
+   * (libfyaml 0.7.12); apply_override reports those itself. */
+  fy_diag_set_collect_errors(diag, false);
   fy_diag_destroy(diag);
   return st;
 }
@@ -1660,6 +1726,17 @@ bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
   s->file = bs_strdup(file);
   size_t len = 0;
   bs_status st = read_text(ctx, file, &s->text, &len);
+  if (st == BS_OK) {
+    size_t bad = utf8_invalid_at(s->text, len);
+    if (bad < len) {
+      int line, col;
+      text_position(s->text, bad, &line, &col);
+      st = bs_error_set(ctx, BS_ERR_CONFIG,
+                        "%s:%d:%d: error: byte 0x%02x is not valid UTF-8 "
+                        "text (a config is UTF-8 YAML without NUL bytes)",
+                        file, line, col, (unsigned char)s->text[bad]);
+    }
+  }
   if (st == BS_OK)
     st = parse_document(&rd, s->text, len);
   if (st == BS_OK && n_set > 0) {

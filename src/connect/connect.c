@@ -132,10 +132,18 @@ static const bs_param fixednum_params[] = {
 
 /* BrainPy: an integer is a count, a float below 1 a fraction of the other
  * side (int(n * num)). */
+/* A count from a double, saturated: converting a value beyond uint64_t's
+ * range is undefined, and the size checks refuse the saturated count. */
+static uint64_t count_of(double v) {
+  if (!(v > 0.0))
+    return 0;
+  return v >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)v;
+}
+
 static uint64_t resolve_num(double num, uint64_t n_other) {
   if (num < 1.0 && num != floor(num))
-    return (uint64_t)((double)n_other * num);
-  return (uint64_t)num;
+    return count_of((double)n_other * num);
+  return count_of(num);
 }
 
 static const char *fixednum_check_side(const double *p, uint64_t n_other,
@@ -287,8 +295,8 @@ static const bs_param totalnum_params[] = {
 
 static uint64_t totalnum_resolve(double num, uint64_t n_pre, uint64_t n_post) {
   if (num < 1.0 && num != floor(num))
-    return (uint64_t)((double)n_pre * (double)n_post * num);
-  return (uint64_t)num;
+    return count_of((double)n_pre * (double)n_post * num);
+  return count_of(num);
 }
 
 static const char *totalnum_check(const double *p, uint64_t n_pre,

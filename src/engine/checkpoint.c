@@ -245,6 +245,9 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   BS_CALL(ctx, bs_engine_flush_output(ctx, net, out));
   if (out)
     BS_CALL(ctx, bs_io_flush(ctx, out));
+  /* Created here, not at start: a run that never checkpoints leaves no
+   * empty folder behind. */
+  BS_CALL(ctx, bs_io_mkdir(ctx, dir));
   char tmp[4096], final[4096];
   snprintf(final, sizeof final, "%s/ckpt.h5", dir);
   snprintf(tmp, sizeof tmp, "%s/ckpt.h5.tmp", dir);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "brainsim/comm.h"
@@ -48,16 +49,21 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
 
 /* Turn the HDF5 error stack into a status with HDF5's own words. */
 static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
-  /* HDF5's stack does not carry the system's reason; these errno values
-   * are the ones a user can act on. */
+  /* HDF5's stack does not always carry the system's reason; these errno
+   * values are the ones a user can act on. ENOENT is not among them: HDF5
+   * probes files that need not exist (and names a missing file itself), so a
+   * stale ENOENT would blame a type or shape error on a missing file. */
   int e = errno;
   const char *sys = e == EFBIG || e == ENOSPC || e == EDQUOT || e == EIO ||
-                            e == EACCES || e == EROFS || e == ENOENT
+                            e == EACCES || e == EROFS
                         ? strerror(e)
                         : NULL;
   walk_buf w = {{0}, {0}, 0};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
   H5Eclear2(H5E_DEFAULT);
+  if (strstr(w.top, "errno") || strstr(w.bottom, "errno"))
+    sys = NULL; /* HDF5 said it already */
+  errno = 0;
   if (w.n > 1 && strcmp(w.top, w.bottom) != 0)
     return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s (%s)%s%s", what,
                         path, w.top, w.bottom, sys ? ": " : "", sys ? sys : "");
@@ -766,6 +772,19 @@ bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
                         "%s: dataset %s is not a fixed-length string", io->path,
                         path);
   }
+  /* One string: an array of them would overflow the buffer below. */
+  hid_t sp = H5Dget_space(d);
+  hssize_t npts = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+  if (sp >= 0)
+    H5Sclose(sp);
+  if (npts != 1) {
+    H5Tclose(t);
+    H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "%s: dataset %s holds %lld strings, expected one",
+                        io->path, path, (long long)npts);
+  }
   size_t len = H5Tget_size(t);
   char *buf = calloc(len + 1, 1);
   herr_t r = buf ? H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : -1;
@@ -782,6 +801,14 @@ bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
 bs_status bs_io_flush(bs_ctx *ctx, bs_io *io) {
   H5_TRY(ctx, H5Fflush(io->file, H5F_SCOPE_GLOBAL), "flushing", io->path);
   return BS_OK;
+}
+
+bs_status bs_io_mkdir(bs_ctx *ctx, const char *dir) {
+  bs_status st = BS_OK;
+  if (ctx->rank == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
+    st = bs_error_set(ctx, BS_ERR_IO, "cannot create checkpoint folder %s: %s",
+                      dir, strerror(errno));
+  return bs_comm_agree(ctx, st, NULL);
 }
 
 bs_status bs_io_rename(bs_ctx *ctx, const char *from, const char *to) {

@@ -212,7 +212,13 @@ def main():
     # be checked.
     if os.path.exists(out_file):
         os.remove(out_file)
+    ckpt_dir = out_file[:-3] + ".ckpt"
+    if os.path.isdir(ckpt_dir):
+        os.rmdir(ckpt_dir)
     stdout = run(opts, out_file)
+    # A run that never checkpoints leaves no (empty) checkpoint folder.
+    check(not os.path.exists(ckpt_dir),
+          "a run without checkpoints created %s" % ckpt_dir)
     printed = summary_counts(stdout)
     check(printed, "no population table in stdout:\n" + stdout)
     with open(CONFIG) as fh:
