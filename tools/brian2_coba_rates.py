@@ -74,6 +74,8 @@ def simulate(model, seed, directory):
         dgi/dt = -gi/taui : volt
         '''
         ns = dict(El=-49 * mV, we=1.62 * mV, wi=-9.0 * mV)
+    elif model == 'COBAHH':
+        return simulate_cobahh(seed)
     else:
         raise ValueError(model)
     ns.update(taum=20 * ms, taue=5 * ms, taui=10 * ms, Vt=-50 * mV, Vr=-60 * mV)
@@ -97,6 +99,59 @@ def simulate(model, seed, directory):
     net.run(DURATION_S * second)  # build_on_run: compiles and runs here
     wall = time.time() - t0
 
+    counts = mon.count[:]
+    return {
+        'seed': seed,
+        'rate_E': float(counts[:N_E].sum()) / (N_E * DURATION_S),
+        'rate_I': float(counts[N_E:].sum()) / (N_I * DURATION_S),
+        'n_syn_E': int(len(Ce)),
+        'n_syn_I': int(len(Ci)),
+        'wall_build_and_run_s': round(wall, 2),
+        'binary_run_s': round(device.timers.get('run_binary', float('nan')), 3),
+    }
+
+
+def simulate_cobahh(seed):
+    """Brian2's COBAHH example as configs/cobahh.yaml defines it: per unit
+    area (mS/cm^2, uF/cm^2; Brian2's example divides every conductance by the
+    same 20,000 um^2 area, so the dynamics are the same), m = h = n = 0 and
+    ge = gi = 0 at the start (brainsim's traces start at 0; Brian2's example
+    draws them), v ~ N(-65, 5) mV, a spike is an upward crossing of -20 mV
+    (threshold 'v > -20 mV' with a 3 ms dead time, as the example), no
+    reset. Device and clock are set up by simulate()."""
+    from brian2 import (NeuronGroup, Synapses, SpikeMonitor, Network, mV, ms,
+                        second, device)
+    ns = dict(El=-60 * mV, EK=-90 * mV, ENa=50 * mV, VT=-63 * mV, Ee=0 * mV,
+              Ei=-80 * mV, taue=5 * ms, taui=10 * ms, Cm=1.0, gl=0.05,
+              g_na=100.0, g_kd=30.0, we=0.03, wi=0.335)
+    eqs = '''
+    dv/dt = (gl*(El-v) + ge*(Ee-v) + gi*(Ei-v) - g_na*(m*m*m)*h*(v-ENa)
+             - g_kd*(n*n*n*n)*(v-EK))/Cm/ms : volt
+    dm/dt = alpha_m*(1-m)-beta_m*m : 1
+    dn/dt = alpha_n*(1-n)-beta_n*n : 1
+    dh/dt = alpha_h*(1-h)-beta_h*h : 1
+    dge/dt = -ge/taue : 1
+    dgi/dt = -gi/taui : 1
+    alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV-v+VT)/(4*mV))/ms : Hz
+    beta_m = 0.28*(mV**-1)*5*mV/exprel((v-VT-40*mV)/(5*mV))/ms : Hz
+    alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
+    beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
+    alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV-v+VT)/(5*mV))/ms : Hz
+    beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
+    '''
+    P = NeuronGroup(N_E + N_I, eqs, threshold='v > -20*mV', refractory=3 * ms,
+                    method='exponential_euler', namespace=ns)
+    P.v = '-65*mV + 5*mV*randn()'
+    Pe, Pi = P[:N_E], P[N_E:]
+    Ce = Synapses(Pe, P, on_pre='ge += we', namespace=ns)
+    Ci = Synapses(Pi, P, on_pre='gi += wi', namespace=ns)
+    Ce.connect(p=P_CONNECT)
+    Ci.connect(p=P_CONNECT)
+    mon = SpikeMonitor(P, record=False)
+    net = Network(P, Ce, Ci, mon)
+    t0 = time.time()
+    net.run(DURATION_S * second)
+    wall = time.time() - t0
     counts = mon.count[:]
     return {
         'seed': seed,
