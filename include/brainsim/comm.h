@@ -33,6 +33,16 @@ bs_status bs_comm_stats(bs_ctx *ctx, const double *local, int n, double *min,
                         double *mean, double *max);
 bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all);
 bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before);
+/* Every rank's n values to every rank, concatenated in rank order
+ * (MPI_Allgatherv): counts[r] values of rank r land at recv + displs[r];
+ * counts and displs are the same on every rank. The gap junctions' V
+ * exchange (u64: their gid lists, once at build). Collective. */
+bs_status bs_comm_allgatherv_f64(bs_ctx *ctx, const double *send, int n,
+                                 double *recv, const int *counts,
+                                 const int *displs);
+bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
+                                 uint64_t *recv, const int *counts,
+                                 const int *displs);
 /* How many ranks share this rank's node (memory). Collective. */
 bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n);
 

@@ -183,6 +183,10 @@ typedef struct bs_syn_model {
    * after every other projection's output has read V of the previous
    * step. */
   int to_V;
+  /* An electrical coupling (BrainPy's GapJunction), not driven by spikes:
+   * no state, no output, no delay; the engine (engine/gap.c) adds
+   * w (V_other - V_self) to both ends' input every step. */
+  int gap;
 } bs_syn_model;
 
 typedef struct bs_out_args {

@@ -395,8 +395,8 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
       tot += per_proj[j];
       printf("projection %-12s %s -> %s, %s + %s, %s: %llu synapses\n",
              pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
-             pj->syn->name, pj->out->name, pj->conn->name,
-             (unsigned long long)per_proj[j]);
+             pj->syn->name, pj->syn->gap ? "no output" : pj->out->name,
+             pj->conn->name, (unsigned long long)per_proj[j]);
     }
     printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
            (unsigned long long)s->n_neurons, (unsigned long long)tot,

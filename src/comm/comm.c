@@ -106,6 +106,22 @@ bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all) {
   return BS_OK;
 }
 
+bs_status bs_comm_allgatherv_f64(bs_ctx *ctx, const double *send, int n,
+                                 double *recv, const int *counts,
+                                 const int *displs) {
+  MPI_CALL(ctx, MPI_Allgatherv(send, n, MPI_DOUBLE, recv, counts, displs,
+                               MPI_DOUBLE, C(ctx)));
+  return BS_OK;
+}
+
+bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
+                                 uint64_t *recv, const int *counts,
+                                 const int *displs) {
+  MPI_CALL(ctx, MPI_Allgatherv(send, n, MPI_UINT64_T, recv, counts, displs,
+                               MPI_UINT64_T, C(ctx)));
+  return BS_OK;
+}
+
 bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
   uint64_t v = 0;
   MPI_CALL(ctx, MPI_Exscan(&local, &v, 1, MPI_UINT64_T, MPI_SUM, C(ctx)));

@@ -1009,6 +1009,29 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
   return BS_OK;
 }
 
+/* A GapJunction couples V of both ends every step (engine/gap.c): the pre
+ * population needs a membrane too, and nothing spike-driven applies. */
+static bs_status check_gap(reader *rd, fnode *n, const char *owner,
+                           const bs_proj_spec *pj) {
+  const bs_pop_spec *pre = &rd->spec->pops[pj->pre];
+  if (!pre->model->has_V)
+    return err_at(rd, lookup(n, "pre"),
+                  "%s: GapJunction couples membrane potentials, but pre "
+                  "population '%s' (%s) has none",
+                  owner, pre->name, pre->model->name);
+  static const char *const refused[] = {"output", "stp", "delay", "delay_step"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    fnode *k = lookup(n, refused[i]);
+    if (k)
+      return err_at(rd, k,
+                    "%s: GapJunction takes no %s (it adds g_max (V_pre - "
+                    "V_post) to the post and subtracts it from the pre "
+                    "input every step, with V of the previous step)",
+                    owner, refused[i]);
+  }
+  return BS_OK;
+}
+
 static bs_status read_proj(reader *rd, const char *name, fnode *n,
                            bs_proj_spec *pj) {
   static const char *const fixed[] = {
@@ -1062,6 +1085,8 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   BS_CALL(rd->ctx,
           read_params(rd, n, pj->syn->np, pj->syn->params, owner, pj->sp));
   fnode *out = lookup(n, "output");
+  if (pj->syn->gap) /* GapJunction: both ends need a membrane */
+    BS_CALL(rd->ctx, check_gap(rd, n, owner, pj));
   if (out && pj->syn->to_V)
     return err_at(rd, out,
                   "%s: synapse %s adds its weights to the post-synaptic V "

@@ -148,6 +148,10 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
   const uint64_t npost = lj->post->n;
   js->syn->prepare(js->sp, s->dt, lj->k);
   BS_CALL(ctx, alloc_state(ctx, js->syn->nx, npost, &lj->x));
+  if (js->syn->gap) { /* built by gap.c; no spikes, so no delays */
+    lj->dmin = UINT32_MAX;
+    return BS_OK;
+  }
   if (js->stp) {
     const size_t m = n_pre ? n_pre : 1;
     BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_u));
@@ -310,6 +314,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     BS_CALL(ctx, build_pop(ctx, s, p, &net->pops[p]));
   for (int j = 0; j < s->n_projs; j++) {
     lpop *pre = &net->pops[s->projs[j].pre];
+    if (s->projs[j].syn->gap) /* carries no spikes */
+      continue;
     BS_CALL(ctx, bs_realloc(ctx, (size_t)pre->nout, (size_t)pre->nout + 1,
                             sizeof(int), &pre->out));
     pre->out[pre->nout++] = j;
@@ -350,6 +356,12 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   BS_CALL(ctx, st);
   net->D =
       (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1 : MAX_INTERVAL);
+  /* Gap junctions read the other end's V of the previous step, so V is
+   * exchanged every step; one-step intervals keep that in line with the
+   * spike exchange (and its error flag). */
+  BS_CALL(ctx, bs_gap_build(ctx, net, &net->gap));
+  if (net->gap)
+    net->D = 1;
 
   /* Monitors and spike recording. */
   for (int q = 0; q < s->n_monitors; q++) {
@@ -429,6 +441,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
   bs_free(ctx, (size_t)(net->nmons ? net->nmons : 1), sizeof(uint64_t),
           &net->restored_row0);
   bs_exchange_destroy(ctx, &net->ex);
+  bs_gap_destroy(ctx, &net->gap);
   bs_free(ctx, 1, sizeof *net, netp);
 }
 
@@ -480,6 +493,17 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     double syn = pj->conn->expected(pj->cp, pre->size, post->size,
                                     pj->pre == pj->post, pj->n_ij) *
                  (nl / (double)post->size);
+    if (pj->syn->gap) { /* gap.c: both ends, 40 B each while sorting */
+      double npre = (double)(bs_engine_block_lo(pre->size, rank + 1, size) -
+                             bs_engine_block_lo(pre->size, rank, size));
+      double ends = syn + pj->conn->expected(pj->cp, pre->size, post->size,
+                                             pj->pre == pj->post, pj->n_ij) *
+                              (npre / (double)pre->size);
+      est_add(e, ends * 56.0,
+              "projection '%s' (%.3g gap junction ends on this rank)", pj->name,
+              ends);
+      continue;
+    }
     /* During the build the generated list (20 B) and the CSR (column 4 B,
      * weight 8 B and delay 4 B when they vary) coexist; rows 2 x 8 B. */
     double per = 20.0 + 4.0 + (bs_dist_is_const(&pj->g_max) ? 0.0 : 8.0) +
@@ -815,6 +839,13 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   int64_t t0;
   for (t0 = net->step0; t0 < s->n_steps;) {
     const int64_t t1 = bs_engine_interval_end(net, t0);
+    if (net->gap) { /* D = 1: V of the previous step, every step */
+      bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+      bs_status gs = bs_gap_exchange(ctx, net->gap, net);
+      bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+      if (gs != BS_OK)
+        return gs; /* MPI itself failed */
+    }
     bs_phase_begin(ctx, BS_PHASE_UPDATE);
     net->nlocal = 0;
     for (int64_t n = t0; n < t1 && st == BS_OK; n++) {
@@ -830,7 +861,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       for (int j = 0; j < nj; j++) {
         lproj *lj = &net->projs[j];
         const bs_proj_spec *js = lj->spec;
-        if (js->syn->to_V)
+        if (js->syn->to_V || js->syn->gap)
           continue;
         double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
         /* Blocks small enough for L1, so the output reads g while hot. */
@@ -852,6 +883,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
           js->out->apply(&oa);
         }
       }
+      /* Gap junctions: both ends' currents from V of the previous step. */
+      if (net->gap)
+        bs_gap_apply(net->gap, net);
       /* Synapses that add to V (Delta) go last, so every output above read
        * V of the previous step whatever the order of the projections. */
       for (int j = 0; j < nj; j++) {

@@ -57,6 +57,10 @@ typedef struct lmon {
   bs_io_report *rep;
 } lmon;
 
+/* Gap junctions (gap.c): every junction end on a local neuron, and the
+ * per-step exchange of the V of ends on other ranks. */
+typedef struct bs_gap bs_gap;
+
 struct bs_net {
   const bs_spec *spec;
   int P, rank;
@@ -73,7 +77,21 @@ struct bs_net {
   int64_t step0;
   uint64_t *restored_spk_len; /* output spikes per population, or NULL */
   uint64_t *restored_row0;    /* per monitor */
+  bs_gap *gap;                /* NULL without GapJunction projections */
 };
+
+/* Gap junctions (gap.c). Build: generates the GapJunction projections,
+ * sets their nnz (junctions whose post end is local); *gap stays NULL when
+ * there are none. Collective. */
+bs_status bs_gap_build(bs_ctx *ctx, bs_net *net, bs_gap **gap);
+/* V of every junction's other end as it is now (the previous step's):
+ * one MPI_Allgatherv when some junction crosses ranks. Collective: every
+ * rank calls it every step when net->gap is set. */
+bs_status bs_gap_exchange(bs_ctx *ctx, bs_gap *gap, const bs_net *net);
+/* Adds each local end's gap current, summed in the canonical order, to
+ * its population's input I. Not collective. */
+void bs_gap_apply(const bs_gap *gap, bs_net *net);
+void bs_gap_destroy(bs_ctx *ctx, bs_gap **gap);
 
 /* Checkpoints (checkpoint.c). Collective. */
 bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,

@@ -22,6 +22,7 @@ extern const bs_syn_model bs_syn_exponential;
 extern const bs_syn_model bs_syn_dual_exponential;
 extern const bs_syn_model bs_syn_alpha;
 extern const bs_syn_model bs_syn_delta;
+extern const bs_syn_model bs_syn_gap;
 extern const bs_output_model bs_out_cuba;
 extern const bs_output_model bs_out_coba;
 extern const bs_output_model bs_out_mgblock;

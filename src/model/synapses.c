@@ -177,6 +177,34 @@ const bs_syn_model bs_syn_delta = {
     .to_V = 1,
 };
 
+/* GapJunction (BrainPy 2.3.8 GapJunction): an electrical coupling between
+ * the pre and post neurons of every connected pair (i, j),
+ *   diff_ij = (V_pre_i - V_post_j) w_ij,
+ *   post.input += sum_i diff_ij,  pre.input -= sum_j diff_ij,
+ * with V of the previous step. No state and nothing spike-driven: the
+ * engine (engine/gap.c) computes it; this entry names it and its g_max. */
+static void gap_prepare(const double *p, double dt, double *k) {
+  (void)p;
+  (void)dt;
+  (void)k;
+}
+
+static void gap_update(bs_syn_args *a) { (void)a; }
+
+const bs_syn_model bs_syn_gap = {
+    .name = "GapJunction",
+    .doc = "electrical coupling: both ends get g_max (V_other - V_self) as "
+           "input current every step; no state, no output, no delay",
+    .np = 0,
+    .params = NULL,
+    .nx = 0,
+    .vars = NULL,
+    .nk = 0,
+    .prepare = gap_prepare,
+    .update = gap_update,
+    .gap = 1,
+};
+
 static void cuba_apply(bs_out_args *a) {
   const double *restrict g = a->g;
   double *restrict I = a->I;
