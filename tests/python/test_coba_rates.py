@@ -1,6 +1,6 @@
-"""COBA (or CUBA, --model) mean rates per population against Brian2's own runs of the same
-network over 16 seeds (tests/data/brian2_rates.json, produced by
-tools/brian2_coba_rates.py with Brian2 2.5.1 cpp_standalone). The rate of
+"""COBA (or CUBA, COBAHH: --model) mean rates per population against Brian2's own runs of the same
+network over 16 seeds (8 for COBAHH; tests/data/brian2_rates.json and
+brian2_cobahh_rates.json, produced by tools/brian2_coba_rates.py with Brian2 2.5.1 cpp_standalone). The rate of
 brainsim's run must lie within [min, max] of Brian2's seeds: the spread
 comes from the random network (quenched variability), so one seed of ours
 is one more draw from that distribution."""
@@ -25,10 +25,10 @@ def main():
             n = int(f["meta/populations/%s" % pop].attrs["size"])
             rate = len(f["spikes/%s/node_ids" % pop]) / (n * dur)
             lo, hi = summ[pop]["min"], summ[pop]["max"]
-            print("%s: brainsim %.3f Hz; Brian2 over %d seeds: min %.3f, mean %.3f, max %.3f"
-                  % (pop, rate, len(ref["models"][args.model]["per_seed"]), lo, summ[pop]["mean"], hi))
+            print("%s %s: brainsim %.3f Hz; Brian2 over %d seeds: min %.3f, mean %.3f, max %.3f"
+                  % (args.model, pop, rate, len(ref["models"][args.model]["per_seed"]), lo, summ[pop]["mean"], hi))
             bstest.check(lo <= rate <= hi, "%s rate %.3f Hz outside Brian2's [%.3f, %.3f]" % (pop, rate, lo, hi))
-    bstest.finish("coba_rates_vs_brian2")
+    bstest.finish("%s_rates_vs_brian2" % args.model.lower())
 
 
 if __name__ == "__main__":
