@@ -673,18 +673,24 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     double other = ring + 8.0 * pj->syn->nx * nl +
                    (pj->stp ? 24.0 * npre : 0.0) +
                    (pj->E_per_post ? 8.0 * nl : 0.0);
-    if (pj->dense)
+    if (pj->dense) {
+      bs_proj_spec sp = *pj;
+      sp.dense = 0;
+      char sb[32];
       est_add(e, proj_storage(pj, npre, nl, syn) + other,
               "projection '%s' (comp_method dense: a %.3g x %.3g matrix on "
-              "this rank, %s weights; %.3g-slot ring buffer)",
+              "this rank, %s weights, where comp_method sparse would store "
+              "%s; %.3g-slot ring buffer)",
               pj->name, npre, nl,
               bs_dist_is_const(&pj->g_max) ? "1-bit" : "1-bit + float",
+              bs_fmt_bytes(proj_storage(&sp, npre, nl, syn), sb, sizeof sb),
               delay_max(&pj->delay) + 1.0);
-    else
+    } else {
       est_add(e, proj_storage(pj, npre, nl, syn) + build + other,
               "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
               "buffer)",
               pj->name, syn, delay_max(&pj->delay) + 1.0);
+    }
   }
   for (int q = 0; q < s->n_monitors; q++) {
     const bs_monitor_spec *m = &s->monitors[q];
