@@ -100,7 +100,8 @@ static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
 typedef struct coo {
   bs_ctx *ctx;
   uint64_t post_lo;
-  uint64_t *pre, *key;
+  uint32_t *pre; /* population sizes are below 2^32 */
+  uint64_t *key;
   uint32_t *post;
   size_t n, cap;
   int failed;
@@ -110,7 +111,7 @@ static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
   coo *c = sink;
   if (c->n == c->cap) {
     size_t nc = c->cap ? 2 * c->cap : 1024;
-    if (bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->pre) ||
+    if (bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->pre) ||
         bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->key) ||
         bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->post)) {
       c->failed = 1;
@@ -118,7 +119,7 @@ static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
     }
     c->cap = nc;
   }
-  c->pre[c->n] = pre;
+  c->pre[c->n] = (uint32_t)pre;
   c->post[c->n] = (uint32_t)(post - c->post_lo);
   c->key[c->n] = key;
   c->n++;
@@ -126,7 +127,7 @@ static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
 }
 
 static void coo_free(coo *c) {
-  bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->pre);
+  bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->pre);
   bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->key);
   bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->post);
 }
@@ -229,6 +230,22 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   const bs_proj_spec *js = lj->spec;
   const uint64_t n_pre = lj->pre->spec->size;
   coo c = {.ctx = ctx, .post_lo = lj->post->lo};
+  /* Room for the expected count (+ 4 standard deviations) up front: no
+   * copies while growing in the common case. */
+  const double ex =
+      js->conn->expected(js->cp, a->n_pre, a->n_post, a->same_pop, js->n_ij) *
+      ((double)(a->post_hi - a->post_lo) / (double)a->n_post);
+  const size_t cap0 = (size_t)(ex + 4.0 * sqrt(ex) + 1024.0);
+  if (bs_malloc(ctx, cap0, sizeof(uint32_t), &c.pre) == BS_OK &&
+      bs_malloc(ctx, cap0, sizeof(uint64_t), &c.key) == BS_OK &&
+      bs_malloc(ctx, cap0, sizeof(uint32_t), &c.post) == BS_OK)
+    c.cap = cap0;
+  else { /* the estimate was refused: grow from nothing */
+    bs_error_clear(ctx);
+    bs_free(ctx, cap0, sizeof(uint32_t), &c.pre);
+    bs_free(ctx, cap0, sizeof(uint64_t), &c.key);
+    bs_free(ctx, cap0, sizeof(uint32_t), &c.post);
+  }
   int rc = js->conn->generate(a, coo_emit, &c);
   if (rc) {
     coo_free(&c);
@@ -665,10 +682,10 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
                                     pj->pre == pj->post, pj->n_ij) *
                  (nl / (double)post->size);
     double npre = (double)pre->size;
-    /* Sparse: during the build the generated list (20 B per synapse) and
+    /* Sparse: during the build the generated list (16 B per synapse) and
      * a counting array (8 B per pre) coexist with the CSR. Dense is
      * filled directly. */
-    double build = pj->dense ? 0.0 : syn * 20.0 + 8.0 * (npre + 1.0);
+    double build = pj->dense ? 0.0 : syn * 16.0 + 8.0 * (npre + 1.0);
     double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
     double other = ring + 8.0 * pj->syn->nx * nl +
                    (pj->stp ? 24.0 * npre : 0.0) +
