@@ -31,8 +31,20 @@ typedef struct bs_proj_spec {
   const bs_output_model *out;
   double op[BS_MAX_PARAMS]; /* output parameters */
   bs_dist g_max;
-  bs_dist delay;           /* in steps (already converted from ms), rounded */
-  int delay_is_ms;         /* how the config gave it (for messages) */
+  bs_dist delay;      /* in steps (already converted from ms), rounded */
+  int delay_is_ms;    /* how the config gave it (for messages) */
+  int delay_per_pre;  /* one delay per pre neuron (BrainPy's axonal
+                         delay_step array), drawn keyed by pre id */
+  double *delay_list; /* pre.size delays in steps (a list), or NULL */
+  int dense;          /* comp_method: dense (else sparse) */
+  /* The output's reversal potential E per post neuron: drawn from E_init
+   * keyed by the post index, or listed (post.size values), when
+   * E_per_post; else the constant op[E_idx]. */
+  int E_idx; /* index of E in op, or -1 */
+  int E_per_post;
+  bs_dist E_init;
+  double *E_list;
+  int post_ref; /* Delta: arrivals times (1 - refractory) of the post */
   const bs_stp_model *stp; /* short-term plasticity, or NULL */
   double stpp[BS_STP_NP];  /* U, tau_f, tau_d */
   const bs_connector *conn;

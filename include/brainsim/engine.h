@@ -25,16 +25,25 @@ bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *local,
                            uint64_t *syn_per_proj /* n_projs, global */);
 int bs_net_exchange_interval(const bs_net *net);
 
+/* Connectivity actually stored, per projection and summed over ranks:
+ * synapses and bytes (CSR or dense matrix, per-pre delays). Collective. */
+bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
+                             uint64_t *bytes /* n_projs each */);
+/* What projection j will store over all ranks, from the spec: the
+ * connector's expected (or exact) synapse count and the bytes of its
+ * storage at one rank. Not collective. */
+void bs_net_proj_storage(const bs_spec *spec, int j, double *syn,
+                         double *bytes);
+
 /* Memory this rank will need, computed from the spec before anything is
  * allocated (sizes in floating point, so no product can overflow), and
  * the largest single item, to name it when the run does not fit. */
 typedef struct bs_estimate {
-  double bytes;        /* total on this rank */
-  double item_bytes;   /* the largest item */
-  char item[256];      /* e.g. "projection 'EE' (1.2e9 synapses)" */
+  double bytes;      /* total on this rank */
+  double item_bytes; /* the largest item */
+  char item[256];    /* e.g. "projection 'EE' (1.2e9 synapses)" */
 } bs_estimate;
-void bs_net_estimate(const bs_spec *spec, int rank, int size,
-                     bs_estimate *est);
+void bs_net_estimate(const bs_spec *spec, int rank, int size, bs_estimate *est);
 
 typedef struct bs_run_opts {
   int progress; /* rank 0 prints progress lines */
@@ -53,7 +62,7 @@ typedef struct bs_run_result {
   uint64_t mem_peak_max; /* largest peak over ranks (bytes) */
   int64_t steps_done;    /* the loop stopped before this step */
   int64_t step0;         /* and started here (a restart's checkpoint) */
-  int stopped; /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
+  int stopped;           /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
 } bs_run_result;
 
 /* Restore the state of a checkpoint written by any rank count of the same

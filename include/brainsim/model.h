@@ -166,6 +166,11 @@ typedef struct bs_syn_args {
   double *const *x; /* per-post state arrays */
   double *in;       /* this step's arrivals (summed weights), cleared here */
   double *V;        /* post-synaptic V, for synapses with to_V (Delta) */
+  /* Delta's refractory gating (BrainPy post_ref_key), or t_last NULL: the
+   * post is refractory when t_prev - t_last[i] <= ref_lim, t_prev the time
+   * of the previous step (BrainPy's refractory flag of the last update). */
+  const double *t_last;
+  double t_prev, ref_lim;
 } bs_syn_args;
 
 typedef struct bs_syn_model {
@@ -197,6 +202,8 @@ typedef struct bs_out_args {
   double *I;       /* post-synaptic input current, added to */
   double *G;       /* post-synaptic input conductance, added to by
                       conductance-based outputs (NULL: not tracked) */
+  const double *E; /* reversal potential per post neuron, or NULL: the
+                      parameter E */
 } bs_out_args;
 
 typedef struct bs_output_model {

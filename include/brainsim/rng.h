@@ -8,11 +8,13 @@
 
 /* Purposes: one per independent use, so streams never overlap. */
 enum {
-  BS_RNG_INIT = 1,    /* initial state: (gid, var) */
-  BS_RNG_CONNECT = 2, /* connectivity: (projection, post or pre index) */
-  BS_RNG_WEIGHT = 3,  /* per-synapse weight: (projection, synapse key) */
-  BS_RNG_DELAY = 4,   /* per-synapse delay: (projection, synapse key) */
-  BS_RNG_POISSON = 5  /* Poisson sources: (gid, step) */
+  BS_RNG_INIT = 1,      /* initial state: (gid, var) */
+  BS_RNG_CONNECT = 2,   /* connectivity: (projection, post or pre index) */
+  BS_RNG_WEIGHT = 3,    /* per-synapse weight: (projection, synapse key) */
+  BS_RNG_DELAY = 4,     /* per-synapse delay: (projection, synapse key) */
+  BS_RNG_POISSON = 5,   /* Poisson sources: (gid, step) */
+  BS_RNG_DELAY_PRE = 6, /* per-pre delay: (projection, pre index) */
+  BS_RNG_OUT_E = 7      /* per-post reversal potential: (projection, post) */
 };
 
 typedef struct bs_rng {

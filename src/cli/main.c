@@ -267,9 +267,16 @@ static double simulated_ms(const bs_spec *s, const bs_run_result *res) {
   return (double)res->steps_done * s->dt;
 }
 
+/* Connectivity storage of the built network, summed over ranks. */
+typedef struct storage {
+  uint64_t *syn, *bytes; /* per projection */
+  uint64_t syn_all, bytes_all;
+  double wall_build; /* network construction, slowest rank (s) */
+} storage;
+
 static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
                             const bs_net *net, const bs_run_result *res,
-                            double wall_total) {
+                            double wall_total, const storage *sto) {
   BS_CALL(ctx, bs_io_text(ctx, io, "/meta/config", s->text));
   if (s->overrides)
     BS_CALL(ctx, bs_io_text(ctx, io, "/meta/overrides", s->overrides));
@@ -300,6 +307,24 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
                               &res->syn_events, 1));
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "peak_memory_bytes_max",
                               &res->mem_peak_max, 1));
+  BS_CALL(ctx,
+          bs_io_attr_f64(ctx, io, "/meta", "wall_build", &sto->wall_build, 1));
+  double bps = sto->syn_all ? (double)sto->bytes_all / (double)sto->syn_all : 0;
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "synapses", &sto->syn_all, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "synapse_bytes",
+                              &sto->bytes_all, 1));
+  BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "bytes_per_synapse", &bps, 1));
+  for (int j = 0; j < s->n_projs; j++) {
+    char path[512];
+    snprintf(path, sizeof path, "/meta/projections/%s", s->projs[j].name);
+    BS_CALL(ctx, bs_io_group(ctx, io, path));
+    double b = sto->syn[j] ? (double)sto->bytes[j] / (double)sto->syn[j] : 0;
+    BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "synapses", &sto->syn[j], 1));
+    BS_CALL(ctx, bs_io_attr_u64(ctx, io, path, "bytes", &sto->bytes[j], 1));
+    BS_CALL(ctx, bs_io_attr_f64(ctx, io, path, "bytes_per_synapse", &b, 1));
+    BS_CALL(ctx, bs_io_attr_str(ctx, io, path, "comp_method",
+                                s->projs[j].dense ? "dense" : "sparse"));
+  }
   BS_CALL(ctx, bs_io_group(ctx, io, "/meta/timers"));
   for (int p = 0; p < BS_PHASE_COUNT; p++) {
     double v[3] = {res->phase_min[p], res->phase_mean[p], res->phase_max[p]};
@@ -325,7 +350,7 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
 
 static void print_summary(const bs_ctx *ctx, const bs_spec *s,
                           const bs_run_result *res, double wall_total,
-                          const char *out) {
+                          const char *out, const storage *sto, int verbose) {
   if (ctx->rank != 0)
     return;
   const double t_done = simulated_ms(s, res);
@@ -358,6 +383,16 @@ static void print_summary(const bs_ctx *ctx, const bs_spec *s,
          (unsigned long long)res->syn_events,
          res->wall_run > 0 ? (double)res->syn_events / res->wall_run : 0.0,
          bs_fmt_bytes((double)res->mem_peak_max, mem, sizeof mem));
+  printf("network built in %.3f s (slowest rank); %llu synapses in %s, %.2f "
+         "bytes per synapse\n",
+         sto->wall_build, (unsigned long long)sto->syn_all,
+         bs_fmt_bytes((double)sto->bytes_all, mem, sizeof mem),
+         sto->syn_all ? (double)sto->bytes_all / (double)sto->syn_all : 0.0);
+  for (int j = 0; verbose && j < s->n_projs; j++)
+    printf("  projection %-12s %s: %llu synapses, %.2f bytes per synapse\n",
+           s->projs[j].name, s->projs[j].dense ? "dense " : "sparse",
+           (unsigned long long)sto->syn[j],
+           sto->syn[j] ? (double)sto->bytes[j] / (double)sto->syn[j] : 0.0);
   if (out)
     printf("output: %s\n", out);
   fflush(stdout);
@@ -373,7 +408,15 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
     free(all);
     return bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   }
-  bs_status st = bs_net_sizes_get(ctx, net, &l, per_proj);
+  uint64_t *sbytes =
+      calloc((size_t)(s->n_projs ? s->n_projs : 1), sizeof *sbytes);
+  uint64_t *ssyn = calloc((size_t)(s->n_projs ? s->n_projs : 1), sizeof *ssyn);
+  bs_status st =
+      sbytes && ssyn ? BS_OK : bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  if (st == BS_OK)
+    st = bs_net_sizes_get(ctx, net, &l, per_proj);
+  if (st == BS_OK)
+    st = bs_net_storage_get(ctx, net, ssyn, sbytes);
   if (st == BS_OK)
     st = bs_comm_gather_u64(ctx, l.neurons, all);
   if (st == BS_OK)
@@ -393,10 +436,20 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
     for (int j = 0; j < s->n_projs; j++) {
       const bs_proj_spec *pj = &s->projs[j];
       tot += per_proj[j];
-      printf("projection %-12s %s -> %s, %s + %s, %s: %llu synapses\n",
+      /* The spec's count (exact when the connector guarantees it) and
+       * storage at one rank; then what the build made. */
+      double esyn, ebytes;
+      bs_net_proj_storage(s, j, &esyn, &ebytes);
+      const int exact = strncmp(pj->conn->stats, "exact", 5) == 0;
+      printf("projection %-12s %s -> %s, %s + %s, %s, %s: %s %.0f synapses, "
+             "%.2f bytes/synapse; built %llu, %.2f bytes/synapse\n",
              pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
              pj->syn->name, pj->syn->gap ? "no output" : pj->out->name,
-             pj->conn->name, (unsigned long long)per_proj[j]);
+             pj->conn->name,
+             pj->dense ? "dense" : "sparse", exact ? "exactly" : "expected",
+             esyn, esyn > 0 ? ebytes / esyn : 0.0,
+             (unsigned long long)per_proj[j],
+             ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0);
     }
     printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
            (unsigned long long)s->n_neurons, (unsigned long long)tot,
@@ -415,6 +468,8 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   }
   free(per_proj);
   free(all);
+  free(ssyn);
+  free(sbytes);
   return st;
 }
 
@@ -471,6 +526,7 @@ int main(int argc, char **argv) {
   bs_io *io = NULL;
   char *out = NULL, *ckpt_dir = NULL;
   int first = -1, rc = 1;
+  storage sto = {0};
   bs_status st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
@@ -549,7 +605,23 @@ int main(int argc, char **argv) {
     if (st != BS_OK)
       goto fail;
   }
+  const double t_build = bs_wtime();
   st = bs_net_build(ctx, spec, &net);
+  sto.wall_build = bs_wtime() - t_build;
+  st = bs_comm_agree(ctx, st, &first);
+  if (st != BS_OK)
+    goto fail;
+  const size_t njs = (size_t)(spec->n_projs ? spec->n_projs : 1);
+  sto.syn = calloc(njs, sizeof(uint64_t));
+  sto.bytes = calloc(njs, sizeof(uint64_t));
+  st = sto.syn && sto.bytes ? bs_comm_max_double(ctx, &sto.wall_build, 1)
+                            : bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  if (st == BS_OK)
+    st = bs_net_storage_get(ctx, net, sto.syn, sto.bytes);
+  for (int j = 0; st == BS_OK && j < spec->n_projs; j++) {
+    sto.syn_all += sto.syn[j];
+    sto.bytes_all += sto.bytes[j];
+  }
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
     goto fail;
@@ -645,7 +717,7 @@ int main(int argc, char **argv) {
   }
   double wall_total = bs_wtime() - t_begin;
   bs_phase_begin(ctx, BS_PHASE_IO);
-  st = write_meta(ctx, io, spec, net, &res, wall_total);
+  st = write_meta(ctx, io, spec, net, &res, wall_total, &sto);
   if (st == BS_OK)
     st = bs_io_close(ctx, &io, !res.stopped);
   bs_phase_end(ctx, BS_PHASE_IO);
@@ -653,7 +725,7 @@ int main(int argc, char **argv) {
     report_error(ctx, -1, c.verbose);
     bs_comm_abort(comm, 1);
   }
-  print_summary(ctx, spec, &res, wall_total, out);
+  print_summary(ctx, spec, &res, wall_total, out, &sto, c.verbose);
   free(res.spikes);
   rc = 0;
   if (res.stopped) {
@@ -676,6 +748,8 @@ fail:
 done:
   bs_net_destroy(ctx, &net);
   bs_config_destroy(&spec);
+  free(sto.syn);
+  free(sto.bytes);
   free(out);
   free(ckpt_dir);
   free(c.set);

@@ -272,6 +272,9 @@ static bs_status get_param(reader *rd, fnode *n, const bs_param *d,
  * {TruncatedNormal: [mean, scale, lower, upper]} or {TruncatedNormal:
  * {mean, scale, lower, upper}} (low/high accepted; a missing or null
  * bound is no bound). */
+static bs_status get_dist_kv(reader *rd, fnode *k, fnode *v, bs_dim dim,
+                             const char *what, bs_dist *out);
+
 static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
                           bs_dist *out) {
   out->c = -HUGE_VAL;
@@ -289,7 +292,15 @@ static bs_status get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
                   what, kind_name(n));
   void *it = NULL;
   struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
-  fnode *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+  return get_dist_kv(rd, fy_node_pair_key(pr), fy_node_pair_value(pr), dim,
+                     what, out);
+}
+
+/* The {KIND: ARGS} pair of an initializer. */
+static bs_status get_dist_kv(reader *rd, fnode *k, fnode *v, bs_dim dim,
+                             const char *what, bs_dist *out) {
+  out->c = -HUGE_VAL;
+  out->d = HUGE_VAL;
   const char *kind = scalar(k);
   /* Keyword names per position; alt: accepted synonyms. */
   const char *names[4] = {NULL, NULL, NULL, NULL};
@@ -448,21 +459,43 @@ static void list_params(char *buf, size_t len, const char *const *fixed, int np,
              suffix);
 }
 
+/* One parameter from the mapping, or its default. */
+static bs_status read_param(reader *rd, fnode *map, const bs_param *d,
+                            const char *owner, double *p) {
+  fnode *v = lookup(map, d->name);
+  if (!v) {
+    if (d->flags & BS_P_REQUIRED)
+      return err_at(rd, map, "%s: missing required parameter '%s' (%s)", owner,
+                    d->name, d->doc);
+    *p = d->def;
+    return BS_OK;
+  }
+  return get_param(rd, v, d, owner, p);
+}
+
+/* A list of exactly n quantities (per neuron values). */
+static bs_status get_list(reader *rd, fnode *n, uint64_t len, bs_dim dim,
+                          const char *what, double **out) {
+  if ((uint64_t)fy_node_sequence_item_count(n) != len)
+    return err_at(rd, n,
+                  "%s: a list needs exactly %llu values (one per "
+                  "neuron), got %d",
+                  what, (unsigned long long)len,
+                  fy_node_sequence_item_count(n));
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, len ? len : 1, sizeof(double), out));
+  void *it = NULL;
+  fnode *e;
+  for (uint64_t q = 0; (e = fy_node_sequence_iterate(n, &it)); q++)
+    BS_CALL(rd->ctx, get_quantity(rd, e, dim, what, &(*out)[q]));
+  return BS_OK;
+}
+
 /* Fill p[] from the mapping's keys that name parameters; defaults else. */
 static bs_status read_params(reader *rd, fnode *map, int np,
                              const bs_param *params, const char *owner,
                              double *p) {
-  for (int i = 0; i < np; i++) {
-    fnode *v = lookup(map, params[i].name);
-    if (!v) {
-      if (params[i].flags & BS_P_REQUIRED)
-        return err_at(rd, map, "%s: missing required parameter '%s' (%s)",
-                      owner, params[i].name, params[i].doc);
-      p[i] = params[i].def;
-      continue;
-    }
-    BS_CALL(rd->ctx, get_param(rd, v, &params[i], owner, &p[i]));
-  }
+  for (int i = 0; i < np; i++)
+    BS_CALL(rd->ctx, read_param(rd, map, &params[i], owner, &p[i]));
   return BS_OK;
 }
 
@@ -758,6 +791,31 @@ static int proj_key_ok(const void *data, const char *key) {
          bs_param_index(pk->alias_out->np, pk->alias_out->params, key) >= 0;
 }
 
+/* The output's parameters; E may also be an initializer or a list of
+ * post.num values (per post neuron, like a population's state). */
+static bs_status read_out_params(reader *rd, fnode *map, const char *owner,
+                                 bs_proj_spec *pj) {
+  const bs_output_model *o = pj->out;
+  pj->E_idx = bs_param_index(o->np, o->params, "E");
+  for (int i = 0; i < o->np; i++) {
+    fnode *v = lookup(map, o->params[i].name);
+    if (i != pj->E_idx || !v || fy_node_is_scalar(v)) {
+      BS_CALL(rd->ctx, read_param(rd, map, &o->params[i], owner, &pj->op[i]));
+      continue;
+    }
+    char what[320];
+    snprintf(what, sizeof what, "%s: E", owner);
+    pj->E_per_post = 1;
+    pj->op[i] = NAN; /* unused: E_post */
+    if (fy_node_is_sequence(v))
+      BS_CALL(rd->ctx, get_list(rd, v, rd->spec->pops[pj->post].size,
+                                BS_DIM_VOLTAGE, what, &pj->E_list));
+    else
+      BS_CALL(rd->ctx, get_dist(rd, v, BS_DIM_VOLTAGE, what, &pj->E_init));
+  }
+  return BS_OK;
+}
+
 static bs_status read_output(reader *rd, fnode *n, const char *owner,
                              bs_proj_spec *pj) {
   fnode *body = NULL, *namenode = n;
@@ -797,8 +855,7 @@ static bs_status read_output(reader *rd, fnode *n, const char *owner,
                                     NULL},
                        pj->out->np ? expected : "(none)"));
   }
-  BS_CALL(rd->ctx,
-          read_params(rd, body, pj->out->np, pj->out->params, what, pj->op));
+  BS_CALL(rd->ctx, read_out_params(rd, body, what, pj));
   return BS_OK;
 }
 
@@ -1035,8 +1092,9 @@ static bs_status check_gap(reader *rd, fnode *n, const char *owner,
 static bs_status read_proj(reader *rd, const char *name, fnode *n,
                            bs_proj_spec *pj) {
   static const char *const fixed[] = {
-      "pre",        "post",    "synapse",     "output", "g_max", "delay",
-      "delay_step", "connect", "comp_method", "stp",    NULL};
+      "pre",          "post",         "synapse", "output",      "g_max",
+      "delay",        "delay_step",   "connect", "comp_method", "stp",
+      "post_ref_key", "post_has_ref", NULL};
   char owner[256], expected[1024];
   snprintf(owner, sizeof owner, "projection '%s'", name);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
@@ -1100,21 +1158,25 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
                     "%s with an output",
                     owner, sname, aout->name, alias->synapse);
     pj->out = aout;
-    BS_CALL(rd->ctx, read_params(rd, n, aout->np, aout->params, owner, pj->op));
+    BS_CALL(rd->ctx, read_out_params(rd, n, owner, pj));
   } else if (out) {
     BS_CALL(rd->ctx, read_output(rd, out, owner, pj));
   } else {
     pj->out = bs_output_find("CUBA");
   }
+  /* comp_method: sparse (CSR) or dense (a pre x local post bit matrix and
+   * float weights), for every synapse model (BrainPy's defaults differ per
+   * model; brainsim's is sparse for all). Both give the same results. */
   fnode *cm = lookup(n, "comp_method");
   if (cm) {
     const char *m = NULL;
     BS_CALL(rd->ctx, get_name(rd, cm, owner, &m));
-    if (strcmp(m, "sparse") != 0)
+    if (strcmp(m, "sparse") != 0 && strcmp(m, "dense") != 0)
       return err_at(rd, cm,
                     "%s: comp_method '%s' is not available (available: "
-                    "sparse)",
+                    "sparse, dense)",
                     owner, m);
+    pj->dense = strcmp(m, "dense") == 0;
   }
   fnode *g = lookup(n, "g_max");
   pj->g_max.kind = BS_DIST_CONST;
@@ -1125,7 +1187,9 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
     BS_CALL(rd->ctx, get_dist(rd, g, BS_DIM_ONE, what, &pj->g_max));
   }
   /* Delays: `delay` in time units (rounded to whole steps) or `delay_step`
-   * (BrainPy's integer steps); constant or drawn per synapse. */
+   * (BrainPy's integer steps); constant, drawn per synapse, or per pre
+   * neuron (BrainPy's axonal delay_step array): a list of pre.num values
+   * or {per: pre, KIND: [...]}. */
   fnode *d = lookup(n, "delay"), *ds = lookup(n, "delay_step");
   pj->delay.kind = BS_DIST_CONST;
   pj->delay.a = 0;
@@ -1135,37 +1199,134 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
                   "(steps), not both",
                   owner);
   if (d || ds) {
+    fnode *dn = d ? d : ds;
     char what[300];
     snprintf(what, sizeof what, "%s: %s", owner, d ? "delay" : "delay_step");
-    BS_CALL(rd->ctx, get_dist(rd, d ? d : ds, d ? BS_DIM_TIME : BS_DIM_ONE,
-                              what, &pj->delay));
     pj->delay_is_ms = d != NULL;
+    const bs_dim dim = d ? BS_DIM_TIME : BS_DIM_ONE;
     double scale = d ? 1.0 / rd->spec->dt : 1.0;
-    if (pj->delay.kind == BS_DIST_LOGNORMAL) { /* exp(N) * scale */
-      pj->delay.a += log(scale);
+    if (fy_node_is_sequence(dn)) {
+      const uint64_t n_pre = rd->spec->pops[pj->pre].size;
+      BS_CALL(rd->ctx, get_list(rd, dn, n_pre, dim, what, &pj->delay_list));
+      pj->delay_per_pre = 1;
+      double mx = 0;
+      for (uint64_t q = 0; q < n_pre; q++) {
+        const double v = pj->delay_list[q] * scale, st = floor(v + 0.5);
+        fnode *e = fy_node_sequence_get_by_index(dn, (int)q);
+        if (!d && v != st)
+          return err_at(rd, e, "%s: delay_step must be a whole number, got %g",
+                        owner, v);
+        if (st < 0 || st > 1e6)
+          return err_at(rd, e,
+                        "%s: delay of pre neuron %llu must be between 0 and "
+                        "1e6 steps, got %g steps",
+                        owner, (unsigned long long)q, st);
+        pj->delay_list[q] = st;
+        mx = st > mx ? st : mx;
+      }
+      pj->delay.a = mx; /* the ring depth */
     } else {
-      pj->delay.a *= scale;
-      pj->delay.b *= scale;
-      pj->delay.c *= scale;
-      pj->delay.d *= scale;
+      fnode *per = fy_node_is_mapping(dn) ? lookup(dn, "per") : NULL;
+      if (per) {
+        const char *pv = scalar(per);
+        if (!pv || (strcmp(pv, "pre") && strcmp(pv, "synapse")))
+          return err_at(rd, per,
+                        "%s: per: expected pre (one delay per pre-synaptic "
+                        "neuron, BrainPy's delay_step array) or synapse",
+                        what);
+        pj->delay_per_pre = strcmp(pv, "pre") == 0;
+        fnode *dk = NULL, *dv = NULL;
+        void *it = NULL;
+        struct fy_node_pair *pr;
+        while ((pr = fy_node_mapping_iterate(dn, &it)))
+          if (fy_node_pair_value(pr) != per) {
+            dk = fy_node_pair_key(pr);
+            dv = fy_node_pair_value(pr);
+          }
+        if (!dk || fy_node_mapping_item_count(dn) != 2)
+          return err_at(rd, dn,
+                        "%s: expected {per: %s, KIND: [...]} with one "
+                        "initializer (Uniform, Normal, LogNormal, "
+                        "TruncatedNormal)",
+                        what, pv);
+        BS_CALL(rd->ctx, get_dist_kv(rd, dk, dv, dim, what, &pj->delay));
+      } else {
+        BS_CALL(rd->ctx, get_dist(rd, dn, dim, what, &pj->delay));
+      }
+      if (pj->delay.kind == BS_DIST_LOGNORMAL) { /* exp(N) * scale */
+        pj->delay.a += log(scale);
+      } else {
+        pj->delay.a *= scale;
+        pj->delay.b *= scale;
+        pj->delay.c *= scale;
+        pj->delay.d *= scale;
+      }
+      if (pj->delay.kind == BS_DIST_CONST) {
+        double st = floor(pj->delay.a + 0.5);
+        if (!d && pj->delay.a != st)
+          return err_at(rd, ds, "%s: delay_step must be a whole number", owner);
+        if (st < 0 || st > 1e6)
+          return err_at(rd, dn,
+                        "%s: delay must be between 0 and 1e6 steps, got %g "
+                        "steps",
+                        owner, st);
+        pj->delay.a = st;
+      } else if (pj->delay.kind == BS_DIST_UNIFORM &&
+                 (pj->delay.a < -0.5 || pj->delay.b > 1e6)) {
+        return err_at(rd, dn,
+                      "%s: delays drawn from [%g, %g] steps fall outside "
+                      "[0, 1e6]",
+                      owner, pj->delay.a, pj->delay.b);
+      }
     }
-    if (pj->delay.kind == BS_DIST_CONST) {
-      double st = floor(pj->delay.a + 0.5);
-      if (!d && pj->delay.a != st)
-        return err_at(rd, ds, "%s: delay_step must be a whole number", owner);
-      if (st < 0 || st > 1e6)
-        return err_at(rd, d ? d : ds,
-                      "%s: delay must be between 0 and 1e6 steps, got %g "
-                      "steps",
-                      owner, st);
-      pj->delay.a = st;
-    } else if (pj->delay.kind == BS_DIST_UNIFORM &&
-               (pj->delay.a < -0.5 || pj->delay.b > 1e6)) {
-      return err_at(rd, d ? d : ds,
-                    "%s: delays drawn from [%g, %g] steps fall outside "
-                    "[0, 1e6]",
-                    owner, pj->delay.a, pj->delay.b);
-    }
+  }
+  if (pj->dense && !bs_dist_is_const(&pj->delay) && !pj->delay_per_pre)
+    return err_at(rd, cm,
+                  "%s: comp_method dense keeps no per-synapse delays; give "
+                  "one delay, delays per pre neuron ({per: pre, ...} or a "
+                  "list), or use comp_method: sparse",
+                  owner);
+  /* Delta's refractory gating: BrainPy's Delta(post_ref_key='refractory')
+   * or DeltaSynapse(post_has_ref=True). */
+  fnode *prk = lookup(n, "post_ref_key"), *phr = lookup(n, "post_has_ref");
+  if (prk && phr)
+    return err_at(rd, phr,
+                  "%s: give either post_ref_key or post_has_ref, not both",
+                  owner);
+  fnode *rk = prk ? prk : phr;
+  if (rk && !is_null(rk)) {
+    const char *v = scalar(rk);
+    int on = 0;
+    if (prk && v && strcmp(v, "refractory") == 0)
+      on = 1;
+    else if (phr && v &&
+             (strcasecmp(v, "true") == 0 || strcasecmp(v, "false") == 0))
+      on = strcasecmp(v, "true") == 0;
+    else
+      return err_at(rd, rk,
+                    prk ? "%s: post_ref_key: expected refractory (the post "
+                          "neurons' refractory state) or null"
+                        : "%s: post_has_ref: expected true or false",
+                    owner);
+    const bs_pop_spec *po = &rd->spec->pops[pj->post];
+    const int ti = bs_var_index(po->model->nx, po->model->vars, "t_last_spike");
+    const int pi = bs_param_index(po->model->np, po->model->params, "tau_ref");
+    if (on && !pj->syn->to_V)
+      return err_at(rd, rk,
+                    "%s: refractory gating applies to Delta synapses only "
+                    "(BrainPy Delta post_ref_key), not %s",
+                    owner, pj->syn->name);
+    if (on && (ti < 0 || pi < 0))
+      return err_at(rd, rk,
+                    "%s: post population '%s' (%s) has no refractory state "
+                    "to gate by",
+                    owner, po->name, po->model->name);
+    if (on && isnan(po->p[pi]))
+      return err_at(rd, rk,
+                    "%s: post population '%s' has no refractory period "
+                    "(tau_ref is null); give it tau_ref",
+                    owner, po->name);
+    pj->post_ref = on;
   }
   fnode *stp = lookup(n, "stp");
   if (stp)
@@ -1804,6 +1965,8 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->projs[i].name);
     free(s->projs[i].ci);
     free(s->projs[i].cj);
+    free(s->projs[i].delay_list);
+    free(s->projs[i].E_list);
   }
   for (int i = 0; i < s->n_monitors; i++) {
     free(s->monitors[i].pops);

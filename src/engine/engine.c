@@ -100,7 +100,8 @@ static bs_status build_pop(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
 typedef struct coo {
   bs_ctx *ctx;
   uint64_t post_lo;
-  uint64_t *pre, *key;
+  uint32_t *pre; /* population sizes are below 2^32 */
+  uint64_t *key;
   uint32_t *post;
   size_t n, cap;
   int failed;
@@ -110,7 +111,7 @@ static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
   coo *c = sink;
   if (c->n == c->cap) {
     size_t nc = c->cap ? 2 * c->cap : 1024;
-    if (bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->pre) ||
+    if (bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->pre) ||
         bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->key) ||
         bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->post)) {
       c->failed = 1;
@@ -118,7 +119,7 @@ static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
     }
     c->cap = nc;
   }
-  c->pre[c->n] = pre;
+  c->pre[c->n] = (uint32_t)pre;
   c->post[c->n] = (uint32_t)(post - c->post_lo);
   c->key[c->n] = key;
   c->n++;
@@ -126,7 +127,7 @@ static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
 }
 
 static void coo_free(coo *c) {
-  bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->pre);
+  bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->pre);
   bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->key);
   bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->post);
 }
@@ -136,6 +137,201 @@ static void stp_reset(lproj *lj) {
     bs_stp_rest(&lj->stp_u[i], &lj->stp_x[i]);
     lj->stp_last[i] = 0;
   }
+}
+
+/* Per-synapse weight, keyed by the connector's synapse key. Stored as
+ * float (BrainPy's default float32), so the value used is the draw
+ * rounded to float. */
+static float draw_weight(const bs_spec *s, int j, uint64_t key) {
+  bs_rng r;
+  bs_rng_init(&r, s->seed, BS_RNG_WEIGHT, (uint32_t)j, (uint32_t)key,
+              (uint32_t)(key >> 32));
+  return (float)bs_dist_sample(&s->projs[j].g_max, &r);
+}
+
+/* A delay in steps (rounded), or an error naming the synapse or pre
+ * neuron (post < 0). */
+static bs_status check_delay(bs_ctx *ctx, const bs_proj_spec *js, double d,
+                             uint64_t pre, int64_t post, uint32_t *out) {
+  d = floor(d + 0.5);
+  if (!(d >= 0 && d <= 1e6)) {
+    if (post >= 0)
+      return bs_error_set(ctx, BS_ERR_CONFIG,
+                          "projection '%s': a drawn delay of %g steps (pre "
+                          "%llu -> post %llu) is outside [0, 1e6]; choose a "
+                          "narrower distribution",
+                          js->name, d, (unsigned long long)pre,
+                          (unsigned long long)post);
+    return bs_error_set(ctx, BS_ERR_CONFIG,
+                        "projection '%s': the delay of pre neuron %llu, %g "
+                        "steps, is outside [0, 1e6]",
+                        js->name, (unsigned long long)pre, d);
+  }
+  *out = (uint32_t)d;
+  return BS_OK;
+}
+
+/* Dense storage is filled straight from the connector: no list. */
+typedef struct dense_sink {
+  const bs_spec *s;
+  int j;
+  lproj *lj;
+  uint64_t dup_pre, dup_post;
+  int dup;
+} dense_sink;
+
+static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
+  dense_sink *d = sink;
+  lproj *lj = d->lj;
+  const uint64_t jl = post - lj->post->lo;
+  uint64_t *word = &lj->mask[pre * lj->mask_words + jl / 64];
+  const uint64_t bit = (uint64_t)1 << (jl % 64);
+  if (*word & bit) { /* a multapse: one matrix entry cannot hold two */
+    d->dup = 1;
+    d->dup_pre = pre;
+    d->dup_post = post;
+    return 1;
+  }
+  *word |= bit;
+  if (lj->wd)
+    lj->wd[pre * lj->post->n + jl] = draw_weight(d->s, d->j, key);
+  lj->nnz++;
+  return 0;
+}
+
+static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
+                             const bs_conn_args *a) {
+  const bs_proj_spec *js = lj->spec;
+  const uint64_t n_pre = lj->pre->spec->size, npost = lj->post->n;
+  lj->dense = 1;
+  lj->mask_words = (npost + 63) / 64;
+  const size_t nm = (size_t)(n_pre * lj->mask_words);
+  BS_CALL(ctx, bs_calloc(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask));
+  lj->syn_bytes = (uint64_t)nm * sizeof(uint64_t);
+  if (!bs_dist_is_const(&js->g_max)) {
+    const size_t nw = (size_t)(n_pre * npost);
+    BS_CALL(ctx, bs_calloc(ctx, nw ? nw : 1, sizeof(float), &lj->wd));
+    lj->syn_bytes += (uint64_t)nw * sizeof(float);
+  }
+  dense_sink d = {.s = s, .j = j, .lj = lj};
+  if (js->conn->generate(a, dense_emit, &d))
+    return bs_error_set(ctx, BS_ERR_CONFIG,
+                        "projection '%s': comp_method dense cannot hold the "
+                        "multapse pre %llu -> post %llu (connector %s makes "
+                        "two synapses for one pair); use comp_method: "
+                        "sparse",
+                        js->name, (unsigned long long)d.dup_pre,
+                        (unsigned long long)d.dup_post, js->conn->name);
+  return BS_OK;
+}
+
+static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
+                              const bs_conn_args *a) {
+  const bs_proj_spec *js = lj->spec;
+  const uint64_t n_pre = lj->pre->spec->size;
+  coo c = {.ctx = ctx, .post_lo = lj->post->lo};
+  /* Room for the expected count (+ 4 standard deviations) up front: no
+   * copies while growing in the common case. */
+  const double ex =
+      js->conn->expected(js->cp, a->n_pre, a->n_post, a->same_pop, js->n_ij) *
+      ((double)(a->post_hi - a->post_lo) / (double)a->n_post);
+  const size_t cap0 = (size_t)(ex + 4.0 * sqrt(ex) + 1024.0);
+  if (bs_malloc(ctx, cap0, sizeof(uint32_t), &c.pre) == BS_OK &&
+      bs_malloc(ctx, cap0, sizeof(uint64_t), &c.key) == BS_OK &&
+      bs_malloc(ctx, cap0, sizeof(uint32_t), &c.post) == BS_OK)
+    c.cap = cap0;
+  else { /* the estimate was refused: grow from nothing */
+    bs_error_clear(ctx);
+    bs_free(ctx, cap0, sizeof(uint32_t), &c.pre);
+    bs_free(ctx, cap0, sizeof(uint64_t), &c.key);
+    bs_free(ctx, cap0, sizeof(uint32_t), &c.post);
+  }
+  int rc = js->conn->generate(a, coo_emit, &c);
+  if (rc) {
+    coo_free(&c);
+    if (!c.failed)
+      bs_error_set(ctx, BS_ERR_NOMEM,
+                   "projection '%s': out of memory generating synapses on "
+                   "rank %d",
+                   js->name, ctx->rank);
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return ctx->errcode;
+  }
+  lj->nnz = c.n;
+
+  /* CSR by pre-synaptic index; a stable counting sort keeps the
+   * generation order within a row, which is the same on every rank. */
+  const int w_var = !bs_dist_is_const(&js->g_max);
+  const int d_var = !bs_dist_is_const(&js->delay) && !js->delay_per_pre;
+  const size_t nr = (size_t)n_pre + 1, nz = c.n ? c.n : 1;
+  uint64_t *fill = NULL;
+  bs_status st = bs_calloc(ctx, nr, sizeof(uint64_t), &fill);
+  if (st == BS_OK && c.n <= UINT32_MAX)
+    st = bs_malloc(ctx, nr, sizeof(uint32_t), &lj->row32);
+  else if (st == BS_OK)
+    st = bs_malloc(ctx, nr, sizeof(uint64_t), &lj->row64);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, nz, sizeof(uint32_t), &lj->col);
+  if (st == BS_OK && w_var)
+    st = bs_malloc(ctx, nz, sizeof(float), &lj->w);
+  if (st != BS_OK) {
+    bs_free(ctx, nr, sizeof(uint64_t), &fill);
+    coo_free(&c);
+    return st;
+  }
+  for (size_t q = 0; q < c.n; q++)
+    fill[c.pre[q] + 1]++;
+  for (uint64_t i = 0; i < n_pre; i++)
+    fill[i + 1] += fill[i];
+  for (uint64_t i = 0; i <= n_pre; i++) {
+    if (lj->row32)
+      lj->row32[i] = (uint32_t)fill[i];
+    else
+      lj->row64[i] = fill[i];
+  }
+  /* Drawn delays go into the key array (no longer needed once drawn) so
+   * that their width can follow the largest. */
+  uint32_t dmin = UINT32_MAX, dmax = 0;
+  for (size_t q = 0; q < c.n && st == BS_OK; q++) {
+    uint64_t at = fill[c.pre[q]]++;
+    lj->col[at] = c.post[q];
+    if (w_var)
+      lj->w[at] = draw_weight(s, j, c.key[q]);
+    if (d_var) {
+      bs_rng r;
+      bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
+                  (uint32_t)(c.key[q] >> 32));
+      uint32_t d = 0;
+      st = check_delay(ctx, js, bs_dist_sample(&js->delay, &r), c.pre[q],
+                       (int64_t)(c.post[q] + lj->post->lo), &d);
+      c.key[q] = d;
+      dmin = d < dmin ? d : dmin;
+      dmax = d > dmax ? d : dmax;
+    }
+  }
+  if (st == BS_OK && d_var) {
+    lj->dl_bytes = dmax <= UINT8_MAX ? 1 : dmax <= UINT16_MAX ? 2 : 4;
+    st = bs_malloc(ctx, nz, (size_t)lj->dl_bytes, &lj->dl);
+    for (uint64_t i = 0; st == BS_OK && i < n_pre; i++)
+      fill[i] = lproj_row(lj, i);
+    for (size_t q = 0; q < c.n && st == BS_OK; q++) {
+      uint64_t at = fill[c.pre[q]]++;
+      if (lj->dl_bytes == 1)
+        ((uint8_t *)lj->dl)[at] = (uint8_t)c.key[q];
+      else if (lj->dl_bytes == 2)
+        ((uint16_t *)lj->dl)[at] = (uint16_t)c.key[q];
+      else
+        ((uint32_t *)lj->dl)[at] = (uint32_t)c.key[q];
+    }
+    lj->dmin = dmin;
+    lj->dmax = dmax;
+  }
+  bs_free(ctx, nr, sizeof(uint64_t), &fill);
+  coo_free(&c);
+  lj->syn_bytes =
+      (uint64_t)nr * (lj->row32 ? 4 : 8) +
+      (uint64_t)c.n * (4 + (w_var ? 4 : 0) + (uint64_t)lj->dl_bytes);
+  return st;
 }
 
 static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
@@ -159,9 +355,30 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
     BS_CALL(ctx, bs_malloc(ctx, m, sizeof(int64_t), &lj->stp_last));
     stp_reset(lj);
   }
+  /* The output's E per post neuron, keyed by the post index. */
+  if (js->E_per_post) {
+    BS_CALL(ctx,
+            bs_malloc(ctx, npost ? npost : 1, sizeof(double), &lj->E_post));
+    for (uint64_t i = 0; i < npost; i++) {
+      const uint64_t k = lj->post->lo + i;
+      bs_rng r;
+      bs_rng_init(&r, s->seed, BS_RNG_OUT_E, (uint32_t)j, (uint32_t)k,
+                  (uint32_t)(k >> 32));
+      lj->E_post[i] =
+          js->E_list ? js->E_list[k] : bs_dist_sample(&js->E_init, &r);
+    }
+  }
+  lj->ref_var = -1;
+  if (js->post_ref) {
+    const bs_pop_spec *ps = lj->post->spec;
+    lj->ref_var = bs_var_index(ps->model->nx, ps->model->vars, "t_last_spike");
+    const int ip = bs_param_index(ps->model->np, ps->model->params, "tau_ref");
+    lj->ref_lim = ps->p[ip] + 1e-7 * s->dt; /* the neurons' own limit */
+  }
 
-  /* Generate the synapses onto the local block. */
-  coo c = {.ctx = ctx, .post_lo = lj->post->lo};
+  lj->w0 = js->g_max.a;
+  lj->d0 = (uint32_t)js->delay.a;
+  lj->dmin = lj->dmax = lj->d0;
   bs_conn_args a = {.n_pre = n_pre,
                     .n_post = lj->post->spec->size,
                     .post_lo = lj->post->lo,
@@ -174,82 +391,30 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
                     .j = js->cj,
                     .n_ij = js->n_ij};
   bs_phase_begin(ctx, BS_PHASE_CONNECT);
-  int rc = js->conn->generate(&a, coo_emit, &c);
-  if (rc) {
-    coo_free(&c);
-    if (!c.failed)
-      bs_error_set(ctx, BS_ERR_NOMEM,
-                   "projection '%s': out of memory generating synapses on "
-                   "rank %d",
-                   js->name, ctx->rank);
-    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
-    return ctx->errcode;
-  }
-  lj->nnz = c.n;
-
-  /* CSR by pre-synaptic index; a stable counting sort keeps the
-   * generation order within a row, which is the same on every rank. */
-  bs_status st = bs_calloc(ctx, n_pre + 1, sizeof(uint64_t), &lj->row);
-  if (st == BS_OK)
-    st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(uint32_t), &lj->col);
-  const int w_var = !bs_dist_is_const(&js->g_max);
-  const int d_var = !bs_dist_is_const(&js->delay);
-  if (st == BS_OK && w_var)
-    st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(double), &lj->w);
-  if (st == BS_OK && d_var)
-    st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(uint32_t), &lj->dl);
-  if (st != BS_OK) {
-    coo_free(&c);
-    return st;
-  }
-  for (size_t q = 0; q < c.n; q++)
-    lj->row[c.pre[q] + 1]++;
-  for (uint64_t i = 0; i < n_pre; i++)
-    lj->row[i + 1] += lj->row[i];
-  uint64_t *fill;
-  st = bs_malloc(ctx, n_pre ? n_pre : 1, sizeof(uint64_t), &fill);
-  if (st != BS_OK) {
-    coo_free(&c);
-    return st;
-  }
-  memcpy(fill, lj->row, n_pre * sizeof(uint64_t));
-  lj->w0 = js->g_max.a;
-  lj->d0 = (uint32_t)js->delay.a;
-  lj->dmin = d_var ? UINT32_MAX : lj->d0;
-  lj->dmax = d_var ? 0 : lj->d0;
-  for (size_t q = 0; q < c.n && st == BS_OK; q++) {
-    uint64_t at = fill[c.pre[q]]++;
-    lj->col[at] = c.post[q];
-    /* Per-synapse draws keyed by the connector's synapse key. */
-    if (w_var) {
-      bs_rng r;
-      bs_rng_init(&r, s->seed, BS_RNG_WEIGHT, (uint32_t)j, (uint32_t)c.key[q],
-                  (uint32_t)(c.key[q] >> 32));
-      lj->w[at] = bs_dist_sample(&js->g_max, &r);
-    }
-    if (d_var) {
-      bs_rng r;
-      bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
-                  (uint32_t)(c.key[q] >> 32));
-      double d = floor(bs_dist_sample(&js->delay, &r) + 0.5);
-      if (d < 0 || d > 1e6) {
-        st = bs_error_set(ctx, BS_ERR_CONFIG,
-                          "projection '%s': a drawn delay of %g steps (pre "
-                          "%llu -> post %llu) is outside [0, 1e6]; choose a "
-                          "narrower distribution",
-                          js->name, d, (unsigned long long)c.pre[q],
-                          (unsigned long long)(c.post[q] + lj->post->lo));
-        break;
+  bs_status st = js->dense ? build_dense(ctx, s, j, lj, &a)
+                           : build_sparse(ctx, s, j, lj, &a);
+  /* Per pre neuron (axonal) delays, for the whole pre population on every
+   * rank, keyed by the pre index. */
+  if (st == BS_OK && js->delay_per_pre) {
+    st = bs_malloc(ctx, n_pre ? n_pre : 1, sizeof(uint32_t), &lj->dpre);
+    lj->dmin = UINT32_MAX;
+    lj->dmax = 0;
+    for (uint64_t i = 0; i < n_pre && st == BS_OK; i++) {
+      double d = js->delay.a;
+      if (js->delay_list) {
+        d = js->delay_list[i];
+      } else if (!bs_dist_is_const(&js->delay)) {
+        bs_rng r;
+        bs_rng_init(&r, s->seed, BS_RNG_DELAY_PRE, (uint32_t)j, (uint32_t)i,
+                    (uint32_t)(i >> 32));
+        d = bs_dist_sample(&js->delay, &r);
       }
-      lj->dl[at] = (uint32_t)d;
-      if (lj->dl[at] < lj->dmin)
-        lj->dmin = lj->dl[at];
-      if (lj->dl[at] > lj->dmax)
-        lj->dmax = lj->dl[at];
+      st = check_delay(ctx, js, d, i, -1, &lj->dpre[i]);
+      lj->dmin = lj->dpre[i] < lj->dmin ? lj->dpre[i] : lj->dmin;
+      lj->dmax = lj->dpre[i] > lj->dmax ? lj->dpre[i] : lj->dmax;
     }
+    lj->syn_bytes += n_pre * sizeof(uint32_t);
   }
-  bs_free(ctx, n_pre ? n_pre : 1, sizeof(uint64_t), &fill);
-  coo_free(&c);
   bs_phase_end(ctx, BS_PHASE_CONNECT);
   return st;
 }
@@ -416,10 +581,18 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
       bs_free(ctx, n, sizeof(double), &lj->x[v]);
     bs_free(ctx, (size_t)(lj->spec->syn->nx ? lj->spec->syn->nx : 1),
             sizeof(double *), &lj->x);
-    bs_free(ctx, lj->pre->spec->size + 1, sizeof(uint64_t), &lj->row);
+    const size_t npre = lj->pre->spec->size ? lj->pre->spec->size : 1;
+    bs_free(ctx, npre + 1, sizeof(uint32_t), &lj->row32);
+    bs_free(ctx, npre + 1, sizeof(uint64_t), &lj->row64);
     bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
-    bs_free(ctx, nnz, sizeof(double), &lj->w);
-    bs_free(ctx, nnz, sizeof(uint32_t), &lj->dl);
+    bs_free(ctx, nnz, sizeof(float), &lj->w);
+    bs_free(ctx, nnz, (size_t)(lj->dl_bytes ? lj->dl_bytes : 1), &lj->dl);
+    bs_free(ctx, npre, sizeof(uint32_t), &lj->dpre);
+    const size_t nm = (size_t)(lj->pre->spec->size * lj->mask_words);
+    bs_free(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask);
+    const size_t nw = (size_t)(lj->pre->spec->size * lj->post->n);
+    bs_free(ctx, nw ? nw : 1, sizeof(float), &lj->wd);
+    bs_free(ctx, n, sizeof(double), &lj->E_post);
     bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
     const size_t m = lj->pre->spec->size ? lj->pre->spec->size : 1;
     bs_free(ctx, m, sizeof(double), &lj->stp_u);
@@ -476,6 +649,34 @@ static double delay_max(const bs_dist *d) {
   }
 }
 
+/* Steady-state bytes of one projection's connectivity on a rank with nl of
+ * the post neurons (syn of its synapses): sparse CSR (rows, column, and
+ * weight and delay where they vary) or the dense mask and weights; plus
+ * the per-pre delays. In doubles, so no product overflows. */
+static double proj_storage(const bs_proj_spec *pj, double n_pre, double nl,
+                           double syn) {
+  const int w_var = !bs_dist_is_const(&pj->g_max);
+  const int d_var = !bs_dist_is_const(&pj->delay) && !pj->delay_per_pre;
+  double bytes = pj->delay_per_pre ? 4.0 * n_pre : 0.0;
+  if (pj->dense)
+    return bytes + n_pre * (ceil(nl / 64.0) * 8.0 + (w_var ? 4.0 * nl : 0.0));
+  const double dmax = delay_max(&pj->delay);
+  const double dlb = !d_var          ? 0.0
+                     : dmax <= 255   ? 1.0
+                     : dmax <= 65535 ? 2.0
+                                     : 4.0;
+  return bytes + (n_pre + 1.0) * (syn <= 4294967295.0 ? 4.0 : 8.0) +
+         syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
+}
+
+void bs_net_proj_storage(const bs_spec *s, int j, double *syn, double *bytes) {
+  const bs_proj_spec *pj = &s->projs[j];
+  const bs_pop_spec *pre = &s->pops[pj->pre], *post = &s->pops[pj->post];
+  *syn = pj->conn->expected(pj->cp, pre->size, post->size, pj->pre == pj->post,
+                            pj->n_ij);
+  *bytes = proj_storage(pj, (double)pre->size, (double)post->size, *syn);
+}
+
 void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
   memset(e, 0, sizeof *e);
   for (int p = 0; p < s->n_pops; p++) {
@@ -504,18 +705,33 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
               ends);
       continue;
     }
-    /* During the build the generated list (20 B) and the CSR (column 4 B,
-     * weight 8 B and delay 4 B when they vary) coexist; rows 2 x 8 B. */
-    double per = 20.0 + 4.0 + (bs_dist_is_const(&pj->g_max) ? 0.0 : 8.0) +
-                 (bs_dist_is_const(&pj->delay) ? 0.0 : 4.0);
+    double npre = (double)pre->size;
+    /* Sparse: during the build the generated list (16 B per synapse) and
+     * a counting array (8 B per pre) coexist with the CSR. Dense is
+     * filled directly. */
+    double build = pj->dense ? 0.0 : syn * 16.0 + 8.0 * (npre + 1.0);
     double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
-    est_add(e,
-            syn * per + 16.0 * ((double)pre->size + 1.0) + ring +
-                8.0 * pj->syn->nx * nl +
-                (pj->stp ? 24.0 * (double)pre->size : 0.0),
-            "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
-            "buffer)",
-            pj->name, syn, delay_max(&pj->delay) + 1.0);
+    double other = ring + 8.0 * pj->syn->nx * nl +
+                   (pj->stp ? 24.0 * npre : 0.0) +
+                   (pj->E_per_post ? 8.0 * nl : 0.0);
+    if (pj->dense) {
+      bs_proj_spec sp = *pj;
+      sp.dense = 0;
+      char sb[32];
+      est_add(e, proj_storage(pj, npre, nl, syn) + other,
+              "projection '%s' (comp_method dense: a %.3g x %.3g matrix on "
+              "this rank, %s weights, where comp_method sparse would store "
+              "%s; %.3g-slot ring buffer)",
+              pj->name, npre, nl,
+              bs_dist_is_const(&pj->g_max) ? "1-bit" : "1-bit + float",
+              bs_fmt_bytes(proj_storage(&sp, npre, nl, syn), sb, sizeof sb),
+              delay_max(&pj->delay) + 1.0);
+    } else {
+      est_add(e, proj_storage(pj, npre, nl, syn) + build + other,
+              "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
+              "buffer)",
+              pj->name, syn, delay_max(&pj->delay) + 1.0);
+    }
   }
   for (int q = 0; q < s->n_monitors; q++) {
     const bs_monitor_spec *m = &s->monitors[q];
@@ -545,6 +761,20 @@ bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *l,
   l->bytes = ctx->mem_peak;
   if (s->n_projs)
     BS_CALL(ctx, bs_comm_sum_u64(ctx, syn_per_proj, s->n_projs));
+  return BS_OK;
+}
+
+bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
+                             uint64_t *bytes) {
+  const int nj = net->spec->n_projs;
+  for (int j = 0; j < nj; j++) {
+    syn[j] = net->projs[j].nnz;
+    bytes[j] = net->projs[j].syn_bytes;
+  }
+  if (nj) {
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, syn, nj));
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, bytes, nj));
+  }
   return BS_OK;
 }
 
@@ -717,7 +947,10 @@ static int find_pop_of_gid(const bs_net *net, uint64_t gid) {
 }
 
 /* Push one spike of step `step` from population p, neuron i (within the
- * population) into the ring buffers of its local targets. */
+ * population) into the ring buffers of its local targets: per projection,
+ * posts in storage order (ascending for dense); every ring cell receives
+ * its additions in canonical spike order, so sparse and dense storage of
+ * the same synapses give the same sums. */
 static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   for (int o = 0; o < lp->nout; o++) {
     lproj *lj = &net->projs[lp->out[o]];
@@ -730,31 +963,49 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
                          step - lj->stp_last[i], &lj->stp_u[i], &lj->stp_x[i]);
       lj->stp_last[i] = step;
     }
-    const uint64_t b = lj->row[i], e = lj->row[i + 1];
+    const size_t npost = lj->post->n;
+    double *restrict ring = lj->ring;
+    const uint32_t d = lj->dpre ? lj->dpre[i] : lj->d0;
+    double *restrict slot =
+        ring + (size_t)((uint64_t)(step + 1 + d) % lj->R) * npost;
+    if (lj->dense) {
+      const uint64_t *m = lj->mask + i * lj->mask_words;
+      const float *wr = lj->wd ? lj->wd + i * npost : NULL;
+      const double w = lj->w0 * eff;
+      uint64_t cnt = 0;
+      for (uint64_t k = 0; k < lj->mask_words; k++) {
+        for (uint64_t bits = m[k]; bits; bits &= bits - 1) {
+          const size_t jl = (size_t)(k * 64 + (uint64_t)__builtin_ctzll(bits));
+          slot[jl] += wr ? (double)wr[jl] * eff : w;
+          cnt++;
+        }
+      }
+      net->syn_events += cnt;
+      continue;
+    }
+    const uint64_t b = lproj_row(lj, i), e = lproj_row(lj, i + 1);
     if (b == e)
       continue;
-    const size_t npost = lj->post->n;
     const uint32_t *restrict col = lj->col;
-    double *restrict ring = lj->ring;
     net->syn_events += e - b;
     if (!lj->dl) {
-      double *restrict slot =
-          ring + (size_t)((uint64_t)(step + 1 + lj->d0) % lj->R) * npost;
       if (!lj->w) {
         const double w = lj->w0 * eff;
         for (uint64_t q = b; q < e; q++)
           slot[col[q]] += w;
       } else if (!lj->stp_u) {
+        const float *restrict wq = lj->w;
         for (uint64_t q = b; q < e; q++)
-          slot[col[q]] += lj->w[q];
+          slot[col[q]] += (double)wq[q];
       } else {
+        const float *restrict wq = lj->w;
         for (uint64_t q = b; q < e; q++)
-          slot[col[q]] += lj->w[q] * eff;
+          slot[col[q]] += (double)wq[q] * eff;
       }
     } else {
       for (uint64_t q = b; q < e; q++) {
-        size_t sl = (size_t)((uint64_t)(step + 1 + lj->dl[q]) % lj->R);
-        ring[sl * npost + col[q]] += (lj->w ? lj->w[q] : lj->w0) * eff;
+        size_t sl = (size_t)((uint64_t)(step + 1 + lproj_delay(lj, q)) % lj->R);
+        ring[sl * npost + col[q]] += (lj->w ? (double)lj->w[q] : lj->w0) * eff;
       }
     }
   }
@@ -879,7 +1130,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                             .g = xs[0],
                             .V = lj->post->x[0] + b0,
                             .I = lj->post->I + b0,
-                            .G = lj->post->G + b0};
+                            .G = lj->post->G + b0,
+                            .E = lj->E_post ? lj->E_post + b0 : NULL};
           js->out->apply(&oa);
         }
       }
@@ -898,6 +1150,11 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                           .in = lj->ring +
                                 (size_t)((uint64_t)n % lj->R) * lj->post->n,
                           .V = lj->post->x[0]};
+        if (lj->ref_var >= 0) {
+          sa.t_last = lj->post->x[lj->ref_var];
+          sa.t_prev = (double)(n - 1) * s->dt;
+          sa.ref_lim = lj->ref_lim;
+        }
         lj->spec->syn->update(&sa);
       }
       /* 3. monitors: V at the start of the step, g as used in this step

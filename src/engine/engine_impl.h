@@ -27,14 +27,35 @@ typedef struct lpop {
 typedef struct lproj {
   const bs_proj_spec *spec;
   lpop *pre, *post;
-  uint64_t *row; /* n_pre + 1 offsets */
-  uint32_t *col; /* local post index */
-  double *w;     /* per synapse, or NULL when constant (w0) */
-  uint32_t *dl;  /* per synapse delay in steps, or NULL when constant (d0) */
+  /* Sparse storage (DESIGN.md "Performance model"): a CSR by pre-synaptic
+   * index with 32-bit row offsets when the local synapses fit (else 64),
+   * the local post index, and weight (float: BrainPy's default float32)
+   * and delay (1, 2 or 4 bytes, the narrowest that holds the largest
+   * delay) only where they vary per synapse. Read through lproj_row and
+   * lproj_delay. */
+  uint32_t *row32;
+  uint64_t *row64;
+  uint32_t *col;  /* local post index */
+  float *w;       /* per synapse, or NULL when constant (w0) */
+  void *dl;       /* per-synapse delays in steps, or NULL */
+  int dl_bytes;   /* 1, 2 or 4 */
+  uint32_t *dpre; /* per pre-synaptic neuron delays (all of pre), or NULL */
+  /* Dense storage (comp_method: dense): one bit per (pre, local post),
+   * rows padded to whole words, and a float weight per pair when the
+   * weights vary (else w0). */
+  int dense;
+  uint64_t *mask;
+  uint64_t mask_words; /* words per pre row */
+  float *wd;           /* pre.num x post->n, or NULL */
   double w0;
   uint32_t d0, dmin, dmax;
   uint64_t nnz;
-  double *ring; /* R slots x post->n */
+  uint64_t syn_bytes; /* bytes of the connectivity storage on this rank */
+  double *E_post;     /* per local post reversal potential, or NULL */
+  int ref_var;        /* Delta's refractory gating: the post's t_last_spike
+                         variable, or -1 */
+  double ref_lim;     /* and its tau_ref limit */
+  double *ring;       /* R slots x post->n */
   uint32_t R;
   double **x; /* per-post synaptic state */
   double k[BS_MAX_K];
@@ -44,6 +65,21 @@ typedef struct lproj {
   double *stp_u, *stp_x;
   int64_t *stp_last; /* step of the pre neuron's last spike */
 } lproj;
+
+static inline uint64_t lproj_row(const lproj *lj, uint64_t i) {
+  return lj->row32 ? lj->row32[i] : lj->row64[i];
+}
+
+static inline uint32_t lproj_delay(const lproj *lj, uint64_t q) {
+  switch (lj->dl_bytes) {
+  case 1:
+    return ((const uint8_t *)lj->dl)[q];
+  case 2:
+    return ((const uint16_t *)lj->dl)[q];
+  default:
+    return ((const uint32_t *)lj->dl)[q];
+  }
+}
 
 typedef struct lmon {
   const bs_monitor_spec *spec;

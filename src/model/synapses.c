@@ -145,9 +145,12 @@ const bs_syn_model bs_syn_alpha = {
 /* Delta (BrainPy Delta / DeltaSynapse): no state; the weights arriving in
  * step n are added to the post-synaptic V before the neurons integrate in
  * step n, so a V sample of step n (taken after the synapses) already shows
- * the jump of exactly w. BrainPy's optional refractory gating
- * (post_ref_key) is not offered: a neuron held at its old V during
- * refractoriness keeps the jump, as in BrainPy without gating. */
+ * the jump of exactly w. With refractory gating (BrainPy post_ref_key /
+ * DeltaSynapse post_has_ref) the arrivals are multiplied by (1 -
+ * refractory), BrainPy's refractory flag as its last update left it:
+ * t_{n-1} - t_last_spike <= tau_ref (true in the step after a spike, and
+ * one step past the end of the hold, as in BrainPy). Without gating a
+ * neuron held at its old V during refractoriness keeps the jump. */
 static void delta_prepare(const double *p, double dt, double *k) {
   (void)p;
   (void)dt;
@@ -157,6 +160,16 @@ static void delta_prepare(const double *p, double dt, double *k) {
 static void delta_update(bs_syn_args *a) {
   double *restrict V = a->V;
   double *restrict in = a->in;
+  if (a->t_last) {
+    const double *restrict tl = a->t_last;
+    const double t = a->t_prev, lim = a->ref_lim;
+    for (size_t i = 0; i < a->n; i++) {
+      if (!(t - tl[i] <= lim))
+        V[i] += in[i];
+      in[i] = 0.0;
+    }
+    return;
+  }
   for (size_t i = 0; i < a->n; i++) {
     V[i] += in[i];
     in[i] = 0.0;
@@ -222,7 +235,9 @@ const bs_output_model bs_out_cuba = {
 };
 
 static const bs_param coba_params[] = {
-    {"E", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0, "reversal potential"},
+    {"E", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0,
+     "reversal potential: a value, an initializer or a list of post.num "
+     "values (per post neuron)"},
 };
 
 static void coba_apply(bs_out_args *a) {
@@ -230,8 +245,14 @@ static void coba_apply(bs_out_args *a) {
   const double *restrict g = a->g;
   const double *restrict V = a->V;
   double *restrict I = a->I;
-  for (size_t i = 0; i < a->n; i++)
-    I[i] += g[i] * (E - V[i]);
+  if (a->E) { /* per post neuron */
+    const double *restrict Ej = a->E;
+    for (size_t i = 0; i < a->n; i++)
+      I[i] += g[i] * (Ej[i] - V[i]);
+  } else {
+    for (size_t i = 0; i < a->n; i++)
+      I[i] += g[i] * (E - V[i]);
+  }
   /* The conductance too, so that models with a right-hand side can treat
    * g (E - V) as linear in V within the step. */
   if (a->G) {
@@ -263,7 +284,9 @@ const bs_output_model bs_out_coba = {
  * conductance. */
 enum { MG_E, MG_CC, MG_ALPHA, MG_BETA, MG_NP };
 static const bs_param mg_params[MG_NP] = {
-    {"E", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0, "reversal potential"},
+    {"E", BS_DIM_VOLTAGE, 0.0, -HUGE_VAL, HUGE_VAL, 0,
+     "reversal potential (a value, an initializer or a list of post.num "
+     "values)"},
     {"cc_Mg", BS_DIM_ONE, 1.2, 0.0, HUGE_VAL, 0,
      "extracellular magnesium concentration (mM)"},
     {"alpha", BS_DIM_ONE, 0.062, -HUGE_VAL, HUGE_VAL, 0,
@@ -281,7 +304,7 @@ static void mg_apply(bs_out_args *a) {
   double *restrict Gs = a->G;
   for (size_t i = 0; i < a->n; i++) {
     const double gb = g[i] / (1.0 + r * exp(-alpha * V[i]));
-    I[i] += gb * (E - V[i]);
+    I[i] += gb * ((a->E ? a->E[i] : E) - V[i]);
     if (Gs)
       Gs[i] += gb;
   }
