@@ -445,10 +445,9 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
              "%.2f bytes/synapse; built %llu, %.2f bytes/synapse\n",
              pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
              pj->syn->name, pj->syn->gap ? "no output" : pj->out->name,
-             pj->conn->name,
-             pj->dense ? "dense" : "sparse", exact ? "exactly" : "expected",
-             esyn, esyn > 0 ? ebytes / esyn : 0.0,
-             (unsigned long long)per_proj[j],
+             pj->conn->name, pj->dense ? "dense" : "sparse",
+             exact ? "exactly" : "expected", esyn,
+             esyn > 0 ? ebytes / esyn : 0.0, (unsigned long long)per_proj[j],
              ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0);
     }
     printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
