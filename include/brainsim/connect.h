@@ -33,7 +33,8 @@ typedef struct bs_connector {
   const char *stats; /* what the connector guarantees */
   int np;
   const bs_param *params;
-  int needs_ij;
+  int needs_ij; /* explicit pairs in a->i, a->j: 1 from IJ's lists, 2 from a
+                 * 0/1 matrix (the config reader converts it to pairs) */
   /* Sizes check: NULL if fine, else a message (blame: parameter index or
    * -1 for the connector as a whole). */
   const char *(*check)(const double *p, uint64_t n_pre, uint64_t n_post,
