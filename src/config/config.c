@@ -942,13 +942,18 @@ static bs_status read_matrix(reader *rd, fnode *v, const char *owner,
     while ((row = fy_node_sequence_iterate(v, &it))) {
       if (pass == 0 && (!fy_node_is_sequence(row) ||
                         (uint64_t)fy_node_sequence_item_count(row) != n_post))
-        return err_at(rd, row,
-                      "%s: row %llu: expected a list of %llu entries (one per "
-                      "post neuron), got %s%s",
-                      owner, (unsigned long long)i, (unsigned long long)n_post,
-                      fy_node_is_sequence(row) ? "a list of " : "",
-                      fy_node_is_sequence(row) ? "another length"
-                                               : kind_name(row));
+        return fy_node_is_sequence(row)
+                   ? err_at(rd, row,
+                            "%s: row %llu has %d entries but post has %llu "
+                            "neurons (one entry per post neuron)",
+                            owner, (unsigned long long)i,
+                            fy_node_sequence_item_count(row),
+                            (unsigned long long)n_post)
+                   : err_at(rd, row,
+                            "%s: row %llu: expected a list of %llu entries "
+                            "(one per post neuron), got %s",
+                            owner, (unsigned long long)i,
+                            (unsigned long long)n_post, kind_name(row));
       void *jt = NULL;
       fnode *e;
       uint64_t j = 0;

@@ -641,8 +641,8 @@ static double pd_expected(const double *p, uint64_t n_pre, uint64_t n_post,
   } else {
     cells = 2.0 * (double)D + 1.0;
   }
-  cells = fmin(cells, (double)n_pre);
-  return (double)n_post * p[1] * p[2] * cells;
+  cells = fmin(cells, (double)n_pre) - (p[3] == 0 ? 1.0 : 0.0);
+  return (double)n_post * p[1] * p[2] * fmax(cells, 0.0);
 }
 
 static int pd_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
