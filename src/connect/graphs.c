@@ -4,7 +4,9 @@
  * construction from counter-based streams keyed by node or edge index (never
  * by rank) and keeps only the synapses onto its own block, so the network is
  * the same at every rank count. Their construction costs O(whole graph) time
- * and transient memory per rank; what is stored afterwards is local.
+ * per rank, and transient memory of a bit per ring edge plus a slot per
+ * rewired edge (SmallWorld) or 8 bytes per edge (the degree-weighted list
+ * of BA; PowerLaw also keeps its rows); what is stored afterwards is local.
  * ProbDist is local: each post tosses for its own neighbourhood. */
 #include <math.h>
 #include <stdlib.h>
@@ -38,66 +40,33 @@ static int u32_push(u32vec *x, uint32_t val) {
   return 0;
 }
 
-typedef struct pair {
-  uint64_t pre, post;
-} pair;
+/* The synapses of graph edges onto the local block, emitted as the graph is
+ * built: every rank replays the same construction, so each emits a
+ * subsequence of one global order, whatever the split. The graphs have no
+ * multi-edges, so post * n + pre is a unique synapse key. */
+typedef struct sinkto {
+  bs_syn_emit_fn emit;
+  void *sink;
+  uint64_t n, lo, hi;
+  int directed;
+} sinkto;
 
-/* The synapses onto the local block, gathered while the graph grows and
- * emitted sorted by (post, pre), so the order does not depend on the
- * construction and every block split emits the same sequence per post. */
-typedef struct local {
-  pair *s;
-  size_t n, cap;
-  uint64_t lo, hi;
-} local;
-
-static int local_add(local *l, uint64_t pre, uint64_t post) {
-  if (post < l->lo || post >= l->hi)
-    return 0;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 256;
-    pair *s = realloc(l->s, cap * sizeof *s);
-    if (!s)
-      return 1;
-    l->s = s;
-    l->cap = cap;
-  }
-  l->s[l->n++] = (pair){pre, post};
-  return 0;
+static sinkto sink_for(const bs_conn_args *a, int directed, bs_syn_emit_fn emit,
+                       void *sink) {
+  return (sinkto){emit, sink, a->n_pre, a->post_lo, a->post_hi, directed};
 }
 
-/* An edge of the graph: pre -> post, and post -> pre too when undirected
- * (a self loop is one synapse). */
-static int local_edge(local *l, int directed, uint64_t pre, uint64_t post) {
-  if (local_add(l, pre, post))
+static int syn_out(const sinkto *o, uint64_t pre, uint64_t post) {
+  return post >= o->lo && post < o->hi &&
+         o->emit(o->sink, pre, post, post * o->n + pre);
+}
+
+/* An edge: pre -> post, and post -> pre too when undirected (a self loop
+ * is one synapse). */
+static int edge_out(const sinkto *o, uint64_t pre, uint64_t post) {
+  if (syn_out(o, pre, post))
     return 1;
-  return !directed && pre != post && local_add(l, post, pre);
-}
-
-static int pair_cmp(const void *x, const void *y) {
-  const pair *a = x, *b = y;
-  if (a->post != b->post)
-    return a->post < b->post ? -1 : 1;
-  return (a->pre > b->pre) - (a->pre < b->pre);
-}
-
-/* Emits and frees the list. The graphs have no multi-edges, so post * n +
- * pre is a unique synapse key. */
-static int local_emit(local *l, uint64_t n_pre, bs_syn_emit_fn emit,
-                      void *sink) {
-  int rc = 0;
-  if (l->n)
-    qsort(l->s, l->n, sizeof *l->s, pair_cmp);
-  for (size_t q = 0; q < l->n && !rc; q++)
-    rc = emit(sink, l->s[q].pre, l->s[q].post,
-              l->s[q].post * n_pre + l->s[q].pre);
-  free(l->s);
-  l->s = NULL;
-  return rc;
-}
-
-static local local_for(const bs_conn_args *a) {
-  return (local){NULL, 0, 0, a->post_lo, a->post_hi};
+  return !o->directed && pre != post && syn_out(o, post, pre);
 }
 
 /* Shared sizes check: one set of nodes, ids that fit 32 bits. */
@@ -155,28 +124,35 @@ static double sw_expected(const double *p, uint64_t n_pre, uint64_t n_post,
   return 2.0 * floor(p[0] / 2) * (double)n_post;
 }
 
-/* The adjacency matrix as an open-addressing set of keys pre * n + post
- * (undirected: min * n + max), with tombstones for removed edges, and the
- * number of set entries in each row and column. */
-typedef struct adjset {
-  uint64_t *slot;
-  size_t mask;
-  uint64_t n;
+/* The graph during rewiring. Rewiring only ever removes the ring edge it
+ * is processing, which is still there (ring edges are distinct because
+ * 2 (num_neighbor / 2) < n), and only adds edges that are absent; so the
+ * graph is the ring minus a bit per ring edge ("gone"), plus a set of
+ * added edges that never shrinks. Memory: a bit per ring edge and a slot
+ * per rewiring, not the whole adjacency. Ring edge numbers: (k - 1) n + u
+ * for u -> u + k (undirected: {u, u + k}), and, directed, n K + (k - 1) n
+ * + u for u + k -> u. Added edges are keys pre * n + post (undirected:
+ * min * n + max). row[]/col[]: entries per row and column of BrainPy's
+ * matrix (col == row when undirected). */
+typedef struct swgraph {
+  uint64_t n, K;
   int directed;
-  uint32_t *row, *col; /* col == row when undirected */
-} adjset;
+  uint8_t *gone;
+  uint64_t *add; /* open addressing, ADD_EMPTY = free */
+  size_t mask, n_add;
+  uint32_t *row, *col;
+} swgraph;
 
-#define ADJ_EMPTY UINT64_MAX
-#define ADJ_GONE (UINT64_MAX - 1)
+#define ADD_EMPTY UINT64_MAX
 
-static size_t adj_hash(uint64_t k) {
+static size_t key_hash(uint64_t k) {
   k ^= k >> 33;
   k *= 0xFF51AFD7ED558CCDull;
   k ^= k >> 33;
   return (size_t)k;
 }
 
-static uint64_t adj_key(const adjset *g, uint64_t a, uint64_t b) {
+static uint64_t add_key(const swgraph *g, uint64_t a, uint64_t b) {
   if (!g->directed && a > b) {
     uint64_t t = a;
     a = b;
@@ -185,32 +161,42 @@ static uint64_t adj_key(const adjset *g, uint64_t a, uint64_t b) {
   return a * g->n + b;
 }
 
-/* The slot holding key, or (when absent) the slot where it would go. */
-static size_t adj_find(const adjset *g, uint64_t key, int *found) {
-  size_t h = adj_hash(key) & g->mask, ins = SIZE_MAX;
-  for (;;) {
-    uint64_t s = g->slot[h];
-    if (s == key) {
-      *found = 1;
-      return h;
-    }
-    if (s == ADJ_GONE && ins == SIZE_MAX)
-      ins = h;
-    if (s == ADJ_EMPTY) {
-      *found = 0;
-      return ins != SIZE_MAX ? ins : h;
-    }
-    h = (h + 1) & g->mask;
+static int add_has(const swgraph *g, uint64_t key) {
+  for (size_t h = key_hash(key) & g->mask;; h = (h + 1) & g->mask) {
+    if (g->add[h] == key)
+      return 1;
+    if (g->add[h] == ADD_EMPTY)
+      return 0;
   }
 }
 
-static int adj_has(const adjset *g, uint64_t a, uint64_t b) {
-  int found;
-  adj_find(g, adj_key(g, a, b), &found);
-  return found;
+static void add_put(uint64_t *slot, size_t mask, uint64_t key) {
+  size_t h = key_hash(key) & mask;
+  while (slot[h] != ADD_EMPTY)
+    h = (h + 1) & mask;
+  slot[h] = key;
 }
 
-static void adj_count(adjset *g, uint64_t a, uint64_t b, int d) {
+/* Ring edge number of a -> b, or UINT64_MAX when a, b are not ring
+ * neighbours. */
+static uint64_t ring_edge(const swgraph *g, uint64_t a, uint64_t b) {
+  const uint64_t d = (b + g->n - a) % g->n;
+  if (d >= 1 && d <= g->K) /* a -> a + d */
+    return (d - 1) * g->n + a;
+  const uint64_t k = g->n - d;
+  if (k >= 1 && k <= g->K) /* b + k == a: the edge b -> b + k, reversed */
+    return g->directed ? g->n * g->K + (k - 1) * g->n + b : (k - 1) * g->n + b;
+  return UINT64_MAX;
+}
+
+static int sw_has(const swgraph *g, uint64_t a, uint64_t b) {
+  const uint64_t e = ring_edge(g, a, b);
+  if (e != UINT64_MAX && !(g->gone[e >> 3] >> (e & 7) & 1))
+    return 1;
+  return add_has(g, add_key(g, a, b));
+}
+
+static void sw_count(swgraph *g, uint64_t a, uint64_t b, int d) {
   g->row[a] += (uint32_t)d;
   if (g->directed)
     g->col[b] += (uint32_t)d;
@@ -218,28 +204,36 @@ static void adj_count(adjset *g, uint64_t a, uint64_t b, int d) {
     g->row[b] += (uint32_t)d;
 }
 
-static void adj_add(adjset *g, uint64_t a, uint64_t b) {
-  int found;
-  uint64_t key = adj_key(g, a, b);
-  size_t h = adj_find(g, key, &found);
-  if (!found) {
-    g->slot[h] = key;
-    adj_count(g, a, b, 1);
-  }
+static void sw_remove_ring(swgraph *g, uint64_t a, uint64_t b) {
+  const uint64_t e = ring_edge(g, a, b);
+  g->gone[e >> 3] |= (uint8_t)(1u << (e & 7));
+  sw_count(g, a, b, -1);
 }
 
-static void adj_del(adjset *g, uint64_t a, uint64_t b) {
-  int found;
-  size_t h = adj_find(g, adj_key(g, a, b), &found);
-  if (found) {
-    g->slot[h] = ADJ_GONE;
-    adj_count(g, a, b, -1);
+static int sw_add(swgraph *g, uint64_t a, uint64_t b) {
+  if (2 * (g->n_add + 1) > g->mask + 1) { /* keep the load below 1/2 */
+    const size_t cap = 2 * (g->mask + 1);
+    uint64_t *slot = malloc(cap * sizeof *slot);
+    if (!slot)
+      return 1;
+    for (size_t h = 0; h < cap; h++)
+      slot[h] = ADD_EMPTY;
+    for (size_t h = 0; h <= g->mask; h++)
+      if (g->add[h] != ADD_EMPTY)
+        add_put(slot, cap - 1, g->add[h]);
+    free(g->add);
+    g->add = slot;
+    g->mask = cap - 1;
   }
+  add_put(g->add, g->mask, add_key(g, a, b));
+  g->n_add++;
+  sw_count(g, a, b, 1);
+  return 0;
 }
 
 /* BrainPy's _smallworld_rewire for node u: the new partner w, not yet
  * connected to u in its row (out) or column (in), or UINT64_MAX for none. */
-static uint64_t sw_rewire(const adjset *g, bs_rng *r, double prob, uint64_t u,
+static uint64_t sw_rewire(const swgraph *g, bs_rng *r, double prob, uint64_t u,
                           int in, int self) {
   if (!(bs_rng_uniform(r) < prob))
     return UINT64_MAX;
@@ -250,7 +244,7 @@ static uint64_t sw_rewire(const adjset *g, bs_rng *r, double prob, uint64_t u,
     uint64_t w = bs_rng_below(r, g->n);
     if (!self && w == u)
       continue;
-    if (!(in ? adj_has(g, w, u) : adj_has(g, u, w)))
+    if (!(in ? sw_has(g, w, u) : sw_has(g, u, w)))
       return w;
   }
 }
@@ -261,62 +255,59 @@ static int sw_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
   const int directed = a->p[2] != 0, self = a->p[3] != 0;
   if (K == 0 || n == 0)
     return 0;
-  /* Entries: 2 n K directed or n K undirected; each rewiring may leave a
-   * tombstone, so room for twice that at load <= 1/2. */
-  const uint64_t entries = (directed ? 2 : 1) * n * K;
-  size_t cap = 16;
-  while (cap < 4 * entries)
-    cap <<= 1;
-  adjset g = {.slot = malloc(cap * sizeof(uint64_t)),
-              .mask = cap - 1,
-              .n = n,
-              .directed = directed,
-              .row = calloc(n, sizeof(uint32_t)),
-              .col = directed ? calloc(n, sizeof(uint32_t)) : NULL};
+  const uint64_t ring = (directed ? 2 : 1) * n * K;
+  swgraph g = {.n = n,
+               .K = K,
+               .directed = directed,
+               .gone = calloc(ring / 8 + 1, 1),
+               .add = malloc(64 * sizeof(uint64_t)),
+               .mask = 63,
+               .row = malloc(n * sizeof(uint32_t)),
+               .col = directed ? malloc(n * sizeof(uint32_t)) : NULL};
   if (!directed)
     g.col = g.row;
-  local l = local_for(a);
-  int rc = !g.slot || !g.row || !g.col;
+  int rc = !g.gone || !g.add || !g.row || !g.col;
   if (!rc) {
-    for (size_t s = 0; s < cap; s++)
-      g.slot[s] = ADJ_EMPTY;
-    for (uint64_t k = 1; k <= K; k++)
-      for (uint64_t u = 0; u < n; u++) {
-        adj_add(&g, u, (u + k) % n);
-        if (directed)
-          adj_add(&g, (u + k) % n, u);
-      }
-    for (uint64_t k = 1; k <= K; k++)
-      for (uint64_t u = 0; u < n; u++) {
-        const uint64_t v = (u + k) % n;
-        bs_rng r;
-        stream(&r, a, (k - 1) * n + u);
-        uint64_t w = sw_rewire(&g, &r, prob, u, 0, self);
-        if (w != UINT64_MAX) {
-          adj_del(&g, u, v);
-          adj_add(&g, u, w);
-        }
-        if (directed) {
-          w = sw_rewire(&g, &r, prob, u, 1, self);
-          if (w != UINT64_MAX) {
-            adj_del(&g, v, u);
-            adj_add(&g, w, u);
-          }
-        }
-      }
-    for (size_t s = 0; s < cap && !rc; s++)
-      if (g.slot[s] < ADJ_GONE)
-        rc = local_edge(&l, directed, g.slot[s] / n, g.slot[s] % n);
+    for (size_t h = 0; h <= g.mask; h++)
+      g.add[h] = ADD_EMPTY;
+    for (uint64_t u = 0; u < n; u++)
+      g.row[u] = g.col[u] = (uint32_t)(2 * K); /* the ring, both ways */
   }
-  free(g.slot);
+  for (uint64_t k = 1; k <= K && !rc; k++)
+    for (uint64_t u = 0; u < n && !rc; u++) {
+      const uint64_t v = (u + k) % n;
+      bs_rng r;
+      stream(&r, a, (k - 1) * n + u);
+      uint64_t w = sw_rewire(&g, &r, prob, u, 0, self);
+      if (w != UINT64_MAX) {
+        sw_remove_ring(&g, u, v);
+        rc = sw_add(&g, u, w);
+      }
+      if (directed && !rc) {
+        w = sw_rewire(&g, &r, prob, u, 1, self);
+        if (w != UINT64_MAX) {
+          sw_remove_ring(&g, v, u);
+          rc = sw_add(&g, w, u);
+        }
+      }
+    }
+  const sinkto o = sink_for(a, directed, emit, sink);
+  for (uint64_t e = 0; e < ring && !rc; e++) {
+    if (g.gone[e >> 3] >> (e & 7) & 1)
+      continue;
+    const uint64_t k = (e % (n * K)) / n + 1, u = e % n;
+    rc =
+        e < n * K ? edge_out(&o, u, (u + k) % n) : edge_out(&o, (u + k) % n, u);
+  }
+  for (size_t h = 0; h <= g.mask && !rc; h++)
+    if (g.add[h] != ADD_EMPTY)
+      rc = edge_out(&o, g.add[h] / n, g.add[h] % n);
+  free(g.gone);
+  free(g.add);
   free(g.row);
   if (directed)
     free(g.col);
-  if (rc) {
-    free(l.s);
-    return 1;
-  }
-  return local_emit(&l, n, emit, sink);
+  return rc;
 }
 
 /* ---- ScaleFreeBA, ScaleFreeBADual (Barabasi-Albert) ------------------- *
@@ -413,8 +404,11 @@ static int ba_grow(const bs_conn_args *a, uint64_t m1, uint64_t m2, double p,
   u32vec rep = {0};
   uint32_t *mark = malloc((n ? n : 1) * sizeof *mark);
   uint32_t *tg = malloc(s0 * sizeof *tg);
-  local l = local_for(a);
-  int rc = !mark || !tg;
+  const sinkto o = sink_for(a, directed, emit, sink);
+  /* the list ends with 2 m per new node: room for the larger m */
+  rep.cap = n > s0 ? 2 * s0 * (n - s0) : 1;
+  rep.v = malloc(rep.cap * sizeof *rep.v);
+  int rc = !mark || !tg || !rep.v;
   if (!rc)
     for (uint64_t x = 0; x < n; x++)
       mark[x] = UINT32_MAX;
@@ -439,18 +433,14 @@ static int ba_grow(const bs_conn_args *a, uint64_t m1, uint64_t m2, double p,
     }
     distinct++;
     for (uint64_t t = 0; t < m && !rc; t++)
-      rc = local_edge(&l, directed, s, tg[t]) || u32_push(&rep, tg[t]);
+      rc = edge_out(&o, s, tg[t]) || u32_push(&rep, tg[t]);
     for (uint64_t t = 0; t < m && !rc; t++)
       rc = u32_push(&rep, (uint32_t)s);
   }
   free(rep.v);
   free(mark);
   free(tg);
-  if (rc) {
-    free(l.s);
-    return 1;
-  }
-  return local_emit(&l, n, emit, sink);
+  return rc;
 }
 
 static int ba_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
@@ -497,31 +487,59 @@ static double pl_expected(const double *p, uint64_t n_pre, uint64_t n_post,
   return ba_expected(q, n_pre, n_post, same, n_ij);
 }
 
-/* Rows of the adjacency matrix as linked lists in one pool. */
-typedef struct rows {
-  uint32_t *head;
-  u32vec val, next;
-} rows;
+/* A row of BrainPy's matrix: the nodes a node links to (undirected: all
+ * its neighbours), in link order. */
+typedef struct row {
+  uint32_t *v;
+  uint32_t n, cap;
+} row;
 
-static int rows_add(rows *g, uint32_t a, uint32_t b) {
-  if (u32_push(&g->val, b) || u32_push(&g->next, g->head[a]))
-    return 1;
-  g->head[a] = (uint32_t)(g->val.n - 1);
+static int row_add(row *r, uint32_t x) {
+  if (r->n == r->cap) {
+    uint32_t cap = r->cap ? 2 * r->cap : 4;
+    uint32_t *v = realloc(r->v, cap * sizeof *v);
+    if (!v)
+      return 1;
+    r->v = v;
+    r->cap = cap;
+  }
+  r->v[r->n++] = x;
   return 0;
+}
+
+/* A uniform neighbour of target not yet linked to s (mark[x] == s) and not
+ * s itself, or UINT32_MAX if there is none. At most links + 1 entries of
+ * the row are excluded, so a longer row (a hub) is sampled by rejection in
+ * O(1) expected draws; a short one is filtered. */
+static uint32_t pl_triangle(bs_rng *r, const row *t, uint32_t s, uint64_t links,
+                            const uint32_t *mark, u32vec *nb) {
+  if (t->n > links + 1)
+    for (;;) {
+      const uint32_t x = t->v[bs_rng_below(r, t->n)];
+      if (x != s && mark[x] != s)
+        return x;
+    }
+  nb->n = 0;
+  for (uint32_t q = 0; q < t->n; q++)
+    if (t->v[q] != s && mark[t->v[q]] != s)
+      nb->v[nb->n++] = t->v[q];
+  return nb->n ? nb->v[bs_rng_below(r, nb->n)] : UINT32_MAX;
 }
 
 static int pl_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
   const uint64_t n = a->n_pre, m = (uint64_t)a->p[0];
   const double p = a->p[1];
   const int directed = a->p[2] != 0;
-  u32vec rep = {0}, nb = {0};
-  rows g = {.head = malloc((n ? n : 1) * sizeof(uint32_t))};
+  const sinkto o = sink_for(a, directed, emit, sink);
+  u32vec rep = {0}, nb = {.v = malloc((m + 2) * sizeof(uint32_t))};
+  row *g = calloc(n ? n : 1, sizeof *g);
   uint32_t *mark = malloc((n ? n : 1) * sizeof *mark);
   uint32_t *cand = malloc((m ? m : 1) * sizeof *cand);
-  local l = local_for(a);
-  int rc = !g.head || !mark || !cand;
+  rep.cap = 2 * m * n + 1;
+  rep.v = malloc(rep.cap * sizeof *rep.v);
+  int rc = !g || !mark || !cand || !rep.v || !nb.v;
   for (uint64_t x = 0; x < n && !rc; x++) {
-    g.head[x] = mark[x] = UINT32_MAX;
+    mark[x] = UINT32_MAX;
     if (x < m)
       rc = u32_push(&rep, (uint32_t)x);
   }
@@ -530,13 +548,15 @@ static int pl_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
   do {                                                                         \
     if (mark[t] != s32) {                                                      \
       mark[t] = s32;                                                           \
-      rc = rows_add(&g, s32, (t)) || (!directed && rows_add(&g, (t), s32)) ||  \
-           local_edge(&l, directed, s, (t));                                   \
+      links++;                                                                 \
+      rc = row_add(&g[s32], (t)) || (!directed && row_add(&g[t], s32)) ||      \
+           edge_out(&o, s, (t));                                               \
     }                                                                          \
     rc = rc || u32_push(&rep, (t));                                            \
   } while (0)
   for (uint64_t s = m; s < n && !rc; s++) {
     const uint32_t s32 = (uint32_t)s;
+    uint64_t links = 0;
     bs_rng r;
     stream(&r, a, s);
     pick_distinct(&r, &rep, m, UINT32_MAX - 1 - s32, mark, cand);
@@ -549,15 +569,8 @@ static int pl_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
     LINK(target);
     for (uint64_t count = 1; count < m && !rc; count++) {
       if (bs_rng_uniform(&r) < p) {
-        nb.n = 0;
-        for (uint32_t e = g.head[target]; e != UINT32_MAX && !rc;
-             e = g.next.v[e]) {
-          const uint32_t x = g.val.v[e];
-          if (x != s32 && mark[x] != s32)
-            rc = u32_push(&nb, x);
-        }
-        if (nb.n && !rc) {
-          const uint32_t x = nb.v[bs_rng_below(&r, nb.n)];
+        const uint32_t x = pl_triangle(&r, &g[target], s32, links, mark, &nb);
+        if (x != UINT32_MAX) {
           LINK(x);
           continue;
         }
@@ -569,18 +582,14 @@ static int pl_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
       rc = u32_push(&rep, s32);
   }
 #undef LINK
+  for (uint64_t x = 0; g && x < n; x++)
+    free(g[x].v);
+  free(g);
   free(rep.v);
   free(nb.v);
-  free(g.head);
-  free(g.val.v);
-  free(g.next.v);
   free(mark);
   free(cand);
-  if (rc) {
-    free(l.s);
-    return 1;
-  }
-  return local_emit(&l, n, emit, sink);
+  return rc;
 }
 
 /* ---- ProbDist --------------------------------------------------------- *
@@ -707,29 +716,33 @@ const bs_connector bs_connect_graphs[] = {
      "on each side; rewiring keeps the number of edges (n * (num_neighbor / "
      "2), in both directions) with no duplicates and no self loops unless "
      "include_self; undirected is symmetric. Built whole on every rank: "
-     "O(whole graph) time and transient memory per rank",
+     "O(whole graph) time per rank, transient memory a bit per ring edge "
+     "and a slot per rewired edge",
      4, sw_params, 0, sw_check, sw_expected, sw_generate, 0},
     {"ScaleFreeBA",
      "Barabasi-Albert preferential attachment: each new node links to m "
      "distinct existing nodes (pre = post)",
      "exact: m * (n - m) edges, each new node to m distinct older nodes; no "
-     "duplicates or self loops; undirected is symmetric. Built whole on "
-     "every rank: O(whole graph) time and transient memory per rank",
+     "duplicates or self loops; undirected is symmetric. Built whole on every "
+     "rank: O(whole graph) time per rank, "
+     "transient memory O(edges)",
      2, ba_params, 0, ba_check, ba_expected, ba_generate, 0},
     {"ScaleFreeBADual",
      "dual Barabasi-Albert: each new node links to m1 (probability p) or m2 "
      "distinct existing nodes (pre = post)",
      "each new node (from max(m1, m2)) to m1 or m2 distinct older nodes (at "
      "most the nodes already in the graph); no duplicates or self loops; "
-     "undirected is symmetric. Built whole on every rank: O(whole graph) "
-     "time and transient memory per rank",
+     "undirected is symmetric. Built whole on every rank: O(whole graph) time "
+     "per rank, "
+     "transient memory O(edges)",
      4, badual_params, 0, badual_check, badual_expected, badual_generate, 0},
     {"PowerLaw",
      "Holme-Kim growth: preferential attachment of m links per new node, "
      "each followed with probability p by a triangle (pre = post)",
      "each new node to at most m distinct older nodes; no duplicates or self "
      "loops; undirected is symmetric. Built whole on every rank: O(whole "
-     "graph) time and transient memory per rank",
+     "graph) time per rank, "
+     "transient memory O(edges)",
      3, pl_params, 0, pl_check, pl_expected, pl_generate, 0},
     {"ProbDist",
      "pairs within distance dist (index units; 1-D or a 2-D shape) with "
