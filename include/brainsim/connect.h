@@ -45,7 +45,8 @@ typedef struct bs_connector {
   int (*generate)(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink);
   /* Takes `shape:` (a grid of 1 or 2 dimensions over the population,
    * row-major): the config stores ndim, n0, n1 in p[np], p[np + 1],
-   * p[np + 2] (n1 = 1 for one dimension); pre and post are the same size. */
+   * p[np + 2] (n1 = 1 for one dimension); pre and post are the same size
+   * (ProbDist in 1-D: pre takes its own size). */
   int grid;
 } bs_connector;
 
