@@ -33,7 +33,8 @@ typedef struct bs_connector {
   const char *stats; /* what the connector guarantees */
   int np;
   const bs_param *params;
-  int needs_ij;
+  int needs_ij; /* explicit pairs in a->i, a->j: 1 from IJ's lists, 2 from a
+                 * 0/1 matrix (the config reader converts it to pairs) */
   /* Sizes check: NULL if fine, else a message (blame: parameter index or
    * -1 for the connector as a whole). */
   const char *(*check)(const double *p, uint64_t n_pre, uint64_t n_post,
@@ -44,7 +45,8 @@ typedef struct bs_connector {
   int (*generate)(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink);
   /* Takes `shape:` (a grid of 1 or 2 dimensions over the population,
    * row-major): the config stores ndim, n0, n1 in p[np], p[np + 1],
-   * p[np + 2] (n1 = 1 for one dimension); pre and post are the same size. */
+   * p[np + 2] (n1 = 1 for one dimension); pre and post are the same size
+   * (ProbDist in 1-D: pre takes its own size). */
   int grid;
 } bs_connector;
 

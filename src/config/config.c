@@ -956,6 +956,89 @@ static bs_status read_ij(reader *rd, fnode *v, const char *owner,
   return BS_OK;
 }
 
+/* BrainPy's MatConn: a (pre, post) 0/1 matrix, rows = pre, stored as the
+ * pairs of its ones in row-major order (the IJ path). */
+static int matrix_entry(const char *s) {
+  if (!s)
+    return -1;
+  if (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0)
+    return 1;
+  if (strcmp(s, "0") == 0 || strcasecmp(s, "false") == 0)
+    return 0;
+  return -1;
+}
+
+static bs_status read_matrix(reader *rd, fnode *v, const char *owner,
+                             bs_proj_spec *pj, uint64_t n_pre,
+                             uint64_t n_post) {
+  if (!fy_node_is_sequence(v))
+    return err_at(rd, v,
+                  "%s: expected a list of %llu rows (pre) of %llu entries "
+                  "(post), got %s",
+                  owner, (unsigned long long)n_pre, (unsigned long long)n_post,
+                  kind_name(v));
+  if ((uint64_t)fy_node_sequence_item_count(v) != n_pre)
+    return err_at(rd, v,
+                  "%s: the matrix has %d rows but pre has %llu neurons (one "
+                  "row per pre neuron)",
+                  owner, fy_node_sequence_item_count(v),
+                  (unsigned long long)n_pre);
+  /* Pass 0 checks and counts the ones, pass 1 stores them. */
+  uint64_t ones = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+      BS_CALL(rd->ctx,
+              bs_malloc(rd->ctx, ones ? ones : 1, sizeof(uint64_t), &pj->ci));
+      BS_CALL(rd->ctx,
+              bs_malloc(rd->ctx, ones ? ones : 1, sizeof(uint64_t), &pj->cj));
+      pj->n_ij = ones;
+    }
+    uint64_t q = 0, i = 0;
+    void *it = NULL;
+    fnode *row;
+    while ((row = fy_node_sequence_iterate(v, &it))) {
+      if (pass == 0 && (!fy_node_is_sequence(row) ||
+                        (uint64_t)fy_node_sequence_item_count(row) != n_post))
+        return fy_node_is_sequence(row)
+                   ? err_at(rd, row,
+                            "%s: row %llu has %d entries but post has %llu "
+                            "neurons (one entry per post neuron)",
+                            owner, (unsigned long long)i,
+                            fy_node_sequence_item_count(row),
+                            (unsigned long long)n_post)
+                   : err_at(rd, row,
+                            "%s: row %llu: expected a list of %llu entries "
+                            "(one per post neuron), got %s",
+                            owner, (unsigned long long)i,
+                            (unsigned long long)n_post, kind_name(row));
+      void *jt = NULL;
+      fnode *e;
+      uint64_t j = 0;
+      while ((e = fy_node_sequence_iterate(row, &jt))) {
+        int x = matrix_entry(scalar(e));
+        if (x < 0)
+          return err_at(rd, e,
+                        "%s: entry [%llu][%llu]: expected 0, 1, true or "
+                        "false, got %s%s%s",
+                        owner, (unsigned long long)i, (unsigned long long)j,
+                        scalar(e) ? "'" : "",
+                        scalar(e) ? scalar(e) : kind_name(e),
+                        scalar(e) ? "'" : "");
+        if (x && pass == 0)
+          ones++;
+        if (x && pass == 1) {
+          pj->ci[q] = i;
+          pj->cj[q] = j;
+          q++;
+        }
+        j++;
+      }
+      i++;
+    }
+  }
+  return BS_OK;
+}
+
 static bs_status read_connect(reader *rd, fnode *n, const char *owner,
                               bs_proj_spec *pj) {
   fnode *namenode = n, *body = NULL;
@@ -989,8 +1072,12 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
               *post = &rd->spec->pops[pj->post];
   if (c->needs_ij) {
     if (!body)
-      return err_at(rd, namenode, "%s: IJ needs its pairs", what);
-    BS_CALL(rd->ctx, read_ij(rd, body, what, pj, pre->size, post->size));
+      return err_at(rd, namenode, "%s needs its %s", what,
+                    c->needs_ij == 2 ? "matrix" : "pairs");
+    if (c->needs_ij == 2)
+      BS_CALL(rd->ctx, read_matrix(rd, body, what, pj, pre->size, post->size));
+    else
+      BS_CALL(rd->ctx, read_ij(rd, body, what, pj, pre->size, post->size));
     return BS_OK;
   }
   if (body && !is_null(body)) {

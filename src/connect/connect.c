@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "brainsim/rng.h"
+#include "connect_impl.h"
 
 #define EMIT(pre, post, key)                                                   \
   do {                                                                         \
@@ -642,15 +643,28 @@ static const bs_connector connectors[] = {
      "[[pre, post], ...]",
      "exactly the listed pairs, duplicates kept", 0, NULL, 1, NULL, ij_expected,
      ij_generate, 0},
+    {"matrix",
+     "explicit 0/1 matrix of shape (pre, post), rows = pre: [[0, 1, ...], "
+     "...] (BrainPy's MatConn)",
+     "exactly the pairs whose entry is 1 (or true)", 0, NULL, 2, NULL,
+     ij_expected, ij_generate, 0},
 };
 
 #define NCONN ((int)(sizeof connectors / sizeof connectors[0]))
 
+/* BrainPy's class name for the explicit matrix. */
+static const char *const aliases[][2] = {{"MatConn", "matrix"}};
+
 const bs_connector *bs_connector_find(const char *name) {
-  for (int i = 0; i < NCONN; i++)
-    if (strcmp(connectors[i].name, name) == 0)
-      return &connectors[i];
+  for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
+    if (strcmp(aliases[a][0], name) == 0)
+      name = aliases[a][1];
+  for (int i = 0; i < bs_connector_count(); i++)
+    if (strcmp(bs_connector_at(i)->name, name) == 0)
+      return bs_connector_at(i);
   return NULL;
 }
-int bs_connector_count(void) { return NCONN; }
-const bs_connector *bs_connector_at(int i) { return &connectors[i]; }
+int bs_connector_count(void) { return NCONN + bs_connect_graphs_count; }
+const bs_connector *bs_connector_at(int i) {
+  return i < NCONN ? &connectors[i] : &bs_connect_graphs[i - NCONN];
+}

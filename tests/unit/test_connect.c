@@ -70,6 +70,400 @@ static void same_for_splits(const char *name, const double *p, uint64_t npre,
   printf("%-12s %8zu synapses (expected %.0f)\n", name, whole->n, e);
 }
 
+/* ---- graph connectors and ProbDist ------------------------------------ */
+
+/* Is (pre, post) in the sorted list? */
+static int has(const list *l, uint64_t pre, uint64_t post) {
+  syn k = {pre, post, 0};
+  size_t lo = 0, hi = l->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const syn *x = &l->s[mid];
+    if (x->post < k.post || (x->post == k.post && x->pre < k.pre))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < l->n && l->s[lo].pre == pre && l->s[lo].post == post;
+}
+
+/* No pair twice (the list is sorted), no self pair unless allowed, and,
+ * when undirected, (i, j) present iff (j, i) is. */
+static void simple_graph(const char *name, const list *l, int self,
+                         int symmetric) {
+  size_t bad_dup = 0, bad_self = 0, bad_sym = 0;
+  for (size_t q = 0; q < l->n; q++) {
+    if (q && l->s[q].pre == l->s[q - 1].pre && l->s[q].post == l->s[q - 1].post)
+      bad_dup++;
+    if (!self && l->s[q].pre == l->s[q].post)
+      bad_self++;
+    if (symmetric && !has(l, l->s[q].post, l->s[q].pre))
+      bad_sym++;
+  }
+  EXPECT(bad_dup == 0, "%s: %zu duplicate pairs", name, bad_dup);
+  EXPECT(bad_self == 0, "%s: %zu self pairs", name, bad_self);
+  EXPECT(bad_sym == 0, "%s: %zu pairs without their reverse", name, bad_sym);
+}
+
+static uint64_t ring_dist(uint64_t a, uint64_t b, uint64_t n) {
+  uint64_t d = a > b ? a - b : b - a;
+  return d < n - d ? d : n - d;
+}
+
+static void test_smallworld(void) {
+  list l;
+  /* No rewiring: exactly the ring, num_neighbor / 2 on each side. */
+  for (int nb = 5; nb <= 6; nb++) {
+    const uint64_t n = 30, K = (uint64_t)nb / 2;
+    double p[] = {nb, 0.0, 0, 0};
+    same_for_splits("SmallWorld", p, n, n, 1, &l);
+    EXPECT(l.n == 2 * n * K, "SmallWorld ring (%d): %zu synapses, want %llu",
+           nb, l.n, (unsigned long long)(2 * n * K));
+    simple_graph("SmallWorld ring", &l, 0, 1);
+    size_t deg[30] = {0};
+    for (size_t q = 0; q < l.n; q++)
+      deg[l.s[q].post]++;
+    for (uint64_t j = 0; j < n; j++)
+      EXPECT(deg[j] == 2 * K, "SmallWorld ring node %llu: degree %zu",
+             (unsigned long long)j, deg[j]);
+    for (size_t q = 0; q < l.n; q++) {
+      uint64_t d = ring_dist(l.s[q].pre, l.s[q].post, n);
+      EXPECT(d >= 1 && d <= K, "SmallWorld ring pair %llu-%llu",
+             (unsigned long long)l.s[q].pre, (unsigned long long)l.s[q].post);
+    }
+    free(l.s);
+  }
+  /* Rewiring keeps n K edges, symmetric, simple; the ring edges lost are
+   * the rewired ones: Binomial(n K, prob), less the rare rewiring that
+   * lands back on a lost ring pair (at most 2 K / n of them). */
+  {
+    const uint64_t n = 1000, K = 3;
+    const double pr = 0.3;
+    double p[] = {2 * K, pr, 0, 0};
+    same_for_splits("SmallWorld", p, n, n, 1, &l);
+    EXPECT(l.n == 2 * n * K, "SmallWorld rewired: %zu synapses, want %llu", l.n,
+           (unsigned long long)(2 * n * K));
+    simple_graph("SmallWorld", &l, 0, 1);
+    size_t ring = 0;
+    for (size_t q = 0; q < l.n; q++)
+      ring += ring_dist(l.s[q].pre, l.s[q].post, n) <= K;
+    double lost = (double)(n * K) - (double)ring / 2, m = pr * n * K;
+    double sd = sqrt(m * (1 - pr));
+    EXPECT(fabs(lost - m) < 4 * sd + m * 2.0 * K / n,
+           "SmallWorld: %.0f ring edges rewired, expected %.0f +- %.0f", lost,
+           m, 4 * sd);
+    free(l.s);
+  }
+  /* Directed: both directions rewired independently, 2 n K synapses. */
+  {
+    const uint64_t n = 300, K = 2;
+    double p[] = {2 * K, 0.2, 1, 0};
+    same_for_splits("SmallWorld", p, n, n, 1, &l);
+    EXPECT(l.n == 2 * n * K, "SmallWorld directed: %zu synapses", l.n);
+    simple_graph("SmallWorld directed", &l, 0, 0);
+    size_t asym = 0;
+    for (size_t q = 0; q < l.n; q++)
+      asym += !has(&l, l.s[q].post, l.s[q].pre);
+    EXPECT(asym > 0, "SmallWorld directed: rewiring left it symmetric");
+    free(l.s);
+  }
+  /* A small dense ring, every edge rewired: still simple, no self loops. */
+  {
+    double p[] = {4, 1.0, 0, 0};
+    same_for_splits("SmallWorld", p, 10, 10, 1, &l);
+    EXPECT(l.n == 2 * 10 * 2, "SmallWorld 10 nodes rewired: %zu", l.n);
+    simple_graph("SmallWorld dense", &l, 0, 1);
+    free(l.s);
+    double pd[] = {4, 1.0, 1, 0};
+    same_for_splits("SmallWorld", pd, 10, 10, 1, &l);
+    EXPECT(l.n == 2 * 10 * 2, "SmallWorld 10 nodes directed: %zu", l.n);
+    simple_graph("SmallWorld dense directed", &l, 0, 0);
+    free(l.s);
+  }
+  /* include_self, every edge rewired: self loops appear and count once;
+   * still n K undirected edges. */
+  {
+    const uint64_t n = 40, K = 2;
+    double p[] = {2 * K, 1.0, 0, 1};
+    same_for_splits("SmallWorld", p, n, n, 1, &l);
+    simple_graph("SmallWorld include_self", &l, 1, 1);
+    size_t loops = 0;
+    for (size_t q = 0; q < l.n; q++)
+      loops += l.s[q].pre == l.s[q].post;
+    EXPECT((l.n + loops) / 2 == n * K && (l.n + loops) % 2 == 0,
+           "SmallWorld include_self: %zu synapses, %zu loops", l.n, loops);
+    free(l.s);
+  }
+  int blame;
+  const bs_connector *c = bs_connector_find("SmallWorld");
+  double big[] = {10, 0.1, 0, 0};
+  EXPECT(c->check(big, 10, 10, 1, &blame) != NULL && blame == 0,
+         "SmallWorld accepts num_neighbor = n");
+  EXPECT(c->check(big, 10, 11, 0, &blame) != NULL,
+         "SmallWorld accepts pre and post of different sizes");
+}
+
+/* In- and out-degrees of a list over n nodes. */
+static void degrees(const list *l, uint64_t n, size_t *in, size_t *out) {
+  memset(in, 0, n * sizeof *in);
+  memset(out, 0, n * sizeof *out);
+  for (size_t q = 0; q < l->n; q++) {
+    in[l->s[q].post]++;
+    out[l->s[q].pre]++;
+  }
+}
+
+/* Each node s >= s0 links to its older nodes only: the number of links from
+ * s to nodes < s, per s (directed: out-edges; undirected: the smaller end). */
+static void older_links(const list *l, uint64_t n, size_t *cnt) {
+  memset(cnt, 0, n * sizeof *cnt);
+  for (size_t q = 0; q < l->n; q++)
+    if (l->s[q].post < l->s[q].pre)
+      cnt[l->s[q].pre]++;
+}
+
+static void test_scalefree(void) {
+  list l;
+  const uint64_t n = 2000, m = 3;
+  size_t *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+  size_t *old = malloc(n * sizeof *old);
+  /* Undirected BA: 2 m (n - m) synapses, symmetric, simple; node m links
+   * to 0 .. m - 1, every later node to exactly m older nodes; the degree
+   * grows with age (expected m sqrt(n / i) for node i). */
+  double p[] = {m, 0};
+  same_for_splits("ScaleFreeBA", p, n, n, 1, &l);
+  EXPECT(l.n == 2 * m * (n - m), "ScaleFreeBA: %zu synapses, want %llu", l.n,
+         (unsigned long long)(2 * m * (n - m)));
+  simple_graph("ScaleFreeBA", &l, 0, 1);
+  older_links(&l, n, old);
+  for (uint64_t s = 0; s < n; s++)
+    EXPECT(old[s] == (s < m ? 0 : m), "ScaleFreeBA node %llu: %zu older links",
+           (unsigned long long)s, old[s]);
+  for (uint64_t t = 0; t < m; t++)
+    EXPECT(has(&l, m, t), "ScaleFreeBA: node m not linked to %llu",
+           (unsigned long long)t);
+  degrees(&l, n, in, out);
+  double first = 0;
+  for (uint64_t s = 0; s <= m; s++)
+    first += (double)in[s] / (double)(m + 1);
+  EXPECT(first > 5.0 * m, "ScaleFreeBA: first nodes' mean degree %.1f", first);
+  free(l.s);
+  /* Directed: exactly m out-edges per new node, to older nodes. */
+  double pd[] = {m, 1};
+  same_for_splits("ScaleFreeBA", pd, n, n, 1, &l);
+  EXPECT(l.n == m * (n - m), "ScaleFreeBA directed: %zu synapses", l.n);
+  simple_graph("ScaleFreeBA directed", &l, 0, 0);
+  degrees(&l, n, in, out);
+  older_links(&l, n, old);
+  for (uint64_t s = 0; s < n; s++)
+    EXPECT(out[s] == (s < m ? 0 : m) && old[s] == out[s],
+           "ScaleFreeBA directed node %llu: out-degree %zu",
+           (unsigned long long)s, out[s]);
+  free(l.s);
+
+  /* Dual BA: each node from max(m1, m2) + max(m1, m2) on (where the list
+   * has enough nodes) takes m1 with probability p, else m2. */
+  {
+    const uint64_t m1 = 2, m2 = 5, s0 = 5;
+    const double pr = 0.3;
+    double pq[] = {m1, m2, pr, 1};
+    same_for_splits("ScaleFreeBADual", pq, n, n, 1, &l);
+    simple_graph("ScaleFreeBADual", &l, 0, 0);
+    degrees(&l, n, in, out);
+    older_links(&l, n, old);
+    size_t n1 = 0, total = 0, N = 0;
+    for (uint64_t s = 0; s < n; s++) {
+      EXPECT(old[s] == out[s], "ScaleFreeBADual: node %llu links to a newer",
+             (unsigned long long)s);
+      total += out[s];
+      if (s < s0)
+        EXPECT(out[s] == 0, "ScaleFreeBADual: initial node %llu has links",
+               (unsigned long long)s);
+      else if (s >= 2 * s0) {
+        EXPECT(out[s] == m1 || out[s] == m2, "ScaleFreeBADual node %llu: %zu",
+               (unsigned long long)s, out[s]);
+        n1 += out[s] == m1;
+        N++;
+      }
+    }
+    EXPECT(total == l.n, "ScaleFreeBADual: counts");
+    EXPECT(fabs((double)n1 - pr * N) < 4 * sqrt(N * pr * (1 - pr)),
+           "ScaleFreeBADual: %zu of %zu nodes took m1, expected %.0f", n1, N,
+           pr * N);
+    free(l.s);
+    double pu[] = {m1, m2, pr, 0};
+    same_for_splits("ScaleFreeBADual", pu, 300, 300, 1, &l);
+    simple_graph("ScaleFreeBADual undirected", &l, 0, 1);
+    free(l.s);
+  }
+
+  /* PowerLaw (Holme-Kim): every new node links to 1 .. m older nodes; the
+   * triangle steps close at least one triangle each, so p = 0.9 gives many
+   * more triangles than p = 0 (plain preferential attachment). */
+  {
+    const uint64_t np = 600, mp = 4;
+    size_t tri[2];
+    for (int k = 0; k < 2; k++) {
+      double pp[] = {mp, k ? 0.9 : 0.0, 0};
+      same_for_splits("PowerLaw", pp, np, np, 1, &l);
+      simple_graph("PowerLaw", &l, 0, 1);
+      older_links(&l, np, old);
+      for (uint64_t s = mp; s < np; s++)
+        EXPECT(old[s] >= 1 && old[s] <= mp, "PowerLaw node %llu: %zu links",
+               (unsigned long long)s, old[s]);
+      if (k == 0) /* no triangle steps: m distinct candidates, all used */
+        for (uint64_t s = mp; s < np; s++)
+          EXPECT(old[s] == mp, "PowerLaw(p=0) node %llu: %zu links",
+                 (unsigned long long)s, old[s]);
+      unsigned char *adj = calloc(np * np, 1);
+      for (size_t q = 0; q < l.n; q++)
+        adj[l.s[q].pre * np + l.s[q].post] = 1;
+      tri[k] = 0;
+      for (uint64_t a = 0; a < np; a++)
+        for (uint64_t b = a + 1; b < np; b++)
+          if (adj[a * np + b])
+            for (uint64_t c = b + 1; c < np; c++)
+              tri[k] += adj[a * np + c] && adj[b * np + c];
+      free(adj);
+      free(l.s);
+    }
+    EXPECT(tri[1] > 0.5 * 0.9 * (np - mp) * (mp - 1) && tri[1] > 3 * tri[0],
+           "PowerLaw triangles: %zu (p = 0.9) vs %zu (p = 0)", tri[1], tri[0]);
+    double pdir[] = {mp, 0.5, 1};
+    same_for_splits("PowerLaw", pdir, np, np, 1, &l);
+    simple_graph("PowerLaw directed", &l, 0, 0);
+    degrees(&l, np, in, out);
+    older_links(&l, np, old);
+    for (uint64_t s = 0; s < np; s++)
+      EXPECT(old[s] == out[s] && out[s] <= mp && (s < mp) == (out[s] == 0),
+             "PowerLaw directed node %llu: out-degree %zu",
+             (unsigned long long)s, out[s]);
+    free(l.s);
+  }
+  int blame;
+  double bad[] = {5, 0};
+  EXPECT(bs_connector_find("ScaleFreeBA")->check(bad, 5, 5, 1, &blame) &&
+             blame == 0,
+         "ScaleFreeBA accepts m = n");
+  double badd[] = {2, 6, 0.5, 0};
+  EXPECT(bs_connector_find("ScaleFreeBADual")->check(badd, 6, 6, 1, &blame) &&
+             blame == 1,
+         "ScaleFreeBADual accepts m2 = n");
+  double badp[] = {7, 0.5, 0};
+  EXPECT(bs_connector_find("PowerLaw")->check(badp, 7, 7, 1, &blame) &&
+             blame == 0,
+         "PowerLaw accepts m = n");
+  free(in);
+  free(out);
+  free(old);
+}
+
+/* Fourth central moment of Binomial(k, p), for the standard error of a
+ * sample variance: Var(s^2) ~ (mu4 - sigma^4) / N. */
+static double binom_mu4(double k, double p) {
+  double v = k * p * (1 - p);
+  return v * (1 + 3 * (k - 2) * p * (1 - p));
+}
+
+static void test_probdist(void) {
+  list l;
+  /* 1-D, no self: interior posts have 2 dist candidates, each with prob:
+   * in-degree Binomial(2 dist, prob): mean and variance within 4 standard
+   * errors. */
+  {
+    const uint64_t n = 20000, D = 3;
+    const double pr = 0.3;
+    double p[] = {D, pr, 1, 0, 1, n, 1};
+    same_for_splits("ProbDist", p, n, n, 1, &l);
+    simple_graph("ProbDist", &l, 0, 0);
+    size_t *in = calloc(n, sizeof *in);
+    for (size_t q = 0; q < l.n; q++) {
+      uint64_t a = l.s[q].pre, b = l.s[q].post;
+      EXPECT((a > b ? a - b : b - a) <= D, "ProbDist pair %llu-%llu too far",
+             (unsigned long long)a, (unsigned long long)b);
+      in[b]++;
+    }
+    double s1 = 0, s2 = 0, N = (double)(n - 2 * D);
+    for (uint64_t j = D; j < n - D; j++) {
+      s1 += (double)in[j];
+      s2 += (double)in[j] * (double)in[j];
+    }
+    double mean = s1 / N, var = (s2 - N * mean * mean) / (N - 1);
+    double k = 2.0 * D, mt = k * pr, vt = k * pr * (1 - pr);
+    EXPECT(fabs(mean - mt) < 4 * sqrt(vt / N),
+           "ProbDist in-degree mean %.4f, expected %.4f", mean, mt);
+    EXPECT(fabs(var - vt) < 4 * sqrt((binom_mu4(k, pr) - vt * vt) / N),
+           "ProbDist in-degree variance %.4f, expected %.4f", var, vt);
+    free(in);
+    free(l.s);
+  }
+  /* pre_ratio: a pre is kept (all its pairs tossed) or dropped (none):
+   * total count sum_i kept_i Bin(c_i, prob), within 4 sd; the number of
+   * pre with any synapse within 4 sd of n r (1 - (1 - prob)^c). */
+  {
+    const uint64_t n = 20000, D = 2;
+    const double pr = 0.6, r = 0.5, c = 2.0 * D + 1;
+    double p[] = {D, pr, r, 1, 1, n, 1};
+    same_for_splits("ProbDist", p, n, n, 1, &l);
+    simple_graph("ProbDist pre_ratio", &l, 1, 0);
+    unsigned char *any = calloc(n, 1);
+    for (size_t q = 0; q < l.n; q++)
+      any[l.s[q].pre] = 1;
+    size_t with = 0;
+    for (uint64_t i = D; i < n - D; i++)
+      with += any[i];
+    double N = (double)(n - 2 * D), q1 = r * (1 - pow(1 - pr, c));
+    EXPECT(fabs((double)with - N * q1) < 4 * sqrt(N * q1 * (1 - q1)),
+           "ProbDist: %zu pre with synapses, expected %.0f", with, N * q1);
+    double cp = c * pr, m = n * r * cp;
+    double v = n * (r * (c * pr * (1 - pr) + cp * cp) - r * r * cp * cp);
+    EXPECT(fabs((double)l.n - m) < 4 * sqrt(v) + 2 * D,
+           "ProbDist pre_ratio: %zu synapses, expected %.0f", l.n, m);
+    free(any);
+    free(l.s);
+  }
+  /* 2-D shape 30 x 40, dist 2.5, prob 1: exactly the lattice points of the
+   * disc, clipped to the grid; prob 0.5: independent pairs, count within 4
+   * sd. */
+  {
+    const int64_t R = 30, C = 40;
+    const uint64_t n = (uint64_t)(R * C);
+    double cells = 0;
+    for (int64_t j = 0; j < (int64_t)n; j++)
+      for (int64_t i = 0; i < (int64_t)n; i++) {
+        double dr = (double)(i / C - j / C), dc = (double)(i % C - j % C);
+        cells += dr * dr + dc * dc <= 6.25;
+      }
+    double p1[] = {2.5, 1, 1, 1, 2, R, C};
+    same_for_splits("ProbDist", p1, n, n, 1, &l);
+    EXPECT((double)l.n == cells, "ProbDist 2-D prob 1: %zu synapses, want %.0f",
+           l.n, cells);
+    for (size_t q = 0; q < l.n; q++) {
+      int64_t i = (int64_t)l.s[q].pre, j = (int64_t)l.s[q].post;
+      double dr = (double)(i / C - j / C), dc = (double)(i % C - j % C);
+      EXPECT(dr * dr + dc * dc <= 6.25, "ProbDist 2-D pair %lld-%lld",
+             (long long)i, (long long)j);
+    }
+    simple_graph("ProbDist 2-D", &l, 1, 1);
+    free(l.s);
+    double ph[] = {2.5, 0.5, 1, 1, 2, R, C};
+    same_for_splits("ProbDist", ph, n, n, 1, &l);
+    EXPECT(fabs((double)l.n - 0.5 * cells) < 4 * sqrt(0.25 * cells),
+           "ProbDist 2-D prob 0.5: %zu synapses, expected %.0f", l.n,
+           0.5 * cells);
+    free(l.s);
+  }
+  /* 1-D, pre and post of different sizes (raw positions): exact. */
+  double pu[] = {1, 1, 1, 1, 1, 80, 1};
+  same_for_splits("ProbDist", pu, 50, 80, 0, &l);
+  EXPECT(l.n == 2 + 48 * 3 + 2 + 1, "ProbDist 50 -> 80: %zu synapses", l.n);
+  free(l.s);
+  int blame;
+  double p2[] = {1, 1, 1, 1, 2, 5, 10};
+  EXPECT(bs_connector_find("ProbDist")->check(p2, 40, 50, 0, &blame) != NULL,
+         "ProbDist 2-D accepts pre and post of different sizes");
+}
+
 int main(void) {
   list l;
   /* All2All without self connections. */
@@ -263,5 +657,8 @@ int main(void) {
            4 * sqrt(vp));
     free(l.s);
   }
+  test_smallworld();
+  test_scalefree();
+  test_probdist();
   return bs_test_done("test_connect");
 }
