@@ -29,12 +29,11 @@ int bs_net_exchange_interval(const bs_net *net);
  * allocated (sizes in floating point, so no product can overflow), and
  * the largest single item, to name it when the run does not fit. */
 typedef struct bs_estimate {
-  double bytes;        /* total on this rank */
-  double item_bytes;   /* the largest item */
-  char item[256];      /* e.g. "projection 'EE' (1.2e9 synapses)" */
+  double bytes;      /* total on this rank */
+  double item_bytes; /* the largest item */
+  char item[256];    /* e.g. "projection 'EE' (1.2e9 synapses)" */
 } bs_estimate;
-void bs_net_estimate(const bs_spec *spec, int rank, int size,
-                     bs_estimate *est);
+void bs_net_estimate(const bs_spec *spec, int rank, int size, bs_estimate *est);
 
 typedef struct bs_run_opts {
   int progress; /* rank 0 prints progress lines */
@@ -53,7 +52,7 @@ typedef struct bs_run_result {
   uint64_t mem_peak_max; /* largest peak over ranks (bytes) */
   int64_t steps_done;    /* the loop stopped before this step */
   int64_t step0;         /* and started here (a restart's checkpoint) */
-  int stopped; /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
+  int stopped;           /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
 } bs_run_result;
 
 /* Restore the state of a checkpoint written by any rank count of the same

@@ -591,6 +591,26 @@ static int ij_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
   return 0;
 }
 
+/* ---- from files: the engine has io/ read them ------------------------- */
+
+static double file_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                            int same, uint64_t n_ij) {
+  (void)p;
+  (void)n_pre;
+  (void)n_post;
+  (void)same;
+  (void)n_ij;
+  return 0; /* unknown before the file is read */
+}
+
+static int file_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                         void *sink) {
+  (void)a;
+  (void)emit;
+  (void)sink;
+  return 0;
+}
+
 /* ---- registry --------------------------------------------------------- */
 
 static const bs_connector connectors[] = {
@@ -634,6 +654,12 @@ static const bs_connector connectors[] = {
      "[[pre, post], ...]",
      "exactly the listed pairs, duplicates kept", 0, NULL, 1, NULL, ij_expected,
      ij_generate, 0},
+    {"File", "rows (pre, post[, weight, delay]) of an HDF5 file: {file, group}",
+     "exactly the file's rows, duplicates kept", 0, NULL, 0, NULL,
+     file_expected, file_generate, 0},
+    {"SONATA", "a SONATA edge population: {file, population, source, target}",
+     "exactly the file's edges, duplicates kept", 0, NULL, 0, NULL,
+     file_expected, file_generate, 0},
 };
 
 #define NCONN ((int)(sizeof connectors / sizeof connectors[0]))
@@ -646,3 +672,8 @@ const bs_connector *bs_connector_find(const char *name) {
 }
 int bs_connector_count(void) { return NCONN; }
 const bs_connector *bs_connector_at(int i) { return &connectors[i]; }
+int bs_connector_file_kind(const bs_connector *c) {
+  if (!c || c->generate != file_generate)
+    return 0;
+  return strcmp(c->name, "SONATA") == 0 ? 2 : 1;
+}

@@ -170,7 +170,12 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
                     .j = js->cj,
                     .n_ij = js->n_ij};
   bs_phase_begin(ctx, BS_PHASE_CONNECT);
+  /* From a file: the rows io/ read, keyed by their row in the file. */
+  bs_edges *fe =
+      net->file_edges && net->file_edges[j].pre ? &net->file_edges[j] : NULL;
   int rc = js->conn->generate(&a, coo_emit, &c);
+  for (uint64_t q = 0; fe && q < fe->n && !rc; q++)
+    rc = coo_emit(&c, fe->pre[q], fe->post[q], fe->row[q]);
   if (rc) {
     coo_free(&c);
     if (!c.failed)
@@ -188,8 +193,12 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
   bs_status st = bs_calloc(ctx, n_pre + 1, sizeof(uint64_t), &lj->row);
   if (st == BS_OK)
     st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(uint32_t), &lj->col);
-  const int w_var = !bs_dist_is_const(&js->g_max);
-  const int d_var = !bs_dist_is_const(&js->delay);
+  /* Per-synapse values from a file's columns, IJ's lists or a g_max
+   * dataset take the place of the projection's g_max and delay. */
+  const int w_file = fe && fe->w, d_file = fe && fe->delay;
+  const int w_var =
+      !bs_dist_is_const(&js->g_max) || w_file || js->ij_w || js->g_file;
+  const int d_var = !bs_dist_is_const(&js->delay) || d_file || js->ij_d;
   if (st == BS_OK && w_var)
     st = bs_malloc(ctx, c.n ? c.n : 1, sizeof(double), &lj->w);
   if (st == BS_OK && d_var)
@@ -217,20 +226,34 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
     uint64_t at = fill[c.pre[q]]++;
     lj->col[at] = c.post[q];
     /* Per-synapse draws keyed by the connector's synapse key. */
-    if (w_var) {
+    if (w_file) /* coo entry q is file row fe->row[q] */
+      lj->w[at] = fe->w[q];
+    else if (js->ij_w)
+      lj->w[at] = js->ij_w[c.key[q]];
+    else if (js->g_file)
+      lj->w[at] = 0; /* bs_engine_gmax_file below */
+    else if (w_var) {
       bs_rng r;
       bs_rng_init(&r, s->seed, BS_RNG_WEIGHT, (uint32_t)j, (uint32_t)c.key[q],
                   (uint32_t)(c.key[q] >> 32));
       lj->w[at] = bs_dist_sample(&js->g_max, &r);
     }
     if (d_var) {
-      bs_rng r;
-      bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
-                  (uint32_t)(c.key[q] >> 32));
-      double d = floor(bs_dist_sample(&js->delay, &r) + 0.5);
+      double d;
+      if (d_file) /* ms rounded as the config rounds, or whole steps */
+        d = fe->delay_ms ? floor(fe->delay[q] * (1.0 / s->dt) + 0.5)
+                         : fe->delay[q];
+      else if (js->ij_d)
+        d = js->ij_d[c.key[q]];
+      else {
+        bs_rng r;
+        bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
+                    (uint32_t)(c.key[q] >> 32));
+        d = floor(bs_dist_sample(&js->delay, &r) + 0.5);
+      }
       if (d < 0 || d > 1e6) {
         st = bs_error_set(ctx, BS_ERR_CONFIG,
-                          "projection '%s': a drawn delay of %g steps (pre "
+                          "projection '%s': a delay of %g steps (pre "
                           "%llu -> post %llu) is outside [0, 1e6]; choose a "
                           "narrower distribution",
                           js->name, d, (unsigned long long)c.pre[q],
@@ -246,6 +269,10 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
   }
   bs_free(ctx, n_pre ? n_pre : 1, sizeof(uint64_t), &fill);
   coo_free(&c);
+  if (fe)
+    bs_edges_free(ctx, fe);
+  if (st == BS_OK && js->g_file && !w_file)
+    st = bs_engine_gmax_file(ctx, lj);
   bs_phase_end(ctx, BS_PHASE_CONNECT);
   return st;
 }
@@ -302,6 +329,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   net->spec = s;
   net->P = ctx->size;
   net->rank = ctx->rank;
+  /* Synapses from files first: reading them is collective. */
+  BS_CALL(ctx, bs_engine_files_load(ctx, net));
   BS_CALL(ctx,
           bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops));
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
@@ -315,8 +344,12 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     pre->out[pre->nout++] = j;
   }
   bs_phase_end(ctx, BS_PHASE_BUILD);
-  for (int j = 0; j < s->n_projs; j++)
-    BS_CALL(ctx, build_proj(ctx, s, j, net, &net->projs[j]));
+  /* A rank that fails here (a bad value in its rows, memory) must not
+   * leave the others in the reduction below. */
+  bs_status bst = BS_OK;
+  for (int j = 0; j < s->n_projs && bst == BS_OK; j++)
+    bst = build_proj(ctx, s, j, net, &net->projs[j]);
+  BS_CALL(ctx, bs_comm_agree(ctx, bst, NULL));
   bs_phase_begin(ctx, BS_PHASE_BUILD);
 
   /* The exchange interval and the ring-buffer depths need the global
@@ -429,6 +462,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
   bs_free(ctx, (size_t)(net->nmons ? net->nmons : 1), sizeof(uint64_t),
           &net->restored_row0);
   bs_exchange_destroy(ctx, &net->ex);
+  bs_engine_files_free(ctx, net);
   bs_free(ctx, 1, sizeof *net, netp);
 }
 

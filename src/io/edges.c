@@ -39,9 +39,8 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
 }
 
 /* A message naming the place, with HDF5's own words when it has some. */
-__attribute__((format(printf, 2, 3))) static bs_status h5fail(bs_ctx *ctx,
-                                                              const char *fmt,
-                                                              ...) {
+__attribute__((format(printf, 2, 3))) static bs_status
+h5fail(bs_ctx *ctx, const char *fmt, ...) {
   char msg[1536];
   va_list ap;
   va_start(ap, fmt);
@@ -133,8 +132,7 @@ static bs_status open_col(reader *r, const char *base, const char *name,
                         "%s: dataset %s has the wrong type (expected %s for "
                         "%s)",
                         r->file, c->path,
-                        allow_float ? "numbers (integer or float)"
-                                    : "integers",
+                        allow_float ? "numbers (integer or float)" : "integers",
                         why);
   hid_t sp = H5Dget_space(c->d);
   int nd = H5Sget_simple_extent_ndims(sp);
@@ -188,8 +186,8 @@ static bs_status read_rows(reader *r, col *c, uint64_t start, uint64_t n,
 }
 
 /* Elements at rows idx[0..n) of a 1-D column, as doubles. */
-static bs_status read_points(reader *r, col *c, const uint64_t *idx,
-                             uint64_t n, double *buf) {
+static bs_status read_points(reader *r, col *c, const uint64_t *idx, uint64_t n,
+                             double *buf) {
   if (n == 0)
     return BS_OK;
   int contiguous = 1;
@@ -209,9 +207,9 @@ static bs_status read_points(reader *r, col *c, const uint64_t *idx,
   herr_t rc = H5Sselect_elements(fs, H5S_SELECT_SET, n, coord);
   if (rc >= 0)
     rc = H5Dread(c->d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
-  bs_status s = rc < 0 ? h5fail(r->ctx, "%s: reading dataset %s", r->file,
-                                c->path)
-                       : BS_OK;
+  bs_status s = rc < 0
+                    ? h5fail(r->ctx, "%s: reading dataset %s", r->file, c->path)
+                    : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
   free(coord);
@@ -235,11 +233,12 @@ static bs_status read_str_attr(reader *r, const col *c, const char *name,
   bs_status s = BS_OK;
   if (H5Tget_class(t) != H5T_STRING || npts != 1) {
     s = bs_error_set(r->ctx, BS_ERR_IO,
-                     "%s: attribute %s of %s is not one string", r->file,
-                     name, c->path);
+                     "%s: attribute %s of %s is not one string", r->file, name,
+                     c->path);
   } else if (H5Tis_variable_str(t) > 0) {
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(t)); /* h5py writes UTF-8 */
     char *v = NULL;
     if (H5Aread(a, mt, &v) < 0)
       s = h5fail(r->ctx, "%s: reading attribute %s of %s", r->file, name,
@@ -255,6 +254,7 @@ static bs_status read_str_attr(reader *r, const col *c, const char *name,
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, n + 1);
     H5Tset_strpad(mt, H5T_STR_NULLTERM);
+    H5Tset_cset(mt, H5Tget_cset(t));
     if (!v)
       s = bs_error_set(r->ctx, BS_ERR_NOMEM, "out of memory");
     else if (H5Aread(a, mt, v) < 0)
@@ -317,16 +317,14 @@ static bs_status open_sonata(reader *r) {
                         r->post.path, (unsigned long long)r->post.len);
   r->E = r->pre.len;
   char pop[256];
-  BS_CALL(ctx,
-          read_str_attr(r, &r->pre, "node_population", pop, sizeof pop));
+  BS_CALL(ctx, read_str_attr(r, &r->pre, "node_population", pop, sizeof pop));
   if (strcmp(pop, s->source))
     return bs_error_set(ctx, BS_ERR_IO,
                         "%s: %s@node_population is '%s', but projection "
                         "'%s' expects source population '%s' (set "
                         "connect.SONATA.source to use another name)",
                         r->file, r->pre.path, pop, s->proj, s->source);
-  BS_CALL(ctx,
-          read_str_attr(r, &r->post, "node_population", pop, sizeof pop));
+  BS_CALL(ctx, read_str_attr(r, &r->post, "node_population", pop, sizeof pop));
   if (strcmp(pop, s->target))
     return bs_error_set(ctx, BS_ERR_IO,
                         "%s: %s@node_population is '%s', but projection "
@@ -343,18 +341,17 @@ static bs_status open_sonata(reader *r) {
   if (it < 0)
     return h5fail(ctx, "%s: cannot list group %s", r->file, r->base);
   if (it > 0)
-    return bs_error_set(ctx, BS_ERR_IO,
-                        "%s: %s has more than %d edge groups", r->file,
-                        r->base, MAX_GROUPS);
+    return bs_error_set(ctx, BS_ERR_IO, "%s: %s has more than %d edge groups",
+                        r->file, r->base, MAX_GROUPS);
   qsort(r->group_id, (size_t)r->ngroups, sizeof(long), cmp_long);
   int nw = 0, nd = 0;
   for (int k = 0; k < r->ngroups; k++) {
     char gp[600];
     snprintf(gp, sizeof gp, "%s/%ld", r->base, r->group_id[k]);
-    BS_CALL(ctx, open_col(r, gp, "syn_weight", 0, 1, 0, "edge weights",
-                          &r->gw[k]));
-    BS_CALL(ctx, open_col(r, gp, "delay", 0, 1, 0, "edge delays (ms)",
-                          &r->gd[k]));
+    BS_CALL(ctx,
+            open_col(r, gp, "syn_weight", 0, 1, 0, "edge weights", &r->gw[k]));
+    BS_CALL(ctx,
+            open_col(r, gp, "delay", 0, 1, 0, "edge delays (ms)", &r->gd[k]));
     nw += r->gw[k].d >= 0;
     nd += r->gd[k].d >= 0;
   }
@@ -439,14 +436,13 @@ static bs_status open_rows(reader *r) {
                         r->base, r->src->proj);
   BS_CALL(ctx, open_col(r, r->base, "pre", 1, 0, 0, "the pre id of each row",
                         &r->pre));
-  BS_CALL(ctx, open_col(r, r->base, "post", 1, 0, 0,
-                        "the post id of each row", &r->post));
-  BS_CALL(ctx,
-          open_col(r, r->base, "weight", 0, 1, 0, "weights", &r->w));
+  BS_CALL(ctx, open_col(r, r->base, "post", 1, 0, 0, "the post id of each row",
+                        &r->post));
+  BS_CALL(ctx, open_col(r, r->base, "weight", 0, 1, 0, "weights", &r->w));
   col dm = {.d = -1}, ds = {.d = -1};
   BS_CALL(ctx, open_col(r, r->base, "delay", 0, 1, 0, "delays in ms", &dm));
-  bs_status st = open_col(r, r->base, "delay_step", 0, 0, 0,
-                          "delays in whole steps", &ds);
+  bs_status st =
+      open_col(r, r->base, "delay_step", 0, 0, 0, "delays in whole steps", &ds);
   if (st == BS_OK && dm.d >= 0 && ds.d >= 0)
     st = bs_error_set(ctx, BS_ERR_IO,
                       "%s: give either %s (ms) or %s (steps), not both",
@@ -467,15 +463,14 @@ static bs_status open_rows(reader *r) {
       return bs_error_set(ctx, BS_ERR_IO,
                           "%s: %s has %llu rows but %s has %llu: the columns "
                           "must have the same length",
-                          r->file, cs[k]->path,
-                          (unsigned long long)cs[k]->len, r->post.path,
-                          (unsigned long long)r->E);
+                          r->file, cs[k]->path, (unsigned long long)cs[k]->len,
+                          r->post.path, (unsigned long long)r->E);
   return BS_OK;
 }
 
 static void reader_close(reader *r) {
-  col *cs[] = {&r->pre, &r->post, &r->w, &r->d, &r->gid, &r->gidx, &r->n2r,
-               &r->r2e};
+  col *cs[] = {&r->pre, &r->post, &r->w,   &r->d,
+               &r->gid, &r->gidx, &r->n2r, &r->r2e};
   for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++)
     close_col(cs[k]);
   for (int k = 0; k < r->ngroups; k++) {
@@ -487,15 +482,14 @@ static void reader_close(reader *r) {
   r->f = -1;
 }
 
-static bs_status reader_open(bs_ctx *ctx, const bs_edges_src *src,
-                             reader *r) {
+static bs_status reader_open(bs_ctx *ctx, const bs_edges_src *src, reader *r) {
   memset(r, 0, sizeof *r);
   r->ctx = ctx;
   r->src = src;
   r->file = src->file;
   r->f = -1;
-  col *cs[] = {&r->pre, &r->post, &r->w, &r->d, &r->gid, &r->gidx, &r->n2r,
-               &r->r2e};
+  col *cs[] = {&r->pre, &r->post, &r->w,   &r->d,
+               &r->gid, &r->gidx, &r->n2r, &r->r2e};
   for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++)
     cs[k]->d = -1;
   for (int k = 0; k < MAX_GROUPS; k++)
@@ -585,14 +579,12 @@ static bs_status append_range(reader *r, bs_edges *e, uint64_t start,
     e->row[at + k] = start + k;
   }
   if (plain && r->has_w)
-    BS_CALL(ctx,
-            read_rows(r, &r->w, start, n, H5T_NATIVE_DOUBLE, e->w + at));
+    BS_CALL(ctx, read_rows(r, &r->w, start, n, H5T_NATIVE_DOUBLE, e->w + at));
   if (plain && r->has_d)
     BS_CALL(ctx,
             read_rows(r, &r->d, start, n, H5T_NATIVE_DOUBLE, e->delay + at));
   if (!plain && (r->groups_w || r->groups_d)) {
-    BS_CALL(ctx,
-            read_rows(r, &r->gid, start, n, H5T_NATIVE_INT64, *gid + at));
+    BS_CALL(ctx, read_rows(r, &r->gid, start, n, H5T_NATIVE_INT64, *gid + at));
     BS_CALL(ctx,
             read_rows(r, &r->gidx, start, n, H5T_NATIVE_INT64, *gidx + at));
   }
@@ -668,15 +660,13 @@ static bs_status check_values(reader *r, const bs_edges *e) {
     else if (e->delay && !(e->delay[k] >= 0 && e->delay[k] <= 1e9))
       what = "delay", v = e->delay[k];
     if (what) {
-      const col *c = what[0] == 'w'
-                         ? (r->src->sonata ? NULL : &r->w)
-                         : (r->src->sonata ? NULL : &r->d);
-      return bs_error_set(r->ctx, BS_ERR_IO,
-                          "%s: %s %s row %llu: %s %g is not %s", r->file,
-                          c ? "dataset" : "edge", c ? c->path : r->base,
-                          (unsigned long long)e->row[k], what, v,
-                          what[0] == 'w' ? "a finite number"
-                                         : "a delay (finite, >= 0)");
+      const col *c = what[0] == 'w' ? (r->src->sonata ? NULL : &r->w)
+                                    : (r->src->sonata ? NULL : &r->d);
+      return bs_error_set(
+          r->ctx, BS_ERR_IO, "%s: %s %s row %llu: %s %g is not %s", r->file,
+          c ? "dataset" : "edge", c ? c->path : r->base,
+          (unsigned long long)e->row[k], what, v,
+          what[0] == 'w' ? "a finite number" : "a delay (finite, >= 0)");
     }
   }
   return BS_OK;
@@ -952,8 +942,8 @@ bs_status bs_matrix_open(bs_ctx *ctx, const char *file, const char *dataset,
   *out = NULL;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (access(file, R_OK) != 0)
-    return bs_error_set(ctx, BS_ERR_IO, "cannot open '%s' (%s): %s", file,
-                        what, strerror(errno));
+    return bs_error_set(ctx, BS_ERR_IO, "cannot open '%s' (%s): %s", file, what,
+                        strerror(errno));
   bs_matrix_in *m = calloc(1, sizeof *m);
   if (!m)
     return bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
@@ -996,8 +986,8 @@ bs_status bs_matrix_open(bs_ctx *ctx, const char *file, const char *dataset,
                         "%s: dataset %s has the wrong type (expected "
                         "numbers for %s)",
                         file, dataset, what);
-    else if (nd != want || (rows ? dims[0] != rows || dims[1] != cols
-                                 : dims[0] != cols)) {
+    else if (nd != want ||
+             (rows ? dims[0] != rows || dims[1] != cols : dims[0] != cols)) {
       char got[64];
       if (nd == 1)
         snprintf(got, sizeof got, "[%llu]", (unsigned long long)dims[0]);
@@ -1031,8 +1021,8 @@ bs_status bs_matrix_read(bs_ctx *ctx, bs_matrix_in *m, uint64_t row0,
                          uint64_t nrows, uint64_t col0, uint64_t ncols,
                          double *buf) {
   int two = m->rows > 0;
-  hsize_t st[2] = {two ? row0 : col0, col0}, cnt[2] = {two ? nrows : ncols,
-                                                       ncols};
+  hsize_t st[2] = {two ? row0 : col0, col0},
+          cnt[2] = {two ? nrows : ncols, ncols};
   hsize_t n = two ? nrows * ncols : ncols;
   if (n == 0)
     return BS_OK;
