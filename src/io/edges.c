@@ -26,7 +26,7 @@
 /* ---- errors ------------------------------------------------------------ */
 
 typedef struct walk_buf {
-  char top[256];
+  char top[256], bottom[256];
   int n;
 } walk_buf;
 
@@ -34,6 +34,7 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
   walk_buf *w = data;
   if (n == 0)
     snprintf(w->top, sizeof w->top, "%s", e->desc ? e->desc : "");
+  snprintf(w->bottom, sizeof w->bottom, "%s", e->desc ? e->desc : "");
   w->n++;
   return 0;
 }
@@ -46,9 +47,13 @@ h5fail(bs_ctx *ctx, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  walk_buf w = {{0}, 0};
+  walk_buf w = {{0}, {0}, 0};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
   H5Eclear2(H5E_DEFAULT);
+  /* The innermost entry says why (e.g. "truncated file: eof = ..."). */
+  if (w.n > 1 && strcmp(w.top, w.bottom))
+    return bs_error_set(ctx, BS_ERR_IO, "%s (HDF5: %s: %s)", msg, w.top,
+                        w.bottom);
   if (w.n && w.top[0])
     return bs_error_set(ctx, BS_ERR_IO, "%s (HDF5: %s)", msg, w.top);
   return bs_error_set(ctx, BS_ERR_IO, "%s", msg);
