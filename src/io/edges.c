@@ -733,6 +733,49 @@ static bs_status read_sorted(reader *r, uint64_t lo, uint64_t hi, bs_edges *e,
   return st;
 }
 
+/* All columns of rows [c0, c0 + n) read at once; the local rows kept. */
+static bs_status keep_local(reader *r, uint64_t c0, uint64_t n,
+                            const int64_t *post, uint64_t lo, uint64_t hi,
+                            bs_edges *e, int64_t **gid, int64_t **gidx) {
+  bs_ctx *ctx = r->ctx;
+  bs_edges t;
+  memset(&t, 0, sizeof t);
+  int64_t *tg = NULL, *tgx = NULL;
+  const int groups = r->src->sonata && (r->groups_w || r->groups_d);
+  bs_status st = append_range(r, &t, c0, n, post, &tg, &tgx);
+  for (uint64_t k = 0; k < t.n && st == BS_OK; k++) {
+    if (!(t.post[k] >= lo && t.post[k] < hi))
+      continue;
+    uint64_t at = e->n, oldcap = e->cap;
+    st = grow(ctx, e, at + 1, t.w != NULL, t.delay != NULL);
+    if (st == BS_OK && groups && e->cap != oldcap) {
+      st =
+          bs_realloc(ctx, (size_t)oldcap, (size_t)e->cap, sizeof(int64_t), gid);
+      if (st == BS_OK)
+        st = bs_realloc(ctx, (size_t)oldcap, (size_t)e->cap, sizeof(int64_t),
+                        gidx);
+    }
+    if (st != BS_OK)
+      break;
+    e->pre[at] = t.pre[k];
+    e->post[at] = t.post[k];
+    e->row[at] = t.row[k];
+    if (t.w)
+      e->w[at] = t.w[k];
+    if (t.delay)
+      e->delay[at] = t.delay[k];
+    if (groups) {
+      (*gid)[at] = tg[k];
+      (*gidx)[at] = tgx[k];
+    }
+    e->n = at + 1;
+  }
+  bs_free(ctx, (size_t)t.cap, sizeof(int64_t), &tg);
+  bs_free(ctx, (size_t)t.cap, sizeof(int64_t), &tgx);
+  bs_edges_free(ctx, &t);
+  return st;
+}
+
 /* Every row, in chunks of CHUNK_ROWS: keeps the local ones. */
 static bs_status read_scan(reader *r, uint64_t lo, uint64_t hi, bs_edges *e,
                            int64_t **gid, int64_t **gidx) {
@@ -752,7 +795,18 @@ static bs_status read_scan(reader *r, uint64_t lo, uint64_t hi, bs_edges *e,
     for (uint64_t k = 0; k < n && st == BS_OK; k++)
       if (post[k] < 0 || (uint64_t)post[k] >= r->src->n_post)
         st = bad_id(r, &r->post, c0 + k, post[k], r->src->n_post, 0);
-    /* Runs of local rows, appended in row order. */
+    /* Runs of local rows, appended in row order: read run by run when
+     * there are few runs, else the whole chunk once and keep the local
+     * rows (scattered rows of an unsorted file). */
+    uint64_t runs = 0;
+    for (uint64_t k = 0; k < n; k++)
+      runs += (uint64_t)post[k] >= lo && (uint64_t)post[k] < hi &&
+              (k == 0 ||
+               !((uint64_t)post[k - 1] >= lo && (uint64_t)post[k - 1] < hi));
+    if (runs > 16 && st == BS_OK) {
+      st = keep_local(r, c0, n, post, lo, hi, e, gid, gidx);
+      continue;
+    }
     for (uint64_t k = 0; k < n && st == BS_OK;) {
       if (!((uint64_t)post[k] >= lo && (uint64_t)post[k] < hi)) {
         k++;
@@ -891,9 +945,13 @@ bs_status bs_edges_load(bs_ctx *ctx, const bs_edges_src *src, uint64_t lo,
   }
   /* Local problems first, so that no rank is left in the sum below. */
   st = bs_comm_agree(ctx, st, NULL);
-  uint64_t v[2] = {ok ? out->n : 0, ok ? 0 : 1};
+  /* v[2]: the blocks must tile the target population for the rows to add
+   * up to the file's (they do in the engine; a test may read one block). */
+  uint64_t v[3] = {ok ? out->n : 0, ok ? 0 : 1, hi - lo};
   if (st == BS_OK)
-    st = bs_comm_sum_u64(ctx, v, 2);
+    st = bs_comm_sum_u64(ctx, v, 3);
+  if (st == BS_OK && v[2] != src->n_post)
+    v[0] = r.E;
   if (st == BS_OK && r.has_index && v[0] != r.E)
     st = bs_error_set(ctx, BS_ERR_IO,
                       "%s: %s/indices/target_to_source lists %llu of the "
