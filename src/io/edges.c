@@ -566,6 +566,8 @@ static bs_status append_range(reader *r, bs_edges *e, uint64_t start,
   bs_ctx *ctx = r->ctx;
   uint64_t at = e->n, oldcap = e->cap;
   int plain = !r->src->sonata;
+  if (n == 0) /* e.g. a sorted file without rows in this block */
+    return BS_OK;
   BS_CALL(ctx, grow(ctx, e, at + n, r->has_w, r->has_d));
   if (r->src->sonata && (r->groups_w || r->groups_d) && e->cap != oldcap) {
     BS_CALL(ctx, bs_realloc(ctx, (size_t)oldcap, (size_t)e->cap,
