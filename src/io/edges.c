@@ -886,7 +886,7 @@ static bs_status read_index(reader *r, uint64_t lo, uint64_t hi, bs_edges *e,
     }
   }
   /* Edge order: by edge id, the canonical order. */
-  if (st == BS_OK)
+  if (st == BS_OK && nsp)
     qsort(sp, (size_t)nsp, sizeof *sp, cmp_span);
   for (uint64_t k = 1; k < nsp && st == BS_OK; k++)
     if (sp[k].s < sp[k - 1].e)
