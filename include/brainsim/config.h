@@ -51,6 +51,15 @@ typedef struct bs_proj_spec {
   double cp[BS_MAX_PARAMS];
   uint64_t *ci, *cj; /* explicit pairs */
   uint64_t n_ij;
+  double *ij_w; /* IJ: g_max per pair, or NULL */
+  double *ij_d; /* IJ: delay per pair in steps (rounded), or NULL */
+  /* From files (README "Connectivity and weights from files"); paths are
+   * resolved against the config file's folder. */
+  char *conn_file;                 /* File and SONATA connectors */
+  char *conn_group;                /* File: group of the rows; SONATA: the
+                                    * edge population */
+  char *conn_source, *conn_target; /* SONATA: node population names */
+  char *g_file, *g_dataset;        /* g_max: {file, dataset} */
 } bs_proj_spec;
 
 typedef struct bs_input_spec {

@@ -53,5 +53,8 @@ typedef struct bs_connector {
 const bs_connector *bs_connector_find(const char *name);
 int bs_connector_count(void);
 const bs_connector *bs_connector_at(int i);
+/* Connectors whose synapses come from a file, read by io/ (generate emits
+ * nothing): 1 for File (rows of pre, post), 2 for SONATA edges, else 0. */
+int bs_connector_file_kind(const bs_connector *c);
 
 #endif

@@ -86,4 +86,59 @@ bs_status bs_io_read_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
 bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
                           char **text);
 
+/* ---- connectivity and weights from files (src/io/edges.c) -------------
+ * Input files are opened read-only by each rank on its own (serial HDF5):
+ * a rank reads only the rows of its own targets where the file allows it. */
+
+/* Where a projection's synapses come from. */
+typedef struct bs_edges_src {
+  const char *file;  /* path */
+  const char *group; /* rows form: group holding pre, post, ...; SONATA:
+                      * the edge population under /edges */
+  int sonata;
+  const char *source, *target; /* SONATA: expected node_population names */
+  uint64_t n_pre, n_post;
+  const char *proj; /* projection name, for messages */
+} bs_edges_src;
+
+/* This rank's synapses from a file, in the file's row order (the canonical
+ * order, the same at every rank count). */
+typedef struct bs_edges {
+  uint64_t n;
+  uint64_t *pre, *post; /* indices within the pre and post populations */
+  uint64_t *row;        /* row (SONATA edge id) in the file */
+  double *w;            /* weights, or NULL when the file has none */
+  double *delay;        /* delays (unit: delay_ms), or NULL */
+  int delay_ms;         /* 1: ms (SONATA delay, rows form delay); 0: steps */
+  uint64_t total;       /* rows in the file */
+  const char *how;      /* "index", "sorted" or "scan": how rows were found */
+  uint64_t cap;         /* allocated length of the arrays */
+} bs_edges;
+
+/* Read the rows whose target lies in [lo, hi). Collective: every rank
+ * calls it for the same projections in the same order; an error on any
+ * rank is an error on all (BS_ERR_REMOTE on the others). SONATA files with
+ * indices/target_to_source are read through the index; other files are
+ * binary-searched as if sorted by target and the result checked (each
+ * rank's rows sorted and inside its block, and the rows of all ranks add
+ * up to the file's); when that check fails every rank scans the whole
+ * file in chunks instead. */
+bs_status bs_edges_load(bs_ctx *ctx, const bs_edges_src *src, uint64_t lo,
+                        uint64_t hi, bs_edges *out);
+void bs_edges_free(bs_ctx *ctx, bs_edges *e);
+
+/* A numeric dataset read in blocks (g_max: {file, dataset}): shape [rows,
+ * cols], or [cols] when rows is 0. Not collective. */
+typedef struct bs_matrix_in bs_matrix_in;
+bs_status bs_matrix_open(bs_ctx *ctx, const char *file, const char *dataset,
+                         uint64_t rows, uint64_t cols, const char *what,
+                         bs_matrix_in **m);
+/* Rows [row0, row0 + nrows) x columns [col0, col0 + ncols), row-major;
+ * for a 1-D dataset only the columns. Values are not checked here: the
+ * caller checks the entries it uses. */
+bs_status bs_matrix_read(bs_ctx *ctx, bs_matrix_in *m, uint64_t row0,
+                         uint64_t nrows, uint64_t col0, uint64_t ncols,
+                         double *buf);
+void bs_matrix_close(bs_matrix_in **m);
+
 #endif

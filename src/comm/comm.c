@@ -68,8 +68,14 @@ int bs_comm_size(const bs_comm *comm) { return comm->size; }
 void *bs_comm_mpi_handle(bs_comm *comm) { return &comm->comm; }
 
 bs_status bs_comm_agree(bs_ctx *ctx, bs_status local, int *first) {
-  int mine = local != BS_OK ? ctx->rank : ctx->size, lowest = mine;
-  MPI_CALL(ctx, MPI_Allreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, C(ctx)));
+  /* A rank that holds only BS_ERR_REMOTE from an earlier agreement is not
+   * the one to report: the lowest rank with an error of its own is. */
+  int mine[2] = {local != BS_OK && local != BS_ERR_REMOTE ? ctx->rank
+                                                          : ctx->size,
+                 local != BS_OK ? ctx->rank : ctx->size};
+  int low[2];
+  MPI_CALL(ctx, MPI_Allreduce(mine, low, 2, MPI_INT, MPI_MIN, C(ctx)));
+  int lowest = low[0] < ctx->size ? low[0] : low[1];
   if (first)
     *first = lowest < ctx->size ? lowest : -1;
   if (lowest == ctx->size)

@@ -908,13 +908,68 @@ static bs_status read_stp(reader *rd, fnode *n, const char *owner,
   return BS_OK;
 }
 
+/* IJ's optional per-pair lists g_max, delay (time) or delay_step (whole
+ * steps), as long as i and j; they take the place of the projection's
+ * g_max and delay. */
+static bs_status read_ij_values(reader *rd, fnode *v, const char *owner,
+                                bs_proj_spec *pj, uint64_t n) {
+  fnode *lw = lookup(v, "g_max"), *ld = lookup(v, "delay"),
+        *ls = lookup(v, "delay_step");
+  if (ld && ls)
+    return err_at(rd, ls,
+                  "%s: give either delay (time) or delay_step (steps), "
+                  "not both",
+                  owner);
+  fnode *lists[2] = {lw, ld ? ld : ls};
+  for (int k = 0; k < 2; k++) {
+    fnode *l = lists[k];
+    if (!l)
+      continue;
+    const char *name = k == 0 ? "g_max" : ld ? "delay" : "delay_step";
+    if (!fy_node_is_sequence(l) ||
+        (uint64_t)fy_node_sequence_item_count(l) != n)
+      return err_at(rd, l,
+                    "%s: IJ %s: expected a list of %llu values (one "
+                    "per pair), got %s",
+                    owner, name, (unsigned long long)n, kind_name(l));
+    double **dst = k == 0 ? &pj->ij_w : &pj->ij_d;
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, n ? n : 1, sizeof(double), dst));
+    char what[320];
+    snprintf(what, sizeof what, "%s: IJ %s", owner, name);
+    for (uint64_t q = 0; q < n; q++) {
+      fnode *e = fy_node_sequence_get_by_index(l, (int)q);
+      double x;
+      BS_CALL(rd->ctx,
+              get_quantity(rd, e, k == 1 && ld ? BS_DIM_TIME : BS_DIM_ONE, what,
+                           &x));
+      if (k == 1) {
+        double st = floor((ld ? x * (1.0 / rd->spec->dt) : x) + 0.5);
+        if (!ld && st != x)
+          return err_at(rd, e, "%s: delay_step must be a whole number", what);
+        if (!(st >= 0 && st <= 1e6))
+          return err_at(rd, e,
+                        "%s: delay must be between 0 and 1e6 steps, got %g "
+                        "steps",
+                        what, st);
+        x = st;
+      } else if (!isfinite(x)) {
+        return err_at(rd, e, "%s: expected a finite number", what);
+      }
+      (*dst)[q] = x;
+    }
+  }
+  return BS_OK;
+}
+
 static bs_status read_ij(reader *rd, fnode *v, const char *owner,
                          bs_proj_spec *pj, uint64_t n_pre, uint64_t n_post) {
   fnode *li = NULL, *lj = NULL;
   uint64_t n;
   if (fy_node_is_mapping(v)) {
-    static const char *const keys[] = {"i", "j", NULL};
-    BS_CALL(rd->ctx, check_keys(rd, v, owner, keys, NULL, NULL, "i, j"));
+    static const char *const keys[] = {"i",     "j",          "g_max",
+                                       "delay", "delay_step", NULL};
+    BS_CALL(rd->ctx, check_keys(rd, v, owner, keys, NULL, NULL,
+                                "i, j, g_max, delay, delay_step"));
     li = lookup(v, "i");
     lj = lookup(v, "j");
     if (!li || !lj || !fy_node_is_sequence(li) || !fy_node_is_sequence(lj))
@@ -953,6 +1008,77 @@ static bs_status read_ij(reader *rd, fnode *v, const char *owner,
     BS_CALL(rd->ctx, get_uint(rd, a, "IJ pre id", n_pre - 1, &pj->ci[q]));
     BS_CALL(rd->ctx, get_uint(rd, b, "IJ post id", n_post - 1, &pj->cj[q]));
   }
+  if (li)
+    BS_CALL(rd->ctx, read_ij_values(rd, v, owner, pj, n));
+  return BS_OK;
+}
+
+/* A path in the config, relative to the config file's folder. */
+static bs_status get_path(reader *rd, fnode *n, const char *what, char **out) {
+  const char *v = NULL;
+  BS_CALL(rd->ctx, get_name(rd, n, what, &v));
+  const char *slash = strrchr(rd->file, '/');
+  size_t dl = v[0] == '/' || !slash ? 0 : (size_t)(slash - rd->file) + 1;
+  free(*out);
+  *out = malloc(dl + strlen(v) + 1);
+  if (!*out)
+    return bs_error_set(rd->ctx, BS_ERR_NOMEM, "out of memory");
+  memcpy(*out, rd->file, dl);
+  strcpy(*out + dl, v);
+  return BS_OK;
+}
+
+static bs_status get_string(reader *rd, fnode *n, const char *what,
+                            char **out) {
+  const char *v = NULL;
+  BS_CALL(rd->ctx, get_name(rd, n, what, &v));
+  free(*out);
+  *out = bs_strdup(v);
+  return BS_OK;
+}
+
+/* File: {file, group} and SONATA: {file, population, source, target}. The
+ * file itself is read when the network is built (io/ owns HDF5). */
+static bs_status read_file_connect(reader *rd, fnode *body, const char *what,
+                                   bs_proj_spec *pj) {
+  const int sonata = bs_connector_file_kind(pj->conn) == 2;
+  static const char *const kf[] = {"file", "group", NULL};
+  static const char *const ks[] = {"file", "population", "source", "target",
+                                   NULL};
+  if (!fy_node_is_mapping(body))
+    return err_at(rd, body, "%s: expected %s, got %s", what,
+                  sonata ? "{file: edges.h5, population: name}"
+                         : "{file: conn.h5, group: /path}",
+                  kind_name(body));
+  BS_CALL(rd->ctx, check_keys(rd, body, what, sonata ? ks : kf, NULL, NULL,
+                              sonata ? "file, population, source, target"
+                                     : "file, group"));
+  fnode *f = lookup(body, "file");
+  if (!f)
+    return err_at(rd, body,
+                  "%s: missing required key 'file' (an HDF5 file, "
+                  "relative to the config's folder)",
+                  what);
+  char w2[400];
+  snprintf(w2, sizeof w2, "%s: file", what);
+  BS_CALL(rd->ctx, get_path(rd, f, w2, &pj->conn_file));
+  fnode *g = lookup(body, sonata ? "population" : "group");
+  snprintf(w2, sizeof w2, "%s: %s", what, sonata ? "population" : "group");
+  if (g)
+    BS_CALL(rd->ctx, get_string(rd, g, w2, &pj->conn_group));
+  else
+    pj->conn_group = bs_strdup(sonata ? pj->name : "/");
+  const char *pre = rd->spec->pops[pj->pre].name,
+             *post = rd->spec->pops[pj->post].name;
+  fnode *src = lookup(body, "source"), *tgt = lookup(body, "target");
+  if (src)
+    BS_CALL(rd->ctx, get_string(rd, src, what, &pj->conn_source));
+  else
+    pj->conn_source = bs_strdup(pre);
+  if (tgt)
+    BS_CALL(rd->ctx, get_string(rd, tgt, what, &pj->conn_target));
+  else
+    pj->conn_target = bs_strdup(post);
   return BS_OK;
 }
 
@@ -1070,6 +1196,8 @@ static bs_status read_connect(reader *rd, fnode *n, const char *owner,
   snprintf(what, sizeof what, "%s: connector %s", owner, c->name);
   bs_pop_spec *pre = &rd->spec->pops[pj->pre],
               *post = &rd->spec->pops[pj->post];
+  if (bs_connector_file_kind(c))
+    return read_file_connect(rd, body ? body : namenode, what, pj);
   if (c->needs_ij) {
     if (!body)
       return err_at(rd, namenode, "%s needs its %s", what,
@@ -1268,7 +1396,22 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   fnode *g = lookup(n, "g_max");
   pj->g_max.kind = BS_DIST_CONST;
   pj->g_max.a = 1.0;
-  if (g) {
+  if (g && fy_node_is_mapping(g) && lookup(g, "file")) {
+    /* g_max: {file, dataset}: a [pre, post] matrix (or [n] for One2One),
+     * read when the network is built. */
+    char what[300];
+    snprintf(what, sizeof what, "%s: g_max", owner);
+    static const char *const gk[] = {"file", "dataset", NULL};
+    BS_CALL(rd->ctx, check_keys(rd, g, what, gk, NULL, NULL, "file, dataset"));
+    fnode *ds = lookup(g, "dataset");
+    if (!ds)
+      return err_at(rd, g,
+                    "%s: missing required key 'dataset' (the path "
+                    "of a [pre, post] dataset in the file)",
+                    what);
+    BS_CALL(rd->ctx, get_path(rd, lookup(g, "file"), what, &pj->g_file));
+    BS_CALL(rd->ctx, get_string(rd, ds, what, &pj->g_dataset));
+  } else if (g) {
     char what[300];
     snprintf(what, sizeof what, "%s: g_max", owner);
     BS_CALL(rd->ctx, get_dist(rd, g, BS_DIM_ONE, what, &pj->g_max));
@@ -2054,6 +2197,14 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->projs[i].cj);
     free(s->projs[i].delay_list);
     free(s->projs[i].E_list);
+    free(s->projs[i].ij_w);
+    free(s->projs[i].ij_d);
+    free(s->projs[i].conn_file);
+    free(s->projs[i].conn_group);
+    free(s->projs[i].conn_source);
+    free(s->projs[i].conn_target);
+    free(s->projs[i].g_file);
+    free(s->projs[i].g_dataset);
   }
   for (int i = 0; i < s->n_monitors; i++) {
     free(s->monitors[i].pops);

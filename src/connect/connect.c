@@ -600,6 +600,26 @@ static int ij_generate(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink) {
   return 0;
 }
 
+/* ---- from files: the engine has io/ read them ------------------------- */
+
+static double file_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                            int same, uint64_t n_ij) {
+  (void)p;
+  (void)n_pre;
+  (void)n_post;
+  (void)same;
+  (void)n_ij;
+  return 0; /* unknown before the file is read */
+}
+
+static int file_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
+                         void *sink) {
+  (void)a;
+  (void)emit;
+  (void)sink;
+  return 0;
+}
+
 /* ---- registry --------------------------------------------------------- */
 
 static const bs_connector connectors[] = {
@@ -648,6 +668,12 @@ static const bs_connector connectors[] = {
      "...] (BrainPy's MatConn)",
      "exactly the pairs whose entry is 1 (or true)", 0, NULL, 2, NULL,
      ij_expected, ij_generate, 0},
+    {"File", "rows (pre, post[, weight, delay]) of an HDF5 file: {file, group}",
+     "exactly the file's rows, duplicates kept", 0, NULL, 0, NULL,
+     file_expected, file_generate, 0},
+    {"SONATA", "a SONATA edge population: {file, population, source, target}",
+     "exactly the file's edges, duplicates kept", 0, NULL, 0, NULL,
+     file_expected, file_generate, 0},
 };
 
 #define NCONN ((int)(sizeof connectors / sizeof connectors[0]))
@@ -667,4 +693,9 @@ const bs_connector *bs_connector_find(const char *name) {
 int bs_connector_count(void) { return NCONN + bs_connect_graphs_count; }
 const bs_connector *bs_connector_at(int i) {
   return i < NCONN ? &connectors[i] : &bs_connect_graphs[i - NCONN];
+}
+int bs_connector_file_kind(const bs_connector *c) {
+  if (!c || c->generate != file_generate)
+    return 0;
+  return strcmp(c->name, "SONATA") == 0 ? 2 : 1;
 }

@@ -157,7 +157,7 @@ static bs_status check_delay(bs_ctx *ctx, const bs_proj_spec *js, double d,
   if (!(d >= 0 && d <= 1e6)) {
     if (post >= 0)
       return bs_error_set(ctx, BS_ERR_CONFIG,
-                          "projection '%s': a drawn delay of %g steps (pre "
+                          "projection '%s': a delay of %g steps (pre "
                           "%llu -> post %llu) is outside [0, 1e6]; choose a "
                           "narrower distribution",
                           js->name, d, (unsigned long long)pre,
@@ -226,7 +226,7 @@ static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
 }
 
 static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
-                              const bs_conn_args *a) {
+                              const bs_conn_args *a, bs_edges *fe) {
   const bs_proj_spec *js = lj->spec;
   const uint64_t n_pre = lj->pre->spec->size;
   coo c = {.ctx = ctx, .post_lo = lj->post->lo};
@@ -247,6 +247,10 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
     bs_free(ctx, cap0, sizeof(uint32_t), &c.post);
   }
   int rc = js->conn->generate(a, coo_emit, &c);
+  /* From a file: the rows io/ read, keyed by their row in the file (the
+   * file connectors' generate emits nothing, so coo entry q is row q). */
+  for (uint64_t q = 0; fe && q < fe->n && !rc; q++)
+    rc = coo_emit(&c, fe->pre[q], fe->post[q], fe->row[q]);
   if (rc) {
     coo_free(&c);
     if (!c.failed)
@@ -261,8 +265,13 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
 
   /* CSR by pre-synaptic index; a stable counting sort keeps the
    * generation order within a row, which is the same on every rank. */
-  const int w_var = !bs_dist_is_const(&js->g_max);
-  const int d_var = !bs_dist_is_const(&js->delay) && !js->delay_per_pre;
+  /* Per-synapse values from a file's columns, IJ's lists or a g_max
+   * dataset take the place of the projection's g_max and delay. */
+  const int w_file = fe && fe->w, d_file = fe && fe->delay;
+  const int w_var =
+      !bs_dist_is_const(&js->g_max) || w_file || js->ij_w || js->g_file;
+  const int d_var = (!bs_dist_is_const(&js->delay) && !js->delay_per_pre) ||
+                    d_file || js->ij_d;
   const size_t nr = (size_t)n_pre + 1, nz = c.n ? c.n : 1;
   uint64_t *fill = NULL;
   bs_status st = bs_calloc(ctx, nr, sizeof(uint64_t), &fill);
@@ -295,14 +304,28 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   for (size_t q = 0; q < c.n && st == BS_OK; q++) {
     uint64_t at = fill[c.pre[q]]++;
     lj->col[at] = c.post[q];
-    if (w_var)
+    if (w_file)
+      lj->w[at] = (float)fe->w[q];
+    else if (js->ij_w)
+      lj->w[at] = (float)js->ij_w[c.key[q]];
+    else if (js->g_file)
+      lj->w[at] = 0.0f; /* bs_engine_gmax_file below */
+    else if (w_var)
       lj->w[at] = draw_weight(s, j, c.key[q]);
     if (d_var) {
-      bs_rng r;
-      bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
-                  (uint32_t)(c.key[q] >> 32));
+      double dd;
+      if (d_file) /* ms rounded as the config rounds, or whole steps */
+        dd = fe->delay_ms ? fe->delay[q] * (1.0 / s->dt) : fe->delay[q];
+      else if (js->ij_d)
+        dd = js->ij_d[c.key[q]];
+      else {
+        bs_rng r;
+        bs_rng_init(&r, s->seed, BS_RNG_DELAY, (uint32_t)j, (uint32_t)c.key[q],
+                    (uint32_t)(c.key[q] >> 32));
+        dd = bs_dist_sample(&js->delay, &r);
+      }
       uint32_t d = 0;
-      st = check_delay(ctx, js, bs_dist_sample(&js->delay, &r), c.pre[q],
+      st = check_delay(ctx, js, dd, c.pre[q],
                        (int64_t)(c.post[q] + lj->post->lo), &d);
       c.key[q] = d;
       dmin = d < dmin ? d : dmin;
@@ -328,6 +351,10 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   }
   bs_free(ctx, nr, sizeof(uint64_t), &fill);
   coo_free(&c);
+  if (fe)
+    bs_edges_free(ctx, fe);
+  if (st == BS_OK && js->g_file && !w_file)
+    st = bs_engine_gmax_file(ctx, lj);
   lj->syn_bytes =
       (uint64_t)nr * (lj->row32 ? 4 : 8) +
       (uint64_t)c.n * (4 + (w_var ? 4 : 0) + (uint64_t)lj->dl_bytes);
@@ -391,8 +418,19 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
                     .j = js->cj,
                     .n_ij = js->n_ij};
   bs_phase_begin(ctx, BS_PHASE_CONNECT);
-  bs_status st = js->dense ? build_dense(ctx, s, j, lj, &a)
-                           : build_sparse(ctx, s, j, lj, &a);
+  /* From a file: the rows io/ read for the local targets. */
+  bs_edges *fe =
+      net->file_edges && net->file_edges[j].pre ? &net->file_edges[j] : NULL;
+  bs_status st = BS_OK;
+  if (js->dense && (fe || js->ij_w || js->ij_d || js->g_file))
+    st = bs_error_set(ctx, BS_ERR_CONFIG,
+                      "projection '%s': comp_method dense takes no per-pair "
+                      "weights or delays (from a file, a g_max dataset or "
+                      "IJ lists); use comp_method: sparse",
+                      js->name);
+  else
+    st = js->dense ? build_dense(ctx, s, j, lj, &a)
+                   : build_sparse(ctx, s, j, lj, &a, fe);
   /* Per pre neuron (axonal) delays, for the whole pre population on every
    * rank, keyed by the pre index. */
   if (st == BS_OK && js->delay_per_pre) {
@@ -471,6 +509,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   net->spec = s;
   net->P = ctx->size;
   net->rank = ctx->rank;
+  /* Synapses from files first: reading them is collective. */
+  BS_CALL(ctx, bs_engine_files_load(ctx, net));
   BS_CALL(ctx,
           bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops));
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
@@ -486,8 +526,12 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     pre->out[pre->nout++] = j;
   }
   bs_phase_end(ctx, BS_PHASE_BUILD);
-  for (int j = 0; j < s->n_projs; j++)
-    BS_CALL(ctx, build_proj(ctx, s, j, net, &net->projs[j]));
+  /* A rank that fails here (a bad value in its rows, memory) must not
+   * leave the others in the reduction below. */
+  bs_status bst = BS_OK;
+  for (int j = 0; j < s->n_projs && bst == BS_OK; j++)
+    bst = build_proj(ctx, s, j, net, &net->projs[j]);
+  BS_CALL(ctx, bs_comm_agree(ctx, bst, NULL));
   bs_phase_begin(ctx, BS_PHASE_BUILD);
 
   /* The exchange interval and the ring-buffer depths need the global
@@ -615,6 +659,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
           &net->restored_row0);
   bs_exchange_destroy(ctx, &net->ex);
   bs_gap_destroy(ctx, &net->gap);
+  bs_engine_files_free(ctx, net);
   bs_free(ctx, 1, sizeof *net, netp);
 }
 

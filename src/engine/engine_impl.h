@@ -114,6 +114,7 @@ struct bs_net {
   uint64_t *restored_spk_len; /* output spikes per population, or NULL */
   uint64_t *restored_row0;    /* per monitor */
   bs_gap *gap;                /* NULL without GapJunction projections */
+  bs_edges *file_edges; /* per projection: rows read from files, or NULL */
 };
 
 /* Gap junctions (gap.c). Build: generates the GapJunction projections,
@@ -136,5 +137,11 @@ bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
 uint64_t bs_engine_block_lo(uint64_t n, int r, int P);
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
 int bs_engine_interval_start(const bs_net *net, int64_t step);
+
+/* Connectivity and weights from files (files.c). files_load is
+ * collective: every rank reads its rows of every file projection. */
+bs_status bs_engine_files_load(bs_ctx *ctx, bs_net *net);
+void bs_engine_files_free(bs_ctx *ctx, bs_net *net);
+bs_status bs_engine_gmax_file(bs_ctx *ctx, lproj *lj);
 
 #endif
