@@ -237,6 +237,14 @@ def restart(args, wd):
         # rows g, x, then g of the last 31 steps (delays up to 30 steps)
         bstest.check(tr.shape == (2 + 31, 211) and np.any(tr[0] > 0),
                      "checkpoint trace of EE: shape %s" % (tr.shape,))
+        ident = f["meta/identity"][()]
+        ident = ident.decode() if isinstance(ident, bytes) else ident
+    # BrainPy's default outputs when the config gives none
+    for frag in ("NMDA tau_decay=100 a=0.5 tau_rise=2 output MgBlock E=0 cc_Mg=1.2 alpha=0.062",
+                 "BioNMDA alpha1=2 beta1=0.01 alpha2=1 beta2=0.5 T_0=1 T_dur=0.5 output MgBlock E=0",
+                 "AMPA alpha=0.97999999999999998 beta=0.17999999999999999 T=0.5 T_duration=0.5 output COBA E=0 ",
+                 "GABAa alpha=0.53000000000000003 beta=0.17999999999999999 T=1 T_duration=1 output COBA E=-80 "):
+        bstest.check(frag in ident, "default parameters/output: '%s' not in\n%s" % (frag, ident))
     bstest.run(args, ["run", NET, "--restore", wd + "/ck/ckpt.h5", "-q"], np=3)
     bstest.check(identical(ref, out), "restart at 3 ranks from the 200 ms checkpoint differs "
                  "from the uninterrupted run")
