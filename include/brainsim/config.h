@@ -78,6 +78,10 @@ typedef struct bs_monitor_spec {
   int pop;  /* >= 0 for a population variable */
   int proj; /* >= 0 for a projection variable (per post neuron) */
   int var;
+  /* The elements are pre-synaptic neurons: a variable of a trace synapse
+   * (AMPA, NMDA, ...) or of the projection's stp (stp = 1: u, 2: x). */
+  int per_pre;
+  int stp;
   char *name;    /* report name, unique per target */
   uint64_t *idx; /* sorted, unique element indices */
   uint64_t n_idx;

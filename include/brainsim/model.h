@@ -173,6 +173,19 @@ typedef struct bs_syn_args {
   double t_prev, ref_lim;
 } bs_syn_args;
 
+/* One step of the per-pre-neuron state of a trace model (AMPA, GABAa,
+ * NMDA, BioNMDA): x at step - 1 to x at step, t = step * dt. */
+typedef struct bs_trace_args {
+  size_t n;         /* pre-synaptic neurons */
+  int64_t step;     /* the step being computed */
+  double dt;        /* ms */
+  const double *p;  /* parameters */
+  const double *k;  /* derived constants */
+  double *const *x; /* per-pre state arrays, in the descriptor's order */
+  const double *s;  /* spike arriving in this step: 0, or its efficacy
+                       (1 without short-term plasticity) */
+} bs_trace_args;
+
 typedef struct bs_syn_model {
   const char *name;
   const char *doc;
@@ -192,6 +205,17 @@ typedef struct bs_syn_model {
    * no state, no output, no delay; the engine (engine/gap.c) adds
    * w (V_other - V_self) to both ends' input every step. */
   int gap;
+  /* Trace models keep their state per pre-synaptic neuron, as BrainPy
+   * does for its nonlinear synapses, and the post-synaptic input is
+   * sum_i w_ij g_i every step (src/engine/trace.c). Such a model has
+   * trace and no update; vars are per pre neuron, vars[0] = g. */
+  void (*trace)(bs_trace_args *a);
+  /* The output when the config gives none (NULL: CUBA), with def_E as its
+   * reversal potential E (NAN: the output's own default), and g_max when
+   * the config gives none (0: 1), BrainPy's defaults for the class. */
+  const char *def_output;
+  double def_E;
+  double def_g_max;
 } bs_syn_model;
 
 typedef struct bs_out_args {

@@ -125,6 +125,11 @@ static void help_models(void) {
     print_params(m->np, m->params);
     for (int v = 0; v < m->nx; v++)
       printf("    state %-8s %s\n", m->vars[v].name, m->vars[v].doc);
+    if (m->def_output && isnan(m->def_E))
+      printf("    default output %s, g_max %g\n", m->def_output, m->def_g_max);
+    else if (m->def_output)
+      printf("    default output %s (E = %g mV), g_max %g\n", m->def_output,
+             m->def_E, m->def_g_max);
   }
   for (int i = 0; i < bs_syn_alias_count(); i++)
     printf("  %s = %s with output %s\n", bs_syn_alias_at(i)->name,

@@ -1377,7 +1377,15 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   } else if (out) {
     BS_CALL(rd->ctx, read_output(rd, out, owner, pj));
   } else {
-    pj->out = bs_output_find("CUBA");
+    /* BrainPy's default output of the class (AMPA: COBA(E=0), GABAa:
+     * COBA(E=-80), NMDA: MgBlock), else CUBA. */
+    const bs_syn_model *sm = pj->syn;
+    pj->out = bs_output_find(sm->def_output ? sm->def_output : "CUBA");
+    for (int i = 0; i < pj->out->np; i++)
+      pj->op[i] = pj->out->params[i].def;
+    int ie = bs_param_index(pj->out->np, pj->out->params, "E");
+    if (sm->def_output && !isnan(sm->def_E) && ie >= 0)
+      pj->op[ie] = sm->def_E;
   }
   /* comp_method: sparse (CSR) or dense (a pre x local post bit matrix and
    * float weights), for every synapse model (BrainPy's defaults differ per
@@ -1395,7 +1403,7 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   }
   fnode *g = lookup(n, "g_max");
   pj->g_max.kind = BS_DIST_CONST;
-  pj->g_max.a = 1.0;
+  pj->g_max.a = pj->syn->def_g_max != 0.0 ? pj->syn->def_g_max : 1.0;
   if (g && fy_node_is_mapping(g) && lookup(g, "file")) {
     /* g_max: {file, dataset}: a [pre, post] matrix (or [n] for One2One),
      * read when the network is built. */
@@ -1739,6 +1747,7 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     vars = s->projs[proj].syn->vars;
     size = s->pops[s->projs[proj].post].size;
   }
+  const bs_proj_spec *pj = proj >= 0 ? &s->projs[proj] : NULL;
   fnode *vn = lookup(n, "variables");
   if (!vn)
     return err_at(rd, n, "%s: missing required key 'variables'", owner);
@@ -1767,20 +1776,36 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     const char *vname = NULL;
     BS_CALL(rd->ctx, get_name(rd, vv, "variables", &vname));
     int var = bs_var_index(nx, vars, vname);
-    if (var < 0) {
+    /* stp.u / stp.x of a projection with short-term plasticity, and every
+     * variable of a trace synapse, are per pre-synaptic neuron. */
+    int stp_var = 0;
+    if (pj && pj->stp && strcmp(vname, "stp.x") == 0)
+      stp_var = 2;
+    if (pj && pj->stp && pj->stp->kind == BS_STP_STP &&
+        strcmp(vname, "stp.u") == 0)
+      stp_var = 1;
+    if (var < 0 && !stp_var) {
       char known[256];
       size_t used = 0;
       known[0] = '\0';
       for (int i = 0; i < nx; i++)
         used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
                                  i ? ", " : "", vars[i].name);
+      if (pj && pj->stp)
+        used += (size_t)snprintf(
+            known + used, sizeof known - used, "%s%s", used ? ", " : "",
+            pj->stp->kind == BS_STP_STP ? "stp.u, stp.x" : "stp.x");
       return err_at(rd, vv, "%s: no state variable '%s' (available: %s)", owner,
-                    vname, nx ? known : "none");
+                    vname, used ? known : "none");
     }
+    const int per_pre = pj && (stp_var || pj->syn->trace);
+    const uint64_t vsize = per_pre ? s->pops[pj->pre].size : size;
     bs_monitor_spec m = {.kind = BS_MON_STATE,
                          .pop = pop,
                          .proj = proj,
-                         .var = var,
+                         .var = stp_var ? stp_var - 1 : var,
+                         .per_pre = per_pre,
+                         .stp = stp_var,
                          .every = every};
     const char *mname = vname;
     if (name)
@@ -1797,7 +1822,7 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     }
     m.name = bs_strdup(mname);
     bs_status st =
-        read_indices(rd, lookup(n, "indices"), size, &m.idx, &m.n_idx);
+        read_indices(rd, lookup(n, "indices"), vsize, &m.idx, &m.n_idx);
     if (st != BS_OK) { /* read_indices may have allocated m.idx */
       free(m.name);
       free(m.idx);

@@ -187,6 +187,57 @@ static bs_status walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, block_fn fn,
   return st;
 }
 
+/* Trace synapses: per pre neuron, rows = the model's state variables,
+ * then the history of g, rotated: row nx + r holds g of step `step - r`.
+ * Every traced neuron's state is the same on every rank that holds it and
+ * each rank traces its own block of the pre population, so each writes
+ * that block; a reader takes the range that covers the neurons it
+ * traces. */
+static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
+                            block_fn fn, int reading) {
+  ltrace *tr = lj->tr;
+  const int nx = lj->spec->syn->nx;
+  const uint64_t N = lj->pre->spec->size, H = tr->H, rows = (uint64_t)nx + H;
+  uint64_t c0 = lj->pre->lo, nc = lj->pre->n;
+  if (reading) {
+    c0 = tr->n ? tr->pre[0] : 0;
+    nc = tr->n ? tr->pre[tr->n - 1] + 1 - c0 : 0;
+  }
+  char path[1024];
+  snprintf(path, sizeof path, "/state/projections/%s/trace", lj->spec->name);
+  double *tmp;
+  BS_CALL(ctx, bs_malloc(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp));
+  for (uint64_t c = 0; c < nc; c++) {
+    const uint32_t k = tr->slot[c0 + c];
+    if (reading || k == UINT32_MAX)
+      continue;
+    for (int v = 0; v < nx; v++)
+      tmp[(uint64_t)v * nc + c] = tr->x[v][k];
+    for (uint64_t r = 0; r < H; r++) {
+      const uint64_t m =
+          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
+                     (int64_t)H);
+      tmp[((uint64_t)nx + r) * nc + c] = tr->hist[m * tr->n + k];
+    }
+  }
+  bs_status st = fn(ctx, io, path, rows, N, c0, nc, tmp);
+  for (uint64_t c = 0; st == BS_OK && reading && c < nc; c++) {
+    const uint32_t k = tr->slot[c0 + c];
+    if (k == UINT32_MAX)
+      continue;
+    for (int v = 0; v < nx; v++)
+      tr->x[v][k] = tmp[(uint64_t)v * nc + c];
+    for (uint64_t r = 0; r < H; r++) {
+      const uint64_t m =
+          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
+                     (int64_t)H);
+      tr->hist[m * tr->n + k] = tmp[((uint64_t)nx + r) * nc + c];
+    }
+  }
+  bs_free(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp);
+  return st;
+}
+
 /* The same walk over every state array writes and reads, so the two can
  * never disagree on what a checkpoint holds. */
 static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
@@ -207,7 +258,7 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
     lproj *lj = &net->projs[j];
     const bs_syn_model *m = lj->spec->syn;
     const uint64_t N = lj->post->spec->size, n = lj->post->n;
-    for (int v = 0; v < m->nx; v++) {
+    for (int v = 0; v < m->nx && !lj->tr; v++) {
       snprintf(path, sizeof path, "/state/projections/%s/%s", lj->spec->name,
                m->vars[v].name);
       BS_CALL(ctx, fn(ctx, io, path, 1, N, lj->post->lo, n, lj->x[v]));
@@ -231,6 +282,8 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
     BS_CALL(ctx, st);
     if (lj->stp_u)
       BS_CALL(ctx, walk_stp(ctx, lj, io, fn, reading));
+    if (lj->tr)
+      BS_CALL(ctx, walk_trace(ctx, lj, io, step, fn, reading));
   }
   return BS_OK;
 }

@@ -422,7 +422,13 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
   bs_edges *fe =
       net->file_edges && net->file_edges[j].pre ? &net->file_edges[j] : NULL;
   bs_status st = BS_OK;
-  if (js->dense && (fe || js->ij_w || js->ij_d || js->g_file))
+  if (js->dense && js->syn->trace)
+    st = bs_error_set(ctx, BS_ERR_CONFIG,
+                      "projection '%s': %s keeps its state per pre neuron and "
+                      "reads its synapses every step from sparse storage; "
+                      "use comp_method: sparse (the results are the same)",
+                      js->name, js->syn->name);
+  else if (js->dense && (fe || js->ij_w || js->ij_d || js->g_file))
     st = bs_error_set(ctx, BS_ERR_CONFIG,
                       "projection '%s': comp_method dense takes no per-pair "
                       "weights or delays (from a file, a g_max dataset or "
@@ -475,8 +481,14 @@ static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
                                const bs_monitor_spec *ms, lmon *m) {
   const bs_spec *s = net->spec;
   m->spec = ms;
-  lpop *lp = ms->pop >= 0 ? &net->pops[ms->pop] : net->projs[ms->proj].post;
-  m->src = ms->pop >= 0 ? lp->x[ms->var] : net->projs[ms->proj].x[ms->var];
+  /* Per-pre monitors: the columns are the pre neurons this rank owns,
+   * sampled by trace.c at the exchange. */
+  lpop *lp = ms->pop >= 0  ? &net->pops[ms->pop]
+             : ms->per_pre ? net->projs[ms->proj].pre
+                           : net->projs[ms->proj].post;
+  m->src = ms->pop >= 0  ? lp->x[ms->var]
+           : ms->per_pre ? NULL
+                         : net->projs[ms->proj].x[ms->var];
   m->lo = lp->lo;
   m->c0 = lower_bound(ms->idx, ms->n_idx, lp->lo);
   m->c1 = lower_bound(ms->idx, ms->n_idx, lp->hi);
@@ -571,6 +583,7 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   BS_CALL(ctx, bs_gap_build(ctx, net, &net->gap));
   if (net->gap)
     net->D = 1;
+  BS_CALL(ctx, bs_trace_build(ctx, net));
 
   /* Monitors and spike recording. */
   for (int q = 0; q < s->n_monitors; q++) {
@@ -616,6 +629,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     bs_free(ctx, lp->rec_cap, sizeof(double), &lp->rec_t);
     bs_free(ctx, lp->rec_cap, sizeof(uint64_t), &lp->rec_id);
   }
+  bs_trace_destroy(ctx, net);
   for (int j = 0; net->projs && j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
     if (!lj->spec)
@@ -759,6 +773,10 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     double other = ring + 8.0 * pj->syn->nx * nl +
                    (pj->stp ? 24.0 * npre : 0.0) +
                    (pj->E_per_post ? 8.0 * nl : 0.0);
+    /* Trace synapses: state and history of g per traced pre neuron. */
+    if (pj->syn->trace)
+      other +=
+          (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * npre;
     if (pj->dense) {
       bs_proj_spec sp = *pj;
       sp.dense = 0;
@@ -968,6 +986,7 @@ static void reset_trial(bs_net *net, uint32_t trial) {
     if (lj->stp_u)
       stp_reset(lj);
   }
+  bs_trace_reset(net);
 }
 
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io) {
@@ -1007,6 +1026,11 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
       eff = bs_stp_spike(lj->spec->stp->kind, lj->spec->stpp, net->spec->dt,
                          step - lj->stp_last[i], &lj->stp_u[i], &lj->stp_x[i]);
       lj->stp_last[i] = step;
+    }
+    if (lj->tr) { /* read every step from the pre neuron's trace */
+      bs_trace_spike(lj, i, eff);
+      net->syn_events += lproj_row(lj, i + 1) - lproj_row(lj, i);
+      continue;
     }
     const size_t npost = lj->post->n;
     double *restrict ring = lj->ring;
@@ -1103,14 +1127,17 @@ static bs_status open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     const char *target =
         ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
     const bs_var *var = ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
+                        : ms->stp    ? NULL
                                      : &s->projs[ms->proj].syn->vars[ms->var];
-    const char *post = ms->pop >= 0 ? s->pops[ms->pop].name
-                                    : s->pops[s->projs[ms->proj].post].name;
+    const bs_proj_spec *pj = ms->pop >= 0 ? NULL : &s->projs[ms->proj];
+    const char *post = !pj           ? s->pops[ms->pop].name
+                       : ms->per_pre ? s->pops[pj->pre].name
+                                     : s->pops[pj->post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
-    BS_CALL(ctx,
-            bs_io_report_create(ctx, io, group, bs_dim_unit(var->dim), ms->idx,
-                                ms->n_idx, m->rows, 0.0, s->duration,
-                                (double)ms->every * s->dt, post, &m->rep));
+    BS_CALL(ctx, bs_io_report_create(ctx, io, group,
+                                     var ? bs_dim_unit(var->dim) : "1", ms->idx,
+                                     ms->n_idx, m->rows, 0.0, s->duration,
+                                     (double)ms->every * s->dt, post, &m->rep));
   }
   return BS_OK;
 }
@@ -1159,6 +1186,16 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
         const bs_proj_spec *js = lj->spec;
         if (js->syn->to_V || js->syn->gap)
           continue;
+        if (lj->tr) {
+          bs_trace_input(lj, n);
+          js->out->apply(&(bs_out_args){.n = lj->post->n,
+                                        .p = js->op,
+                                        .g = lj->tr->gpost,
+                                        .V = lj->post->x[0],
+                                        .I = lj->post->I,
+                                        .G = lj->post->G});
+          continue;
+        }
         double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
         /* Blocks small enough for L1, so the output reads g while hot. */
         for (size_t b0 = 0; b0 < lj->post->n; b0 += KERNEL_BLOCK) {
@@ -1206,7 +1243,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
        *    (Brian2's sample convention: sample k is the state at k dt) */
       for (int q = 0; q < net->nmons; q++) {
         lmon *m = &net->mons[q];
-        if (n % m->spec->every)
+        if (n % m->spec->every || m->spec->per_pre)
           continue;
         const uint64_t nc = m->c1 - m->c0;
         double *row = m->buf + m->nbuf * nc;
@@ -1274,10 +1311,12 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     bs_phase_end(ctx, BS_PHASE_EXCHANGE);
 
     bs_phase_begin(ctx, BS_PHASE_DELIVER);
+    bs_trace_begin(net, t0);
     for (size_t q = 0; q < net->ex->nall && st == BS_OK; q++) {
       const uint64_t key = net->ex->all[q];
       const int64_t step = t0 + (int64_t)(key >> 32);
       const uint64_t gid = key & 0xffffffffu;
+      bs_trace_catch_up(net, step, t1);
       const int p = find_pop_of_gid(net, gid);
       lpop *lp = &net->pops[p];
       const uint64_t i = gid - lp->spec->gid0;
@@ -1289,6 +1328,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
         rec_buffered++;
       }
     }
+    bs_trace_catch_up(net, t1, t1);
     bs_phase_end(ctx, BS_PHASE_DELIVER);
     if (st != BS_OK)
       return st;

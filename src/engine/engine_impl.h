@@ -24,6 +24,23 @@ typedef struct lpop {
   uint64_t nspikes; /* global spike count */
 } lpop;
 
+/* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
+ * trace.c): the pre neurons with a local target and the local block of
+ * the pre population (for monitors and checkpoints), each advanced from
+ * the undelayed spike train, which every rank receives. */
+typedef struct ltrace {
+  uint64_t n;     /* traced pre neurons */
+  uint64_t *pre;  /* their indices in the pre population, ascending */
+  uint32_t *slot; /* pre index -> position in pre[], or UINT32_MAX */
+  double **x;     /* model state per traced neuron (x[0] = g) */
+  double *s;      /* spikes arriving in the next step: 0 or the efficacy */
+  uint32_t *hit;  /* positions with s != 0 */
+  uint64_t nhit;
+  uint32_t H;    /* history depth: the projection's largest delay + 1 */
+  double *hist;  /* H x n: g of step m in row m % H */
+  double *gpost; /* per local post neuron: sum_i w_ij g_i(t - d_ij) */
+} ltrace;
+
 typedef struct lproj {
   const bs_proj_spec *spec;
   lpop *pre, *post;
@@ -64,6 +81,7 @@ typedef struct lproj {
    * which every rank receives), or NULL. */
   double *stp_u, *stp_x;
   int64_t *stp_last; /* step of the pre neuron's last spike */
+  ltrace *tr;        /* trace synapses, else NULL */
 } lproj;
 
 static inline uint64_t lproj_row(const lproj *lj, uint64_t i) {
@@ -115,6 +133,10 @@ struct bs_net {
   uint64_t *restored_row0;    /* per monitor */
   bs_gap *gap;                /* NULL without GapJunction projections */
   bs_edges *file_edges; /* per projection: rows read from files, or NULL */
+  /* Per-pre state (trace.c): traces hold step tr_step; per_pre is set
+   * when there is any trace synapse or per-pre monitor. */
+  int64_t tr_step;
+  int per_pre;
 };
 
 /* Gap junctions (gap.c). Build: generates the GapJunction projections,
@@ -129,6 +151,21 @@ bs_status bs_gap_exchange(bs_ctx *ctx, bs_gap *gap, const bs_net *net);
  * its population's input I. Not collective. */
 void bs_gap_apply(const bs_gap *gap, bs_net *net);
 void bs_gap_destroy(bs_ctx *ctx, bs_gap **gap);
+
+/* Trace synapses and per-pre monitors (trace.c). Not collective. Build
+ * after the projections' delays are global; destroy accepts a partly
+ * built network. */
+bs_status bs_trace_build(bs_ctx *ctx, bs_net *net);
+void bs_trace_destroy(bs_ctx *ctx, bs_net *net);
+void bs_trace_reset(bs_net *net);
+/* The input of step n: lj->tr->gpost = sum_i w_ij g_i(n - d_ij). */
+void bs_trace_input(lproj *lj, int64_t n);
+/* Delivery of the interval [t0, t1): begin before the first spike, catch
+ * up to each spike's step before delivering it, then to t1. Samples the
+ * per-pre monitors at every step of the interval. */
+void bs_trace_begin(bs_net *net, int64_t t0);
+void bs_trace_catch_up(bs_net *net, int64_t step, int64_t t1);
+void bs_trace_spike(lproj *lj, uint64_t i, double eff);
 
 /* Checkpoints (checkpoint.c). Collective. */
 bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,

@@ -21,8 +21,11 @@ static const bs_neuron_model *const neurons[] = {&bs_model_lif,
                                                  &bs_model_wang_buzsaki,
                                                  &bs_model_cng};
 static const bs_syn_model *const synapses[] = {
-    &bs_syn_exponential, &bs_syn_dual_exponential, &bs_syn_alpha, &bs_syn_delta,
-    &bs_syn_gap};
+    &bs_syn_exponential, &bs_syn_dual_exponential,
+    &bs_syn_alpha,       &bs_syn_delta,
+    &bs_syn_gap,         &bs_syn_ampa,
+    &bs_syn_gabaa,       &bs_syn_nmda,
+    &bs_syn_bionmda};
 static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba,
                                                  &bs_out_mgblock};
 static const bs_syn_alias aliases[] = {
