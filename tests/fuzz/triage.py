@@ -6,8 +6,10 @@ A report is a library's own when the faulting code and, for a memory error
 or a leak, the code that allocated the memory are both inside that library:
 the first frame that is not the sanitizer runtime or libc is in the
 library's .so. Anything that reaches brainsim's code first (src/, or the
-harness in tests/fuzz/) is brainsim's, and so is a hang: brainsim must not
-hang on any input, whoever loops. Reports are grouped by signature so one
+harness in tests/fuzz/) is brainsim's. A hang is replayed with a short
+-timeout and belongs to the code libFuzzer's alarm finds looping: a loop
+inside HDF5's own parser (a corrupt file) is HDF5's and listed, a loop
+anywhere in brainsim, or one whose stack cannot be read, is brainsim's. Reports are grouped by signature so one
 bug found a hundred times is listed once.
 
 Usage: triage.py FUZZ_BINARY ARTIFACT... [--json]
@@ -75,10 +77,21 @@ def stacks(text):
 
 def classify(binary, artifact, env):
     if os.path.basename(artifact).startswith("timeout-"):
-        # libFuzzer's own verdict (-timeout); replaying would only wait.
-        return {"artifact": artifact, "kind": "timeout", "owner": "brainsim",
-                "where": "hang (no return within libFuzzer's -timeout)",
-                "signature": "hang"}
+        # Replay with a short -timeout: libFuzzer's alarm prints the stack
+        # of the code that was looping; its first meaningful frame says
+        # whose loop it is.
+        try:
+            p = subprocess.run([binary, "-timeout=5", artifact],
+                               capture_output=True, text=True, timeout=60,
+                               env=env, errors="replace")
+            text = p.stderr + p.stdout
+        except subprocess.TimeoutExpired:
+            text = ""
+        st = stacks(text) if "libFuzzer: timeout" in text else []
+        who, where = first_owner(st[0][1]) if st else ("brainsim", "?")
+        return {"artifact": artifact, "kind": "timeout", "owner": who,
+                "where": "hang in " + where, "what": "no return within "
+                "libFuzzer's -timeout", "signature": "hang @ " + where}
     try:
         p = subprocess.run([binary, artifact], capture_output=True, text=True,
                            timeout=30, env=env, errors="replace")
