@@ -951,6 +951,26 @@ static bs_status check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
                            lj->spec->syn->vars[v].name, lj->post->lo + i, x[i],
                            t0, t1, NULL);
     }
+    /* Trace synapses: the state per pre neuron ("pre neuron" in the
+     * message: the index is in the pre population). */
+    const ltrace *tr = lj->tr;
+    for (int v = 0; tr && v < lj->spec->syn->nx; v++) {
+      const double *x = tr->x[v];
+      double acc = 0.0;
+      for (uint64_t k = 0; k < tr->n; k++)
+        acc += x[k] * 0.0;
+      if (acc == acc)
+        continue;
+      char what[64];
+      for (uint64_t k = 0; k < tr->n; k++)
+        if (!isfinite(x[k])) {
+          snprintf(what, sizeof what, "projection (pre neuron of %s)",
+                   lj->pre->spec->name);
+          return nonfinite(ctx, net, what, lj->spec->name,
+                           lj->spec->syn->vars[v].name, tr->pre[k], x[k], t0,
+                           t1, NULL);
+        }
+    }
   }
   return BS_OK;
 }

@@ -54,6 +54,28 @@ def main():
         bstest.check(float(f["meta"].attrs["trial_duration"]) == 60.0, "/meta@trial_duration")
     print("constant initial state: 3 trials of %d spikes each, identical" % n0)
 
+    # The same with a trace synapse (NMDA, state and g history per pre
+    # neuron) under STP with drawn per-synapse delays: its reset too must
+    # make every trial repeat trial 0.
+    net = (NET % "-58").replace(
+        "inputs:",
+        "  EN: {pre: E, post: E, synapse: NMDA, g_max: 0.05, stp: STP,\n"
+        "       delay: {Uniform: [0.5 ms, 3 ms]}, connect: {FixedProb: {prob: 0.1}}}\n"
+        "inputs:")
+    cfg = bstest.write_config(wd + "/trace.yaml", net)
+    bstest.run(args, ["run", cfg, "-o", wd + "/trace.h5", "--overwrite", "-q"], np=2)
+    st, ids, V = spikes(wd + "/trace.h5")
+    trial = st // T
+    n0 = np.sum(trial == 0)
+    bstest.check(n0 > 0, "no spikes in trial 0 (NMDA network)")
+    for k in (1, 2):
+        sk, ik = st[trial == k] - k * T, ids[trial == k]
+        bstest.check(np.array_equal(sk, st[trial == 0]) and np.array_equal(ik, ids[trial == 0]),
+                     "NMDA network: trial %d does not repeat trial 0" % k)
+        bstest.check(np.array_equal(V[60 * k:60 * (k + 1)], V[:60]),
+                     "NMDA network: trial %d V trace differs from trial 0" % k)
+    print("NMDA + STP + per-synapse delays: 3 trials of %d spikes each, identical" % n0)
+
     # Random initial V: trial 0 = a plain run; later trials differ; ranks agree.
     cfg = bstest.write_config(wd + "/rand.yaml", NET % "{Uniform: [-60, -50]}")
     for np_ in (1, 3):
