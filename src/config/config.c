@@ -1576,6 +1576,16 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
                   "{FixedProb: {prob: 0.02}})",
                   owner);
   BS_CALL(rd->ctx, read_connect(rd, conn, owner, pj));
+  /* engine/gap.c generates the pairs itself and draws g_max per pair: it
+   * reads neither files nor per-pair lists. */
+  if (pj->syn->gap && (bs_connector_file_kind(pj->conn) || pj->ij_w ||
+                       pj->ij_d || pj->g_file || pj->dense))
+    return err_at(rd, conn,
+                  "%s: GapJunction takes its pairs from a generating "
+                  "connector or IJ/matrix pairs, with g_max a value or an "
+                  "initializer (not from files, per-pair lists, a g_max "
+                  "dataset or comp_method dense)",
+                  owner);
   return BS_OK;
 }
 

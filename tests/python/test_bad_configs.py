@@ -32,6 +32,7 @@ CASES = [
     ("yaml_duplicate_key.yaml",          7,  5, "duplicate key", []),
     ("empty_config.yaml",                1,  1, "expected a mapping with run, populations", []),
     ("not_utf8.yaml",                    2, 13, "is not valid UTF-8", []),
+    ("gap_from_file.yaml",               6,  8, "GapJunction takes its pairs from a generating", []),
     ("unknown_top_key.yaml",             5,  1, "unknown key 'monitor'", []),
     ("unknown_pop_key.yaml",             7,  5, "unknown key 'tau_m'", []),
     ("unknown_model.yaml",               5, 12, "unknown model 'Izhikevitch'", []),
