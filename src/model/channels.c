@@ -27,26 +27,26 @@ static const char *const gates_pq[] = {"p", "q"};
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* exp and exprel from vexp.h (basic IEEE operations): the block kernels
- * vectorize and give the same bits in a SIMD lane as in scalar code. */
-static inline double vexprel(double x) { return bs_vphi(x); }
-
 /* Scalar kernels are inlined into the block kernels (which loop over
  * them); their addresses in the table are the scalar forms. */
 #define BS_KERNEL inline __attribute__((always_inline))
 
-static inline double sigm(double z) { return 1.0 / (1.0 + bs_vexp(z)); }
+/* exp and exprel from vexp.h (basic IEEE operations): the block kernels
+ * vectorize and give the same bits in a SIMD lane as in scalar code. */
+static BS_KERNEL double vexprel(double x) { return bs_vphi(x); }
+
+static BS_KERNEL double sigm(double z) { return 1.0 / (1.0 + bs_vexp(z)); }
 
 /* A Markov gate: A = phi alpha, B = phi (alpha + beta). */
-static inline void markov(double phi, double alpha, double beta, double *A,
-                          double *B) {
+static BS_KERNEL void markov(double phi, double alpha, double beta, double *A,
+                             double *B) {
   *A = phi * alpha;
   *B = phi * (alpha + beta);
 }
 
 /* A steady-state gate: A = phi x_inf / tau, B = phi / tau. */
-static inline void ss(double phi, double inf, double tau, double *A,
-                      double *B) {
+static BS_KERNEL void ss(double phi, double inf, double tau, double *A,
+                         double *B) {
   *A = phi * inf / tau;
   *B = phi / tau;
 }

@@ -37,6 +37,8 @@
 #define BS_CH_CLONES
 #endif
 
+#define BS_VEXP_INLINE __attribute__((always_inline))
+
 #define BS_VEXP_SHIFT 0x1.8p52
 #define BS_VEXP_LN2HI 0x1.62e42fefa0000p-1
 #define BS_VEXP_LN2LO 0x1.cf79abc9e3b3ap-40
@@ -55,7 +57,7 @@ static inline double bs_vexp_from_bits(uint64_t u) {
 
 /* 2^n for an integer-valued double |n| <= 1022 (n + 1.5 2^52 holds n in
  * its low bits). */
-static inline double bs_vexp_pow2(double n) {
+static inline BS_VEXP_INLINE double bs_vexp_pow2(double n) {
   const uint64_t b = bs_vexp_bits(n + BS_VEXP_SHIFT) -
                      bs_vexp_bits(BS_VEXP_SHIFT) + (uint64_t)1023;
   return bs_vexp_from_bits(b << 52);
@@ -63,7 +65,7 @@ static inline double bs_vexp_pow2(double n) {
 
 /* Reduction: returns r, sets k (integer valued); |r| <= ln2/2 (a little
  * more from rounding). */
-static inline double bs_vexp_reduce(double x, double *k) {
+static inline BS_VEXP_INLINE double bs_vexp_reduce(double x, double *k) {
   const double t = x * BS_VEXP_LOG2E + BS_VEXP_SHIFT;
   const double kk = t - BS_VEXP_SHIFT;
   *k = kk;
@@ -72,7 +74,7 @@ static inline double bs_vexp_reduce(double x, double *k) {
 
 /* expm1(r) = r + r^2 q(r), Taylor to r^N (N = 13 for |r| <= ln2/2, where
  * the truncation is < 2^-60 relative; N = 17 for |r| <= 0.75: < 2^-57). */
-static inline double bs_vexp_poly(double r, int n17) {
+static inline BS_VEXP_INLINE double bs_vexp_poly(double r, int n17) {
   double q = 1.0 / 355687428096000.0; /* 1/17! */
   q = q * r + 1.0 / 20922789888000.0;
   q = q * r + 1.0 / 1307674368000.0;
@@ -92,7 +94,7 @@ static inline double bs_vexp_poly(double r, int n17) {
   return r + (r * r) * q;
 }
 
-static inline double bs_vexp(double x) {
+static inline BS_VEXP_INLINE double bs_vexp(double x) {
   /* Clamp so k stays in [-1077, 1025]; NaN fails both tests and stays. */
   x = x > 710.0 ? 710.0 : x;
   x = x < -746.0 ? -746.0 : x;
@@ -106,7 +108,7 @@ static inline double bs_vexp(double x) {
   return (p * bs_vexp_pow2(k1)) * bs_vexp_pow2(k2);
 }
 
-static inline double bs_vexpm1(double x) {
+static inline BS_VEXP_INLINE double bs_vexpm1(double x) {
   /* Below -40 the result rounds to -1 (e^-40 < 2^-57); above 709 it is
    * e^x (or +inf), computed as e^x. */
   double xc = x < -40.0 ? -40.0 : x;
@@ -130,7 +132,7 @@ static inline double bs_vexpm1(double x) {
 }
 
 /* phi(z) = (e^z - 1) / z, phi(0) = 1 (ode.h's bs_phi, vectorizable). */
-static inline double bs_vphi(double z) {
+static inline BS_VEXP_INLINE double bs_vphi(double z) {
   /* Both sides computed, then a select: with -ftrapping-math the compiler
    * would not if-convert (speculate) a division inside a branch. */
   const double zz = z == 0.0 ? 1.0 : z;
