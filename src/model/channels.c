@@ -687,9 +687,9 @@ static void cafo_rate(const double *p, const double *k, double ica, double *A,
     }                                                                          \
   }
 #define COND_N(COND, NG)                                                       \
-  static void COND##_n(const double *restrict p, int n,                        \
-                       const double *const *x, const double *restrict C,       \
-                       double *restrict g) {                                   \
+  BS_CH_CLONES static void COND##_n(                                           \
+      const double *restrict p, int n, const double *const *x,                 \
+      const double *restrict C, double *restrict g) {                          \
     const double *restrict xq[BS_CH_MAX_GATES];                                \
     for (int q = 0; q < BS_CH_MAX_GATES; q++)                                  \
       xq[q] = (NG) ? x[q < (NG) ? q : 0] : C;                                  \

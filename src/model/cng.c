@@ -69,24 +69,26 @@ static inline void ion_state(const cng *g, const cng_chan *c, double *const *x,
 
 #define BLK BS_CH_BLOCK
 
-/* E_Ca and C_Ca of channel c's ion over the block at i0. */
+/* E_Ca and C_Ca of channel c's ion over the block at i0: pointers into
+ * the state, into Eb, Cb (CalciumFixed's constants) or to zero. */
 static void ion_block(const cng *g, const cng_chan *c, double *const *x,
-                      size_t i0, int n, double *E, double *Ca) {
-  double e = 0.0, ca = 0.0;
-  if (c->parent >= 0) {
-    const cng_chan *ion = &g->ch[c->parent];
-    if (ion->kind->ngate) {
-      memcpy(Ca, x[ion->x0] + i0, (size_t)n * sizeof *Ca);
-      memcpy(E, x[ion->x0 + 1] + i0, (size_t)n * sizeof *E);
-      return;
-    }
-    e = ion->p[0]; /* CalciumFixed */
-    ca = ion->p[1];
+                      size_t i0, int n, const double *zero, double *Eb,
+                      double *Cb, const double **E, const double **Ca) {
+  *E = *Ca = zero;
+  if (c->parent < 0)
+    return;
+  const cng_chan *ion = &g->ch[c->parent];
+  if (ion->kind->ngate) {
+    *Ca = x[ion->x0] + i0;
+    *E = x[ion->x0 + 1] + i0;
+    return;
   }
-  for (int i = 0; i < n; i++) {
-    E[i] = e;
-    Ca[i] = ca;
+  for (int i = 0; i < n; i++) { /* CalciumFixed */
+    Eb[i] = ion->p[0];
+    Cb[i] = ion->p[1];
   }
+  *E = Eb;
+  *Ca = Cb;
 }
 
 /* The state of channel c's gates over the block at i0 (SoA pointers). */
@@ -135,21 +137,23 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
 /* One block of n <= BLK neurons at i0, channel by channel: each channel's
  * kernel runs over the whole block (one indirect call per block), the
  * per-neuron arithmetic is that of the neuron-by-neuron form. */
-static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
-                        size_t nspk) {
+static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0,
+                                     int n, size_t nspk) {
   const int nch = g ? g->nch : 0;
   const double C = a->p[P_C], s = 1e-3 / a->p[P_A], V_th = a->p[P_VTH];
   const double dt = a->dt;
   const int method = a->method;
   double *const *x = a->x;
-  double V0[BLK], V[BLK], J[BLK], Gb[BLK], gs[BLK], gE[BLK], gc[BLK], E[BLK],
-      Ca[BLK], A[BS_CH_MAX_GATES][BLK], B[BS_CH_MAX_GATES][BLK];
+  double V0[BLK], V[BLK], J[BLK], Gb[BLK], gs[BLK], gE[BLK], gc[BLK], Eb[BLK],
+      Cb[BLK], zero[BLK], A[BS_CH_MAX_GATES][BLK], B[BS_CH_MAX_GATES][BLK];
+  const double *E, *Ca;
   for (int i = 0; i < n; i++) {
     V0[i] = x[0][i0 + i];
     Gb[i] = a->G ? a->G[i0 + i] : 0.0;
     J[i] = a->I[i0 + i] + Gb[i] * V0[i];
     gs[i] = 0.0;
     gE[i] = 0.0;
+    zero[i] = 0.0;
   }
   /* 1. V with the gates frozen: C dV/dt = sum g (E - V) + s (J - G V) */
   for (int c = 0; c < nch; c++) {
@@ -159,22 +163,27 @@ static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
       continue;
     double *xp[BS_CH_MAX_GATES];
     gate_ptrs(ch, x, i0, xp);
-    ion_block(g, ch, x, i0, n, E, Ca);
-    if (kd->e_param >= 0)
-      for (int i = 0; i < n; i++)
-        E[i] = ch->p[kd->e_param];
+    ion_block(g, ch, x, i0, n, zero, Eb, Cb, &E, &Ca);
     cond_block(ch, n, xp, Ca, gc);
-    for (int i = 0; i < n; i++) {
-      gs[i] += gc[i];
-      gE[i] += gc[i] * E[i];
+    if (kd->e_param >= 0) {
+      const double e = ch->p[kd->e_param];
+      for (int i = 0; i < n; i++) {
+        gs[i] += gc[i];
+        gE[i] += gc[i] * e;
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        gs[i] += gc[i];
+        gE[i] += gc[i] * E[i];
+      }
     }
   }
   for (int i = 0; i < n; i++) {
     V[i] = V0[i];
-    A[0][i] = (gE[i] + s * J[i]) / C;
-    B[0][i] = (gs[i] + s * Gb[i]) / C;
+    gE[i] = (gE[i] + s * J[i]) / C; /* A and B of V */
+    gs[i] = (gs[i] + s * Gb[i]) / C;
   }
-  lin_block(method, n, V, A[0], B[0], dt);
+  lin_block(method, n, V, gE, gs, dt);
   /* 2. gates with V of the previous step (and C, E of the previous step) */
   for (int c = 0; c < nch; c++) {
     const cng_chan *ch = &g->ch[c];
@@ -183,7 +192,7 @@ static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
       continue;
     double *xp[BS_CH_MAX_GATES];
     gate_ptrs(ch, x, i0, xp);
-    ion_block(g, ch, x, i0, n, E, Ca);
+    ion_block(g, ch, x, i0, n, zero, Eb, Cb, &E, &Ca);
     if (kd->kinetics_n) {
       kd->kinetics_n(ch->p, ch->k, n, V0, Ca, (const double *const *)xp, A, B);
     } else {
