@@ -137,8 +137,8 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
 /* One block of n <= BLK neurons at i0, channel by channel: each channel's
  * kernel runs over the whole block (one indirect call per block), the
  * per-neuron arithmetic is that of the neuron-by-neuron form. */
-static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0,
-                                     int n, size_t nspk) {
+static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
+                        size_t nspk) {
   const int nch = g ? g->nch : 0;
   const double C = a->p[P_C], s = 1e-3 / a->p[P_A], V_th = a->p[P_VTH];
   const double dt = a->dt;

@@ -26,9 +26,12 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Wider vectors where the CPU has them (x86-64 function multiversioning):
- * still only basic operations, no FMA (-ffp-contract=off, and the targets
- * named do not imply FMA), so every clone gives the same bits. */
+/* Wider vectors where the CPU has them (x86-64 function multiversioning,
+ * on the block kernels): still only basic operations, and no FMA, since
+ * -ffp-contract=off forbids contraction whatever the target (the binary
+ * has no vfmadd). The kernels vectorize only with -fno-trapping-math
+ * (CMakeLists.txt), which lets the compiler compute both sides of the
+ * selects below. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
     !defined(BS_NO_CLONES)
 #define BS_CH_CLONES                                                           \
