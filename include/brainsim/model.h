@@ -289,6 +289,7 @@ typedef struct bs_syn_alias {
 #define BS_CH_MAX_P 16
 #define BS_CH_MAX_K 8
 #define BS_CH_MAX_GATES 3
+#define BS_CH_BLOCK 128 /* neurons per block of the block kernels */
 
 typedef struct bs_channel_kind {
   const char *name;
@@ -314,6 +315,16 @@ typedef struct bs_channel_kind {
   void (*ion_rate)(const double *p, const double *k, double ica, double *A,
                    double *B);
   double (*ion_E)(const double *p, const double *k, double C);
+  /* Block forms of kinetics and conductance over n <= BS_CH_BLOCK neurons
+   * (x[q], V, C, g: SoA arrays of the block; A[q][i], B[q][i]): the same
+   * arithmetic neuron by neuron, inlined into one loop per kind so it
+   * vectorizes (one indirect call per block, not per neuron). NULL: the
+   * caller loops over the scalar kernels. */
+  void (*kinetics_n)(const double *p, const double *k, int n, const double *V,
+                     const double *C, const double *const *x,
+                     double (*A)[BS_CH_BLOCK], double (*B)[BS_CH_BLOCK]);
+  void (*conductance_n)(const double *p, int n, const double *const *x,
+                        const double *C, double *g);
 } bs_channel_kind;
 
 const bs_channel_kind *bs_channel_find(const char *name);

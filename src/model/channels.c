@@ -27,18 +27,26 @@ static const char *const gates_pq[] = {"p", "q"};
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static inline double sigm(double z) { return 1.0 / (1.0 + exp(z)); }
+/* Scalar kernels are inlined into the block kernels (which loop over
+ * them); their addresses in the table are the scalar forms. */
+#define BS_KERNEL inline __attribute__((always_inline))
+
+/* exp and exprel from vexp.h (basic IEEE operations): the block kernels
+ * vectorize and give the same bits in a SIMD lane as in scalar code. */
+static BS_KERNEL double vexprel(double x) { return bs_vphi(x); }
+
+static BS_KERNEL double sigm(double z) { return 1.0 / (1.0 + bs_vexp(z)); }
 
 /* A Markov gate: A = phi alpha, B = phi (alpha + beta). */
-static inline void markov(double phi, double alpha, double beta, double *A,
-                          double *B) {
+static BS_KERNEL void markov(double phi, double alpha, double beta, double *A,
+                             double *B) {
   *A = phi * alpha;
   *B = phi * (alpha + beta);
 }
 
 /* A steady-state gate: A = phi x_inf / tau, B = phi / tau. */
-static inline void ss(double phi, double inf, double tau, double *A,
-                      double *B) {
+static BS_KERNEL void ss(double phi, double inf, double tau, double *A,
+                         double *B) {
   *A = phi * inf / tau;
   *B = phi / tau;
 }
@@ -48,7 +56,7 @@ static inline void ss(double phi, double inf, double tau, double *A,
 enum { NA_E, NA_G, NA_VSH, NA_PHI, NA_T, NA_NP };
 enum { NA_K_PHI };
 
-static double na_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double na_cond(const double *p, const double *x, double C) {
   (void)C;
   return p[NA_G] * x[0] * x[0] * x[0] * x[1];
 }
@@ -83,47 +91,51 @@ static const bs_param na_hh_params[NA_T] = {
 /* INa_Ba2002: alpha_p = 0.32 (u - 13) / (1 - e^{-(u-13)/4}),
  * beta_p = -0.28 (u - 40) / (1 - e^{(u-40)/5}), alpha_q = 0.128 e^{-(u-17)/18},
  * beta_q = 4 / (1 + e^{-(u-40)/5}). */
-static void na_ba_kin(const double *p, const double *k, double V, double C,
-                      const double *x, double *A, double *B) {
+static BS_KERNEL void na_ba_kin(const double *p, const double *k, double V,
+                                double C, const double *x, double *A,
+                                double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, 1.28 / bs_exprel(-(u - 13.0) / 4.0),
-         1.4 / bs_exprel((u - 40.0) / 5.0), A, B);
-  markov(phi, 0.128 * exp(-(u - 17.0) / 18.0),
-         4.0 / (1.0 + exp(-(u - 40.0) / 5.0)), A + 1, B + 1);
+  markov(phi, 1.28 / vexprel(-(u - 13.0) / 4.0),
+         1.4 / vexprel((u - 40.0) / 5.0), A, B);
+  markov(phi, 0.128 * bs_vexp(-(u - 17.0) / 18.0),
+         4.0 / (1.0 + bs_vexp(-(u - 40.0) / 5.0)), A + 1, B + 1);
 }
 
 /* INa_TM1991: alpha_p = 0.32 (13 - u) / (e^{(13-u)/4} - 1),
  * beta_p = 0.28 (u - 40) / (e^{(u-40)/5} - 1), alpha_q = 0.128 e^{(17-u)/18},
  * beta_q = 4 / (1 + e^{-(u-40)/5}). */
-static void na_tm_kin(const double *p, const double *k, double V, double C,
-                      const double *x, double *A, double *B) {
+static BS_KERNEL void na_tm_kin(const double *p, const double *k, double V,
+                                double C, const double *x, double *A,
+                                double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, 1.28 / bs_exprel((13.0 - u) / 4.0),
-         1.4 / bs_exprel((u - 40.0) / 5.0), A, B);
-  markov(phi, 0.128 * exp((17.0 - u) / 18.0),
-         4.0 / (1.0 + exp(-(u - 40.0) / 5.0)), A + 1, B + 1);
+  markov(phi, 1.28 / vexprel((13.0 - u) / 4.0), 1.4 / vexprel((u - 40.0) / 5.0),
+         A, B);
+  markov(phi, 0.128 * bs_vexp((17.0 - u) / 18.0),
+         4.0 / (1.0 + bs_vexp(-(u - 40.0) / 5.0)), A + 1, B + 1);
 }
 
 /* INa_HH1952: alpha_p = 0.1 (u - 5) / (1 - e^{-(u-5)/10}),
  * beta_p = 4 e^{-(u+20)/18}, alpha_q = 0.07 e^{-(u+20)/20},
  * beta_q = 1 / (1 + e^{-(u-10)/10}). */
-static void na_hh_kin(const double *p, const double *k, double V, double C,
-                      const double *x, double *A, double *B) {
+static BS_KERNEL void na_hh_kin(const double *p, const double *k, double V,
+                                double C, const double *x, double *A,
+                                double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, 1.0 / bs_exprel(-(u - 5.0) / 10.0), 4.0 * exp(-(u + 20.0) / 18.0),
-         A, B);
-  markov(phi, 0.07 * exp(-(u + 20.0) / 20.0),
-         1.0 / (1.0 + exp(-(u - 10.0) / 10.0)), A + 1, B + 1);
+  markov(phi, 1.0 / vexprel(-(u - 5.0) / 10.0),
+         4.0 * bs_vexp(-(u + 20.0) / 18.0), A, B);
+  markov(phi, 0.07 * bs_vexp(-(u + 20.0) / 20.0),
+         1.0 / (1.0 + bs_vexp(-(u - 10.0) / 10.0)), A + 1, B + 1);
 }
 
 #define NA_KIND(NAME, PARAMS, NP, KIN, DOC)                                    \
   {                                                                            \
     .name = NAME, .doc = DOC, .np = NP, .params = PARAMS, .ngate = 2,          \
     .gates = gates_pq, .e_param = NA_E, .prepare = na_prepare,                 \
-    .kinetics = KIN, .conductance = na_cond                                    \
+    .kinetics = KIN, .conductance = na_cond, .kinetics_n = KIN##_n,            \
+    .conductance_n = na_cond_n                                                 \
   }
 
 /* ---- potassium ---------------------------------------------------------- */
@@ -159,7 +171,7 @@ static void kdr_prepare(const double *p, double *k) {
                                    : p[KDR_PHI];
 }
 
-static double k4_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double k4_cond(const double *p, const double *x, double C) {
   (void)C;
   const double p2 = x[0] * x[0];
   return p[KDR_G] * p2 * p2;
@@ -167,39 +179,43 @@ static double k4_cond(const double *p, const double *x, double C) {
 
 /* IKDR_Ba2002: alpha = 0.032 (u - 15) / (1 - e^{-(u-15)/5}),
  * beta = 0.5 e^{-(u-10)/40}. */
-static void kdr_ba_kin(const double *p, const double *k, double V, double C,
-                       const double *x, double *A, double *B) {
+static BS_KERNEL void kdr_ba_kin(const double *p, const double *k, double V,
+                                 double C, const double *x, double *A,
+                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.16 / bs_exprel(-(u - 15.0) / 5.0),
-         0.5 * exp(-(u - 10.0) / 40.0), A, B);
+  markov(k[KDR_K_PHI], 0.16 / vexprel(-(u - 15.0) / 5.0),
+         0.5 * bs_vexp(-(u - 10.0) / 40.0), A, B);
 }
 
 /* IK_TM1991: alpha = 0.032 (15 - u) / (e^{(15-u)/5} - 1),
  * beta = 0.5 e^{(10-u)/40}. */
-static void k_tm_kin(const double *p, const double *k, double V, double C,
-                     const double *x, double *A, double *B) {
+static BS_KERNEL void k_tm_kin(const double *p, const double *k, double V,
+                               double C, const double *x, double *A,
+                               double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.16 / bs_exprel((15.0 - u) / 5.0),
-         0.5 * exp((10.0 - u) / 40.0), A, B);
+  markov(k[KDR_K_PHI], 0.16 / vexprel((15.0 - u) / 5.0),
+         0.5 * bs_vexp((10.0 - u) / 40.0), A, B);
 }
 
 /* IK_HH1952: alpha = 0.01 (u + 10) / (1 - e^{-(u+10)/10}),
  * beta = 0.125 e^{-(u+20)/80}. */
-static void k_hh_kin(const double *p, const double *k, double V, double C,
-                     const double *x, double *A, double *B) {
+static BS_KERNEL void k_hh_kin(const double *p, const double *k, double V,
+                               double C, const double *x, double *A,
+                               double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.1 / bs_exprel(-(u + 10.0) / 10.0),
-         0.125 * exp(-(u + 20.0) / 80.0), A, B);
+  markov(k[KDR_K_PHI], 0.1 / vexprel(-(u + 10.0) / 10.0),
+         0.125 * bs_vexp(-(u + 20.0) / 80.0), A, B);
 }
 
 #define K4_KIND(NAME, PARAMS, NP, KIN, DOC)                                    \
   {                                                                            \
     .name = NAME, .doc = DOC, .np = NP, .params = PARAMS, .ngate = 1,          \
     .gates = gates_p, .e_param = KDR_E, .prepare = kdr_prepare,                \
-    .kinetics = KIN, .conductance = k4_cond                                    \
+    .kinetics = KIN, .conductance = k4_cond, .kinetics_n = KIN##_n,            \
+    .conductance_n = k4_cond_n                                                 \
   }
 
 /* Hodgkin-Huxley-type K channels of Huguenard & McCormick (1992) in the
@@ -218,33 +234,35 @@ static const bs_param ka1_params[KA_NP] = KA_PARAMS(30.0);
 static const bs_param ka2_params[KA_NP] = KA_PARAMS(20.0);
 static const bs_param kk2_params[KA_NP] = KA_PARAMS(10.0);
 
-static double ka_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double ka_cond(const double *p, const double *x, double C) {
   (void)C;
   const double p2 = x[0] * x[0];
   return p[KA_G] * p2 * p2 * x[1];
 }
 
-static double kk2_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double kk2_cond(const double *p, const double *x, double C) {
   (void)C;
   return p[KA_G] * x[0] * x[1];
 }
 
 /* q of IKA: q_inf = 1 / (1 + e^{(u+78)/6}); tau_q = 1 / (e^{(u+46)/5} +
  * e^{-(u+238)/37.5}) for V < -63 + V_sh, else 19. */
-static void ka_q(const double *p, double u, double *A, double *B) {
+static BS_KERNEL void ka_q(const double *p, double u, double *A, double *B) {
   const double tq =
-      u < -63.0 ? 1.0 / (exp((u + 46.0) / 5.0) + exp(-(u + 238.0) / 37.5))
-                : 19.0;
+      u < -63.0
+          ? 1.0 / (bs_vexp((u + 46.0) / 5.0) + bs_vexp(-(u + 238.0) / 37.5))
+          : 19.0;
   ss(p[KA_PHIQ], sigm((u + 78.0) / 6.0), tq, A, B);
 }
 
-static double ka_tau_p(double u) {
-  return 1.0 / (exp((u + 35.8) / 19.7) + exp(-(u + 79.7) / 12.7)) + 0.37;
+static BS_KERNEL double ka_tau_p(double u) {
+  return 1.0 / (bs_vexp((u + 35.8) / 19.7) + bs_vexp(-(u + 79.7) / 12.7)) +
+         0.37;
 }
 
 /* IKA1_HM1992: p_inf = 1 / (1 + e^{-(u+60)/8.5}). */
-static void ka1_kin(const double *p, const double *k, double V, double C,
-                    const double *x, double *A, double *B) {
+static BS_KERNEL void ka1_kin(const double *p, const double *k, double V,
+                              double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   const double u = V - p[KA_VSH];
   ss(p[KA_PHIP], sigm(-(u + 60.0) / 8.5), ka_tau_p(u), A, B);
@@ -252,8 +270,8 @@ static void ka1_kin(const double *p, const double *k, double V, double C,
 }
 
 /* IKA2_HM1992: p_inf = 1 / (1 + e^{-(u+36)/20}). */
-static void ka2_kin(const double *p, const double *k, double V, double C,
-                    const double *x, double *A, double *B) {
+static BS_KERNEL void ka2_kin(const double *p, const double *k, double V,
+                              double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   const double u = V - p[KA_VSH];
   ss(p[KA_PHIP], sigm(-(u + 36.0) / 20.0), ka_tau_p(u), A, B);
@@ -265,24 +283,28 @@ static void ka2_kin(const double *p, const double *k, double V, double C,
  * tau_q = 1/(e^{(u-1329)/200} + e^{-(u+130)/7.1}) (K2B: 8.9 from
  * V >= -70 + V_sh on). BrainPy 2.3.8's versions raise instead of return;
  * these are the intended functions (2.4's *_HM1992v2). */
-static void kk2_kin_common(const double *p, double u, int b, double *A,
-                           double *B) {
+static BS_KERNEL void kk2_kin_common(const double *p, double u, int b,
+                                     double *A, double *B) {
   ss(p[KA_PHIP], sigm(-(u + 43.0) / 17.0),
-     1.0 / (exp((u - 81.0) / 25.6) + exp(-(u + 132.0) / 18.0)) + 9.9, A, B);
-  double tq = 1.0 / (exp((u - 1329.0) / 200.0) + exp(-(u + 130.0) / 7.1));
+     1.0 / (bs_vexp((u - 81.0) / 25.6) + bs_vexp(-(u + 132.0) / 18.0)) + 9.9, A,
+     B);
+  double tq =
+      1.0 / (bs_vexp((u - 1329.0) / 200.0) + bs_vexp(-(u + 130.0) / 7.1));
   if (b && !(u < -70.0))
     tq = 8.9;
   ss(p[KA_PHIQ], sigm((u + 58.0) / 10.6), tq, A + 1, B + 1);
 }
 
-static void kk2a_kin(const double *p, const double *k, double V, double C,
-                     const double *x, double *A, double *B) {
+static BS_KERNEL void kk2a_kin(const double *p, const double *k, double V,
+                               double C, const double *x, double *A,
+                               double *B) {
   (void)k, (void)C, (void)x;
   kk2_kin_common(p, V - p[KA_VSH], 0, A, B);
 }
 
-static void kk2b_kin(const double *p, const double *k, double V, double C,
-                     const double *x, double *A, double *B) {
+static BS_KERNEL void kk2b_kin(const double *p, const double *k, double V,
+                               double C, const double *x, double *A,
+                               double *B) {
   (void)k, (void)C, (void)x;
   kk2_kin_common(p, V - p[KA_VSH], 1, A, B);
 }
@@ -290,7 +312,8 @@ static void kk2b_kin(const double *p, const double *k, double V, double C,
 #define KA_KIND(NAME, PARAMS, KIN, COND, DOC)                                  \
   {                                                                            \
     .name = NAME, .doc = DOC, .np = KA_NP, .params = PARAMS, .ngate = 2,       \
-    .gates = gates_pq, .e_param = KA_E, .kinetics = KIN, .conductance = COND   \
+    .gates = gates_pq, .e_param = KA_E, .kinetics = KIN, .conductance = COND,  \
+    .kinetics_n = KIN##_n, .conductance_n = COND##_n                           \
   }
 
 enum { KNI_E, KNI_G, KNI_TMAX, KNI_VSH, KNI_PHIP, KNI_NP };
@@ -303,20 +326,21 @@ static const bs_param kni_params[KNI_NP] = {
     POS("phi_p", 1.0, "rate factor"),
 };
 
-static double p1_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double p1_cond(const double *p, const double *x, double C) {
   (void)C;
   return p[1] * x[0]; /* g_max is parameter 1 of every p-gated kind */
 }
 
 /* IKNI_Ya1989: p_inf = 1 / (1 + e^{-(u+35)/10}),
  * tau_p = tau_max / (3.3 e^{(u+35)/20} + e^{-(u+35)/20}). */
-static void kni_kin(const double *p, const double *k, double V, double C,
-                    const double *x, double *A, double *B) {
+static BS_KERNEL void kni_kin(const double *p, const double *k, double V,
+                              double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   const double u = V - p[KNI_VSH];
   ss(p[KNI_PHIP], sigm(-(u + 35.0) / 10.0),
-     p[KNI_TMAX] / (3.3 * exp((u + 35.0) / 20.0) + exp(-(u + 35.0) / 20.0)), A,
-     B);
+     p[KNI_TMAX] /
+         (3.3 * bs_vexp((u + 35.0) / 20.0) + bs_vexp(-(u + 35.0) / 20.0)),
+     A, B);
 }
 
 /* ---- leak --------------------------------------------------------------- */
@@ -327,7 +351,7 @@ static const bs_param il_params[L_NP] = {VOLT("E", -70.0, "reversal potential"),
 static const bs_param ikl_params[L_NP] = {
     VOLT("E", -90.0, "reversal potential"), GMAX(0.005)};
 
-static double leak_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double leak_cond(const double *p, const double *x, double C) {
   (void)x, (void)C;
   return p[L_G];
 }
@@ -365,7 +389,7 @@ static void ca_prepare(const double *p, double *k) {
   k[CA_K_PHIQ] = isnan(p[CA_PHIQ]) ? pow(p[CA_TBQ], e) : p[CA_PHIQ];
 }
 
-static double ca_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double ca_cond(const double *p, const double *x, double C) {
   (void)C;
   return p[CA_G] * x[0] * x[0] * x[1];
 }
@@ -374,43 +398,48 @@ static double ca_cond(const double *p, const double *x, double C) {
  * tau_p = 1/(e^{-(u+132)/16.7} + e^{(u+16.8)/18.2}) + 0.612;
  * q_inf = 1/(1 + e^{(u+83)/4}), tau_q = e^{-(u+22)/10.5} + 28 for
  * V >= -80 + V_sh, else e^{(u+467)/66.6}. */
-static void cat_hm_kin(const double *p, const double *k, double V, double C,
-                       const double *x, double *A, double *B) {
+static BS_KERNEL void cat_hm_kin(const double *p, const double *k, double V,
+                                 double C, const double *x, double *A,
+                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[CA_VSH];
   ss(k[CA_K_PHIP], sigm(-(u + 59.0) / 6.2),
-     1.0 / (exp(-(u + 132.0) / 16.7) + exp((u + 16.8) / 18.2)) + 0.612, A, B);
-  const double tq =
-      u >= -80.0 ? exp(-(u + 22.0) / 10.5) + 28.0 : exp((u + 467.0) / 66.6);
+     1.0 / (bs_vexp(-(u + 132.0) / 16.7) + bs_vexp((u + 16.8) / 18.2)) + 0.612,
+     A, B);
+  const double tq = u >= -80.0 ? bs_vexp(-(u + 22.0) / 10.5) + 28.0
+                               : bs_vexp((u + 467.0) / 66.6);
   ss(k[CA_K_PHIQ], sigm((u + 83.0) / 4.0), tq, A + 1, B + 1);
 }
 
 /* ICaT_HP1992: p_inf = 1/(1 + e^{-(u+52)/7.4}), tau_p = 3 + 1/(e^{(u+27)/10}
  * + e^{-(u+102)/15}); q_inf = 1/(1 + e^{(u+80)/5}), tau_q = 85 +
  * 1/(e^{(u+48)/4} + e^{-(u+407)/50}). */
-static void cat_hp_kin(const double *p, const double *k, double V, double C,
-                       const double *x, double *A, double *B) {
+static BS_KERNEL void cat_hp_kin(const double *p, const double *k, double V,
+                                 double C, const double *x, double *A,
+                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[CA_VSH];
   ss(k[CA_K_PHIP], sigm(-(u + 52.0) / 7.4),
-     3.0 + 1.0 / (exp((u + 27.0) / 10.0) + exp(-(u + 102.0) / 15.0)), A, B);
+     3.0 + 1.0 / (bs_vexp((u + 27.0) / 10.0) + bs_vexp(-(u + 102.0) / 15.0)), A,
+     B);
   ss(k[CA_K_PHIQ], sigm((u + 80.0) / 5.0),
-     85.0 + 1.0 / (exp((u + 48.0) / 4.0) + exp(-(u + 407.0) / 50.0)), A + 1,
-     B + 1);
+     85.0 + 1.0 / (bs_vexp((u + 48.0) / 4.0) + bs_vexp(-(u + 407.0) / 50.0)),
+     A + 1, B + 1);
 }
 
 /* ICaL_IS2008: p_inf = 1/(1 + e^{-(u+10)/4}), tau_p = 0.4 + 0.7/(e^{-(u+5)/15}
  * + e^{(u+5)/15}); q_inf = 1/(1 + e^{(u+25)/2}), tau_q = 300 +
  * 100/(e^{(u+40)/9.5} + e^{-(u+40)/9.5}). */
-static void cal_kin(const double *p, const double *k, double V, double C,
-                    const double *x, double *A, double *B) {
+static BS_KERNEL void cal_kin(const double *p, const double *k, double V,
+                              double C, const double *x, double *A, double *B) {
   (void)C, (void)x;
   const double u = V - p[CA_VSH];
   ss(k[CA_K_PHIP], sigm(-(u + 10.0) / 4.0),
-     0.4 + 0.7 / (exp(-(u + 5.0) / 15.0) + exp((u + 5.0) / 15.0)), A, B);
+     0.4 + 0.7 / (bs_vexp(-(u + 5.0) / 15.0) + bs_vexp((u + 5.0) / 15.0)), A,
+     B);
   ss(k[CA_K_PHIQ], sigm((u + 25.0) / 2.0),
-     300.0 + 100.0 / (exp((u + 40.0) / 9.5) + exp(-(u + 40.0) / 9.5)), A + 1,
-     B + 1);
+     300.0 + 100.0 / (bs_vexp((u + 40.0) / 9.5) + bs_vexp(-(u + 40.0) / 9.5)),
+     A + 1, B + 1);
 }
 
 #define CA_KIND(NAME, PARAMS, KIN, DOC)                                        \
@@ -418,7 +447,7 @@ static void cal_kin(const double *p, const double *k, double V, double C,
     .name = NAME, .doc = DOC, .np = CA_NP, .params = PARAMS, .ngate = 2,       \
     .gates = gates_pq, .flags = BS_CH_NEEDS_ION | BS_CH_CA_CURRENT,            \
     .e_param = -1, .prepare = ca_prepare, .kinetics = KIN,                     \
-    .conductance = ca_cond                                                     \
+    .kinetics_n = KIN##_n, .conductance_n = ca_cond_n, .conductance = ca_cond  \
   }
 
 /* ICaHT_Re1993 (Markov): phi = T_base^((T-23)/10); alpha_p = 0.055
@@ -438,14 +467,14 @@ static void re_prepare(const double *p, double *k) {
   k[RE_K_PHI] =
       isnan(p[RE_PHI]) ? pow(p[RE_TB], (p[RE_T] - 23.0) / 10.0) : p[RE_PHI];
 }
-static void re_kin(const double *p, const double *k, double V, double C,
-                   const double *x, double *A, double *B) {
+static BS_KERNEL void re_kin(const double *p, const double *k, double V,
+                             double C, const double *x, double *A, double *B) {
   (void)C, (void)x;
   const double u = V - p[RE_VSH], phi = k[RE_K_PHI];
-  markov(phi, 0.055 * 3.8 / bs_exprel((-27.0 - u) / 3.8),
-         0.94 * exp((-75.0 - u) / 17.0), A, B);
-  markov(phi, 0.000457 * exp((-13.0 - u) / 50.0),
-         0.0065 / (exp((-15.0 - u) / 28.0) + 1.0), A + 1, B + 1);
+  markov(phi, 0.055 * 3.8 / vexprel((-27.0 - u) / 3.8),
+         0.94 * bs_vexp((-75.0 - u) / 17.0), A, B);
+  markov(phi, 0.000457 * bs_vexp((-13.0 - u) / 50.0),
+         0.0065 / (bs_vexp((-15.0 - u) / 28.0) + 1.0), A + 1, B + 1);
 }
 
 /* ICaN_IS2008 (Ca-activated non-specific cation current):
@@ -455,14 +484,15 @@ enum { CAN_E, CAN_G, CAN_PHI, CAN_NP };
 static const bs_param can_params[CAN_NP] = {
     VOLT("E", 10.0, "reversal potential"), GMAX(1.0),
     POS("phi", 1.0, "rate factor")};
-static double can_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double can_cond(const double *p, const double *x, double C) {
   return p[CAN_G] * C / (C + 0.2) * x[0];
 }
-static void can_kin(const double *p, const double *k, double V, double C,
-                    const double *x, double *A, double *B) {
+static BS_KERNEL void can_kin(const double *p, const double *k, double V,
+                              double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   ss(p[CAN_PHI], sigm(-(V + 43.0) / 5.2),
-     2.7 / (exp(-(V + 55.0) / 15.0) + exp((V + 55.0) / 15.0)) + 1.6, A, B);
+     2.7 / (bs_vexp(-(V + 55.0) / 15.0) + bs_vexp((V + 55.0) / 15.0)) + 1.6, A,
+     B);
 }
 
 /* ---- Ih and K(Ca) ------------------------------------------------------- */
@@ -473,11 +503,11 @@ enum { IH_E, IH_G, IH_PHI, IH_NP };
 static const bs_param ih_params[IH_NP] = {VOLT("E", 43.0, "reversal potential"),
                                           GMAX(10.0),
                                           POS("phi", 1.0, "rate factor")};
-static void ih_kin(const double *p, const double *k, double V, double C,
-                   const double *x, double *A, double *B) {
+static BS_KERNEL void ih_kin(const double *p, const double *k, double V,
+                             double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   ss(p[IH_PHI], sigm((V + 75.0) / 5.5),
-     1.0 / (exp(-0.086 * V - 14.59) + exp(0.0701 * V - 1.87)), A, B);
+     1.0 / (bs_vexp(-0.086 * V - 14.59) + bs_vexp(0.0701 * V - 1.87)), A, B);
 }
 
 /* Ih_De1996 (Destexhe 1996, Ca-modulated): gates O, OL, P1:
@@ -507,18 +537,18 @@ static void hd_prepare(const double *p, double *k) {
   k[HD_K_K1] = p[HD_K2] / (c2 * c2);
   k[HD_K_K3] = p[HD_K4] / 0.01;
 }
-static void hd_rates(const double *p, const double *k, double V, double *al,
-                     double *be) {
+static BS_KERNEL void hd_rates(const double *p, const double *k, double V,
+                               double *al, double *be) {
   const double u = V - p[HD_VSH];
   const double inf = sigm((u + 75.0) / 5.5);
-  const double tau =
-      (20.0 + 1000.0 / (exp((u + 71.5) / 14.2) + exp(-(u + 89.0) / 11.6))) /
-      k[HD_K_PHI];
+  const double tau = (20.0 + 1000.0 / (bs_vexp((u + 71.5) / 14.2) +
+                                       bs_vexp(-(u + 89.0) / 11.6))) /
+                     k[HD_K_PHI];
   *al = inf / tau;
   *be = (1.0 - inf) / tau;
 }
-static void hd_kin(const double *p, const double *k, double V, double C,
-                   const double *x, double *A, double *B) {
+static BS_KERNEL void hd_kin(const double *p, const double *k, double V,
+                             double C, const double *x, double *A, double *B) {
   double al, be;
   hd_rates(p, k, V, &al, &be);
   const double c2 = C * C, kc = k[HD_K_K1] * c2 * c2;
@@ -538,7 +568,7 @@ static void hd_steady(const double *p, const double *k, double V, double C,
   x[0] = al / (al + al * k[HD_K_K3] * x[2] / p[HD_K4] + be);
   x[1] = k[HD_K_K3] * x[2] * x[0] / p[HD_K4];
 }
-static double hd_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double hd_cond(const double *p, const double *x, double C) {
   (void)C;
   return p[HD_G] * (x[0] + p[HD_GINC] * x[1]);
 }
@@ -555,14 +585,14 @@ static const bs_param ahp_params[AHP_NP] = {
     POS("beta", 0.09, "unbinding rate (1/ms)"),
     POS("phi", 1.0, "rate factor"),
 };
-static void ahp_kin(const double *p, const double *k, double V, double C,
-                    const double *x, double *A, double *B) {
+static BS_KERNEL void ahp_kin(const double *p, const double *k, double V,
+                              double C, const double *x, double *A, double *B) {
   (void)k, (void)V, (void)x;
   const double c2 = p[AHP_AL] * pow(C, p[AHP_N]);
   A[0] = p[AHP_PHI] * c2;
   B[0] = p[AHP_PHI] * (c2 + p[AHP_BE]);
 }
-static double ahp_cond(const double *p, const double *x, double C) {
+static BS_KERNEL double ahp_cond(const double *p, const double *x, double C) {
   (void)C;
   return p[AHP_G] * x[0] * x[0];
 }
@@ -629,6 +659,78 @@ static void cafo_rate(const double *p, const double *k, double ica, double *A,
   *B = p[CF_BE];
 }
 
+/* ---- block kernels ------------------------------------------------------
+ * A channel kind stays a table entry (name, parameters, scalar kernels, as
+ * the config reader, the help and cng_init use it); its block kernels are
+ * generated from the scalar ones, which the compiler inlines into one loop
+ * over the block and vectorizes. The arithmetic per neuron is the scalar
+ * kernel's, so a neuron's result does not depend on its lane. */
+#define BLK BS_CH_BLOCK
+#define KIN_N(KIN, NG)                                                         \
+  BS_CH_CLONES static void KIN##_n(                                            \
+      const double *restrict p, const double *restrict k, int n,               \
+      const double *restrict V, const double *restrict C,                      \
+      const double *const *x, double(*restrict A)[BLK],                        \
+      double(*restrict B)[BLK]) {                                              \
+    const double *restrict xq[BS_CH_MAX_GATES];                                \
+    for (int q = 0; q < BS_CH_MAX_GATES; q++)                                  \
+      xq[q] = x[q < (NG) ? q : 0];                                             \
+    for (int i = 0; i < n; i++) {                                              \
+      double xi[BS_CH_MAX_GATES], a[BS_CH_MAX_GATES], b[BS_CH_MAX_GATES];      \
+      for (int q = 0; q < BS_CH_MAX_GATES; q++)                                \
+        xi[q] = xq[q][i];                                                      \
+      KIN(p, k, V[i], C[i], xi, a, b);                                         \
+      for (int q = 0; q < (NG); q++) {                                         \
+        A[q][i] = a[q];                                                        \
+        B[q][i] = b[q];                                                        \
+      }                                                                        \
+    }                                                                          \
+  }
+#define COND_N(COND, NG)                                                       \
+  BS_CH_CLONES static void COND##_n(                                           \
+      const double *restrict p, int n, const double *const *x,                 \
+      const double *restrict C, double *restrict g) {                          \
+    const double *restrict xq[BS_CH_MAX_GATES];                                \
+    for (int q = 0; q < BS_CH_MAX_GATES; q++)                                  \
+      xq[q] = (NG) ? x[q < (NG) ? q : 0] : C;                                  \
+    for (int i = 0; i < n; i++) {                                              \
+      double xi[BS_CH_MAX_GATES];                                              \
+      for (int q = 0; q < BS_CH_MAX_GATES; q++)                                \
+        xi[q] = xq[q][i];                                                      \
+      g[i] = COND(p, xi, C[i]);                                                \
+    }                                                                          \
+  }
+
+KIN_N(na_ba_kin, 2)
+KIN_N(na_tm_kin, 2)
+KIN_N(na_hh_kin, 2)
+KIN_N(kdr_ba_kin, 1)
+KIN_N(k_tm_kin, 1)
+KIN_N(k_hh_kin, 1)
+KIN_N(ka1_kin, 2)
+KIN_N(ka2_kin, 2)
+KIN_N(kk2a_kin, 2)
+KIN_N(kk2b_kin, 2)
+KIN_N(kni_kin, 1)
+KIN_N(cat_hm_kin, 2)
+KIN_N(cat_hp_kin, 2)
+KIN_N(re_kin, 2)
+KIN_N(cal_kin, 2)
+KIN_N(can_kin, 1)
+KIN_N(ih_kin, 1)
+KIN_N(hd_kin, 3)
+KIN_N(ahp_kin, 1)
+COND_N(na_cond, 2)
+COND_N(k4_cond, 1)
+COND_N(ka_cond, 2)
+COND_N(kk2_cond, 2)
+COND_N(p1_cond, 1)
+COND_N(leak_cond, 0)
+COND_N(ca_cond, 2)
+COND_N(can_cond, 1)
+COND_N(hd_cond, 3)
+COND_N(ahp_cond, 1)
+
 /* ---- the library -------------------------------------------------------- */
 
 static const bs_channel_kind kinds[] = {
@@ -660,19 +762,23 @@ static const bs_channel_kind kinds[] = {
      .gates = gates_p,
      .e_param = KNI_E,
      .kinetics = kni_kin,
-     .conductance = p1_cond},
+     .conductance = p1_cond,
+     .kinetics_n = kni_kin_n,
+     .conductance_n = p1_cond_n},
     {.name = "IL",
      .doc = "leak, I = g_max (E - V)",
      .np = L_NP,
      .params = il_params,
      .e_param = L_E,
-     .conductance = leak_cond},
+     .conductance = leak_cond,
+     .conductance_n = leak_cond_n},
     {.name = "IKL",
      .doc = "potassium leak",
      .np = L_NP,
      .params = ikl_params,
      .e_param = L_E,
-     .conductance = leak_cond},
+     .conductance = leak_cond,
+     .conductance_n = leak_cond_n},
     CA_KIND("ICaT_HM1992", cat_hm_params, cat_hm_kin,
             "T-type Ca, Huguenard & McCormick 1992 (p^2 q)"),
     CA_KIND("ICaT_HP1992", cat_hp_params, cat_hp_kin,
@@ -689,7 +795,9 @@ static const bs_channel_kind kinds[] = {
      .e_param = -1,
      .prepare = re_prepare,
      .kinetics = re_kin,
-     .conductance = ca_cond}, /* g_max is parameter 0 in both */
+     .conductance = ca_cond,
+     .kinetics_n = re_kin_n,
+     .conductance_n = ca_cond_n}, /* g_max is parameter 0 in both */
     CA_KIND("ICaL_IS2008", cal_params, cal_kin,
             "L-type Ca, Inoue & Strowbridge 2008 (p^2 q)"),
     {.name = "ICaN_IS2008",
@@ -701,7 +809,9 @@ static const bs_channel_kind kinds[] = {
      .flags = BS_CH_NEEDS_ION,
      .e_param = CAN_E,
      .kinetics = can_kin,
-     .conductance = can_cond},
+     .conductance = can_cond,
+     .kinetics_n = can_kin_n,
+     .conductance_n = can_cond_n},
     {.name = "Ih_HM1992",
      .doc = "hyperpolarization-activated cation current (p)",
      .np = IH_NP,
@@ -710,7 +820,9 @@ static const bs_channel_kind kinds[] = {
      .gates = gates_p,
      .e_param = IH_E,
      .kinetics = ih_kin,
-     .conductance = p1_cond},
+     .conductance = p1_cond,
+     .kinetics_n = ih_kin_n,
+     .conductance_n = p1_cond_n},
     {.name = "Ih_De1996",
      .doc = "Ca-modulated Ih, Destexhe et al. 1996 (O, OL, P1)",
      .np = HD_NP,
@@ -722,6 +834,8 @@ static const bs_channel_kind kinds[] = {
      .prepare = hd_prepare,
      .kinetics = hd_kin,
      .conductance = hd_cond,
+     .kinetics_n = hd_kin_n,
+     .conductance_n = hd_cond_n,
      .steady = hd_steady},
     {.name = "IAHP_De1994",
      .doc = "Ca-dependent K (AHP), Destexhe et al. 1994 (p^2)",
@@ -732,7 +846,9 @@ static const bs_channel_kind kinds[] = {
      .flags = BS_CH_NEEDS_ION,
      .e_param = AHP_E,
      .kinetics = ahp_kin,
-     .conductance = ahp_cond},
+     .conductance = ahp_cond,
+     .kinetics_n = ahp_kin_n,
+     .conductance_n = ahp_cond_n},
     {.name = "CalciumFixed",
      .doc = "calcium ion with constant E and C",
      .np = 2,
@@ -773,21 +889,5 @@ int bs_channel_count(void) { return NKINDS; }
 const bs_channel_kind *bs_channel_at(int i) { return &kinds[i]; }
 
 double bs_lin_step(int method, double x, double A, double B, double dt) {
-  const double f = A - B * x;
-  switch (method) {
-  case BS_METHOD_EXP_AUTO:
-    return x + dt * bs_phi(-B * dt) * f;
-  case BS_METHOD_EULER:
-    return x + dt * f;
-  case BS_METHOD_RK2: {
-    const double f2 = A - B * (x + (2.0 / 3.0) * dt * f);
-    return x + dt * (0.25 * f + 0.75 * f2);
-  }
-  default: {
-    const double k2 = A - B * (x + 0.5 * dt * f);
-    const double k3 = A - B * (x + 0.5 * dt * k2);
-    const double k4 = A - B * (x + dt * k3);
-    return x + dt / 6.0 * (f + 2.0 * k2 + 2.0 * k3 + k4);
-  }
-  }
+  return bs_vlin_step(method, x, A, B, dt);
 }

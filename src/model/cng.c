@@ -67,78 +67,192 @@ static inline void ion_state(const cng *g, const cng_chan *c, double *const *x,
   }
 }
 
-static void cng_update(bs_neuron_args *a) {
-  const cng *g = a->model ? a->model->impl : NULL;
+#define BLK BS_CH_BLOCK
+
+/* E_Ca and C_Ca of channel c's ion over the block at i0: pointers into
+ * the state, into Eb, Cb (CalciumFixed's constants) or to zero. */
+static void ion_block(const cng *g, const cng_chan *c, double *const *x,
+                      size_t i0, int n, const double *zero, double *Eb,
+                      double *Cb, const double **E, const double **Ca) {
+  *E = *Ca = zero;
+  if (c->parent < 0)
+    return;
+  const cng_chan *ion = &g->ch[c->parent];
+  if (ion->kind->ngate) {
+    *Ca = x[ion->x0] + i0;
+    *E = x[ion->x0 + 1] + i0;
+    return;
+  }
+  for (int i = 0; i < n; i++) { /* CalciumFixed */
+    Eb[i] = ion->p[0];
+    Cb[i] = ion->p[1];
+  }
+  *E = Eb;
+  *Ca = Cb;
+}
+
+/* The state of channel c's gates over the block at i0 (SoA pointers). */
+static void gate_ptrs(const cng_chan *c, double *const *x, size_t i0,
+                      double *xp[BS_CH_MAX_GATES]) {
+  for (int q = 0; q < BS_CH_MAX_GATES; q++)
+    xp[q] = q < c->kind->ngate ? x[c->x0 + q] + i0 : NULL;
+}
+
+static void cond_block(const cng_chan *c, int n, double *const *xp,
+                       const double *Ca, double *gc) {
+  const bs_channel_kind *kd = c->kind;
+  if (kd->conductance_n) {
+    kd->conductance_n(c->p, n, (const double *const *)xp, Ca, gc);
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    double xg[BS_CH_MAX_GATES];
+    for (int q = 0; q < kd->ngate; q++)
+      xg[q] = xp[q][i];
+    gc[i] = kd->conductance(c->p, xg, Ca[i]);
+  }
+}
+
+/* x[i] <- one step of dx/dt = A[i] - B[i] x[i], in place; the switch is
+ * outside the loop so that each loop vectorizes. */
+#define LIN_LOOP(M)                                                            \
+  for (int i = 0; i < n; i++)                                                  \
+    x[i] = bs_vlin_step(M, x[i], A[i], B[i], dt);                              \
+  break;
+BS_CH_CLONES static void lin_block(int method, int n, double *x,
+                                   const double *A, const double *B,
+                                   double dt) {
+  switch (method) {
+  case BS_METHOD_EXP_AUTO:
+    LIN_LOOP(BS_METHOD_EXP_AUTO)
+  case BS_METHOD_EULER:
+    LIN_LOOP(BS_METHOD_EULER)
+  case BS_METHOD_RK2:
+    LIN_LOOP(BS_METHOD_RK2)
+  default:
+    LIN_LOOP(BS_METHOD_RK4)
+  }
+}
+
+/* One block of n <= BLK neurons at i0, channel by channel: each channel's
+ * kernel runs over the whole block (one indirect call per block), the
+ * per-neuron arithmetic is that of the neuron-by-neuron form. */
+static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
+                        size_t nspk) {
   const int nch = g ? g->nch : 0;
   const double C = a->p[P_C], s = 1e-3 / a->p[P_A], V_th = a->p[P_VTH];
   const double dt = a->dt;
   const int method = a->method;
   double *const *x = a->x;
-  size_t nspk = 0;
-  for (size_t i = 0; i < a->n; i++) {
-    const double V0 = x[0][i];
-    const double G = a->G ? a->G[i] : 0.0;
-    const double J = a->I[i] + G * V0;
-    /* 1. V with the gates frozen: C dV/dt = sum g (E - V) + s (J - G V) */
-    double gs = 0.0, gE = 0.0;
-    for (int c = 0; c < nch; c++) {
-      const cng_chan *ch = &g->ch[c];
-      const bs_channel_kind *kd = ch->kind;
-      if (kd->flags & BS_CH_ION)
-        continue;
-      double xg[BS_CH_MAX_GATES], E, Ca;
-      for (int q = 0; q < kd->ngate; q++)
-        xg[q] = x[ch->x0 + q][i];
-      ion_state(g, ch, x, i, &E, &Ca);
-      if (kd->e_param >= 0)
-        E = ch->p[kd->e_param];
-      const double gc = kd->conductance(ch->p, xg, Ca);
-      gs += gc;
-      gE += gc * E;
-    }
-    const double V =
-        bs_lin_step(method, V0, (gE + s * J) / C, (gs + s * G) / C, dt);
-    /* 2. gates with V of the previous step (and C, E of the previous step) */
-    for (int c = 0; c < nch; c++) {
-      const cng_chan *ch = &g->ch[c];
-      const bs_channel_kind *kd = ch->kind;
-      if (!kd->kinetics)
-        continue;
-      double xg[BS_CH_MAX_GATES], A[BS_CH_MAX_GATES], B[BS_CH_MAX_GATES], E, Ca;
-      for (int q = 0; q < kd->ngate; q++)
-        xg[q] = x[ch->x0 + q][i];
-      ion_state(g, ch, x, i, &E, &Ca);
-      kd->kinetics(ch->p, ch->k, V0, Ca, xg, A, B);
-      for (int q = 0; q < kd->ngate; q++)
-        x[ch->x0 + q][i] = bs_lin_step(method, xg[q], A[q], B[q], dt);
-    }
-    /* 3. calcium: influx from the updated calcium channels at V0 and the
-     *    old E_Ca; then E_Ca from the new concentration */
-    for (int c = 0; c < nch; c++) {
-      const cng_chan *ion = &g->ch[c];
-      if (!(ion->kind->flags & BS_CH_ION) || ion->kind->ngate == 0)
-        continue;
-      const double Ca = x[ion->x0][i], E = x[ion->x0 + 1][i];
-      double ica = 0.0;
-      for (int d = c + 1; d < nch; d++) {
-        const cng_chan *ch = &g->ch[d];
-        if (ch->parent != c || !(ch->kind->flags & BS_CH_CA_CURRENT))
-          continue;
-        double xg[BS_CH_MAX_GATES];
-        for (int q = 0; q < ch->kind->ngate; q++)
-          xg[q] = x[ch->x0 + q][i];
-        ica += ch->kind->conductance(ch->p, xg, Ca) * (E - V0);
+  double V0[BLK], V[BLK], J[BLK], Gb[BLK], gs[BLK], gE[BLK], gc[BLK], Eb[BLK],
+      Cb[BLK], zero[BLK], A[BS_CH_MAX_GATES][BLK], B[BS_CH_MAX_GATES][BLK];
+  const double *E, *Ca;
+  for (int i = 0; i < n; i++) {
+    V0[i] = x[0][i0 + i];
+    Gb[i] = a->G ? a->G[i0 + i] : 0.0;
+    J[i] = a->I[i0 + i] + Gb[i] * V0[i];
+    gs[i] = 0.0;
+    gE[i] = 0.0;
+    zero[i] = 0.0;
+  }
+  /* 1. V with the gates frozen: C dV/dt = sum g (E - V) + s (J - G V) */
+  for (int c = 0; c < nch; c++) {
+    const cng_chan *ch = &g->ch[c];
+    const bs_channel_kind *kd = ch->kind;
+    if (kd->flags & BS_CH_ION)
+      continue;
+    double *xp[BS_CH_MAX_GATES];
+    gate_ptrs(ch, x, i0, xp);
+    ion_block(g, ch, x, i0, n, zero, Eb, Cb, &E, &Ca);
+    cond_block(ch, n, xp, Ca, gc);
+    if (kd->e_param >= 0) {
+      const double e = ch->p[kd->e_param];
+      for (int i = 0; i < n; i++) {
+        gs[i] += gc[i];
+        gE[i] += gc[i] * e;
       }
-      double A, B;
-      ion->kind->ion_rate(ion->p, ion->k, ica, &A, &B);
-      const double Cn = bs_lin_step(method, Ca, A, B, dt);
-      x[ion->x0][i] = Cn;
-      x[ion->x0 + 1][i] = ion->kind->ion_E(ion->p, ion->k, Cn);
+    } else {
+      for (int i = 0; i < n; i++) {
+        gs[i] += gc[i];
+        gE[i] += gc[i] * E[i];
+      }
     }
-    /* 4. spike: upward crossing, no reset */
-    if (V0 < V_th && V >= V_th)
-      a->spk[nspk++] = (uint32_t)i;
-    x[0][i] = V;
+  }
+  for (int i = 0; i < n; i++) {
+    V[i] = V0[i];
+    gE[i] = (gE[i] + s * J[i]) / C; /* A and B of V */
+    gs[i] = (gs[i] + s * Gb[i]) / C;
+  }
+  lin_block(method, n, V, gE, gs, dt);
+  /* 2. gates with V of the previous step (and C, E of the previous step) */
+  for (int c = 0; c < nch; c++) {
+    const cng_chan *ch = &g->ch[c];
+    const bs_channel_kind *kd = ch->kind;
+    if (!kd->kinetics)
+      continue;
+    double *xp[BS_CH_MAX_GATES];
+    gate_ptrs(ch, x, i0, xp);
+    ion_block(g, ch, x, i0, n, zero, Eb, Cb, &E, &Ca);
+    if (kd->kinetics_n) {
+      kd->kinetics_n(ch->p, ch->k, n, V0, Ca, (const double *const *)xp, A, B);
+    } else {
+      for (int i = 0; i < n; i++) {
+        double xg[BS_CH_MAX_GATES], Ai[BS_CH_MAX_GATES], Bi[BS_CH_MAX_GATES];
+        for (int q = 0; q < kd->ngate; q++)
+          xg[q] = xp[q][i];
+        kd->kinetics(ch->p, ch->k, V0[i], Ca[i], xg, Ai, Bi);
+        for (int q = 0; q < kd->ngate; q++) {
+          A[q][i] = Ai[q];
+          B[q][i] = Bi[q];
+        }
+      }
+    }
+    for (int q = 0; q < kd->ngate; q++)
+      lin_block(method, n, xp[q], A[q], B[q], dt);
+  }
+  /* 3. calcium: influx from the updated calcium channels at V0 and the
+   *    old E_Ca; then E_Ca from the new concentration */
+  for (int c = 0; c < nch; c++) {
+    const cng_chan *ion = &g->ch[c];
+    if (!(ion->kind->flags & BS_CH_ION) || ion->kind->ngate == 0)
+      continue;
+    double *Cx = x[ion->x0] + i0, *Ex = x[ion->x0 + 1] + i0;
+    double ica[BLK];
+    for (int i = 0; i < n; i++)
+      ica[i] = 0.0;
+    for (int d = c + 1; d < nch; d++) {
+      const cng_chan *ch = &g->ch[d];
+      if (ch->parent != c || !(ch->kind->flags & BS_CH_CA_CURRENT))
+        continue;
+      double *xp[BS_CH_MAX_GATES];
+      gate_ptrs(ch, x, i0, xp);
+      cond_block(ch, n, xp, Cx, gc);
+      for (int i = 0; i < n; i++)
+        ica[i] += gc[i] * (Ex[i] - V0[i]);
+    }
+    for (int i = 0; i < n; i++) {
+      double Ai, Bi;
+      ion->kind->ion_rate(ion->p, ion->k, ica[i], &Ai, &Bi);
+      const double Cn = bs_vlin_step(method, Cx[i], Ai, Bi, dt);
+      Cx[i] = Cn;
+      Ex[i] = ion->kind->ion_E(ion->p, ion->k, Cn);
+    }
+  }
+  /* 4. spike: upward crossing, no reset */
+  for (int i = 0; i < n; i++) {
+    if (V0[i] < V_th && V[i] >= V_th)
+      a->spk[nspk++] = (uint32_t)(i0 + (size_t)i);
+    x[0][i0 + i] = V[i];
+  }
+  return nspk;
+}
+
+static void cng_update(bs_neuron_args *a) {
+  const cng *g = a->model ? a->model->impl : NULL;
+  size_t nspk = 0;
+  for (size_t i0 = 0; i0 < a->n; i0 += BLK) {
+    const size_t left = a->n - i0;
+    nspk = cng_block(g, a, i0, left < BLK ? (int)left : BLK, nspk);
   }
   a->nspk = nspk;
 }

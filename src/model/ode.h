@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "model_impl.h"
+#include "vexp.h"
 
 #define BS_ODE_MAXV 8 /* ODE variables per point model */
 
@@ -20,6 +21,30 @@ static inline double bs_phi(double z) { return z == 0.0 ? 1.0 : expm1(z) / z; }
  * functions of the form x / (1 - e^-x) with a removable singularity. */
 static inline double bs_exprel(double x) {
   return x == 0.0 ? 1.0 : expm1(x) / x;
+}
+
+/* bs_lin_step (channels.c) inline: one step of x' = A - B x with the
+ * exp of vexp.h, so ConNeuGroup's block loops vectorize. Called with a
+ * constant method, the switch folds away. */
+static inline __attribute__((always_inline)) double
+bs_vlin_step(int method, double x, double A, double B, double dt) {
+  const double f = A - B * x;
+  switch (method) {
+  case BS_METHOD_EXP_AUTO:
+    return x + dt * bs_vphi(-B * dt) * f;
+  case BS_METHOD_EULER:
+    return x + dt * f;
+  case BS_METHOD_RK2: {
+    const double f2 = A - B * (x + (2.0 / 3.0) * dt * f);
+    return x + dt * (0.25 * f + 0.75 * f2);
+  }
+  default: {
+    const double k2 = A - B * (x + 0.5 * dt * f);
+    const double k3 = A - B * (x + 0.5 * dt * k2);
+    const double k4 = A - B * (x + dt * k3);
+    return x + dt / 6.0 * (f + 2.0 * k2 + 2.0 * k3 + k4);
+  }
+  }
 }
 
 /* One step of x' = f(x) for one element. rhs is a compile-time constant at
