@@ -16,7 +16,9 @@ drawn weights and delays 5..20 steps. The chosen synapses have posts 1, 5,
    n < d); an `every: 0.5 ms` monitor holds every 5th sample.
 3. stp.u / stp.x of a synapse equal the per-pre stp monitors of its pre,
    bitwise.
-4. Every report is bitwise identical at 1, 2 and 3 ranks.
+4. Every report is bitwise identical at 1, 2 and 3 ranks, and after a
+   checkpoint at 2 ranks restored at 3; comp_method dense records the
+   same w and delay as sparse.
 5. Refusals: per-synapse g on Exponential (config time, line:col), a pair
    the projection does not have (build time, named; 3 ranks fail together
    without hanging), an index out of range (line:col), x of NMDA, stp.u
@@ -160,6 +162,33 @@ def main():
             if k.startswith("report/"):
                 bstest.check(k in o and np.array_equal(o[k], r[k]),
                              "np%d: %s differs from 1 rank" % (np_, k))
+
+    # checkpoint at 2 ranks, restored at 3: the trace history carries over
+    ck, cko = os.path.join(wd, "ck"), os.path.join(wd, "net_ck.h5")
+    p = bstest.run(args, ["run", cfg, "-o", cko, "--overwrite", "-q", "--checkpoint-every",
+                          "40ms", "--checkpoint-dir", ck], np=2)
+    bstest.check("checkpoint at t = 80.0 ms" in p.stdout, "no checkpoint at 80 ms:\n" + p.stdout)
+    bstest.run(args, ["run", cfg, "--restore", os.path.join(ck, "ckpt.h5"), "-q"], np=3)
+    o = reports(cko)[0]
+    for k in r:
+        if k.startswith("report/"):
+            bstest.check(k in o and np.array_equal(o[k], r[k]),
+                         "restart at 3 ranks from 80 ms: %s differs" % k)
+
+    # dense storage (one delay) finds the same synapses as sparse
+    got = {}
+    for m in ("sparse", "dense"):
+        text = (CONFIG % (PAIRS, PAIRS, [[0, j] for j in SX_POSTS], "")).replace(
+            "delay: {Uniform: [0.5 ms, 2 ms]}, connect: {FixedProb: {prob: 1.0}}}",
+            "delay: 1.2 ms, connect: {FixedProb: {prob: 1.0}}, comp_method: %s}" % m)
+        path = bstest.write_config(os.path.join(wd, m + ".yaml"), text)
+        bstest.run(args, ["run", path, "-o", os.path.join(wd, m + ".h5"), "--overwrite", "-q"],
+                   np=2)
+        got[m] = reports(os.path.join(wd, m + ".h5"))[0]
+    for k in ("report/SX/w/data", "report/SX/delay/data"):
+        bstest.check(np.array_equal(got["sparse"][k], got["dense"][k])
+                     and (got["dense"]["report/SX/delay/data"] == 12).all(),
+                     "comp_method dense: %s differs from sparse" % k)
 
     # 5. refusals
     def refused(name, text, frags, np_=0, where=None):
