@@ -59,10 +59,9 @@ bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
                              const double *buf);
 /* The same for the columns cols[0 .. ncols) (ascending, not necessarily
  * contiguous): buf row-major, ncols per row. Collective. */
-bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *rep,
-                                  uint64_t row0, uint64_t nrows,
-                                  const uint64_t *cols, uint64_t ncols,
-                                  const double *buf);
+bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
+                                  uint64_t nrows, const uint64_t *cols,
+                                  uint64_t ncols, const double *buf);
 /* A report of chosen synapses: mapping/pre_node_ids [nodes] (node_ids are
  * the posts) and the group's attr pre_population. Collective; kept as it
  * is when the report exists (a restart). */
