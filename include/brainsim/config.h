@@ -82,6 +82,12 @@ typedef struct bs_monitor_spec {
    * (AMPA, NMDA, ...) or of the projection's stp (stp = 1: u, 2: x). */
   int per_pre;
   int stp;
+  /* Chosen synapses (`synapses: [[pre, post], ...]`): n_idx (pre, post)
+   * pairs in config order in syn[2c], syn[2c + 1]; idx holds the posts.
+   * syn_var: 0 var (trace g), 1 stp.u, 2 stp.x, 3 w, 4 delay. */
+  int per_syn;
+  int syn_var;
+  uint64_t *syn;
   char *name;    /* report name, unique per target */
   uint64_t *idx; /* sorted, unique element indices */
   uint64_t n_idx;

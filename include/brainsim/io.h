@@ -57,6 +57,17 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
 bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
                              uint64_t nrows, uint64_t col0, uint64_t ncols,
                              const double *buf);
+/* The same for the columns cols[0 .. ncols) (ascending, not necessarily
+ * contiguous): buf row-major, ncols per row. Collective. */
+bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
+                                  uint64_t nrows, const uint64_t *cols,
+                                  uint64_t ncols, const double *buf);
+/* A report of chosen synapses: mapping/pre_node_ids [nodes] (node_ids are
+ * the posts) and the group's attr pre_population. Collective; kept as it
+ * is when the report exists (a restart). */
+bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io *io, const char *group,
+                               const uint64_t *pre_ids, uint64_t n,
+                               const char *pre_population);
 bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rep);
 
 /* Attributes and small datasets (same values on every rank). */

@@ -1681,6 +1681,57 @@ static bs_status read_indices(reader *rd, fnode *n, uint64_t size,
   return BS_OK;
 }
 
+/* `synapses: [[pre, post], ...]` of a monitor: the pairs in config order,
+ * each index checked against its population (whether the pair exists is
+ * known only once the network is built). */
+static bs_status read_syn_pairs(reader *rd, fnode *n, const char *owner,
+                                const bs_proj_spec *pj, uint64_t **out,
+                                uint64_t *count) {
+  const bs_spec *s = rd->spec;
+  if (!fy_node_is_sequence(n) || fy_node_sequence_item_count(n) < 1)
+    return err_at(rd, n,
+                  "%s: synapses: expected a non-empty list of [pre, post] "
+                  "pairs, got %s",
+                  owner, kind_name(n));
+  const uint64_t cnt = (uint64_t)fy_node_sequence_item_count(n);
+  uint64_t *p;
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, 2 * cnt, sizeof(uint64_t), &p));
+  bs_status st = BS_OK;
+  for (uint64_t c = 0; c < cnt && st == BS_OK; c++) {
+    fnode *e = fy_node_sequence_get_by_index(n, (int)c);
+    if (!fy_node_is_sequence(e) || fy_node_sequence_item_count(e) != 2) {
+      st = err_at(rd, e,
+                  "%s: synapses[%llu]: expected a [pre, post] pair, got %s",
+                  owner, (unsigned long long)c, kind_name(e));
+      break;
+    }
+    const uint64_t size[2] = {s->pops[pj->pre].size, s->pops[pj->post].size};
+    for (int k = 0; k < 2 && st == BS_OK; k++) {
+      fnode *v = fy_node_sequence_get_by_index(e, k);
+      char what[256];
+      snprintf(what, sizeof what,
+               "%s: synapses[%llu] of projection '%s': %s index (population "
+               "'%s' has %llu neurons)",
+               owner, (unsigned long long)c, pj->name, k ? "post" : "pre",
+               s->pops[k ? pj->post : pj->pre].name,
+               (unsigned long long)size[k]);
+      st = get_uint(rd, v, what, size[k] - 1, &p[2 * c + (uint64_t)k]);
+    }
+    for (uint64_t o = 0; o < c && st == BS_OK; o++)
+      if (p[2 * o] == p[2 * c] && p[2 * o + 1] == p[2 * c + 1])
+        st = err_at(rd, e, "%s: synapses: [%llu, %llu] is listed twice", owner,
+                    (unsigned long long)p[2 * c],
+                    (unsigned long long)p[2 * c + 1]);
+  }
+  if (st != BS_OK) {
+    free(p);
+    return st;
+  }
+  *out = p;
+  *count = cnt;
+  return BS_OK;
+}
+
 static bs_status add_monitor(reader *rd, bs_monitor_spec *m) {
   bs_spec *s = rd->spec;
   BS_CALL(rd->ctx,
@@ -1730,10 +1781,10 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
   }
   static const char *const keys[] = {"population", "projection", "variables",
                                      "indices",    "every",      "name",
-                                     NULL};
+                                     "synapses",   NULL};
   BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL,
                               "spikes, or population/projection, variables, "
-                              "indices, every, name"));
+                              "indices or synapses, every, name"));
   fnode *pn = lookup(n, "population"), *jn = lookup(n, "projection");
   if (!pn == !jn)
     return err_at(rd, n,
@@ -1758,6 +1809,20 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     size = s->pops[s->projs[proj].post].size;
   }
   const bs_proj_spec *pj = proj >= 0 ? &s->projs[proj] : NULL;
+  fnode *synn = lookup(n, "synapses");
+  if (synn && !pj)
+    return err_at(rd, synn,
+                  "%s: synapses: only a projection's monitor "
+                  "records chosen synapses",
+                  owner);
+  if (synn && pj->syn->gap)
+    return err_at(rd, synn,
+                  "%s: synapses: projection '%s' is a gap junction; its "
+                  "junctions cannot be monitored one by one",
+                  owner, pj->name);
+  if (synn && lookup(n, "indices"))
+    return err_at(rd, synn, "%s: give either indices or synapses, not both",
+                  owner);
   fnode *vn = lookup(n, "variables");
   if (!vn)
     return err_at(rd, n, "%s: missing required key 'variables'", owner);
@@ -1794,7 +1859,42 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     if (pj && pj->stp && pj->stp->kind == BS_STP_STP &&
         strcmp(vname, "stp.u") == 0)
       stp_var = 1;
-    if (var < 0 && !stp_var) {
+    /* Per chosen synapse: w and delay of any projection, stp.u / stp.x
+     * (the pre neuron's), and a trace synapse's g = w g_pre(t - d). */
+    int syn_var = 0;
+    if (synn) {
+      if (stp_var)
+        syn_var = stp_var;
+      else if (strcmp(vname, "w") == 0)
+        syn_var = 3;
+      else if (strcmp(vname, "delay") == 0)
+        syn_var = 4;
+      else if (strcmp(vname, "g") == 0 && var >= 0 && pj->syn->trace)
+        syn_var = 5;
+      else if (var >= 0 && !pj->syn->trace)
+        return err_at(rd, vv,
+                      "%s: %s synapses of projection '%s' have no "
+                      "per-synapse %s: their conductances add up linearly "
+                      "into one state per post neuron (monitor %s without "
+                      "synapses:, per post neuron)",
+                      owner, pj->syn->name, pj->name, vname, vname);
+      else if (var >= 0)
+        return err_at(rd, vv,
+                      "%s: '%s' of projection '%s' (%s) is not kept per "
+                      "synapse: only g is, as history of the pre neuron's "
+                      "trace; monitor '%s' without synapses: (per pre neuron)",
+                      owner, vname, pj->name, pj->syn->name, vname);
+      if (!syn_var && var < 0) {
+        const char *stpv = !pj->stp                      ? ""
+                           : pj->stp->kind == BS_STP_STP ? ", stp.u, stp.x"
+                                                         : ", stp.x";
+        return err_at(rd, vv,
+                      "%s: no per-synapse variable '%s' (available: %sw, "
+                      "delay%s)",
+                      owner, vname, pj->syn->trace ? "g, " : "", stpv);
+      }
+    }
+    if (var < 0 && !stp_var && !syn_var) {
       char known[256];
       size_t used = 0;
       known[0] = '\0';
@@ -1808,15 +1908,19 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
       return err_at(rd, vv, "%s: no state variable '%s' (available: %s)", owner,
                     vname, used ? known : "none");
     }
-    const int per_pre = pj && (stp_var || pj->syn->trace);
+    const int per_pre = !synn && pj && (stp_var || pj->syn->trace);
     const uint64_t vsize = per_pre ? s->pops[pj->pre].size : size;
     bs_monitor_spec m = {.kind = BS_MON_STATE,
                          .pop = pop,
                          .proj = proj,
                          .var = stp_var ? stp_var - 1 : var,
                          .per_pre = per_pre,
-                         .stp = stp_var,
+                         .stp = synn ? 0 : stp_var,
+                         .per_syn = synn != NULL,
+                         .syn_var = syn_var == 5 ? 0 : syn_var,
                          .every = every};
+    if (syn_var >= 3)
+      m.var = -1;
     const char *mname = vname;
     if (name)
       BS_CALL(rd->ctx, get_name(rd, name, "name", &mname));
@@ -1832,10 +1936,17 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
     }
     m.name = bs_strdup(mname);
     bs_status st =
-        read_indices(rd, lookup(n, "indices"), vsize, &m.idx, &m.n_idx);
+        synn ? read_syn_pairs(rd, synn, owner, pj, &m.syn, &m.n_idx)
+             : read_indices(rd, lookup(n, "indices"), vsize, &m.idx, &m.n_idx);
+    if (st == BS_OK && synn) { /* the report's node ids: the posts */
+      st = bs_malloc(rd->ctx, m.n_idx, sizeof(uint64_t), &m.idx);
+      for (uint64_t c = 0; st == BS_OK && c < m.n_idx; c++)
+        m.idx[c] = m.syn[2 * c + 1];
+    }
     if (st != BS_OK) { /* read_indices may have allocated m.idx */
       free(m.name);
       free(m.idx);
+      free(m.syn);
       return st;
     }
     BS_CALL(rd->ctx, add_monitor(rd, &m));
@@ -2245,6 +2356,7 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->monitors[i].pops);
     free(s->monitors[i].name);
     free(s->monitors[i].idx);
+    free(s->monitors[i].syn);
   }
   free(s->pops);
   free(s->projs);

@@ -481,17 +481,21 @@ static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
                                const bs_monitor_spec *ms, lmon *m) {
   const bs_spec *s = net->spec;
   m->spec = ms;
+  if (ms->per_syn) /* chosen synapses: the ones whose post is local */
+    BS_CALL(ctx, bs_synmon_build(ctx, net, m));
   /* Per-pre monitors: the columns are the pre neurons this rank owns,
    * sampled by trace.c at the exchange. */
   lpop *lp = ms->pop >= 0  ? &net->pops[ms->pop]
              : ms->per_pre ? net->projs[ms->proj].pre
                            : net->projs[ms->proj].post;
-  m->src = ms->pop >= 0  ? lp->x[ms->var]
-           : ms->per_pre ? NULL
-                         : net->projs[ms->proj].x[ms->var];
+  m->src = ms->pop >= 0                 ? lp->x[ms->var]
+           : ms->per_pre || ms->per_syn ? NULL
+                                        : net->projs[ms->proj].x[ms->var];
   m->lo = lp->lo;
-  m->c0 = lower_bound(ms->idx, ms->n_idx, lp->lo);
-  m->c1 = lower_bound(ms->idx, ms->n_idx, lp->hi);
+  if (!ms->per_syn) {
+    m->c0 = lower_bound(ms->idx, ms->n_idx, lp->lo);
+    m->c1 = lower_bound(ms->idx, ms->n_idx, lp->hi);
+  }
   m->rows = (uint64_t)((s->n_steps + ms->every - 1) / ms->every);
   /* Rows per flush from the global column count, so every rank flushes at
    * the same steps and no rank's buffer exceeds MON_BUF_BYTES. */
@@ -585,8 +589,10 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     net->D = 1;
   BS_CALL(ctx, bs_trace_build(ctx, net));
 
-  /* Monitors and spike recording. */
-  for (int q = 0; q < s->n_monitors; q++) {
+  /* Monitors and spike recording. A listed synapse that does not exist
+   * fails only on its post's rank: all ranks agree before going on. */
+  bs_status mst = BS_OK;
+  for (int q = 0; q < s->n_monitors && mst == BS_OK; q++) {
     const bs_monitor_spec *ms = &s->monitors[q];
     if (ms->kind == BS_MON_SPIKES) {
       for (int p = 0; p < s->n_pops; p++)
@@ -594,12 +600,15 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
           net->pops[p].record = 1;
       continue;
     }
-    BS_CALL(ctx, bs_realloc(ctx, (size_t)net->nmons, (size_t)net->nmons + 1,
-                            sizeof *net->mons, &net->mons));
+    mst = bs_realloc(ctx, (size_t)net->nmons, (size_t)net->nmons + 1,
+                     sizeof *net->mons, &net->mons);
+    if (mst != BS_OK)
+      break;
     memset(&net->mons[net->nmons], 0, sizeof *net->mons);
-    BS_CALL(ctx, build_monitor(ctx, net, ms, &net->mons[net->nmons]));
     net->nmons++;
+    mst = build_monitor(ctx, net, ms, &net->mons[net->nmons - 1]);
   }
+  BS_CALL(ctx, bs_comm_agree(ctx, mst, NULL));
   net->local_cap = 4096;
   BS_CALL(ctx,
           bs_malloc(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk));
@@ -661,6 +670,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     lmon *m = &net->mons[q];
     bs_free(ctx, m->cap * ((m->c1 - m->c0) ? (m->c1 - m->c0) : 1),
             sizeof(double), &m->buf);
+    bs_synmon_free(ctx, m);
     bs_io_report_close(ctx, &m->rep);
   }
   bs_free(ctx, (size_t)net->nmons, sizeof *net->mons, &net->mons);
@@ -892,7 +902,10 @@ static bs_status flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
 }
 
 static bs_status flush_monitor(bs_ctx *ctx, lmon *m) {
-  if (m->rep)
+  if (m->rep && m->cols)
+    BS_CALL(ctx, bs_io_report_write_cols(ctx, m->rep, m->row0, m->nbuf, m->cols,
+                                         m->c1 - m->c0, m->buf));
+  else if (m->rep)
     BS_CALL(ctx, bs_io_report_write(ctx, m->rep, m->row0, m->nbuf, m->c0,
                                     m->c1 - m->c0, m->buf));
   m->row0 += m->nbuf;
@@ -1147,17 +1160,32 @@ static bs_status open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     const char *target =
         ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
     const bs_var *var = ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
-                        : ms->stp    ? NULL
-                                     : &s->projs[ms->proj].syn->vars[ms->var];
+                        : ms->stp || (ms->per_syn && ms->var < 0)
+                            ? NULL
+                            : &s->projs[ms->proj].syn->vars[ms->var];
+    const char *units = var ? bs_dim_unit(var->dim)
+                        : ms->syn_var == 3
+                            ? bs_dim_unit(s->projs[ms->proj].syn->vars[0].dim)
+                        : ms->syn_var == 4 ? "steps"
+                                           : "1";
     const bs_proj_spec *pj = ms->pop >= 0 ? NULL : &s->projs[ms->proj];
     const char *post = !pj           ? s->pops[ms->pop].name
                        : ms->per_pre ? s->pops[pj->pre].name
                                      : s->pops[pj->post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
-    BS_CALL(ctx, bs_io_report_create(ctx, io, group,
-                                     var ? bs_dim_unit(var->dim) : "1", ms->idx,
-                                     ms->n_idx, m->rows, 0.0, s->duration,
+    BS_CALL(ctx, bs_io_report_create(ctx, io, group, units, ms->idx, ms->n_idx,
+                                     m->rows, 0.0, s->duration,
                                      (double)ms->every * s->dt, post, &m->rep));
+    if (ms->per_syn) { /* the pre of each column */
+      uint64_t *pre;
+      BS_CALL(ctx, bs_malloc(ctx, ms->n_idx, sizeof(uint64_t), &pre));
+      for (uint64_t c = 0; c < ms->n_idx; c++)
+        pre[c] = ms->syn[2 * c];
+      bs_status ps = bs_io_report_pre_ids(ctx, io, group, pre, ms->n_idx,
+                                          s->pops[pj->pre].name);
+      bs_free(ctx, ms->n_idx, sizeof(uint64_t), &pre);
+      BS_CALL(ctx, ps);
+    }
   }
   return BS_OK;
 }
@@ -1263,7 +1291,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
        *    (Brian2's sample convention: sample k is the state at k dt) */
       for (int q = 0; q < net->nmons; q++) {
         lmon *m = &net->mons[q];
-        if (n % m->spec->every || m->spec->per_pre)
+        if (n % m->spec->every || m->spec->per_pre || m->spec->per_syn)
           continue;
         const uint64_t nc = m->c1 - m->c0;
         double *row = m->buf + m->nbuf * nc;

@@ -109,6 +109,12 @@ typedef struct lmon {
   double *buf;
   uint64_t nbuf, row0, rows;
   bs_io_report *rep;
+  /* Chosen synapses (synmon.c): the local ones (post on this rank), as
+   * columns cols[c0 .. c1) of the report (ascending, not contiguous), each
+   * with its pre neuron, weight, delay and trace slot. */
+  uint64_t *cols, *spre;
+  double *sw;
+  uint32_t *sd, *sk;
 } lmon;
 
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
@@ -166,6 +172,13 @@ void bs_trace_input(lproj *lj, int64_t n);
 void bs_trace_begin(bs_net *net, int64_t t0);
 void bs_trace_catch_up(bs_net *net, int64_t step, int64_t t1);
 void bs_trace_spike(lproj *lj, uint64_t i, double eff);
+
+/* Monitors of chosen synapses (synmon.c). Build: finds this rank's
+ * synapses (post local), fails on a listed pair the projection does not
+ * have; not collective (the caller agrees). Sampled by trace.c at every
+ * exchange, like the per-pre monitors. */
+bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m);
+void bs_synmon_free(bs_ctx *ctx, lmon *m);
 
 /* Checkpoints (checkpoint.c). Collective. */
 bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,

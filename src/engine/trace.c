@@ -65,7 +65,8 @@ bs_status bs_trace_build(bs_ctx *ctx, bs_net *net) {
       net->per_pre = 1;
     }
   for (int q = 0; q < s->n_monitors; q++)
-    if (s->monitors[q].kind == BS_MON_STATE && s->monitors[q].per_pre)
+    if (s->monitors[q].kind == BS_MON_STATE &&
+        (s->monitors[q].per_pre || s->monitors[q].per_syn))
       net->per_pre = 1;
   bs_trace_reset(net);
   return BS_OK;
@@ -166,17 +167,36 @@ static double stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
   return 1.0 + (lj->stp_x[e] - 1.0) * exp(-gap / p[2]);
 }
 
+/* A synapse's g at step n: w G(n - d), the term bs_trace_input adds. The
+ * history holds G(n - d) (d <= dmax = H - 1; zero before the first step
+ * of a trial). */
+static double syn_g(const lproj *lj, uint32_t k, double w, uint32_t d,
+                    int64_t n) {
+  const ltrace *tr = lj->tr;
+  return w * tr->hist[((uint64_t)n + tr->H - d) % tr->H * tr->n + k];
+}
+
 /* Per-pre monitors at step n: the traces hold G(n) (spikes of steps < n)
  * and stp holds every spike of steps < n. */
 static void sample(bs_net *net, int64_t n) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
     const bs_monitor_spec *ms = m->spec;
-    if (!ms->per_pre || n % ms->every)
+    if (!(ms->per_pre || ms->per_syn) || n % ms->every)
       continue;
     const lproj *lj = &net->projs[ms->proj];
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
+    if (ms->per_syn) { /* chosen synapses (synmon.c) */
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = ms->syn_var == 0 ? syn_g(lj, m->sk[c], m->sw[c], m->sd[c], n)
+                 : ms->syn_var <= 2
+                     ? stp_at(lj, ms->syn_var, m->spre[c], n, net->spec->dt)
+                 : ms->syn_var == 3 ? m->sw[c]
+                                    : (double)m->sd[c];
+      m->nbuf++;
+      continue;
+    }
     for (uint64_t c = 0; c < nc; c++) {
       const uint64_t e = ms->idx[m->c0 + c];
       row[c] = ms->stp ? stp_at(lj, ms->stp, e, n, net->spec->dt)

@@ -648,6 +648,55 @@ bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
                   "writing report", "data");
 }
 
+bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
+                                  uint64_t nrows, const uint64_t *cols,
+                                  uint64_t ncols, const double *buf) {
+  hid_t fs = H5Dget_space(r->data);
+  hsize_t m = nrows * ncols;
+  hid_t ms = H5Screate_simple(1, &m, NULL);
+  H5Sselect_none(fs);
+  if (!m)
+    H5Sselect_none(ms);
+  /* One hyperslab per run of consecutive columns; HDF5 then takes the
+   * buffer in the file's row-major order, i.e. ascending columns per row. */
+  for (uint64_t a = 0; m && a < ncols;) {
+    uint64_t b = a + 1;
+    while (b < ncols && cols[b] == cols[b - 1] + 1)
+      b++;
+    hsize_t start[2] = {row0, cols[a]}, cnt[2] = {nrows, b - a};
+    H5Sselect_hyperslab(fs, H5S_SELECT_OR, start, NULL, cnt, NULL);
+    a = b;
+  }
+  herr_t rc = H5Dwrite(r->data, H5T_NATIVE_DOUBLE, ms, fs, r->io->dxpl, buf);
+  bs_status st =
+      rc < 0 ? h5_err_in(ctx, r->io->path, "writing report", "data") : BS_OK;
+  H5Sclose(ms);
+  H5Sclose(fs);
+  if (st != BS_OK)
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
+bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io *io, const char *group,
+                               const uint64_t *pre_ids, uint64_t n,
+                               const char *pre_population) {
+  char mpath[700];
+  int exists = 0;
+  snprintf(mpath, sizeof mpath, "%s/mapping/pre_node_ids", group);
+  BS_CALL(ctx, bs_io_exists(ctx, io, mpath, &exists));
+  if (exists)
+    return BS_OK;
+  BS_CALL(ctx,
+          bs_io_attr_str(ctx, io, group, "pre_population", pre_population));
+  snprintf(mpath, sizeof mpath, "%s/mapping", group);
+  hid_t g = H5Gopen2(io->file, mpath, H5P_DEFAULT);
+  H5_TRY(ctx, g, "opening group", mpath);
+  bs_status st = small_dataset(ctx, io, g, "pre_node_ids", H5T_STD_U64LE,
+                               H5T_NATIVE_UINT64, n, pre_ids, mpath);
+  H5Gclose(g);
+  return st;
+}
+
 bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **r) {
   if (!r || !*r)
     return BS_OK;
