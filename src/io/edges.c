@@ -19,25 +19,12 @@
 #include <unistd.h>
 
 #include "brainsim/comm.h"
+#include "io_impl.h"
 
 #define CHUNK_ROWS ((uint64_t)1 << 20) /* rows per scan chunk */
 #define MAX_GROUPS 64                  /* SONATA edge groups per population */
 
 /* ---- errors ------------------------------------------------------------ */
-
-typedef struct walk_buf {
-  char top[256], bottom[256];
-  int n;
-} walk_buf;
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
-  walk_buf *w = data;
-  if (n == 0)
-    snprintf(w->top, sizeof w->top, "%s", e->desc ? e->desc : "");
-  snprintf(w->bottom, sizeof w->bottom, "%s", e->desc ? e->desc : "");
-  w->n++;
-  return 0;
-}
 
 /* A message naming the place, with HDF5's own words when it has some. */
 __attribute__((format(printf, 2, 3))) static bs_status
@@ -47,9 +34,8 @@ h5fail(bs_ctx *ctx, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  walk_buf w = {{0}, {0}, 0};
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
-  H5Eclear2(H5E_DEFAULT);
+  bs_h5_stack w;
+  bs_io_h5_stack(&w);
   /* The innermost entry says why (e.g. "truncated file: eof = ..."). */
   if (w.n > 1 && strcmp(w.top, w.bottom))
     return bs_error_set(ctx, BS_ERR_IO, "%s (HDF5: %s: %s)", msg, w.top,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "brainsim/comm.h"
+#include "io_impl.h"
 
 #define MAX_SPIKE_POPS 256
 
@@ -33,18 +34,19 @@ struct bs_io_report {
   uint64_t rows, cols;
 };
 
-typedef struct walk_buf {
-  char top[256], bottom[256];
-  int n;
-} walk_buf;
-
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
-  walk_buf *w = data;
+  bs_h5_stack *w = data;
   if (n == 0)
     snprintf(w->top, sizeof w->top, "%s", e->desc ? e->desc : "");
   snprintf(w->bottom, sizeof w->bottom, "%s", e->desc ? e->desc : "");
   w->n++;
   return 0;
+}
+
+void bs_io_h5_stack(bs_h5_stack *w) {
+  memset(w, 0, sizeof *w);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, w);
+  H5Eclear2(H5E_DEFAULT);
 }
 
 /* Turn the HDF5 error stack into a status with HDF5's own words. */
@@ -58,9 +60,8 @@ static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
                             e == EACCES || e == EROFS
                         ? strerror(e)
                         : NULL;
-  walk_buf w = {{0}, {0}, 0};
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
-  H5Eclear2(H5E_DEFAULT);
+  bs_h5_stack w;
+  bs_io_h5_stack(&w);
   if (strstr(w.top, "errno") || strstr(w.bottom, "errno"))
     sys = NULL; /* HDF5 said it already */
   errno = 0;
