@@ -465,18 +465,6 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
 
 /* ---- monitors --------------------------------------------------------- */
 
-static uint64_t lower_bound(const uint64_t *a, uint64_t n, uint64_t v) {
-  uint64_t lo = 0, hi = n;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < v)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
 static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
                                const bs_monitor_spec *ms, lmon *m) {
   const bs_spec *s = net->spec;
@@ -493,8 +481,8 @@ static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
                                         : net->projs[ms->proj].x[ms->var];
   m->lo = lp->lo;
   if (!ms->per_syn) {
-    m->c0 = lower_bound(ms->idx, ms->n_idx, lp->lo);
-    m->c1 = lower_bound(ms->idx, ms->n_idx, lp->hi);
+    m->c0 = bs_engine_lower_bound(ms->idx, ms->n_idx, lp->lo);
+    m->c1 = bs_engine_lower_bound(ms->idx, ms->n_idx, lp->hi);
   }
   m->rows = (uint64_t)((s->n_steps + ms->every - 1) / ms->every);
   /* Rows per flush from the global column count, so every rank flushes at

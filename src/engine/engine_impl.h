@@ -180,6 +180,20 @@ void bs_trace_spike(lproj *lj, uint64_t i, double eff);
 bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m);
 void bs_synmon_free(bs_ctx *ctx, lmon *m);
 
+/* First position in the sorted a[0..n) whose value is >= v. */
+static inline uint64_t bs_engine_lower_bound(const uint64_t *a, uint64_t n,
+                                             uint64_t v) {
+  uint64_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* Checkpoints (checkpoint.c). Collective. */
 bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
                                int64_t step_next, const char *dir);

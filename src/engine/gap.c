@@ -172,18 +172,6 @@ static size_t sort_unique(uint64_t *a, size_t n) {
   return m;
 }
 
-static uint64_t find_sorted(const uint64_t *a, size_t n, uint64_t v) {
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < v)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
 static void split_gid(const bs_net *net, uint64_t gid, int *pop,
                       uint64_t *idx) {
   *pop = pop_of_gid(net->spec, gid);
@@ -348,12 +336,12 @@ bs_status bs_gap_build(bs_ctx *ctx, bs_net *net, bs_gap **out) {
         g->row[k++] = q;
       }
       if (is_local(net, e->other)) {
-        g->src[q] = g->nrecv + find_sorted(others, g->nloc, e->other);
+        g->src[q] = g->nrecv + bs_engine_lower_bound(others, g->nloc, e->other);
       } else {
         const int r = owner_of(net, e->other);
         const uint64_t *seg = allbnd + g->displs[r];
         g->src[q] = (uint64_t)g->displs[r] +
-                    find_sorted(seg, (size_t)g->counts[r], e->other);
+                    bs_engine_lower_bound(seg, (size_t)g->counts[r], e->other);
       }
       g->w[q] = e->w;
     }
