@@ -687,7 +687,8 @@ int main(int argc, char **argv) {
   if (st != BS_OK)
     goto fail;
   bs_log0(ctx,
-          "network built in %.2f s; exchange every %d step(s); output "
+          "ready in %.2f s (start-up, config, network); exchange every %d "
+          "step(s); output "
           "%s%s\n",
           bs_wtime() - t_begin, bs_net_exchange_interval(net), out,
           c.restore ? " (continued)" : "");
