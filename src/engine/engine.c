@@ -422,13 +422,7 @@ static bs_status build_proj(bs_ctx *ctx, const bs_spec *s, int j, bs_net *net,
   bs_edges *fe =
       net->file_edges && net->file_edges[j].pre ? &net->file_edges[j] : NULL;
   bs_status st = BS_OK;
-  if (js->dense && js->syn->trace)
-    st = bs_error_set(ctx, BS_ERR_CONFIG,
-                      "projection '%s': %s keeps its state per pre neuron and "
-                      "reads its synapses every step from sparse storage; "
-                      "use comp_method: sparse (the results are the same)",
-                      js->name, js->syn->name);
-  else if (js->dense && (fe || js->ij_w || js->ij_d || js->g_file))
+  if (js->dense && (fe || js->ij_w || js->ij_d || js->g_file))
     st = bs_error_set(ctx, BS_ERR_CONFIG,
                       "projection '%s': comp_method dense takes no per-pair "
                       "weights or delays (from a file, a g_max dataset or "
@@ -1050,7 +1044,12 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
     }
     if (lj->tr) { /* read every step from the pre neuron's trace */
       bs_trace_spike(lj, i, eff);
-      net->syn_events += lproj_row(lj, i + 1) - lproj_row(lj, i);
+      if (!lj->dense)
+        net->syn_events += lproj_row(lj, i + 1) - lproj_row(lj, i);
+      else
+        for (uint64_t q = 0; q < lj->mask_words; q++)
+          net->syn_events +=
+              (uint64_t)__builtin_popcountll(lj->mask[i * lj->mask_words + q]);
       continue;
     }
     const size_t npost = lj->post->n;

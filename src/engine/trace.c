@@ -26,6 +26,16 @@
 
 #define NONE UINT32_MAX
 
+/* Whether pre neuron i has a local synapse (sparse row or dense mask row). */
+static int has_synapses(const lproj *lj, uint64_t i) {
+  if (!lj->dense)
+    return lproj_row(lj, i + 1) > lproj_row(lj, i);
+  for (uint64_t k = 0; k < lj->mask_words; k++)
+    if (lj->mask[i * lj->mask_words + k])
+      return 1;
+  return 0;
+}
+
 static bs_status build_one(bs_ctx *ctx, lproj *lj) {
   const bs_syn_model *m = lj->spec->syn;
   const uint64_t N = lj->pre->spec->size;
@@ -35,8 +45,8 @@ static bs_status build_one(bs_ctx *ctx, lproj *lj) {
   BS_CALL(ctx, bs_malloc(ctx, N ? N : 1, sizeof(uint32_t), &tr->slot));
   uint64_t n = 0;
   for (uint64_t i = 0; i < N; i++) {
-    const int need = lproj_row(lj, i + 1) > lproj_row(lj, i) ||
-                     (i >= lj->pre->lo && i < lj->pre->hi);
+    const int need =
+        has_synapses(lj, i) || (i >= lj->pre->lo && i < lj->pre->hi);
     tr->slot[i] = need ? (uint32_t)n++ : NONE;
   }
   tr->n = n;
@@ -110,6 +120,30 @@ void bs_trace_reset(bs_net *net) {
   }
 }
 
+/* Dense storage: the pre's mask row, posts ascending; a constant or per-pre
+ * delay (dense keeps no per-synapse delays). A post gets at most one term
+ * per pre in both storages (dense has no multapses), so the sums into a
+ * post run over the pres in the same ascending order as the CSR's. */
+static void input_dense(lproj *lj, int64_t n) {
+  ltrace *tr = lj->tr;
+  const uint64_t H = tr->H, ntr = tr->n, npost = lj->post->n;
+  double *restrict gp = tr->gpost;
+  for (uint64_t k = 0; k < ntr; k++) {
+    const uint64_t i = tr->pre[k];
+    const uint32_t d = lj->dpre ? lj->dpre[i] : lj->d0;
+    const double g = tr->hist[((uint64_t)n + H - d) % H * ntr + k];
+    if (g == 0.0)
+      continue;
+    const uint64_t *m = lj->mask + i * lj->mask_words;
+    const float *wr = lj->wd ? lj->wd + i * npost : NULL;
+    for (uint64_t q = 0; q < lj->mask_words; q++)
+      for (uint64_t bits = m[q]; bits; bits &= bits - 1) {
+        const size_t jl = (size_t)(q * 64 + (uint64_t)__builtin_ctzll(bits));
+        gp[jl] += (wr ? (double)wr[jl] : lj->w0) * g;
+      }
+  }
+}
+
 /* Rows of the CSR in pre order, each in generation order: the same order
  * of the sum for a post neuron on every rank count. */
 void bs_trace_input(lproj *lj, int64_t n) {
@@ -119,6 +153,10 @@ void bs_trace_input(lproj *lj, int64_t n) {
   const uint32_t *restrict col = lj->col;
   const float *restrict w = lj->w;
   memset(gp, 0, lj->post->n * sizeof(double));
+  if (lj->dense) {
+    input_dense(lj, n);
+    return;
+  }
   for (uint64_t k = 0; k < ntr; k++) {
     const uint64_t i = tr->pre[k], b = lproj_row(lj, i),
                    e = lproj_row(lj, i + 1);
