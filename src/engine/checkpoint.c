@@ -158,32 +158,32 @@ static bs_status block_write(bs_ctx *ctx, bs_io *io, const char *path,
 }
 
 /* Short-term plasticity: rows u, x and the step of the last spike (exact
- * in a double below 2^53) per pre neuron. Every rank holds the same global
- * arrays: rank 0 writes them as one block, every rank reads all. */
+ * in a double below 2^53) per pre neuron. A pre neuron's state is the same
+ * on every rank that receives its spikes, and its owner always does
+ * (build_exchange), so each rank writes its own block of the pre
+ * population and every rank reads all. */
 static bs_status walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, block_fn fn,
                           int reading) {
   const uint64_t N = lj->pre->spec->size;
-  const uint64_t ncols = reading || ctx->rank == 0 ? N : 0;
+  const uint64_t c0 = reading ? 0 : lj->pre->lo, nc = reading ? N : lj->pre->n;
   char path[1024];
   snprintf(path, sizeof path, "/state/projections/%s/stp", lj->spec->name);
   double *tmp;
-  BS_CALL(ctx, bs_malloc(ctx, 3 * (N ? N : 1), sizeof(double), &tmp));
+  BS_CALL(ctx, bs_malloc(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp));
   if (!reading)
-    for (uint64_t i = 0; i < N; i++) {
-      tmp[i] = lj->stp_u[i];
-      tmp[N + i] = lj->stp_x[i];
-      tmp[2 * N + i] = (double)lj->stp_last[i];
+    for (uint64_t c = 0; c < nc; c++) {
+      tmp[c] = lj->stp_u[c0 + c];
+      tmp[nc + c] = lj->stp_x[c0 + c];
+      tmp[2 * nc + c] = (double)lj->stp_last[c0 + c];
     }
-  /* The block is rows x ncols: with ncols = 0 the layout does not matter,
-   * with ncols = N it is the one above. */
-  bs_status st = fn(ctx, io, path, 3, N, 0, ncols, tmp);
+  bs_status st = fn(ctx, io, path, 3, N, c0, nc, tmp);
   if (st == BS_OK && reading)
     for (uint64_t i = 0; i < N; i++) {
       lj->stp_u[i] = tmp[i];
       lj->stp_x[i] = tmp[N + i];
       lj->stp_last[i] = (int64_t)tmp[2 * N + i];
     }
-  bs_free(ctx, 3 * (N ? N : 1), sizeof(double), &tmp);
+  bs_free(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp);
   return st;
 }
 
@@ -322,7 +322,7 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
       st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   }
   for (size_t p = 0; st == BS_OK && p < np; p++) {
-    spk[p] = net->pops[p].nspikes;
+    spk[p] = net->pops[p].nspikes; /* this rank's own: summed below */
     len[p] = out && net->pops[p].record
                  ? bs_io_spikes_length(out, net->pops[p].io_handle)
                  : 0;
@@ -332,6 +332,8 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   uint64_t events = net->syn_events, stepu = (uint64_t)step_next;
   if (st == BS_OK)
     st = bs_comm_sum_u64(ctx, &events, 1);
+  if (st == BS_OK)
+    st = bs_comm_sum_u64(ctx, spk, (int)np);
   if (st == BS_OK)
     st = bs_io_create(ctx, tmp, 1, &io);
   if (st == BS_OK)
@@ -433,9 +435,9 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
     st = bs_io_read_text(ctx, io, "/meta/output", output_path);
   if (st == BS_OK) {
     net->step0 = (int64_t)stepu;
+    /* Global counts: kept on one rank so the final sums stay right. */
     for (size_t p = 0; p < np; p++)
-      net->pops[p].nspikes = spk[p];
-    /* A global count: kept on one rank so the final sum stays right. */
+      net->pops[p].nspikes = ctx->rank == 0 ? spk[p] : 0;
     net->syn_events = ctx->rank == 0 ? events : 0;
   }
   free(theirs);

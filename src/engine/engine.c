@@ -22,10 +22,17 @@
 
 #define MAX_INTERVAL 100         /* steps per exchange without projections */
 #define MON_BUF_BYTES (4u << 20) /* report buffer per monitor (libsonata's) */
-#define SPIKE_FLUSH 1000000      /* buffered output spikes before a flush */
-#define KERNEL_BLOCK 512         /* post neurons per synapse/output block */
+/* Recorded spikes buffered over all ranks before a flush: rank 0 gathers
+ * and sorts them (32 B each), so this bounds the writer's extra memory. */
+#define SPIKE_FLUSH 16384
+#define KERNEL_BLOCK 512 /* post neurons per synapse/output block */
 
 /* ---- helpers ---------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
 
 uint64_t bs_engine_block_lo(uint64_t n, int r, int P) {
   return n * (uint64_t)r / (uint64_t)P;
@@ -228,7 +235,6 @@ static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
 static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                               const bs_conn_args *a, bs_edges *fe) {
   const bs_proj_spec *js = lj->spec;
-  const uint64_t n_pre = lj->pre->spec->size;
   coo c = {.ctx = ctx, .post_lo = lj->post->lo};
   /* Room for the expected count (+ 4 standard deviations) up front: no
    * copies while growing in the common case. */
@@ -263,8 +269,10 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   }
   lj->nnz = c.n;
 
-  /* CSR by pre-synaptic index; a stable counting sort keeps the
-   * generation order within a row, which is the same on every rank. */
+  /* CSR over the sources that have a local target only (DESIGN.md: no
+   * per-source arrays over a whole pre population): sorting (pre, position
+   * in the list) keeps the generation order within a row, which is the
+   * same on every rank. */
   /* Per-synapse values from a file's columns, IJ's lists or a g_max
    * dataset take the place of the projection's g_max and delay. */
   const int w_file = fe && fe->w, d_file = fe && fe->delay;
@@ -272,37 +280,48 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
       !bs_dist_is_const(&js->g_max) || w_file || js->ij_w || js->g_file;
   const int d_var = (!bs_dist_is_const(&js->delay) && !js->delay_per_pre) ||
                     d_file || js->ij_d;
-  const size_t nr = (size_t)n_pre + 1, nz = c.n ? c.n : 1;
-  uint64_t *fill = NULL;
-  bs_status st = bs_calloc(ctx, nr, sizeof(uint64_t), &fill);
-  if (st == BS_OK && c.n <= UINT32_MAX)
+  const size_t nz = c.n ? c.n : 1;
+  if (c.n > UINT32_MAX) {
+    coo_free(&c);
+    return bs_error_set(ctx, BS_ERR_LIMIT,
+                        "projection '%s': %zu synapses on rank %d; at most "
+                        "2^32 per projection and rank",
+                        js->name, c.n, ctx->rank);
+  }
+  uint64_t *ord = NULL;
+  bs_status st = bs_malloc(ctx, nz, sizeof(uint64_t), &ord);
+  for (size_t q = 0; st == BS_OK && q < c.n; q++)
+    ord[q] = (uint64_t)c.pre[q] << 32 | q;
+  if (st == BS_OK)
+    qsort(ord, c.n, sizeof(uint64_t), cmp_u64);
+  uint64_t nsrc = 0;
+  for (size_t q = 0; st == BS_OK && q < c.n; q++)
+    nsrc += q == 0 || ord[q] >> 32 != ord[q - 1] >> 32;
+  lj->nsrc = nsrc;
+  const size_t nr = (size_t)nsrc + 1;
+  if (st == BS_OK)
+    st = bs_malloc(ctx, nsrc ? nsrc : 1, sizeof(uint32_t), &lj->src);
+  if (st == BS_OK) /* c.n <= 2^32 - 1 (above) */
     st = bs_malloc(ctx, nr, sizeof(uint32_t), &lj->row32);
-  else if (st == BS_OK)
-    st = bs_malloc(ctx, nr, sizeof(uint64_t), &lj->row64);
   if (st == BS_OK)
     st = bs_malloc(ctx, nz, sizeof(uint32_t), &lj->col);
   if (st == BS_OK && w_var)
     st = bs_malloc(ctx, nz, sizeof(float), &lj->w);
   if (st != BS_OK) {
-    bs_free(ctx, nr, sizeof(uint64_t), &fill);
+    bs_free(ctx, nz, sizeof(uint64_t), &ord);
     coo_free(&c);
     return st;
-  }
-  for (size_t q = 0; q < c.n; q++)
-    fill[c.pre[q] + 1]++;
-  for (uint64_t i = 0; i < n_pre; i++)
-    fill[i + 1] += fill[i];
-  for (uint64_t i = 0; i <= n_pre; i++) {
-    if (lj->row32)
-      lj->row32[i] = (uint32_t)fill[i];
-    else
-      lj->row64[i] = fill[i];
   }
   /* Drawn delays go into the key array (no longer needed once drawn) so
    * that their width can follow the largest. */
   uint32_t dmin = UINT32_MAX, dmax = 0;
-  for (size_t q = 0; q < c.n && st == BS_OK; q++) {
-    uint64_t at = fill[c.pre[q]]++;
+  uint64_t k = 0;
+  for (size_t at = 0; at < c.n && st == BS_OK; at++) {
+    const size_t q = (size_t)(ord[at] & 0xffffffffu);
+    if (at == 0 || ord[at] >> 32 != ord[at - 1] >> 32) {
+      lj->src[k] = c.pre[q];
+      lj->row32[k++] = (uint32_t)at;
+    }
     lj->col[at] = c.post[q];
     if (w_file)
       lj->w[at] = (float)fe->w[q];
@@ -332,31 +351,30 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
       dmax = d > dmax ? d : dmax;
     }
   }
+  lj->row32[nsrc] = (uint32_t)c.n;
   if (st == BS_OK && d_var) {
     lj->dl_bytes = dmax <= UINT8_MAX ? 1 : dmax <= UINT16_MAX ? 2 : 4;
     st = bs_malloc(ctx, nz, (size_t)lj->dl_bytes, &lj->dl);
-    for (uint64_t i = 0; st == BS_OK && i < n_pre; i++)
-      fill[i] = lproj_row(lj, i);
-    for (size_t q = 0; q < c.n && st == BS_OK; q++) {
-      uint64_t at = fill[c.pre[q]]++;
+    for (size_t at = 0; at < c.n && st == BS_OK; at++) {
+      const uint64_t d = c.key[ord[at] & 0xffffffffu];
       if (lj->dl_bytes == 1)
-        ((uint8_t *)lj->dl)[at] = (uint8_t)c.key[q];
+        ((uint8_t *)lj->dl)[at] = (uint8_t)d;
       else if (lj->dl_bytes == 2)
-        ((uint16_t *)lj->dl)[at] = (uint16_t)c.key[q];
+        ((uint16_t *)lj->dl)[at] = (uint16_t)d;
       else
-        ((uint32_t *)lj->dl)[at] = (uint32_t)c.key[q];
+        ((uint32_t *)lj->dl)[at] = (uint32_t)d;
     }
     lj->dmin = dmin;
     lj->dmax = dmax;
   }
-  bs_free(ctx, nr, sizeof(uint64_t), &fill);
+  bs_free(ctx, nz, sizeof(uint64_t), &ord);
   coo_free(&c);
   if (fe)
     bs_edges_free(ctx, fe);
   if (st == BS_OK && js->g_file && !w_file)
     st = bs_engine_gmax_file(ctx, lj);
   lj->syn_bytes =
-      (uint64_t)nr * (lj->row32 ? 4 : 8) +
+      (uint64_t)nr * 4 + nsrc * 4 +
       (uint64_t)c.n * (4 + (w_var ? 4 : 0) + (uint64_t)lj->dl_bytes);
   return st;
 }
@@ -498,6 +516,126 @@ static bs_status build_monitor(bs_ctx *ctx, bs_net *net,
 
 /* ---- build ------------------------------------------------------------ */
 
+static int find_pop_of_gid(const bs_net *net, uint64_t gid);
+
+typedef struct gid_list {
+  uint64_t *v;
+  size_t n, cap;
+} gid_list;
+
+static bs_status gid_add(bs_ctx *ctx, gid_list *l, uint64_t gid) {
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? 2 * l->cap : 1024;
+    BS_CALL(ctx, bs_realloc(ctx, l->cap, nc, sizeof(uint64_t), &l->v));
+    l->cap = nc;
+  }
+  l->v[l->n++] = gid;
+  return BS_OK;
+}
+
+/* Does pre neuron i of dense projection lj have a target on this rank? */
+static int has_local_target(const lproj *lj, uint64_t i) {
+  for (uint64_t q = 0; q < lj->mask_words; q++)
+    if (lj->mask[i * lj->mask_words + q])
+      return 1;
+  return 0;
+}
+
+/* The rank that owns neuron gid (the block partition of its population). */
+static int owner_of(const bs_net *net, uint64_t gid) {
+  const bs_pop_spec *ps = &net->spec->pops[find_pop_of_gid(net, gid)];
+  const uint64_t i = gid - ps->gid0;
+  int lo = 0, hi = net->P - 1; /* last r with block_lo(r) <= i */
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (bs_engine_block_lo(ps->size, mid, net->P) <= i)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+/* The exchange plan: this rank asks for the spikes of every source with a
+ * local target, and of its own neurons where state driven by their own
+ * spikes lives here (short-term plasticity and traces are checkpointed by
+ * the owner; per-pre monitors sample the owner's block). Collective. */
+static bs_status build_exchange(bs_ctx *ctx, bs_net *net) {
+  const bs_spec *s = net->spec;
+  gid_list need = {0};
+  uint64_t *grouped = NULL, *cnt = NULL;
+  bs_gid_range *ranges = NULL;
+  int nr = 0;
+  bs_status st = bs_exchange_create(ctx, &net->ex);
+  for (int j = 0; j < s->n_projs && st == BS_OK; j++) {
+    const lproj *lj = &net->projs[j];
+    if (lj->spec->syn->gap || !lj->nnz)
+      continue;
+    const uint64_t g0 = lj->pre->spec->gid0;
+    if (!lj->dense)
+      for (uint64_t k = 0; k < lj->nsrc && st == BS_OK; k++)
+        st = gid_add(ctx, &need, g0 + lj->src[k]);
+    else
+      for (uint64_t i = 0; i < lj->pre->spec->size && st == BS_OK; i++)
+        if (has_local_target(lj, i))
+          st = gid_add(ctx, &need, g0 + i);
+  }
+  for (int p = 0; p < s->n_pops && st == BS_OK; p++) {
+    const lpop *lp = &net->pops[p];
+    int own = net->per_pre;
+    for (int o = 0; o < lp->nout; o++)
+      own |= net->projs[lp->out[o]].stp_u || net->projs[lp->out[o]].tr;
+    for (uint64_t i = lp->lo; own && i < lp->hi && st == BS_OK; i++)
+      st = gid_add(ctx, &need, lp->spec->gid0 + i);
+  }
+  if (st == BS_OK && need.n) {
+    qsort(need.v, need.n, sizeof(uint64_t), cmp_u64);
+    size_t u = 1;
+    for (size_t q = 1; q < need.n; q++)
+      if (need.v[q] != need.v[u - 1])
+        need.v[u++] = need.v[q];
+    need.n = u;
+  }
+  /* Grouped by owner rank, ascending within each group (stable). */
+  const size_t P = (size_t)net->P;
+  if (st == BS_OK)
+    st = bs_calloc(ctx, P, sizeof(uint64_t), &cnt);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, need.n ? need.n : 1, sizeof(uint64_t), &grouped);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, (size_t)s->n_pops, sizeof *ranges, &ranges);
+  if (st == BS_OK) {
+    int *own = NULL;
+    uint64_t *at = NULL; /* where the next gid of each group goes */
+    st = bs_malloc(ctx, need.n ? need.n : 1, sizeof(int), &own);
+    if (st == BS_OK)
+      st = bs_calloc(ctx, P, sizeof(uint64_t), &at);
+    for (size_t q = 0; st == BS_OK && q < need.n; q++) {
+      own[q] = owner_of(net, need.v[q]);
+      cnt[own[q]]++;
+    }
+    for (size_t r = 1; st == BS_OK && r < P; r++)
+      at[r] = at[r - 1] + cnt[r - 1];
+    for (size_t q = 0; st == BS_OK && q < need.n; q++)
+      grouped[at[own[q]]++] = need.v[q];
+    bs_free(ctx, P, sizeof(uint64_t), &at);
+    bs_free(ctx, need.n ? need.n : 1, sizeof(int), &own);
+    for (int p = 0; st == BS_OK && p < s->n_pops; p++)
+      if (net->pops[p].n)
+        ranges[nr++] = (bs_gid_range){s->pops[p].gid0 + net->pops[p].lo,
+                                      s->pops[p].gid0 + net->pops[p].hi};
+  }
+  /* Every rank must reach the collective plan, or none. */
+  st = bs_comm_agree(ctx, st, NULL);
+  if (st == BS_OK)
+    st = bs_exchange_plan(ctx, net->ex, ranges, nr, grouped, cnt);
+  bs_free(ctx, need.cap, sizeof(uint64_t), &need.v);
+  bs_free(ctx, need.n ? need.n : 1, sizeof(uint64_t), &grouped);
+  bs_free(ctx, P, sizeof(uint64_t), &cnt);
+  bs_free(ctx, (size_t)s->n_pops, sizeof *ranges, &ranges);
+  return st;
+}
+
 bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   *out = NULL;
   bs_net *net;
@@ -594,7 +732,7 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   net->local_cap = 4096;
   BS_CALL(ctx,
           bs_malloc(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk));
-  BS_CALL(ctx, bs_exchange_create(ctx, 1024, &net->ex));
+  BS_CALL(ctx, build_exchange(ctx, net));
   bs_phase_end(ctx, BS_PHASE_BUILD);
   return BS_OK;
 }
@@ -631,8 +769,8 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     bs_free(ctx, (size_t)(lj->spec->syn->nx ? lj->spec->syn->nx : 1),
             sizeof(double *), &lj->x);
     const size_t npre = lj->pre->spec->size ? lj->pre->spec->size : 1;
-    bs_free(ctx, npre + 1, sizeof(uint32_t), &lj->row32);
-    bs_free(ctx, npre + 1, sizeof(uint64_t), &lj->row64);
+    bs_free(ctx, lj->nsrc + 1, sizeof(uint32_t), &lj->row32);
+    bs_free(ctx, lj->nsrc ? lj->nsrc : 1, sizeof(uint32_t), &lj->src);
     bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
     bs_free(ctx, nnz, sizeof(float), &lj->w);
     bs_free(ctx, nnz, (size_t)(lj->dl_bytes ? lj->dl_bytes : 1), &lj->dl);
@@ -716,7 +854,11 @@ static double proj_storage(const bs_proj_spec *pj, double n_pre, double nl,
                      : dmax <= 255   ? 1.0
                      : dmax <= 65535 ? 2.0
                                      : 4.0;
-  return bytes + (n_pre + 1.0) * (syn <= 4294967295.0 ? 4.0 : 8.0) +
+  /* Sources with a local target: the expected number of pre neurons hit
+   * by at least one of syn synapses drawn over n_pre (exact when every
+   * one is hit or none is). */
+  const double src = n_pre > 0 ? n_pre * -expm1(-syn / n_pre) : 0.0;
+  return bytes + (src + 1.0) * 4.0 + src * 4.0 +
          syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
 }
 
@@ -758,9 +900,9 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     }
     double npre = (double)pre->size;
     /* Sparse: during the build the generated list (16 B per synapse) and
-     * a counting array (8 B per pre) coexist with the CSR. Dense is
+     * its sort order (8 B per synapse) coexist with the CSR. Dense is
      * filled directly. */
-    double build = pj->dense ? 0.0 : syn * 16.0 + 8.0 * (npre + 1.0);
+    double build = pj->dense ? 0.0 : syn * 24.0;
     double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
     double other = ring + 8.0 * pj->syn->nx * nl +
                    (pj->stp ? 24.0 * npre : 0.0) +
@@ -798,8 +940,10 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
             "monitor '%s' of %s", m->name,
             m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name);
   }
-  /* Spike exchange blocks: one per rank, 1026 words to start with. */
-  est_add(e, (double)size * 1026.0 * 8.0 * 2.0, "spike exchange buffers");
+  /* Spike exchange: counts and headers per rank, 1024-spike buffers to
+   * start with (they follow the traffic). */
+  est_add(e, (double)size * 48.0 + 2.0 * 1024.0 * 8.0,
+          "spike exchange buffers");
 }
 
 bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *l,
@@ -835,11 +979,6 @@ bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
 
 /* ---- the step loop ---------------------------------------------------- */
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 static bs_status push_local(bs_ctx *ctx, bs_net *net, uint64_t key) {
   if (net->nlocal == net->local_cap) {
     BS_CALL(ctx, bs_realloc(ctx, net->local_cap, 2 * net->local_cap,
@@ -864,22 +1003,66 @@ static bs_status record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id) {
   return BS_OK;
 }
 
-/* Every rank holds the same sorted spike list; each writes an even share. */
-static bs_status flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
-  for (int p = 0; p < net->spec->n_pops; p++) {
-    lpop *lp = &net->pops[p];
-    if (!lp->record)
-      continue;
-    uint64_t tot = lp->rec_n;
-    uint64_t a = bs_engine_block_lo(tot, ctx->rank, ctx->size);
-    uint64_t b = bs_engine_block_lo(tot, ctx->rank + 1, ctx->size);
-    /* A population that has not spiked yet has no buffer: NULL + 0 is UB. */
-    if (io)
-      BS_CALL(ctx, bs_io_spikes_append(ctx, io, lp->io_handle, tot, a, b - a,
-                                       lp->rec_t ? lp->rec_t + a : NULL,
-                                       lp->rec_id ? lp->rec_id + a : NULL));
-    lp->rec_n = 0;
+/* Each rank holds its own recorded spikes, sorted by (time, id); rank 0
+ * gathers them, merges them into (time, id) order and writes them. The
+ * output thus passes through one rank, not through every rank. */
+typedef struct tid {
+  double t;
+  uint64_t id;
+} tid;
+
+static int cmp_tid(const void *a, const void *b) {
+  const tid *x = a, *y = b;
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bs_status flush_pop_spikes(bs_ctx *ctx, lpop *lp, bs_io *io) {
+  const size_t P = (size_t)ctx->size;
+  uint64_t *counts = NULL, *ids = NULL, tot = 0;
+  double *t = NULL;
+  tid *m = NULL;
+  BS_CALL(ctx, bs_malloc(ctx, P, sizeof(uint64_t), &counts));
+  bs_status st = bs_comm_gather_u64(ctx, lp->rec_n, counts);
+  for (size_t r = 0; r < P; r++)
+    tot += counts[r];
+  const size_t nr = ctx->rank == 0 && tot ? tot : 1;
+  if (st == BS_OK && tot)
+    st = bs_malloc(ctx, nr, sizeof(double), &t);
+  if (st == BS_OK && tot)
+    st = bs_malloc(ctx, nr, sizeof(uint64_t), &ids);
+  if (st == BS_OK && tot)
+    st = bs_comm_gatherv_f64(ctx, lp->rec_t, counts, t);
+  if (st == BS_OK && tot)
+    st = bs_comm_gatherv_u64(ctx, lp->rec_id, counts, ids);
+  if (st == BS_OK && tot && ctx->rank == 0 && P > 1) {
+    st = bs_malloc(ctx, nr, sizeof(tid), &m);
+    for (uint64_t q = 0; st == BS_OK && q < tot; q++)
+      m[q] = (tid){t[q], ids[q]};
+    if (st == BS_OK)
+      qsort(m, tot, sizeof(tid), cmp_tid);
+    for (uint64_t q = 0; st == BS_OK && q < tot; q++) {
+      t[q] = m[q].t;
+      ids[q] = m[q].id;
+    }
+    bs_free(ctx, nr, sizeof(tid), &m);
   }
+  if (st == BS_OK && io)
+    st = bs_io_spikes_append(ctx, io, lp->io_handle, tot,
+                             ctx->rank == 0 ? 0 : tot, ctx->rank == 0 ? tot : 0,
+                             t, ids);
+  lp->rec_n = 0;
+  bs_free(ctx, nr, sizeof(double), &t);
+  bs_free(ctx, nr, sizeof(uint64_t), &ids);
+  bs_free(ctx, P, sizeof(uint64_t), &counts);
+  return st;
+}
+
+static bs_status flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
+  for (int p = 0; p < net->spec->n_pops; p++)
+    if (net->pops[p].record)
+      BS_CALL(ctx, flush_pop_spikes(ctx, &net->pops[p], io));
   return BS_OK;
 }
 
@@ -1044,9 +1227,11 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
     }
     if (lj->tr) { /* read every step from the pre neuron's trace */
       bs_trace_spike(lj, i, eff);
-      if (!lj->dense)
-        net->syn_events += lproj_row(lj, i + 1) - lproj_row(lj, i);
-      else
+      if (!lj->dense) {
+        uint64_t b, e;
+        lproj_span(lj, i, &b, &e);
+        net->syn_events += e - b;
+      } else
         for (uint64_t q = 0; q < lj->mask_words; q++)
           net->syn_events +=
               (uint64_t)__builtin_popcountll(lj->mask[i * lj->mask_words + q]);
@@ -1072,7 +1257,8 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
       net->syn_events += cnt;
       continue;
     }
-    const uint64_t b = lproj_row(lj, i), e = lproj_row(lj, i + 1);
+    uint64_t b, e;
+    lproj_span(lj, i, &b, &e);
     if (b == e)
       continue;
     const uint32_t *restrict col = lj->col;
@@ -1320,12 +1506,20 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
     /* The flag: 0 go on, 1 interrupted (SIGINT), 2 stop and checkpoint
      * (SIGTERM, SIGUSR1), 3 error; the maximum over ranks wins. */
+    /* Below it, bit 0 asks every rank to flush the recorded spikes (each
+     * rank buffers only its own, so the decision must be common). */
     uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending(),
              maxflag = 0;
+    const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
+                                ? SPIKE_FLUSH / (size_t)ctx->size
+                                : 64;
+    flag = flag << 1 | (rec_buffered >= flush_at);
     bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
                                    flag, &maxflag);
     if (xs != BS_OK)
       return xs; /* MPI itself failed: nothing collective is safe now */
+    const int flush_now = (int)(maxflag & 1);
+    maxflag >>= 1;
     if (maxflag == 3) {
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
       if (st == BS_OK)
@@ -1339,38 +1533,39 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       res->steps_done = t0;
       return st;
     }
-    /* Canonical order: (step, source gid). Each rank's block is sorted, so
-     * on one rank there is nothing to do. */
-    if (ctx->size > 1)
-      qsort(net->ex->all, net->ex->nall, sizeof(uint64_t), cmp_u64);
     bs_phase_end(ctx, BS_PHASE_EXCHANGE);
 
     bs_phase_begin(ctx, BS_PHASE_DELIVER);
+    /* The rank's own spikes: counted and recorded here, by their owner. */
+    for (size_t q = 0; q < net->nlocal && st == BS_OK; q++) {
+      const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
+      lpop *lp = &net->pops[find_pop_of_gid(net, gid)];
+      lp->nspikes++;
+      if (lp->record) {
+        st = record_spike(ctx, lp, (double)(t0 + (int64_t)(key >> 32)) * s->dt,
+                          gid - lp->spec->gid0);
+        rec_buffered++;
+      }
+    }
+    /* The spikes this rank asked for, in canonical (step, gid) order. */
     bs_trace_begin(net, t0);
-    for (size_t q = 0; q < net->ex->nall && st == BS_OK; q++) {
+    for (size_t q = 0; q < net->ex->nall; q++) {
       const uint64_t key = net->ex->all[q];
       const int64_t step = t0 + (int64_t)(key >> 32);
       const uint64_t gid = key & 0xffffffffu;
       bs_trace_catch_up(net, step, t1);
-      const int p = find_pop_of_gid(net, gid);
-      lpop *lp = &net->pops[p];
-      const uint64_t i = gid - lp->spec->gid0;
-      lp->nspikes++;
+      lpop *lp = &net->pops[find_pop_of_gid(net, gid)];
       if (lp->nout)
-        deliver(net, lp, i, step);
-      if (lp->record) {
-        st = record_spike(ctx, lp, (double)step * s->dt, i);
-        rec_buffered++;
-      }
+        deliver(net, lp, gid - lp->spec->gid0, step);
     }
     bs_trace_catch_up(net, t1, t1);
     bs_phase_end(ctx, BS_PHASE_DELIVER);
     if (st != BS_OK)
       return st;
-    /* Every rank buffered the same spikes and samples, so all flush
-     * together. */
+    /* Samples are the same count on every rank, and the spike flush was
+     * agreed in the exchange, so all flush together. */
     bs_phase_begin(ctx, BS_PHASE_IO);
-    if (rec_buffered >= SPIKE_FLUSH) {
+    if (flush_now) {
       BS_CALL(ctx, flush_spikes(ctx, net, io));
       rec_buffered = 0;
     }
@@ -1418,9 +1613,16 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)
-    res->spikes[p] = net->pops[p].nspikes; /* every rank saw every spike */
+    res->spikes[p] = net->pops[p].nspikes; /* each rank counts its own */
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, res->spikes, np));
   res->syn_events = net->syn_events;
   BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->syn_events, 1));
+  res->spikes_recv = net->ex->spikes_recv;
+  res->bytes_sent = net->ex->bytes_sent;
+  res->bytes_recv = net->ex->bytes_recv;
+  const double recv = (double)res->spikes_recv;
+  BS_CALL(ctx, bs_comm_stats(ctx, &recv, 1, &res->recv_min, &res->recv_mean,
+                             &res->recv_max));
   BS_CALL(ctx, bs_comm_stats(ctx, ctx->phase_time, BS_PHASE_COUNT,
                              res->phase_min, res->phase_mean, res->phase_max));
   double peak = (double)ctx->mem_peak;

@@ -18,10 +18,10 @@ typedef struct lpop {
   int nout;
   int record; /* spikes recorded to the output */
   int io_handle;
-  double *rec_t; /* buffered output spikes (all ranks hold all) */
+  double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
-  uint64_t nspikes; /* global spike count */
+  uint64_t nspikes; /* spikes of this rank's neurons (sum over ranks: all) */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
@@ -44,19 +44,20 @@ typedef struct ltrace {
 typedef struct lproj {
   const bs_proj_spec *spec;
   lpop *pre, *post;
-  /* Sparse storage (DESIGN.md "Performance model"): a CSR by pre-synaptic
-   * index with 32-bit row offsets when the local synapses fit (else 64),
+  /* Sparse storage (DESIGN.md "Performance model"): a CSR over the
+   * sources with a local target, 32-bit row offsets,
    * the local post index, and weight (float: BrainPy's default float32)
    * and delay (1, 2 or 4 bytes, the narrowest that holds the largest
    * delay) only where they vary per synapse. Read through lproj_row and
    * lproj_delay. */
-  uint32_t *row32;
-  uint64_t *row64;
-  uint32_t *col;  /* local post index */
-  float *w;       /* per synapse, or NULL when constant (w0) */
-  void *dl;       /* per-synapse delays in steps, or NULL */
-  int dl_bytes;   /* 1, 2 or 4 */
-  uint32_t *dpre; /* per pre-synaptic neuron delays (all of pre), or NULL */
+  uint32_t *src; /* the pre neurons with a local target, ascending */
+  uint64_t nsrc;
+  uint32_t *row32; /* nsrc + 1 offsets: source k's synapses */
+  uint32_t *col;   /* local post index */
+  float *w;        /* per synapse, or NULL when constant (w0) */
+  void *dl;        /* per-synapse delays in steps, or NULL */
+  int dl_bytes;    /* 1, 2 or 4 */
+  uint32_t *dpre;  /* per pre-synaptic neuron delays (all of pre), or NULL */
   /* Dense storage (comp_method: dense): one bit per (pre, local post),
    * rows padded to whole words, and a float weight per pair when the
    * weights vary (else w0). */
@@ -84,8 +85,29 @@ typedef struct lproj {
   ltrace *tr;        /* trace synapses, else NULL */
 } lproj;
 
-static inline uint64_t lproj_row(const lproj *lj, uint64_t i) {
-  return lj->row32 ? lj->row32[i] : lj->row64[i];
+/* Offset of the synapses of source position k (k <= nsrc). */
+static inline uint64_t lproj_row(const lproj *lj, uint64_t k) {
+  return lj->row32[k];
+}
+
+/* The synapses [*b, *e) of pre neuron i in sparse storage (empty when it
+ * has no local target): a binary search over the sources. */
+static inline void lproj_span(const lproj *lj, uint64_t i, uint64_t *b,
+                              uint64_t *e) {
+  uint64_t lo = 0, hi = lj->nsrc;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (lj->src[mid] < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < lj->nsrc && lj->src[lo] == i) {
+    *b = lj->row32[lo];
+    *e = lj->row32[lo + 1];
+  } else {
+    *b = *e = 0;
+  }
 }
 
 static inline uint32_t lproj_delay(const lproj *lj, uint64_t q) {

@@ -25,7 +25,8 @@ static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
     *d = dp;
     return 1;
   }
-  const uint64_t b = lproj_row(lj, pre), e = lproj_row(lj, pre + 1);
+  uint64_t b, e;
+  lproj_span(lj, pre, &b, &e);
   for (uint64_t q = b; q < e; q++)
     if (lj->col[q] == jl) {
       *w = lj->w ? (double)lj->w[q] : lj->w0;

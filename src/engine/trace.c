@@ -28,8 +28,11 @@
 
 /* Whether pre neuron i has a local synapse (sparse row or dense mask row). */
 static int has_synapses(const lproj *lj, uint64_t i) {
-  if (!lj->dense)
-    return lproj_row(lj, i + 1) > lproj_row(lj, i);
+  if (!lj->dense) {
+    uint64_t b, e;
+    lproj_span(lj, i, &b, &e);
+    return e > b;
+  }
   for (uint64_t k = 0; k < lj->mask_words; k++)
     if (lj->mask[i * lj->mask_words + k])
       return 1;
@@ -158,8 +161,9 @@ void bs_trace_input(lproj *lj, int64_t n) {
     return;
   }
   for (uint64_t k = 0; k < ntr; k++) {
-    const uint64_t i = tr->pre[k], b = lproj_row(lj, i),
-                   e = lproj_row(lj, i + 1);
+    const uint64_t i = tr->pre[k];
+    uint64_t b, e;
+    lproj_span(lj, i, &b, &e);
     if (b == e)
       continue;
     if (!lj->dl) { /* per projection, or per pre neuron */
