@@ -200,7 +200,6 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
 uint64_t bs_engine_block_lo(uint64_t n, int r, int P);
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
-int bs_engine_interval_start(const bs_net *net, int64_t step);
 
 /* Connectivity and weights from files (files.c). files_load is
  * collective: every rank reads its rows of every file projection. */
