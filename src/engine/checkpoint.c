@@ -92,23 +92,11 @@ static uint64_t syn_sum(const lproj *lj) {
   const uint64_t npre = lj->pre->spec->size, g0 = lj->post->lo;
   uint64_t h = 0;
   for (uint64_t i = 0; i < npre; i++) {
-    const uint32_t dp = lj->dpre ? lj->dpre[i] : lj->d0;
-    if (lj->dense && lj->mask) {
-      const uint64_t *m = lj->mask + i * lj->mask_words;
-      for (uint64_t k = 0; k < lj->mask_words; k++)
-        for (uint64_t bits = m[k]; bits; bits &= bits - 1) {
-          const uint64_t jl = k * 64 + (uint64_t)__builtin_ctzll(bits);
-          const double w =
-              lj->wd ? (double)lj->wd[i * lj->post->n + jl] : lj->w0;
-          h += mix_f64(mix(i << 32 ^ (g0 + jl)) ^ dp, w);
-        }
-    } else if (!lj->dense && (lj->row32 || lj->row64)) {
-      for (uint64_t q = lproj_row(lj, i); q < lproj_row(lj, i + 1); q++) {
-        const double w = lj->w ? (double)lj->w[q] : lj->w0;
-        const uint32_t d = lj->dl ? lproj_delay(lj, q) : dp;
-        h += mix_f64(mix(i << 32 ^ (g0 + lj->col[q])) ^ d, w);
-      }
-    }
+    lrow r;
+    lproj_row(lj, i, &r);
+    for (uint64_t k = 0; k < r.n; k++)
+      h += mix_f64(mix(i << 32 ^ (g0 + r.col[k])) ^ lrow_d(&r, k),
+                   lrow_w(&r, k));
   }
   return h;
 }
@@ -346,101 +334,17 @@ static bs_status compare_identity(bs_ctx *ctx, const char *path,
 
 /* ---- state blocks ------------------------------------------------------ */
 
-typedef bs_status (*block_fn)(bs_ctx *ctx, bs_io *io, const char *path,
-                              uint64_t rows, uint64_t cols, uint64_t col0,
-                              uint64_t ncols, double *buf);
-
 static bs_status block_write(bs_ctx *ctx, bs_io *io, const char *path,
                              uint64_t rows, uint64_t cols, uint64_t col0,
                              uint64_t ncols, double *buf) {
   return bs_io_block_write(ctx, io, path, rows, cols, col0, ncols, buf);
 }
 
-/* Short-term plasticity: rows u, x and the step of the last spike (exact
- * in a double below 2^53) per pre neuron. Every rank holds the same global
- * arrays: rank 0 writes them as one block, every rank reads all. */
-static bs_status walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, block_fn fn,
-                          int reading) {
-  const uint64_t N = lj->pre->spec->size;
-  const uint64_t ncols = reading || ctx->rank == 0 ? N : 0;
-  char path[1024];
-  snprintf(path, sizeof path, "/state/projections/%s/stp", lj->spec->name);
-  double *tmp;
-  BS_CALL(ctx, bs_malloc(ctx, 3 * (N ? N : 1), sizeof(double), &tmp));
-  if (!reading)
-    for (uint64_t i = 0; i < N; i++) {
-      tmp[i] = lj->stp_u[i];
-      tmp[N + i] = lj->stp_x[i];
-      tmp[2 * N + i] = (double)lj->stp_last[i];
-    }
-  /* The block is rows x ncols: with ncols = 0 the layout does not matter,
-   * with ncols = N it is the one above. */
-  bs_status st = fn(ctx, io, path, 3, N, 0, ncols, tmp);
-  if (st == BS_OK && reading)
-    for (uint64_t i = 0; i < N; i++) {
-      lj->stp_u[i] = tmp[i];
-      lj->stp_x[i] = tmp[N + i];
-      lj->stp_last[i] = (int64_t)tmp[2 * N + i];
-    }
-  bs_free(ctx, 3 * (N ? N : 1), sizeof(double), &tmp);
-  return st;
-}
-
-/* Trace synapses: per pre neuron, rows = the model's state variables,
- * then the history of g, rotated: row nx + r holds g of step `step - r`.
- * Every traced neuron's state is the same on every rank that holds it and
- * each rank traces its own block of the pre population, so each writes
- * that block; a reader takes the range that covers the neurons it
- * traces. */
-static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
-                            block_fn fn, int reading) {
-  ltrace *tr = lj->tr;
-  const int nx = lj->spec->syn->nx;
-  const uint64_t N = lj->pre->spec->size, H = tr->H, rows = (uint64_t)nx + H;
-  uint64_t c0 = lj->pre->lo, nc = lj->pre->n;
-  if (reading) {
-    c0 = tr->n ? tr->pre[0] : 0;
-    nc = tr->n ? tr->pre[tr->n - 1] + 1 - c0 : 0;
-  }
-  char path[1024];
-  snprintf(path, sizeof path, "/state/projections/%s/trace", lj->spec->name);
-  double *tmp;
-  BS_CALL(ctx, bs_malloc(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp));
-  for (uint64_t c = 0; c < nc; c++) {
-    const uint32_t k = tr->slot[c0 + c];
-    if (reading || k == UINT32_MAX)
-      continue;
-    for (int v = 0; v < nx; v++)
-      tmp[(uint64_t)v * nc + c] = tr->x[v][k];
-    for (uint64_t r = 0; r < H; r++) {
-      const uint64_t m =
-          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
-                     (int64_t)H);
-      tmp[((uint64_t)nx + r) * nc + c] = tr->hist[m * tr->n + k];
-    }
-  }
-  bs_status st = fn(ctx, io, path, rows, N, c0, nc, tmp);
-  for (uint64_t c = 0; st == BS_OK && reading && c < nc; c++) {
-    const uint32_t k = tr->slot[c0 + c];
-    if (k == UINT32_MAX)
-      continue;
-    for (int v = 0; v < nx; v++)
-      tr->x[v][k] = tmp[(uint64_t)v * nc + c];
-    for (uint64_t r = 0; r < H; r++) {
-      const uint64_t m =
-          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
-                     (int64_t)H);
-      tr->hist[m * tr->n + k] = tmp[((uint64_t)nx + r) * nc + c];
-    }
-  }
-  bs_free(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp);
-  return st;
-}
-
 /* The same walk over every state array writes and reads, so the two can
- * never disagree on what a checkpoint holds. */
+ * never disagree on what a checkpoint holds: the populations here, each
+ * projection's state through its kind. */
 static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
-                            block_fn fn, int reading) {
+                            bs_block_fn fn, int reading) {
   const bs_spec *s = net->spec;
   char path[1024];
   for (int p = 0; p < s->n_pops; p++) {
@@ -455,34 +359,7 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
   }
   for (int j = 0; j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
-    const bs_syn_model *m = lj->spec->syn;
-    const uint64_t N = lj->post->spec->size, n = lj->post->n;
-    for (int v = 0; v < m->nx && !lj->tr; v++) {
-      snprintf(path, sizeof path, "/state/projections/%s/%s", lj->spec->name,
-               m->vars[v].name);
-      BS_CALL(ctx, fn(ctx, io, path, 1, N, lj->post->lo, n, lj->x[v]));
-    }
-    /* Ring buffer, rotated: row k = arrivals for step `step + k`. */
-    double *tmp;
-    BS_CALL(ctx,
-            bs_malloc(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp));
-    if (!reading)
-      for (uint32_t k = 0; k < lj->R; k++)
-        memcpy(tmp + (size_t)k * n,
-               lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
-               n * sizeof(double));
-    snprintf(path, sizeof path, "/state/projections/%s/ring", lj->spec->name);
-    bs_status st = fn(ctx, io, path, lj->R, N, lj->post->lo, n, tmp);
-    if (st == BS_OK && reading)
-      for (uint32_t k = 0; k < lj->R; k++)
-        memcpy(lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
-               tmp + (size_t)k * n, n * sizeof(double));
-    bs_free(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp);
-    BS_CALL(ctx, st);
-    if (lj->stp_u)
-      BS_CALL(ctx, walk_stp(ctx, lj, io, fn, reading));
-    if (lj->tr)
-      BS_CALL(ctx, walk_trace(ctx, lj, io, step, fn, reading));
+    BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
   }
   return BS_OK;
 }
@@ -522,7 +399,7 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
       st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   }
   for (size_t p = 0; st == BS_OK && p < np; p++) {
-    spk[p] = net->pops[p].nspikes;
+    spk[p] = net->pops[p].nspikes; /* this rank's own: summed below */
     len[p] = out && net->pops[p].record
                  ? bs_io_spikes_length(out, net->pops[p].io_handle)
                  : 0;
@@ -532,6 +409,8 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   uint64_t events = net->syn_events, stepu = (uint64_t)step_next;
   if (st == BS_OK)
     st = bs_comm_sum_u64(ctx, &events, 1);
+  if (st == BS_OK)
+    st = bs_comm_sum_u64(ctx, spk, (int)np);
   if (st == BS_OK)
     st = bs_io_create(ctx, tmp, 1, &io);
   if (st == BS_OK)
@@ -635,9 +514,9 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
     st = bs_io_read_text(ctx, io, "/meta/output", output_path);
   if (st == BS_OK) {
     net->step0 = (int64_t)stepu;
+    /* Global counts: kept on one rank so the final sums stay right. */
     for (size_t p = 0; p < np; p++)
-      net->pops[p].nspikes = spk[p];
-    /* A global count: kept on one rank so the final sum stays right. */
+      net->pops[p].nspikes = ctx->rank == 0 ? spk[p] : 0;
     net->syn_events = ctx->rank == 0 ? events : 0;
   }
   free(theirs);
