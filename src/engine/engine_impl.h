@@ -380,7 +380,6 @@ bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
 /* ---- intervals and trials (trial.c) ------------------------------------ */
 
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
-int bs_engine_interval_start(const bs_net *net, int64_t step);
 /* BrainPy's reset() before trial `trial`. */
 void bs_engine_trial_reset(bs_net *net, uint32_t trial);
 

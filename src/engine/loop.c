@@ -236,8 +236,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* Checkpoints at interval ends, every ckpt_every steps, and when a
      * signal asks to stop (all ranks saw the same flag). */
     const int stop = maxflag != 0;
-    const int due = opts->ckpt_every > 0 && t1 < s->n_steps &&
-                    t1 / opts->ckpt_every > t0 / opts->ckpt_every;
+    const int due = (opts->ckpt_every > 0 && t1 < s->n_steps &&
+                     t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
+                    (opts->ckpt_end && t1 == s->n_steps);
     if (opts->ckpt_dir && (due || stop)) {
       bs_phase_begin(ctx, BS_PHASE_IO);
       BS_CALL(ctx, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));
