@@ -2,7 +2,15 @@
  * live on the rank of their post neuron, either as a CSR by pre-synaptic
  * index (sparse) or as one bit per (pre, local post) pair (dense), with
  * weights and delays stored only where they vary. Everything else reads a
- * row through lproj_row, the one iterator over both storages. */
+ * row through lproj_row, the one iterator over both storages.
+ *
+ * Rows and per-pre state exist only for the pre neurons a rank needs (its
+ * "table", README "Memory per rank"): those with a local synapse, and its
+ * own block of the pre population (monitors and checkpoints of per-pre
+ * state). The table is the sorted list of their ids (pid), so memory is
+ * O(local synapses + local neurons) whatever the network's size; when the
+ * identity over the whole pre population is smaller (a rank that needs
+ * most pre neurons, e.g. one rank), it is used instead (pid = NULL). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +24,7 @@ static inline uint64_t row_off(const lproj *lj, uint64_t i) {
 }
 
 void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
+  /* i is a position in the table (lproj_pos). */
   r->w0 = lj->w0;
   r->d = lj->dpre ? lj->dpre[i] : lj->d0;
   if (lj->dense) {
@@ -113,7 +122,97 @@ static bs_status check_delay(bs_ctx *ctx, const bs_proj_spec *js, double d,
   return BS_OK;
 }
 
-/* Dense storage is filled straight from the connector: no list. */
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Whether the identity over all n_pre pre neurons costs no more than a
+ * table of nt ids (4 bytes each), rc the bytes per row (the offset, dense
+ * mask row and weights, per-pre delay). estimate.c makes the same choice. */
+static int table_full(uint64_t n_pre, uint64_t nt, uint64_t rc) {
+  return n_pre * rc <= nt * (4 + rc);
+}
+
+/* The table from the local synapses' pre ids pre[0..n) (any order, with
+ * repeats) and the local block of the pre population. Deduplicated with a
+ * byte per pre neuron only while that is within a constant of the local
+ * data, else by sorting a copy. rc: bytes per row (table_full). */
+static bs_status make_table(bs_ctx *ctx, lproj *lj, const uint32_t *pre,
+                            size_t n, uint64_t rc) {
+  const uint64_t N = lj->pre->spec->size, lo = lj->pre->lo, hi = lj->pre->hi;
+  uint32_t *ids = NULL;
+  uint64_t nt = 0;
+  if (N <= 2 * ((uint64_t)n + (hi - lo)) + 4096) {
+    uint8_t *mark;
+    BS_CALL(ctx, bs_calloc(ctx, N ? N : 1, 1, &mark));
+    for (size_t q = 0; q < n; q++)
+      mark[pre[q]] = 1;
+    for (uint64_t i = lo; i < hi; i++)
+      mark[i] = 1;
+    for (uint64_t i = 0; i < N; i++)
+      nt += mark[i];
+    bs_status st = BS_OK;
+    if (!table_full(N, nt, rc)) {
+      st = bs_malloc(ctx, nt ? nt : 1, sizeof(uint32_t), &ids);
+      for (uint64_t i = 0, k = 0; st == BS_OK && i < N; i++)
+        if (mark[i])
+          ids[k++] = (uint32_t)i;
+    }
+    bs_free(ctx, N ? N : 1, 1, &mark);
+    BS_CALL(ctx, st);
+  } else {
+    const size_t cap = n + (size_t)(hi - lo);
+    BS_CALL(ctx, bs_malloc(ctx, cap ? cap : 1, sizeof(uint32_t), &ids));
+    memcpy(ids, pre, n * sizeof(uint32_t));
+    for (uint64_t i = lo; i < hi; i++)
+      ids[n + (i - lo)] = (uint32_t)i;
+    qsort(ids, cap, sizeof(uint32_t), cmp_u32);
+    for (size_t q = 0; q < cap; q++)
+      if (!nt || ids[q] != ids[nt - 1])
+        ids[nt++] = ids[q];
+    if (table_full(N, nt, rc)) {
+      bs_free(ctx, cap ? cap : 1, sizeof(uint32_t), &ids);
+    } else {
+      BS_CALL(ctx, bs_realloc(ctx, cap ? cap : 1, nt ? nt : 1, sizeof(uint32_t),
+                              &ids));
+    }
+  }
+  lj->pid = ids;
+  lj->npos = ids ? nt : N;
+  return BS_OK;
+}
+
+/* Position of pre id i in a table known to hold it. */
+static uint32_t pos_of(const lproj *lj, uint64_t i) {
+  return (uint32_t)lproj_pos(lj, i);
+}
+
+/* Pass 1 of dense storage: the local synapses' pre ids. */
+typedef struct pre_list {
+  bs_ctx *ctx;
+  uint32_t *pre;
+  size_t n, cap;
+  int failed;
+} pre_list;
+
+static int pre_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
+  (void)post;
+  (void)key;
+  pre_list *l = sink;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? 2 * l->cap : 1024;
+    if (bs_realloc(l->ctx, l->cap, nc, sizeof(uint32_t), &l->pre)) {
+      l->failed = 1;
+      return 1;
+    }
+    l->cap = nc;
+  }
+  l->pre[l->n++] = (uint32_t)pre;
+  return 0;
+}
+
+/* Dense storage is filled straight from the connector (pass 2): no list. */
 typedef struct dense_sink {
   const bs_spec *s;
   int j;
@@ -126,7 +225,8 @@ static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
   dense_sink *d = sink;
   lproj *lj = d->lj;
   const uint64_t jl = post - lj->post->lo;
-  uint64_t *word = &lj->mask[pre * lj->mask_words + jl / 64];
+  const uint64_t k = pos_of(lj, pre);
+  uint64_t *word = &lj->mask[k * lj->mask_words + jl / 64];
   const uint64_t bit = (uint64_t)1 << (jl % 64);
   if (*word & bit) { /* a multapse: one matrix entry cannot hold two */
     d->dup = 1;
@@ -136,7 +236,7 @@ static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
   }
   *word |= bit;
   if (lj->wd)
-    lj->wd[pre * lj->post->n + jl] = draw_weight(d->s, d->j, key);
+    lj->wd[k * lj->post->n + jl] = draw_weight(d->s, d->j, key);
   lj->nnz++;
   return 0;
 }
@@ -144,12 +244,30 @@ static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
 static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                              const bs_conn_args *a) {
   const bs_proj_spec *js = lj->spec;
-  const uint64_t n_pre = lj->pre->spec->size, npost = lj->post->n;
+  const uint64_t npost = lj->post->n;
   lj->dense = 1;
   lj->mask_words = (npost + 63) / 64;
+  /* Pass 1: which pre neurons have a local synapse (the table). */
+  pre_list l = {.ctx = ctx};
+  if (js->conn->generate(a, pre_emit, &l)) {
+    bs_free(ctx, l.cap, sizeof(uint32_t), &l.pre);
+    if (!l.failed)
+      bs_error_set(ctx, BS_ERR_NOMEM, "projection '%s': out of memory",
+                   js->name);
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return ctx->errcode;
+  }
+  const uint64_t rc = lj->mask_words * 8 +
+                      (bs_dist_is_const(&js->g_max) ? 0 : 4 * npost) +
+                      (js->delay_per_pre ? 4 : 0);
+  bs_status ts = make_table(ctx, lj, l.pre, l.n, rc);
+  bs_free(ctx, l.cap, sizeof(uint32_t), &l.pre);
+  BS_CALL(ctx, ts);
+  const uint64_t n_pre = lj->npos;
   const size_t nm = (size_t)(n_pre * lj->mask_words);
   BS_CALL(ctx, bs_calloc(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask));
-  lj->syn_bytes = (uint64_t)nm * sizeof(uint64_t);
+  lj->syn_bytes =
+      (uint64_t)nm * sizeof(uint64_t) + (lj->pid ? 4 * (uint64_t)lj->npos : 0);
   if (!bs_dist_is_const(&js->g_max)) {
     const size_t nw = (size_t)(n_pre * npost);
     BS_CALL(ctx, bs_calloc(ctx, nw ? nw : 1, sizeof(float), &lj->wd));
@@ -174,7 +292,6 @@ static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
 static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                               const bs_conn_args *a, bs_edges *fe) {
   const bs_proj_spec *js = lj->spec;
-  const uint64_t n_pre = lj->pre->spec->size;
   coo c = {.ctx = ctx, .post_lo = lj->post->lo};
   /* Room for the expected count (+ 4 standard deviations) up front: no
    * copies while growing in the common case. */
@@ -208,8 +325,19 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
     return ctx->errcode;
   }
   lj->nnz = c.n;
+  /* The table, then each synapse's pre as its position in it. */
+  bs_status ts =
+      make_table(ctx, lj, c.pre, c.n,
+                 (c.n <= UINT32_MAX ? 4 : 8) + (js->delay_per_pre ? 4 : 0));
+  if (ts != BS_OK) {
+    coo_free(&c);
+    return ts;
+  }
+  for (size_t q = 0; lj->pid && q < c.n; q++)
+    c.pre[q] = pos_of(lj, c.pre[q]);
+  const uint64_t n_pre = lj->npos;
 
-  /* CSR by pre-synaptic index; a stable counting sort keeps the
+  /* CSR by position in the table; a stable counting sort keeps the
    * generation order within a row, which is the same on every rank. */
   /* Per-synapse values from a file's columns, IJ's lists or a g_max
    * dataset take the place of the projection's g_max and delay. */
@@ -271,7 +399,7 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
         dd = bs_dist_sample(&js->delay, &r);
       }
       uint32_t d = 0;
-      st = check_delay(ctx, js, dd, c.pre[q],
+      st = check_delay(ctx, js, dd, lproj_id(lj, c.pre[q]),
                        (int64_t)(c.post[q] + lj->post->lo), &d);
       c.key[q] = d;
       dmin = d < dmin ? d : dmin;
@@ -302,7 +430,7 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   if (st == BS_OK && js->g_file && !w_file)
     st = bs_engine_gmax_file(ctx, lj);
   lj->syn_bytes =
-      (uint64_t)nr * (lj->row32 ? 4 : 8) +
+      (uint64_t)nr * (lj->row32 ? 4 : 8) + (lj->pid ? 4 * lj->npos : 0) +
       (uint64_t)c.n * (4 + (w_var ? 4 : 0) + (uint64_t)lj->dl_bytes);
   return st;
 }
@@ -326,7 +454,6 @@ bs_conn_args bs_conn_args_of(const bs_spec *s, int j, uint64_t post_lo,
 bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   const bs_spec *s = net->spec;
   const bs_proj_spec *js = lj->spec;
-  const uint64_t n_pre = lj->pre->spec->size;
   lj->w0 = js->g_max.a;
   lj->d0 = (uint32_t)js->delay.a;
   lj->dmin = lj->dmax = lj->d0;
@@ -345,13 +472,16 @@ bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   else
     st = js->dense ? build_dense(ctx, s, j, lj, &a)
                    : build_sparse(ctx, s, j, lj, &a, fe);
-  /* Per pre neuron (axonal) delays, for the whole pre population on every
-   * rank, keyed by the pre index. */
+  /* Per pre neuron (axonal) delays of the table's pre neurons, keyed by
+   * the pre index. Every pre neuron is in some rank's table (its own
+   * block), so the global min and max are those of all pre neurons. */
+  const uint64_t npos = lj->npos;
   if (st == BS_OK && js->delay_per_pre) {
-    st = bs_malloc(ctx, n_pre ? n_pre : 1, sizeof(uint32_t), &lj->dpre);
+    st = bs_malloc(ctx, npos ? npos : 1, sizeof(uint32_t), &lj->dpre);
     lj->dmin = UINT32_MAX;
     lj->dmax = 0;
-    for (uint64_t i = 0; i < n_pre && st == BS_OK; i++) {
+    for (uint64_t k = 0; k < npos && st == BS_OK; k++) {
+      const uint64_t i = lproj_id(lj, k);
       double d = js->delay.a;
       if (js->delay_list) {
         d = js->delay_list[i];
@@ -361,11 +491,11 @@ bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
                     (uint32_t)(i >> 32));
         d = bs_dist_sample(&js->delay, &r);
       }
-      st = check_delay(ctx, js, d, i, -1, &lj->dpre[i]);
-      lj->dmin = lj->dpre[i] < lj->dmin ? lj->dpre[i] : lj->dmin;
-      lj->dmax = lj->dpre[i] > lj->dmax ? lj->dpre[i] : lj->dmax;
+      st = check_delay(ctx, js, d, i, -1, &lj->dpre[k]);
+      lj->dmin = lj->dpre[k] < lj->dmin ? lj->dpre[k] : lj->dmin;
+      lj->dmax = lj->dpre[k] > lj->dmax ? lj->dpre[k] : lj->dmax;
     }
-    lj->syn_bytes += n_pre * sizeof(uint32_t);
+    lj->syn_bytes += npos * sizeof(uint32_t);
   }
   bs_phase_end(ctx, BS_PHASE_CONNECT);
   return st;
@@ -373,16 +503,17 @@ bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
 
 void bs_conn_free(bs_ctx *ctx, lproj *lj) {
   const size_t nnz = lj->nnz ? lj->nnz : 1, n = lj->post->n ? lj->post->n : 1;
-  const size_t npre = lj->pre->spec->size ? lj->pre->spec->size : 1;
-  bs_free(ctx, npre + 1, sizeof(uint32_t), &lj->row32);
-  bs_free(ctx, npre + 1, sizeof(uint64_t), &lj->row64);
+  const size_t npre = lj->npos ? lj->npos : 1;
+  bs_free(ctx, npre, sizeof(uint32_t), &lj->pid);
+  bs_free(ctx, lj->npos + 1, sizeof(uint32_t), &lj->row32);
+  bs_free(ctx, lj->npos + 1, sizeof(uint64_t), &lj->row64);
   bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
   bs_free(ctx, nnz, sizeof(float), &lj->w);
   bs_free(ctx, nnz, (size_t)(lj->dl_bytes ? lj->dl_bytes : 1), &lj->dl);
   bs_free(ctx, npre, sizeof(uint32_t), &lj->dpre);
-  const size_t nm = (size_t)(lj->pre->spec->size * lj->mask_words);
+  const size_t nm = (size_t)(lj->npos * lj->mask_words);
   bs_free(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask);
-  const size_t nw = (size_t)(lj->pre->spec->size * lj->post->n);
+  const size_t nw = (size_t)(lj->npos * lj->post->n);
   bs_free(ctx, nw ? nw : 1, sizeof(float), &lj->wd);
   bs_free(ctx, n, sizeof(uint32_t), &lj->scol);
   bs_free(ctx, n, sizeof(float), &lj->sw);
