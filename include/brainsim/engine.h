@@ -63,6 +63,11 @@ typedef struct bs_run_result {
   int64_t steps_done;    /* the loop stopped before this step */
   int64_t step0;         /* and started here (a restart's checkpoint) */
   int stopped;           /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
+  /* This rank's exchange over the run (not reduced): the spikes it
+   * received (only those it asked for) and the bytes it sent to and
+   * received from other ranks. */
+  uint64_t spikes_recv, bytes_sent, bytes_recv;
+  double recv_min, recv_mean, recv_max; /* spikes_recv over ranks */
 } bs_run_result;
 
 /* Restore the state of a checkpoint written by any rank count of the same

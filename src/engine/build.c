@@ -10,6 +10,106 @@
 
 #define MAX_INTERVAL 100 /* steps per exchange without projections */
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct gid_list {
+  uint64_t *v;
+  size_t n, cap;
+} gid_list;
+
+static bs_status gid_add(bs_ctx *ctx, gid_list *l, uint64_t gid) {
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? 2 * l->cap : 1024;
+    BS_CALL(ctx, bs_realloc(ctx, l->cap, nc, sizeof(uint64_t), &l->v));
+    l->cap = nc;
+  }
+  l->v[l->n++] = gid;
+  return BS_OK;
+}
+
+/* The exchange plan: this rank asks for the spikes of every pre neuron of
+ * a projection's table with a local synapse, and of its own neurons where
+ * state driven by their own spikes lives here (short-term plasticity and
+ * traces are checkpointed by the owner; per-pre monitors sample the
+ * owner's block). Collective. */
+static bs_status build_exchange(bs_ctx *ctx, bs_net *net) {
+  const bs_spec *s = net->spec;
+  gid_list need = {0};
+  uint64_t *grouped = NULL, *cnt = NULL;
+  bs_gid_range *ranges = NULL;
+  int nr = 0;
+  bs_status st = bs_exchange_create(ctx, &net->ex);
+  for (int j = 0; j < s->n_projs && st == BS_OK; j++) {
+    const lproj *lj = &net->projs[j];
+    if (!lj->ops->deliver || !lj->nnz)
+      continue;
+    const uint64_t g0 = lj->pre->spec->gid0;
+    for (uint64_t k = 0; k < lj->npos && st == BS_OK; k++) {
+      lrow r;
+      lproj_row(lj, k, &r);
+      if (r.n)
+        st = gid_add(ctx, &need, g0 + lproj_id(lj, k));
+    }
+  }
+  for (int p = 0; p < s->n_pops && st == BS_OK; p++) {
+    const lpop *lp = &net->pops[p];
+    int own = net->per_pre;
+    for (int o = 0; o < lp->nout; o++)
+      own |= net->projs[lp->out[o]].stp_u || net->projs[lp->out[o]].tr;
+    for (uint64_t i = lp->lo; own && i < lp->hi && st == BS_OK; i++)
+      st = gid_add(ctx, &need, lp->spec->gid0 + i);
+  }
+  if (st == BS_OK && need.n) {
+    qsort(need.v, need.n, sizeof(uint64_t), cmp_u64);
+    size_t u = 1;
+    for (size_t q = 1; q < need.n; q++)
+      if (need.v[q] != need.v[u - 1])
+        need.v[u++] = need.v[q];
+    need.n = u;
+  }
+  /* Grouped by owner rank, ascending within each group (stable). */
+  const size_t P = (size_t)net->P;
+  if (st == BS_OK)
+    st = bs_calloc(ctx, P, sizeof(uint64_t), &cnt);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, need.n ? need.n : 1, sizeof(uint64_t), &grouped);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, (size_t)s->n_pops, sizeof *ranges, &ranges);
+  if (st == BS_OK) {
+    int *own = NULL;
+    uint64_t *at = NULL; /* where the next gid of each group goes */
+    st = bs_malloc(ctx, need.n ? need.n : 1, sizeof(int), &own);
+    if (st == BS_OK)
+      st = bs_calloc(ctx, P, sizeof(uint64_t), &at);
+    for (size_t q = 0; st == BS_OK && q < need.n; q++) {
+      own[q] = bs_engine_owner_of(net, need.v[q]);
+      cnt[own[q]]++;
+    }
+    for (size_t r = 1; st == BS_OK && r < P; r++)
+      at[r] = at[r - 1] + cnt[r - 1];
+    for (size_t q = 0; st == BS_OK && q < need.n; q++)
+      grouped[at[own[q]]++] = need.v[q];
+    bs_free(ctx, P, sizeof(uint64_t), &at);
+    bs_free(ctx, need.n ? need.n : 1, sizeof(int), &own);
+    for (int p = 0; st == BS_OK && p < s->n_pops; p++)
+      if (net->pops[p].n)
+        ranges[nr++] = (bs_gid_range){s->pops[p].gid0 + net->pops[p].lo,
+                                      s->pops[p].gid0 + net->pops[p].hi};
+  }
+  /* Every rank must reach the collective plan, or none. */
+  st = bs_comm_agree(ctx, st, NULL);
+  if (st == BS_OK)
+    st = bs_exchange_plan(ctx, net->ex, ranges, nr, grouped, cnt);
+  bs_free(ctx, need.cap, sizeof(uint64_t), &need.v);
+  bs_free(ctx, need.n ? need.n : 1, sizeof(uint64_t), &grouped);
+  bs_free(ctx, P, sizeof(uint64_t), &cnt);
+  bs_free(ctx, (size_t)s->n_pops, sizeof *ranges, &ranges);
+  return st;
+}
+
 bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   *out = NULL;
   bs_net *net;
@@ -116,7 +216,7 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   net->local_cap = 4096;
   BS_CALL(ctx,
           bs_malloc(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk));
-  BS_CALL(ctx, bs_exchange_create(ctx, 1024, &net->ex));
+  BS_CALL(ctx, build_exchange(ctx, net));
   bs_phase_end(ctx, BS_PHASE_BUILD);
   return BS_OK;
 }

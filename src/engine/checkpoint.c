@@ -211,7 +211,7 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
       st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   }
   for (size_t p = 0; st == BS_OK && p < np; p++) {
-    spk[p] = net->pops[p].nspikes;
+    spk[p] = net->pops[p].nspikes; /* this rank's own: summed below */
     len[p] = out && net->pops[p].record
                  ? bs_io_spikes_length(out, net->pops[p].io_handle)
                  : 0;
@@ -221,6 +221,8 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   uint64_t events = net->syn_events, stepu = (uint64_t)step_next;
   if (st == BS_OK)
     st = bs_comm_sum_u64(ctx, &events, 1);
+  if (st == BS_OK)
+    st = bs_comm_sum_u64(ctx, spk, (int)np);
   if (st == BS_OK)
     st = bs_io_create(ctx, tmp, 1, &io);
   if (st == BS_OK)
@@ -322,9 +324,9 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
     st = bs_io_read_text(ctx, io, "/meta/output", output_path);
   if (st == BS_OK) {
     net->step0 = (int64_t)stepu;
+    /* Global counts: kept on one rank so the final sums stay right. */
     for (size_t p = 0; p < np; p++)
-      net->pops[p].nspikes = spk[p];
-    /* A global count: kept on one rank so the final sum stays right. */
+      net->pops[p].nspikes = ctx->rank == 0 ? spk[p] : 0;
     net->syn_events = ctx->rank == 0 ? events : 0;
   }
   free(theirs);

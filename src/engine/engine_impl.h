@@ -40,10 +40,10 @@ typedef struct lpop {
   int nout;
   int record; /* spikes recorded to the output */
   int io_handle;
-  double *rec_t; /* buffered output spikes (all ranks hold all) */
+  double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
-  uint64_t nspikes; /* global spike count */
+  uint64_t nspikes; /* spikes of this rank's neurons (sum over ranks: all) */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
@@ -328,6 +328,9 @@ static inline int bs_engine_pop_of_gid(const bs_spec *s, uint64_t gid) {
   }
   return lo;
 }
+
+/* The rank that owns neuron gid (pop.c). */
+int bs_engine_owner_of(const bs_net *net, uint64_t gid);
 
 /* First position in the sorted a[0..n) whose value is >= v. */
 static inline uint64_t bs_engine_lower_bound(const uint64_t *a, uint64_t n,

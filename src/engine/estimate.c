@@ -156,8 +156,10 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
             "monitor '%s' of %s", m->name,
             m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name);
   }
-  /* Spike exchange blocks: one per rank, 1026 words to start with. */
-  est_add(e, (double)size * 1026.0 * 8.0 * 2.0, "spike exchange buffers");
+  /* Spike exchange: counts and headers per rank, 1024-spike buffers to
+   * start with (they follow the traffic). */
+  est_add(e, (double)size * 48.0 + 2.0 * 1024.0 * 8.0,
+          "spike exchange buffers");
 }
 
 bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *l,

@@ -12,12 +12,9 @@
 #include "brainsim/comm.h"
 #include "engine_impl.h"
 
-#define SPIKE_FLUSH 1000000 /* buffered output spikes before a flush */
-
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
+/* Recorded spikes buffered over all ranks before a flush: rank 0 gathers
+ * and sorts them (32 B each), so this bounds the writer's extra memory. */
+#define SPIKE_FLUSH 16384
 
 static bs_status push_local(bs_ctx *ctx, bs_net *net, uint64_t key) {
   if (net->nlocal == net->local_cap) {
@@ -167,12 +164,20 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
     /* The flag: 0 go on, 1 interrupted (SIGINT), 2 stop and checkpoint
      * (SIGTERM, SIGUSR1), 3 error; the maximum over ranks wins. */
+    /* Below it, bit 0 asks every rank to flush the recorded spikes (each
+     * rank buffers only its own, so the decision must be common). */
     uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending(),
              maxflag = 0;
+    const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
+                                ? SPIKE_FLUSH / (size_t)ctx->size
+                                : 64;
+    flag = flag << 1 | (rec_buffered >= flush_at);
     bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
                                    flag, &maxflag);
     if (xs != BS_OK)
       return xs; /* MPI itself failed: nothing collective is safe now */
+    const int flush_now = (int)(maxflag & 1);
+    maxflag >>= 1;
     if (maxflag == 3) {
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
       if (st == BS_OK)
@@ -186,38 +191,40 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       res->steps_done = t0;
       return st;
     }
-    /* Canonical order: (step, source gid). Each rank's block is sorted, so
-     * on one rank there is nothing to do. */
-    if (ctx->size > 1)
-      qsort(net->ex->all, net->ex->nall, sizeof(uint64_t), cmp_u64);
     bs_phase_end(ctx, BS_PHASE_EXCHANGE);
 
     bs_phase_begin(ctx, BS_PHASE_DELIVER);
+    /* The rank's own spikes: counted and recorded here, by their owner. */
+    for (size_t q = 0; q < net->nlocal && st == BS_OK; q++) {
+      const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
+      lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
+      lp->nspikes++;
+      if (lp->record) {
+        st = bs_engine_record_spike(ctx, lp,
+                                    (double)(t0 + (int64_t)(key >> 32)) * s->dt,
+                                    gid - lp->spec->gid0);
+        rec_buffered++;
+      }
+    }
+    /* The spikes this rank asked for, in canonical (step, gid) order. */
     pre_begin(net, t0);
-    for (size_t q = 0; q < net->ex->nall && st == BS_OK; q++) {
+    for (size_t q = 0; q < net->ex->nall; q++) {
       const uint64_t key = net->ex->all[q];
       const int64_t step = t0 + (int64_t)(key >> 32);
       const uint64_t gid = key & 0xffffffffu;
       pre_catch_up(net, step, t1);
-      const int p = bs_engine_pop_of_gid(s, gid);
-      lpop *lp = &net->pops[p];
-      const uint64_t i = gid - lp->spec->gid0;
-      lp->nspikes++;
+      lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
       if (lp->nout)
-        deliver(net, lp, i, step);
-      if (lp->record) {
-        st = bs_engine_record_spike(ctx, lp, (double)step * s->dt, i);
-        rec_buffered++;
-      }
+        deliver(net, lp, gid - lp->spec->gid0, step);
     }
     pre_catch_up(net, t1, t1);
     bs_phase_end(ctx, BS_PHASE_DELIVER);
     if (st != BS_OK)
       return st;
-    /* Every rank buffered the same spikes and samples, so all flush
-     * together. */
+    /* Samples are the same count on every rank, and the spike flush was
+     * agreed in the exchange, so all flush together. */
     bs_phase_begin(ctx, BS_PHASE_IO);
-    if (rec_buffered >= SPIKE_FLUSH) {
+    if (flush_now) {
       BS_CALL(ctx, bs_engine_flush_spikes(ctx, net, io));
       rec_buffered = 0;
     }
@@ -265,9 +272,16 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)
-    res->spikes[p] = net->pops[p].nspikes; /* every rank saw every spike */
+    res->spikes[p] = net->pops[p].nspikes; /* each rank counts its own */
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, res->spikes, np));
   res->syn_events = net->syn_events;
   BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->syn_events, 1));
+  res->spikes_recv = net->ex->spikes_recv;
+  res->bytes_sent = net->ex->bytes_sent;
+  res->bytes_recv = net->ex->bytes_recv;
+  const double recv = (double)res->spikes_recv;
+  BS_CALL(ctx, bs_comm_stats(ctx, &recv, 1, &res->recv_min, &res->recv_mean,
+                             &res->recv_max));
   BS_CALL(ctx, bs_comm_stats(ctx, ctx->phase_time, BS_PHASE_COUNT,
                              res->phase_min, res->phase_mean, res->phase_max));
   double peak = (double)ctx->mem_peak;

@@ -1,9 +1,13 @@
 /* Output and sampling: state monitors and their row buffers, spike
  * recording, and the flushes to the output file (io/ writes). Every rank
- * buffers the same spikes and the same rows of its columns, so all flush
- * at the same intervals. */
+ * buffers the same number of rows of its columns, and the spike flushes
+ * are agreed through the exchange flag, so all flush at the same
+ * intervals. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "brainsim/comm.h"
 
 #include "engine_impl.h"
 
@@ -88,7 +92,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
                                     : (double)m->sd[c];
       else
         row[c] = ms->stp
-                     ? bs_proj_stp_at(lj, ms->stp, ms->idx[m->c0 + c], n, dt)
+                     ? bs_proj_stp_at(lj, ms->stp,
+                                      lproj_pos(lj, ms->idx[m->c0 + c]), n, dt)
                      : lj->ops->sample(lj, m, c, n);
     }
     m->nbuf++;
@@ -160,22 +165,66 @@ bs_status bs_engine_record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id) {
   return BS_OK;
 }
 
-/* Every rank holds the same sorted spike list; each writes an even share. */
-bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
-  for (int p = 0; p < net->spec->n_pops; p++) {
-    lpop *lp = &net->pops[p];
-    if (!lp->record)
-      continue;
-    uint64_t tot = lp->rec_n;
-    uint64_t a = bs_engine_block_lo(tot, ctx->rank, ctx->size);
-    uint64_t b = bs_engine_block_lo(tot, ctx->rank + 1, ctx->size);
-    /* A population that has not spiked yet has no buffer: NULL + 0 is UB. */
-    if (io)
-      BS_CALL(ctx, bs_io_spikes_append(ctx, io, lp->io_handle, tot, a, b - a,
-                                       lp->rec_t ? lp->rec_t + a : NULL,
-                                       lp->rec_id ? lp->rec_id + a : NULL));
-    lp->rec_n = 0;
+/* Each rank holds its own recorded spikes, sorted by (time, id); rank 0
+ * gathers them, merges them into (time, id) order and writes them. The
+ * output thus passes through one rank, not through every rank. */
+typedef struct tid {
+  double t;
+  uint64_t id;
+} tid;
+
+static int cmp_tid(const void *a, const void *b) {
+  const tid *x = a, *y = b;
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bs_status flush_pop_spikes(bs_ctx *ctx, lpop *lp, bs_io *io) {
+  const size_t P = (size_t)ctx->size;
+  uint64_t *counts = NULL, *ids = NULL, tot = 0;
+  double *t = NULL;
+  tid *m = NULL;
+  BS_CALL(ctx, bs_malloc(ctx, P, sizeof(uint64_t), &counts));
+  bs_status st = bs_comm_gather_u64(ctx, lp->rec_n, counts);
+  for (size_t r = 0; r < P; r++)
+    tot += counts[r];
+  const size_t nr = ctx->rank == 0 && tot ? tot : 1;
+  if (st == BS_OK && tot)
+    st = bs_malloc(ctx, nr, sizeof(double), &t);
+  if (st == BS_OK && tot)
+    st = bs_malloc(ctx, nr, sizeof(uint64_t), &ids);
+  if (st == BS_OK && tot)
+    st = bs_comm_gatherv_f64(ctx, lp->rec_t, counts, t);
+  if (st == BS_OK && tot)
+    st = bs_comm_gatherv_u64(ctx, lp->rec_id, counts, ids);
+  if (st == BS_OK && tot && ctx->rank == 0 && P > 1) {
+    st = bs_malloc(ctx, nr, sizeof(tid), &m);
+    for (uint64_t q = 0; st == BS_OK && q < tot; q++)
+      m[q] = (tid){t[q], ids[q]};
+    if (st == BS_OK)
+      qsort(m, tot, sizeof(tid), cmp_tid);
+    for (uint64_t q = 0; st == BS_OK && q < tot; q++) {
+      t[q] = m[q].t;
+      ids[q] = m[q].id;
+    }
+    bs_free(ctx, nr, sizeof(tid), &m);
   }
+  if (st == BS_OK && io)
+    st = bs_io_spikes_append(ctx, io, lp->io_handle, tot,
+                             ctx->rank == 0 ? 0 : tot, ctx->rank == 0 ? tot : 0,
+                             t, ids);
+  lp->rec_n = 0;
+  bs_free(ctx, nr, sizeof(double), &t);
+  bs_free(ctx, nr, sizeof(uint64_t), &ids);
+  bs_free(ctx, P, sizeof(uint64_t), &counts);
+  return st;
+}
+
+bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
+  for (int p = 0; p < net->spec->n_pops; p++)
+    if (net->pops[p].record)
+      BS_CALL(ctx, flush_pop_spikes(ctx, &net->pops[p], io));
   return BS_OK;
 }
 

@@ -381,6 +381,33 @@ bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
   return BS_OK;
 }
 
+bs_status bs_io_rank_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                         uint64_t value) {
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
+  if (exists) /* rewriting /meta of a continued run */
+    H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
+  hsize_t n = (hsize_t)ctx->size, at = (hsize_t)ctx->rank, one = 1;
+  hid_t sp = H5Screate_simple(1, &n, NULL);
+  hid_t d = H5Dcreate2(io->file, path, H5T_STD_U64LE, sp, H5P_DEFAULT,
+                       H5P_DEFAULT, H5P_DEFAULT);
+  if (d < 0) {
+    H5Sclose(sp);
+    H5_TRY(ctx, d, "creating dataset", path);
+  }
+  hid_t ms = H5Screate_simple(1, &one, NULL);
+  H5Sselect_hyperslab(sp, H5S_SELECT_SET, &at, NULL, &one, NULL);
+  herr_t w = H5Dwrite(d, H5T_NATIVE_UINT64, ms, sp, io->dxpl, &value);
+  bs_status st =
+      w < 0 ? h5_err_in(ctx, io->path, "writing dataset", path) : BS_OK;
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  if (st != BS_OK)
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
 /* ---- spikes ----------------------------------------------------------- */
 
 static hid_t spike_dataset(hid_t g, const char *name, hid_t type) {
