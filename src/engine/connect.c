@@ -5,12 +5,13 @@
  * row through lproj_row, the one iterator over both storages.
  *
  * Rows and per-pre state exist only for the pre neurons a rank needs (its
- * "table", README "Memory per rank"): those with a local synapse, and its
- * own block of the pre population (monitors and checkpoints of per-pre
- * state). The table is the sorted list of their ids (pid), so memory is
- * O(local synapses + local neurons) whatever the network's size; when the
- * identity over the whole pre population is smaller (a rank that needs
- * most pre neurons, e.g. one rank), it is used instead (pid = NULL). */
+ * "table", README "Memory per rank"): those with a local synapse, and,
+ * where there is per-pre state (stp, traces), its own block of the pre
+ * population (monitors and checkpoints of that state are the owner's). The
+ * table is the sorted list of their ids (pid), so memory is O(local synapses +
+ * local neurons) whatever the network's size; when the identity over the whole
+ * pre population is smaller (a rank that needs most pre neurons, e.g. one
+ * rank), it is used instead (pid = NULL). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +141,10 @@ static int table_full(uint64_t n_pre, uint64_t nt, uint64_t rc) {
  * data, else by sorting a copy. rc: bytes per row (table_full). */
 static bs_status make_table(bs_ctx *ctx, lproj *lj, const uint32_t *pre,
                             size_t n, uint64_t rc) {
-  const uint64_t N = lj->pre->spec->size, lo = lj->pre->lo, hi = lj->pre->hi;
+  /* The own block only where per-pre state lives (stp, traces). */
+  const int own = lj->spec->stp || lj->ops->owner_state;
+  const uint64_t N = lj->pre->spec->size, lo = lj->pre->lo,
+                 hi = own ? lj->pre->hi : lo;
   uint32_t *ids = NULL;
   uint64_t nt = 0;
   if (N <= 2 * ((uint64_t)n + (hi - lo)) + 4096) {

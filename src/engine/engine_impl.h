@@ -246,6 +246,10 @@ typedef struct bs_proj_ops {
   const char *name;
   int (*match)(const bs_proj_spec *js);
   int stage; /* when step / step_all run within a step */
+  /* Keeps state per pre neuron (besides stp) that its owner rank must
+   * hold for checkpoints and monitors: the table then also lists the
+   * rank's own block of the pre population. */
+  int owner_state;
   /* The local part of the projection (after the common part: spec, pre,
    * post, k, per-post state); sets dmin, dmax (UINT32_MAX, 0: no spikes).
    * Not collective (the caller agrees). */
@@ -285,6 +289,8 @@ extern const bs_proj_ops bs_proj_linear, bs_proj_linear_V, bs_proj_trace,
 /* The registry, in match order, NULL-terminated. */
 extern const bs_proj_ops *const bs_proj_kinds[];
 
+/* The kind of a projection: the first registry entry that matches. */
+const bs_proj_ops *bs_proj_kind_of(const bs_proj_spec *js);
 /* Common part of every projection (proj.c), then ops->build. */
 bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj);
 /* What every spiking kind builds: stp, the output's E, Delta's refractory

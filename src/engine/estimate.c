@@ -108,8 +108,13 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
       continue;
     }
     const double n_pre = (double)pre->size;
-    const double nlb = (double)(bs_engine_block_lo(pre->size, rank + 1, size) -
-                                bs_engine_block_lo(pre->size, rank, size));
+    /* The own block is in the table where per-pre state lives (stp,
+     * traces: the kinds with owner_state). */
+    const double nlb =
+        pj->stp || bs_proj_kind_of(pj)->owner_state
+            ? (double)(bs_engine_block_lo(pre->size, rank + 1, size) -
+                       bs_engine_block_lo(pre->size, rank, size))
+            : 0.0;
     double nt, npre;
     const double stor = proj_storage(pj, n_pre, nlb, nl, syn, &nt, &npre);
     /* Sparse: during the build the generated list (16 B per synapse) and
@@ -189,6 +194,21 @@ bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
   if (nj) {
     BS_CALL(ctx, bs_comm_sum_u64(ctx, syn, nj));
     BS_CALL(ctx, bs_comm_sum_u64(ctx, bytes, nj));
+  }
+  return BS_OK;
+}
+
+bs_status bs_net_table_get(bs_ctx *ctx, const bs_net *net, uint64_t *rows,
+                           uint64_t *ids) {
+  const int nj = net->spec->n_projs;
+  for (int j = 0; j < nj; j++) {
+    const lproj *lj = &net->projs[j];
+    rows[j] = lj->npos;
+    ids[j] = lj->pid ? lj->npos : 0;
+  }
+  if (nj) {
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, rows, nj));
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, ids, nj));
   }
   return BS_OK;
 }

@@ -14,7 +14,7 @@ const bs_proj_ops *const bs_proj_kinds[] = {
     &bs_proj_gap, &bs_proj_trace, &bs_proj_linear_V, &bs_proj_linear, NULL};
 
 /* linear, last, accepts every projection. */
-static const bs_proj_ops *kind_of(const bs_proj_spec *js) {
+const bs_proj_ops *bs_proj_kind_of(const bs_proj_spec *js) {
   int k = 0;
   while (!bs_proj_kinds[k]->match(js))
     k++;
@@ -34,7 +34,7 @@ bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   lj->spec = js;
   lj->pre = &net->pops[js->pre];
   lj->post = &net->pops[js->post];
-  lj->ops = kind_of(js);
+  lj->ops = bs_proj_kind_of(js);
   js->syn->prepare(js->sp, s->dt, lj->k);
   BS_CALL(ctx, bs_engine_alloc_state(ctx, js->syn->nx, lj->post->n, &lj->x));
   return lj->ops->build(ctx, net, lj);
