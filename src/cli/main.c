@@ -729,7 +729,8 @@ int main(int argc, char **argv) {
   bs_run_opts opts = {.progress = strcmp(pm, "none") != 0,
                       .tty = tty,
                       .ckpt_every = ckpt_every,
-                      .ckpt_dir = ckpt_dir};
+                      .ckpt_dir = ckpt_dir,
+                      .ckpt_end = c.ckpt_dir != NULL};
   opts.progress_every =
       c.progress_every > 0 ? c.progress_every : (opts.tty ? 0.5 : 5.0);
   bs_run_result res;

@@ -10,11 +10,6 @@
 
 #define MAX_INTERVAL 100 /* steps per exchange without projections */
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 typedef struct gid_list {
   uint64_t *v;
   size_t n, cap;
@@ -63,7 +58,7 @@ static bs_status build_exchange(bs_ctx *ctx, bs_net *net) {
       st = gid_add(ctx, &need, lp->spec->gid0 + i);
   }
   if (st == BS_OK && need.n) {
-    qsort(need.v, need.n, sizeof(uint64_t), cmp_u64);
+    qsort(need.v, need.n, sizeof(uint64_t), bs_engine_cmp_u64);
     size_t u = 1;
     for (size_t q = 1; q < need.n; q++)
       if (need.v[q] != need.v[u - 1])

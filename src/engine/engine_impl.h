@@ -23,6 +23,8 @@
 #ifndef BRAINSIM_ENGINE_IMPL_H
 #define BRAINSIM_ENGINE_IMPL_H
 
+#include <string.h>
+
 #include "brainsim/comm.h"
 #include "brainsim/engine.h"
 
@@ -335,6 +337,28 @@ static inline int bs_engine_pop_of_gid(const bs_spec *s, uint64_t gid) {
   return lo;
 }
 
+/* Whether every x[i] is finite. An exponent of all ones (NaN, infinity)
+ * is the only one that carries into bit 63 when 1 is added to it: and,
+ * add and or vectorize (a floating-point sum would be a serial chain
+ * without reassociation, which we never allow), so the scan costs a
+ * fraction of a kernel pass. */
+static inline int bs_engine_all_finite(const double *restrict x, uint64_t n) {
+  const uint64_t E = UINT64_C(0x7ff0000000000000), one = UINT64_C(1) << 52;
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t b;
+    memcpy(&b, &x[i], sizeof b);
+    bad |= (b & E) + one;
+  }
+  return !(bad >> 63);
+}
+
+/* qsort order of uint64_t keys. */
+static inline int bs_engine_cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* The rank that owns neuron gid (pop.c). */
 int bs_engine_owner_of(const bs_net *net, uint64_t gid);
 
@@ -394,7 +418,6 @@ bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
 /* ---- intervals and trials (trial.c) ------------------------------------ */
 
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
-int bs_engine_interval_start(const bs_net *net, int64_t step);
 /* BrainPy's reset() before trial `trial`. */
 void bs_engine_trial_reset(bs_net *net, uint32_t trial);
 

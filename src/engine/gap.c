@@ -122,11 +122,6 @@ static int cmp_end(const void *a, const void *b) {
   return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 static int is_local(const bs_net *net, uint64_t gid) {
   const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
   const uint64_t i = gid - lp->spec->gid0;
@@ -137,7 +132,7 @@ static int is_local(const bs_net *net, uint64_t gid) {
 static size_t sort_unique(uint64_t *a, size_t n) {
   if (!n)
     return 0;
-  qsort(a, n, sizeof *a, cmp_u64);
+  qsort(a, n, sizeof *a, bs_engine_cmp_u64);
   size_t m = 1;
   for (size_t q = 1; q < n; q++)
     if (a[q] != a[m - 1])

@@ -1,8 +1,9 @@
 /* The distributed step loop (DESIGN.md, "Data flow of one run"): it only
  * orchestrates. Time advances in intervals of D = 1 + (smallest delay)
- * steps; after each interval all spikes are exchanged in one collective,
- * sorted by (step, source gid) and handed to the projections' kinds, so
- * every sum happens in the same order on every rank count. */
+ * steps; after each interval the spikes go, in one collective, to the
+ * ranks that hold their targets, which receive them sorted by (step,
+ * source gid) and hand them to the projections' kinds, so every sum
+ * happens in the same order on every rank count. */
 #define _POSIX_C_SOURCE 200809L
 #include "brainsim/engine.h"
 
@@ -239,8 +240,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* Checkpoints at interval ends, every ckpt_every steps, and when a
      * signal asks to stop (all ranks saw the same flag). */
     const int stop = maxflag != 0;
-    const int due = opts->ckpt_every > 0 && t1 < s->n_steps &&
-                    t1 / opts->ckpt_every > t0 / opts->ckpt_every;
+    const int due = (opts->ckpt_every > 0 && t1 < s->n_steps &&
+                     t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
+                    (opts->ckpt_end && t1 == s->n_steps);
     if (opts->ckpt_dir && (due || stop)) {
       bs_phase_begin(ctx, BS_PHASE_IO);
       BS_CALL(ctx, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));

@@ -6,16 +6,15 @@
  * spikes of the previous trial in flight outside the ring buffers. */
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
-  int64_t t1 = t0 + net->D;
-  int64_t trial_end = (t0 / s->trial_steps + 1) * s->trial_steps;
+  /* On the grid of D steps from the trial's start, also when t0 is not
+   * on it (a run continued from the end of a shorter one), so the
+   * intervals after it are those of one long run. */
+  const int64_t trial0 = t0 / s->trial_steps * s->trial_steps;
+  int64_t t1 = trial0 + ((t0 - trial0) / net->D + 1) * net->D;
+  int64_t trial_end = trial0 + s->trial_steps;
   if (t1 > trial_end)
     t1 = trial_end;
   return t1 < s->n_steps ? t1 : s->n_steps;
-}
-
-int bs_engine_interval_start(const bs_net *net, int64_t step) {
-  return (step % net->spec->trial_steps) % net->D == 0 ||
-         step == net->spec->n_steps;
 }
 
 /* BrainPy's reset(): initial state again (new draws for the trial), no
