@@ -438,6 +438,12 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
     st = bs_net_sizes_get(ctx, net, &l, per_proj);
   if (st == BS_OK)
     st = bs_net_storage_get(ctx, net, ssyn, sbytes);
+  uint64_t *trows = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8),
+           *tids = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8);
+  if (st == BS_OK && (!trows || !tids))
+    st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  if (st == BS_OK)
+    st = bs_net_table_get(ctx, net, trows, tids);
   if (st == BS_OK)
     st = bs_comm_gather_u64(ctx, l.neurons, all);
   if (st == BS_OK)
@@ -463,13 +469,15 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
       bs_net_proj_storage(s, j, &esyn, &ebytes);
       const int exact = strncmp(pj->conn->stats, "exact", 5) == 0;
       printf("projection %-12s %s -> %s, %s + %s, %s, %s: %s %.0f synapses, "
-             "%.2f bytes/synapse; built %llu, %.2f bytes/synapse\n",
+             "%.2f bytes/synapse; built %llu, %.2f bytes/synapse; rows "
+             "%llu, %llu listed by id\n",
              pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
              pj->syn->name, pj->syn->gap ? "no output" : pj->out->name,
              pj->conn->name, pj->dense ? "dense" : "sparse",
              exact ? "exactly" : "expected", esyn,
              esyn > 0 ? ebytes / esyn : 0.0, (unsigned long long)per_proj[j],
-             ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0);
+             ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0,
+             (unsigned long long)trows[j], (unsigned long long)tids[j]);
     }
     printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
            (unsigned long long)s->n_neurons, (unsigned long long)tot,
@@ -490,6 +498,8 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   free(all);
   free(ssyn);
   free(sbytes);
+  free(trows);
+  free(tids);
   return st;
 }
 

@@ -1,12 +1,14 @@
 /* Output and sampling: state monitors and their row buffers, spike
  * recording, and the flushes to the output file (io/ writes). Every rank
- * buffers the same rows of its columns, and the spike flushes are agreed
- * in the exchange, so all flush at the same intervals. */
+ * buffers the same number of rows of its columns, and the spike flushes
+ * are agreed through the exchange flag, so all flush at the same
+ * intervals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "brainsim/comm.h"
+
 #include "engine_impl.h"
 
 bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
@@ -90,7 +92,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
                                     : (double)m->sd[c];
       else
         row[c] = ms->stp
-                     ? bs_proj_stp_at(lj, ms->stp, ms->idx[m->c0 + c], n, dt)
+                     ? bs_proj_stp_at(lj, ms->stp,
+                                      lproj_pos(lj, ms->idx[m->c0 + c]), n, dt)
                      : lj->ops->sample(lj, m, c, n);
     }
     m->nbuf++;
