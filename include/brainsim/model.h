@@ -194,6 +194,8 @@ typedef struct bs_syn_model {
   int nx;
   const bs_var *vars; /* vars[0] is the conductance the output reads */
   int nk;
+  /* Either may be NULL where the kind has no state (Delta: prepare;
+   * GapJunction: both; engine/gap.c does its work). */
   void (*prepare)(const double *p, double dt, double *k);
   void (*update)(bs_syn_args *a);
   /* Adds the arrivals to the post-synaptic V itself (BrainPy's Delta,
@@ -256,7 +258,6 @@ typedef struct bs_stp_model {
 } bs_stp_model;
 const bs_stp_model *bs_stp_find(const char *name);
 int bs_stp_count(void);
-const bs_stp_model *bs_stp_at(int i);
 /* Resting state before the first spike: u = 0, x = 1. */
 void bs_stp_rest(double *u, double *x);
 /* One pre-synaptic spike gap_steps steps after the previous one (or after
@@ -352,6 +353,12 @@ typedef struct bs_cng_channel {
  * Not collective. */
 bs_neuron_model *bs_cng_create(int nch, const bs_cng_channel *ch);
 void bs_cng_destroy(bs_neuron_model **model);
+/* Channels of a population's ConNeuGroup descriptor (0 for any other
+ * model), and channel c's kind, config name and parameters. */
+int bs_cng_channel_count(const bs_neuron_model *m);
+const double *bs_cng_channel_params(const bs_neuron_model *m, int c,
+                                    const bs_channel_kind **kind,
+                                    const char **name);
 /* The registry's ConNeuGroup entry (what the config names). */
 int bs_neuron_is_cng(const bs_neuron_model *m);
 
