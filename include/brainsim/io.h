@@ -152,4 +152,27 @@ bs_status bs_matrix_read(bs_ctx *ctx, bs_matrix_in *m, uint64_t row0,
                          double *buf);
 void bs_matrix_close(bs_matrix_in **m);
 
+/* ---- SONATA spike files as input (src/io/spikefile.c) ----------------
+ * /spikes/<population>/{timestamps, node_ids} (sonata.md §6.1), or the old
+ * form /spikes/{gids, timestamps}. Not collective: each rank opens the
+ * file read-only with serial HDF5 on its own. */
+typedef struct bs_sonata_spikes {
+  uint64_t n;         /* spikes kept (node ids in [lo, hi)) */
+  uint64_t *node_ids; /* ids within the population */
+  double *t;          /* ms (a file in units "s" is converted) */
+  uint64_t total;     /* rows in the file, all nodes */
+} bs_sonata_spikes;
+
+/* The spikes of nodes [lo, hi) of `population` (NULL or "": the only one
+ * in the file) of n_nodes nodes, in (time, node id, row) order: the same
+ * on any rank count. Refuses, naming file, dataset and row: a missing
+ * group or dataset, lengths that differ, non-integer ids, ids outside [0,
+ * n_nodes), times that are negative or not finite, units other than ms
+ * or s. The file is read in chunks of 2^20 rows. */
+bs_status bs_io_sonata_spikes_read(bs_ctx *ctx, const char *file,
+                                   const char *population, uint64_t n_nodes,
+                                   uint64_t lo, uint64_t hi,
+                                   bs_sonata_spikes *out);
+void bs_io_sonata_spikes_free(bs_ctx *ctx, bs_sonata_spikes *s);
+
 #endif
