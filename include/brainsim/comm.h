@@ -46,26 +46,66 @@ bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
 /* How many ranks share this rank's node (memory). Collective. */
 bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n);
 
-/* The spike exchange: every rank contributes its sorted list of packed
- * spikes and a flag; all ranks receive all lists (in rank order) and the
- * maximum flag. One MPI_Allgather of a fixed-size block in the common case;
- * when some rank has more spikes than the block holds, a second exact
- * round follows and the block grows (as NEST's buffers do). Collective. */
+/* The spike exchange, target-aware (NEST 5g, Jordan et al. 2018): each
+ * spike goes only to the ranks that hold one of its targets. The plan,
+ * made once at build, gives every local neuron the list of ranks that
+ * asked for it; per interval one MPI_Alltoall of (flag, count) per rank
+ * and one MPI_Alltoallv of the spikes. A rank then holds, sorted, only
+ * the spikes it asked for. Buffers grow with the traffic and shrink when
+ * it stays well below them. Spikes are packed keys (step offset << 32) |
+ * gid. */
+typedef struct bs_gid_range {
+  uint64_t lo, hi; /* gids [lo, hi) that this rank owns */
+} bs_gid_range;
+
 typedef struct bs_exchange {
-  size_t cap;        /* spikes per rank per block */
-  uint64_t *sendbuf; /* cap + 2 words */
-  uint64_t *recvbuf; /* size * (cap + 2) words */
-  uint64_t *all;     /* the received spikes, concatenated */
-  size_t nall, allcap;
-  size_t *counts;   /* per rank: spikes received */
-  size_t *offsets;  /* per rank: start in all[] */
-  uint64_t rounds2; /* how often the second round was needed */
+  /* Plan: the local neurons, as ranges in gid order, each neuron's slot
+   * its position in that order; dst[row[s] .. row[s + 1]) the ranks that
+   * need slot s, ascending. */
+  bs_gid_range *ranges;
+  uint64_t *slot0; /* slot of ranges[k].lo */
+  int nranges;
+  uint64_t nslots;
+  uint64_t *row;
+  int32_t *dst;
+  uint64_t ndst;
+  /* Per interval. */
+  uint64_t *sendbuf, *all; /* all: the received spikes, sorted */
+  size_t sendcap, nall, allcap;
+  int *scount, *sdispl, *rcount, *rdispl; /* per rank */
+  uint64_t *hdr_s, *hdr_r;                /* per rank: flag, count */
+  /* The largest traffic over the current window of intervals, for
+   * shrinking. */
+  size_t hw_send, hw_all;
+  unsigned window;
+  /* Totals over the run on this rank: spikes received (its own that it
+   * asked for included), bytes sent to and received from other ranks
+   * (counts and spikes). */
+  uint64_t spikes_recv, bytes_sent, bytes_recv;
 } bs_exchange;
 
-bs_status bs_exchange_create(bs_ctx *ctx, size_t cap, bs_exchange **x);
+bs_status bs_exchange_create(bs_ctx *ctx, bs_exchange **x);
 void bs_exchange_destroy(bs_ctx *ctx, bs_exchange **x);
+/* Builds the plan. `local` lists the gid ranges this rank owns, ascending;
+ * `need` the gids this rank wants to receive, grouped by owner rank
+ * (need_count[r] gids owned by rank r, in rank order) and ascending
+ * within each group. Collective. */
+bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
+                           const bs_gid_range *local, int nlocal,
+                           const uint64_t *need, const uint64_t *need_count);
+/* One interval: sends each of the n sorted local spikes to the ranks
+ * that need it; x->all[0 .. x->nall) then holds the spikes this rank
+ * needs, sorted. `flag` rides along: *maxflag is the maximum over ranks.
+ * Collective. */
 bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
                           size_t n, uint64_t flag, uint64_t *maxflag);
+/* Gathers every rank's n values at rank 0, in rank order (counts[r] from
+ * rank r; counts as bs_comm_gather_u64 gives them, the same on every
+ * rank); recv matters on rank 0 only. Collective. */
+bs_status bs_comm_gatherv_u64(bs_ctx *ctx, const uint64_t *send,
+                              const uint64_t *counts, uint64_t *recv);
+bs_status bs_comm_gatherv_f64(bs_ctx *ctx, const double *send,
+                              const uint64_t *counts, double *recv);
 
 /* Ends every rank at once (last resort after an unrecoverable error). */
 void bs_comm_abort(bs_comm *comm, int code);

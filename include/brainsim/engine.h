@@ -51,6 +51,7 @@ typedef struct bs_run_opts {
   double progress_every; /* seconds of wall time between lines */
   int64_t ckpt_every;    /* steps between checkpoints (0: none) */
   const char *ckpt_dir;  /* where checkpoints go (NULL: none) */
+  int ckpt_end; /* also one at the end, to continue into a longer run */
 } bs_run_opts;
 
 typedef struct bs_run_result {
@@ -63,13 +64,18 @@ typedef struct bs_run_result {
   int64_t steps_done;    /* the loop stopped before this step */
   int64_t step0;         /* and started here (a restart's checkpoint) */
   int stopped;           /* 0: ran to the end; 1: SIGINT; 2: SIGTERM/SIGUSR1 */
+  /* This rank's exchange over the run (not reduced): the spikes it
+   * received (only those it asked for) and the bytes it sent to and
+   * received from other ranks. */
+  uint64_t spikes_recv, bytes_sent, bytes_recv;
+  double recv_min, recv_mean, recv_max; /* spikes_recv over ranks */
 } bs_run_result;
 
 /* Restore the state of a checkpoint written by any rank count of the same
- * network; refuses one from another network, dt, seed or duration with a
- * message that says what differs. Call after bs_net_build and before
- * bs_net_run (which then continues from the checkpoint's step, appending to
- * the same output file). Collective. */
+ * network; refuses one from another network, dt, seed or a shorter
+ * duration with a message that names the config key that differs. Call after
+ * bs_net_build and before bs_net_run (which then continues from the
+ * checkpoint's step, appending to the same output file). Collective. */
 bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
                          char **output_path);
 

@@ -87,6 +87,10 @@ bs_status bs_io_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
                          const char *name, const double *v, size_t n);
 bs_status bs_io_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
                          const char *name, const uint64_t *v, size_t n);
+/* A 1-D uint64 dataset with one value per rank, each rank writing its
+ * own (replaced if it exists). Collective. */
+bs_status bs_io_rank_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                         uint64_t value);
 bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
                      const char *text);
 

@@ -352,6 +352,12 @@ typedef struct bs_cng_channel {
  * Not collective. */
 bs_neuron_model *bs_cng_create(int nch, const bs_cng_channel *ch);
 void bs_cng_destroy(bs_neuron_model **model);
+/* Channels of a population's ConNeuGroup descriptor (0 for any other
+ * model), and channel c's kind, config name and parameters. */
+int bs_cng_channel_count(const bs_neuron_model *m);
+const double *bs_cng_channel_params(const bs_neuron_model *m, int c,
+                                    const bs_channel_kind **kind,
+                                    const char **name);
 /* The registry's ConNeuGroup entry (what the config names). */
 int bs_neuron_is_cng(const bs_neuron_model *m);
 

@@ -312,6 +312,13 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
                               &res->syn_events, 1));
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "peak_memory_bytes_max",
                               &res->mem_peak_max, 1));
+  /* Per rank: what the target-aware exchange moved (issue 10). */
+  BS_CALL(ctx, bs_io_rank_u64(ctx, io, "/meta/spikes_received_per_rank",
+                              res->spikes_recv));
+  BS_CALL(ctx, bs_io_rank_u64(ctx, io, "/meta/bytes_sent_per_rank",
+                              res->bytes_sent));
+  BS_CALL(ctx, bs_io_rank_u64(ctx, io, "/meta/bytes_received_per_rank",
+                              res->bytes_recv));
   BS_CALL(ctx,
           bs_io_attr_f64(ctx, io, "/meta", "wall_build", &sto->wall_build, 1));
   double bps = sto->syn_all ? (double)sto->bytes_all / (double)sto->syn_all : 0;
@@ -388,6 +395,14 @@ static void print_summary(const bs_ctx *ctx, const bs_spec *s,
          (unsigned long long)res->syn_events,
          res->wall_run > 0 ? (double)res->syn_events / res->wall_run : 0.0,
          bs_fmt_bytes((double)res->mem_peak_max, mem, sizeof mem));
+  uint64_t all = 0;
+  for (int p = 0; p < s->n_pops; p++)
+    all += res->spikes[p];
+  printf("spikes received per rank: min %.0f, mean %.0f, max %.0f (at most "
+         "%.1f%% of all %llu spikes)\n",
+         res->recv_min, res->recv_mean, res->recv_max,
+         all ? 100.0 * res->recv_max / (double)all : 0.0,
+         (unsigned long long)all);
   printf("network built in %.3f s (slowest rank); %llu synapses in %s, %.2f "
          "bytes per synapse\n",
          sto->wall_build, (unsigned long long)sto->syn_all,
@@ -704,7 +719,8 @@ int main(int argc, char **argv) {
   bs_run_opts opts = {.progress = strcmp(pm, "none") != 0,
                       .tty = tty,
                       .ckpt_every = ckpt_every,
-                      .ckpt_dir = ckpt_dir};
+                      .ckpt_dir = ckpt_dir,
+                      .ckpt_end = c.ckpt_dir != NULL};
   opts.progress_every =
       c.progress_every > 0 ? c.progress_every : (opts.tty ? 0.5 : 5.0);
   bs_run_result res;

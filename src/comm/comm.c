@@ -144,18 +144,21 @@ bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n) {
   return BS_OK;
 }
 
-bs_status bs_exchange_create(bs_ctx *ctx, size_t cap, bs_exchange **out) {
+bs_status bs_exchange_create(bs_ctx *ctx, bs_exchange **out) {
   bs_exchange *x;
+  const size_t P = (size_t)ctx->size;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *x, &x));
-  x->cap = cap;
-  BS_CALL(ctx, bs_malloc(ctx, cap + 2, sizeof(uint64_t), &x->sendbuf));
-  BS_CALL(ctx, bs_malloc(ctx, (size_t)ctx->size * (cap + 2), sizeof(uint64_t),
-                         &x->recvbuf));
-  x->allcap = cap;
+  *out = x; /* destroy accepts a partly made one */
+  BS_CALL(ctx, bs_calloc(ctx, P, sizeof(int), &x->scount));
+  BS_CALL(ctx, bs_calloc(ctx, P, sizeof(int), &x->sdispl));
+  BS_CALL(ctx, bs_calloc(ctx, P, sizeof(int), &x->rcount));
+  BS_CALL(ctx, bs_calloc(ctx, P, sizeof(int), &x->rdispl));
+  BS_CALL(ctx, bs_calloc(ctx, 2 * P, sizeof(uint64_t), &x->hdr_s));
+  BS_CALL(ctx, bs_calloc(ctx, 2 * P, sizeof(uint64_t), &x->hdr_r));
+  BS_CALL(ctx, bs_calloc(ctx, 1, sizeof(uint64_t), &x->row));
+  x->sendcap = x->allcap = 1024;
+  BS_CALL(ctx, bs_malloc(ctx, x->sendcap, sizeof(uint64_t), &x->sendbuf));
   BS_CALL(ctx, bs_malloc(ctx, x->allcap, sizeof(uint64_t), &x->all));
-  BS_CALL(ctx, bs_calloc(ctx, (size_t)ctx->size, sizeof(size_t), &x->counts));
-  BS_CALL(ctx, bs_calloc(ctx, (size_t)ctx->size, sizeof(size_t), &x->offsets));
-  *out = x;
   return BS_OK;
 }
 
@@ -163,92 +166,265 @@ void bs_exchange_destroy(bs_ctx *ctx, bs_exchange **x) {
   if (!x || !*x)
     return;
   bs_exchange *e = *x;
-  bs_free(ctx, e->cap + 2, sizeof(uint64_t), &e->sendbuf);
-  bs_free(ctx, (size_t)ctx->size * (e->cap + 2), sizeof(uint64_t), &e->recvbuf);
+  const size_t P = (size_t)ctx->size;
+  bs_free(ctx, (size_t)(e->nranges ? e->nranges : 1), sizeof(bs_gid_range),
+          &e->ranges);
+  bs_free(ctx, (size_t)(e->nranges ? e->nranges : 1), sizeof(uint64_t),
+          &e->slot0);
+  bs_free(ctx, e->nslots + 1, sizeof(uint64_t), &e->row);
+  bs_free(ctx, e->ndst ? e->ndst : 1, sizeof(int32_t), &e->dst);
+  bs_free(ctx, e->sendcap, sizeof(uint64_t), &e->sendbuf);
   bs_free(ctx, e->allcap, sizeof(uint64_t), &e->all);
-  bs_free(ctx, (size_t)ctx->size, sizeof(size_t), &e->counts);
-  bs_free(ctx, (size_t)ctx->size, sizeof(size_t), &e->offsets);
+  bs_free(ctx, P, sizeof(int), &e->scount);
+  bs_free(ctx, P, sizeof(int), &e->sdispl);
+  bs_free(ctx, P, sizeof(int), &e->rcount);
+  bs_free(ctx, P, sizeof(int), &e->rdispl);
+  bs_free(ctx, 2 * P, sizeof(uint64_t), &e->hdr_s);
+  bs_free(ctx, 2 * P, sizeof(uint64_t), &e->hdr_r);
   bs_free(ctx, 1, sizeof *e, x);
 }
 
-static bs_status grow_all(bs_ctx *ctx, bs_exchange *x, size_t need) {
-  if (need <= x->allcap)
-    return BS_OK;
-  size_t ncap = need + need / 2;
-  BS_CALL(ctx, bs_realloc(ctx, x->allcap, ncap, sizeof(uint64_t), &x->all));
-  x->allcap = ncap;
+/* The slot of a local gid (the ranges are few: one per population). */
+static uint64_t slot_of(const bs_exchange *x, uint64_t gid) {
+  int k = 0;
+  while (k + 1 < x->nranges && gid >= x->ranges[k + 1].lo)
+    k++;
+  return x->slot0[k] + (gid - x->ranges[k].lo);
+}
+
+static int in_ranges(const bs_exchange *x, uint64_t gid) {
+  for (int k = 0; k < x->nranges; k++)
+    if (gid >= x->ranges[k].lo && gid < x->ranges[k].hi)
+      return 1;
+  return 0;
+}
+
+/* Counts and displacements as MPI's ints, or a limit error. */
+static bs_status to_int_counts(bs_ctx *ctx, const uint64_t *cnt, int *c, int *d,
+                               const char *what) {
+  uint64_t off = 0;
+  for (int r = 0; r < ctx->size; r++) {
+    if (cnt[r] > (uint64_t)INT32_MAX || off > (uint64_t)INT32_MAX)
+      return bs_error_set(ctx, BS_ERR_LIMIT,
+                          "%s: %llu values for rank %d exceed MPI's int counts",
+                          what, (unsigned long long)cnt[r], r);
+    c[r] = (int)cnt[r];
+    d[r] = (int)off;
+    off += cnt[r];
+  }
   return BS_OK;
 }
 
+bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
+                           const bs_gid_range *local, int nlocal,
+                           const uint64_t *need, const uint64_t *need_count) {
+  const int P = ctx->size;
+  BS_CALL(ctx, bs_malloc(ctx, (size_t)(nlocal ? nlocal : 1),
+                         sizeof(bs_gid_range), &x->ranges));
+  BS_CALL(ctx, bs_malloc(ctx, (size_t)(nlocal ? nlocal : 1), sizeof(uint64_t),
+                         &x->slot0));
+  x->nranges = nlocal;
+  x->nslots = 0;
+  for (int k = 0; k < nlocal; k++) {
+    x->ranges[k] = local[k];
+    x->slot0[k] = x->nslots;
+    x->nslots += local[k].hi - local[k].lo;
+  }
+  /* Who asks for what: counts, then the gids. */
+  uint64_t *rc = NULL, *got = NULL, total = 0;
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)P, sizeof(uint64_t), &rc));
+  bs_status st = BS_OK;
+  int mrc =
+      MPI_Alltoall(need_count, 1, MPI_UINT64_T, rc, 1, MPI_UINT64_T, C(ctx));
+  if (mrc != MPI_SUCCESS)
+    st = mpi_err(ctx, mrc, "MPI_Alltoall (exchange plan)");
+  for (int r = 0; st == BS_OK && r < P; r++)
+    total += rc[r];
+  if (st == BS_OK)
+    st = to_int_counts(ctx, need_count, x->scount, x->sdispl, "exchange plan");
+  if (st == BS_OK)
+    st = to_int_counts(ctx, rc, x->rcount, x->rdispl, "exchange plan");
+  if (st == BS_OK)
+    st = bs_malloc(ctx, total ? total : 1, sizeof(uint64_t), &got);
+  if (st == BS_OK) {
+    mrc = MPI_Alltoallv(need, x->scount, x->sdispl, MPI_UINT64_T, got,
+                        x->rcount, x->rdispl, MPI_UINT64_T, C(ctx));
+    if (mrc != MPI_SUCCESS)
+      st = mpi_err(ctx, mrc, "MPI_Alltoallv (exchange plan)");
+  }
+  /* Per local neuron the ranks that asked, ascending (r runs upward). */
+  if (st == BS_OK) {
+    bs_free(ctx, 1, sizeof(uint64_t), &x->row);
+    st = bs_calloc(ctx, x->nslots + 1, sizeof(uint64_t), &x->row);
+  }
+  for (uint64_t q = 0; st == BS_OK && q < total; q++) {
+    if (!in_ranges(x, got[q])) {
+      st = bs_error_set(ctx, BS_ERR_INTERNAL,
+                        "exchange plan: gid %llu asked of rank %d, which "
+                        "does not own it",
+                        (unsigned long long)got[q], ctx->rank);
+      break;
+    }
+    x->row[slot_of(x, got[q]) + 1]++;
+  }
+  for (uint64_t k = 0; st == BS_OK && k < x->nslots; k++)
+    x->row[k + 1] += x->row[k];
+  x->ndst = total;
+  if (st == BS_OK)
+    st = bs_malloc(ctx, total ? total : 1, sizeof(int32_t), &x->dst);
+  if (st == BS_OK) {
+    uint64_t *fill;
+    st = bs_malloc(ctx, x->nslots ? x->nslots : 1, sizeof(uint64_t), &fill);
+    if (st == BS_OK) {
+      memcpy(fill, x->row, x->nslots * sizeof(uint64_t));
+      uint64_t q = 0;
+      for (int r = 0; r < P; r++)
+        for (uint64_t k = 0; k < rc[r]; k++, q++)
+          x->dst[fill[slot_of(x, got[q])]++] = r;
+      bs_free(ctx, x->nslots ? x->nslots : 1, sizeof(uint64_t), &fill);
+    }
+  }
+  bs_free(ctx, total ? total : 1, sizeof(uint64_t), &got);
+  bs_free(ctx, (size_t)P, sizeof(uint64_t), &rc);
+  return st;
+}
+
+/* Grows a buffer to hold `need`, or shrinks it at the end of a window in
+ * which the traffic stayed below a quarter of it (NEST PR #1699). */
+static bs_status fit(bs_ctx *ctx, uint64_t **buf, size_t *cap, size_t need,
+                     int shrink) {
+  size_t ncap = *cap;
+  if (need > *cap)
+    ncap = need + need / 2;
+  else if (shrink && need < *cap / 4 && *cap > 1024)
+    ncap = need * 2 > 1024 ? need * 2 : 1024;
+  if (ncap == *cap)
+    return BS_OK;
+  BS_CALL(ctx, bs_realloc(ctx, *cap, ncap, sizeof(uint64_t), buf));
+  *cap = ncap;
+  return BS_OK;
+}
+
+static int cmp_key(const void *a, const void *b) {
+  uint64_t u = *(const uint64_t *)a, v = *(const uint64_t *)b;
+  return u < v ? -1 : u > v;
+}
+
+#define EXCHANGE_WINDOW 256 /* intervals between shrink checks */
+
 bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
                           size_t n, uint64_t flag, uint64_t *maxflag) {
-  const int P = ctx->size;
-  if (P == 1) { /* no MPI traffic on one rank */
-    BS_CALL(ctx, grow_all(ctx, x, n));
-    memcpy(x->all, send, n * sizeof *send);
-    x->nall = n;
-    x->counts[0] = n;
-    x->offsets[0] = 0;
-    *maxflag = flag;
-    return BS_OK;
-  }
-  const size_t blk = x->cap + 2;
-  x->sendbuf[0] = flag;
-  x->sendbuf[1] = n;
-  memcpy(x->sendbuf + 2, send, (n < x->cap ? n : x->cap) * sizeof *send);
-  MPI_CALL(ctx, MPI_Allgather(x->sendbuf, (int)blk, MPI_UINT64_T, x->recvbuf,
-                              (int)blk, MPI_UINT64_T, C(ctx)));
-  size_t total = 0, biggest = 0;
-  uint64_t mf = 0;
+  const int P = ctx->size, me = ctx->rank;
+  uint64_t *cnt = x->hdr_s; /* hdr_s[2r] flag, hdr_s[2r + 1] count */
   for (int r = 0; r < P; r++) {
-    const uint64_t *b = x->recvbuf + (size_t)r * blk;
-    if (b[0] > mf)
-      mf = b[0];
-    x->counts[r] = (size_t)b[1];
-    x->offsets[r] = total;
-    total += x->counts[r];
-    if (x->counts[r] > biggest)
-      biggest = x->counts[r];
+    cnt[2 * r] = flag;
+    cnt[2 * r + 1] = 0;
+  }
+  size_t nsend = 0;
+  for (size_t q = 0; q < n; q++) {
+    const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
+    for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++)
+      cnt[2 * x->dst[k] + 1]++;
+    nsend += x->row[s + 1] - x->row[s];
+  }
+  x->window++;
+  const int shrink = x->window == EXCHANGE_WINDOW;
+  if (nsend > x->hw_send)
+    x->hw_send = nsend;
+  BS_CALL(ctx, fit(ctx, &x->sendbuf, &x->sendcap, shrink ? x->hw_send : nsend,
+                   shrink));
+  /* Grouped by destination rank, each group in the sorted order. */
+  uint64_t off = 0;
+  for (int r = 0; r < P; r++) {
+    const uint64_t c = cnt[2 * r + 1];
+    if (c > (uint64_t)INT32_MAX || off > (uint64_t)INT32_MAX)
+      return bs_error_set(ctx, BS_ERR_LIMIT,
+                          "spike exchange: %llu spikes for rank %d exceed "
+                          "MPI's int counts",
+                          (unsigned long long)c, r);
+    x->scount[r] = (int)c;
+    x->sdispl[r] = (int)off;
+    off += c;
+  }
+  for (size_t q = 0; q < n; q++) {
+    const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
+    for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++)
+      x->sendbuf[x->sdispl[x->dst[k]]++] = send[q];
+  }
+  for (int r = 0; r < P; r++)
+    x->sdispl[r] -= x->scount[r];
+  if (P > 1)
+    MPI_CALL(ctx, MPI_Alltoall(x->hdr_s, 2, MPI_UINT64_T, x->hdr_r, 2,
+                               MPI_UINT64_T, C(ctx)));
+  else
+    memcpy(x->hdr_r, x->hdr_s, 2 * sizeof(uint64_t));
+  uint64_t mf = 0, total = 0;
+  int runs = 0;
+  for (int r = 0; r < P; r++) {
+    const uint64_t c = x->hdr_r[2 * r + 1];
+    mf = x->hdr_r[2 * r] > mf ? x->hdr_r[2 * r] : mf;
+    if (c > (uint64_t)INT32_MAX || total > (uint64_t)INT32_MAX)
+      return bs_error_set(ctx, BS_ERR_LIMIT,
+                          "spike exchange: %llu spikes from rank %d exceed "
+                          "MPI's int counts",
+                          (unsigned long long)c, r);
+    x->rcount[r] = (int)c;
+    x->rdispl[r] = (int)total;
+    total += c;
+    runs += c > 0;
   }
   *maxflag = mf;
-  BS_CALL(ctx, grow_all(ctx, x, total));
+  if (total > x->hw_all)
+    x->hw_all = total;
+  BS_CALL(ctx,
+          fit(ctx, &x->all, &x->allcap, shrink ? x->hw_all : total, shrink));
+  if (shrink)
+    x->window = 0, x->hw_send = nsend, x->hw_all = total;
+  if (P > 1)
+    MPI_CALL(ctx,
+             MPI_Alltoallv(x->sendbuf, x->scount, x->sdispl, MPI_UINT64_T,
+                           x->all, x->rcount, x->rdispl, MPI_UINT64_T, C(ctx)));
+  else
+    memcpy(x->all, x->sendbuf, total * sizeof(uint64_t));
   x->nall = total;
-  if (biggest <= x->cap) {
-    for (int r = 0; r < P; r++)
-      memcpy(x->all + x->offsets[r], x->recvbuf + (size_t)r * blk + 2,
-             x->counts[r] * sizeof(uint64_t));
-    return BS_OK;
+  /* Canonical order (step, source gid): each rank's run is sorted. */
+  if (runs > 1)
+    qsort(x->all, total, sizeof(uint64_t), cmp_key);
+  x->spikes_recv += total;
+  if (P > 1) {
+    const uint64_t hdr = 16 * (uint64_t)(P - 1);
+    x->bytes_sent += hdr + 8 * (nsend - (uint64_t)x->scount[me]);
+    x->bytes_recv += hdr + 8 * (total - (uint64_t)x->rcount[me]);
   }
-  /* Second, exact round; every rank saw the same counts, so all take it. */
-  x->rounds2++;
-  int *rc, *ro;
-  BS_CALL(ctx, bs_malloc(ctx, (size_t)P, sizeof(int), &rc));
-  BS_CALL(ctx, bs_malloc(ctx, (size_t)P, sizeof(int), &ro));
-  for (int r = 0; r < P; r++) {
-    if (x->counts[r] > (size_t)INT32_MAX || x->offsets[r] > (size_t)INT32_MAX)
-      return bs_error_set(ctx, BS_ERR_LIMIT,
-                          "spike exchange of %zu spikes exceeds MPI counts",
-                          total);
-    rc[r] = (int)x->counts[r];
-    ro[r] = (int)x->offsets[r];
-  }
-  int st = MPI_Allgatherv(send, (int)n, MPI_UINT64_T, x->all, rc, ro,
-                          MPI_UINT64_T, C(ctx));
-  bs_free(ctx, (size_t)P, sizeof(int), &rc);
-  bs_free(ctx, (size_t)P, sizeof(int), &ro);
-  if (st != MPI_SUCCESS)
-    return mpi_err(ctx, st, "MPI_Allgatherv (spike exchange)");
-  /* Grow the block so the common case stays one collective. */
-  size_t ncap = biggest + biggest / 2;
-  uint64_t *ns, *nr;
-  BS_CALL(ctx, bs_malloc(ctx, ncap + 2, sizeof(uint64_t), &ns));
-  BS_CALL(ctx, bs_malloc(ctx, (size_t)P * (ncap + 2), sizeof(uint64_t), &nr));
-  bs_free(ctx, x->cap + 2, sizeof(uint64_t), &x->sendbuf);
-  bs_free(ctx, (size_t)P * (x->cap + 2), sizeof(uint64_t), &x->recvbuf);
-  x->sendbuf = ns;
-  x->recvbuf = nr;
-  x->cap = ncap;
   return BS_OK;
+}
+
+static bs_status gatherv(bs_ctx *ctx, const void *send, const uint64_t *counts,
+                         void *recv, MPI_Datatype type) {
+  const int P = ctx->size;
+  int *c, *d;
+  BS_CALL(ctx, bs_malloc(ctx, (size_t)P, sizeof(int), &c));
+  bs_status st = bs_malloc(ctx, (size_t)P, sizeof(int), &d);
+  if (st == BS_OK)
+    st = to_int_counts(ctx, counts, c, d, "spike output gather");
+  if (st == BS_OK) {
+    int rc = MPI_Gatherv(send, c[ctx->rank], type, recv, c, d, type, 0, C(ctx));
+    if (rc != MPI_SUCCESS)
+      st = mpi_err(ctx, rc, "MPI_Gatherv (spike output)");
+  }
+  bs_free(ctx, (size_t)P, sizeof(int), &c);
+  bs_free(ctx, (size_t)P, sizeof(int), &d);
+  return st;
+}
+
+bs_status bs_comm_gatherv_u64(bs_ctx *ctx, const uint64_t *send,
+                              const uint64_t *counts, uint64_t *recv) {
+  return gatherv(ctx, send, counts, recv, MPI_UINT64_T);
+}
+
+bs_status bs_comm_gatherv_f64(bs_ctx *ctx, const double *send,
+                              const uint64_t *counts, double *recv) {
+  return gatherv(ctx, send, counts, recv, MPI_DOUBLE);
 }
 
 void bs_comm_abort(bs_comm *comm, int code) {

@@ -14,6 +14,12 @@
 
 /* ---- identity: what must match for a restore ------------------------- */
 
+/* The identity is one "key<TAB>value" line per fact that changes the
+ * dynamics, the key spelled as in the config (populations.E.method), so a
+ * refused restore can name what changed. Two facts may differ on purpose
+ * (README "Multi-phase runs"): run.duration may grow, and inputs that
+ * start at or after the checkpoint may be added or changed. */
+
 typedef struct sbuf {
   char *s;
   size_t n, cap;
@@ -42,71 +48,185 @@ __attribute__((format(printf, 2, 3))) static void put(sbuf *b, const char *fmt,
   }
 }
 
-static void put_params(sbuf *b, int np, const bs_param *d, const double *p) {
+static void put_params(sbuf *b, const char *key, int np, const bs_param *d,
+                       const double *p) {
   for (int i = 0; i < np; i++)
-    put(b, " %s=%.17g", d[i].name, p[i]);
+    put(b, "%s.%s\t%.17g\n", key, d[i].name, p[i]);
 }
 
-static void put_dist(sbuf *b, const char *name, const bs_dist *d) {
+static void put_dist(sbuf *b, const char *key, const bs_dist *d,
+                     const char *unit) {
   if (d->kind == BS_DIST_TRUNCNORMAL)
-    put(b, " %s=%s(%.17g,%.17g,%.17g,%.17g)", name, bs_dist_name(d), d->a, d->b,
-        d->c, d->d);
+    put(b, "%s\t%s(%.17g,%.17g,%.17g,%.17g)%s\n", key, bs_dist_name(d), d->a,
+        d->b, d->c, d->d, unit);
+  else if (d->kind == BS_DIST_CONST)
+    put(b, "%s\t%.17g%s\n", key, d->a, unit);
   else
-    put(b, " %s=%s(%.17g,%.17g)", name, bs_dist_name(d), d->a, d->b);
+    put(b, "%s\t%s(%.17g,%.17g)%s\n", key, bs_dist_name(d), d->a, d->b, unit);
 }
 
-/* One line per fact, so a mismatch can be shown line against line. */
-static char *identity(const bs_spec *s, const uint64_t *nnz) {
+/* A splitmix64 finaliser: summed over elements (mod 2^64) it gives a
+ * checksum that does not depend on which rank holds which element. */
+static uint64_t mix(uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
+static uint64_t mix_f64(uint64_t h, double v) {
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  return mix(h ^ mix(u));
+}
+
+/* Per projection: the synapses as built, (pre, post, weight, delay) each,
+ * and the per-post reversal potentials: whatever the connector, the
+ * weight or delay form or the file they came from. */
+typedef struct facts {
+  uint64_t *nnz, *syn, *epost;
+} facts;
+
+static uint64_t syn_sum(const lproj *lj) {
+  const uint64_t npre = lj->pre->spec->size, g0 = lj->post->lo;
+  uint64_t h = 0;
+  for (uint64_t i = 0; i < npre; i++) {
+    lrow r;
+    lproj_row(lj, i, &r);
+    for (uint64_t k = 0; k < r.n; k++)
+      h += mix_f64(mix(i << 32 ^ (g0 + r.col[k])) ^ lrow_d(&r, k),
+                   lrow_w(&r, k));
+  }
+  return h;
+}
+
+static bs_status facts_get(bs_ctx *ctx, const bs_net *net, facts *f) {
+  const int nj = net->spec->n_projs;
+  const size_t n = (size_t)(nj ? nj : 1);
+  BS_CALL(ctx, bs_calloc(ctx, 3 * n, sizeof(uint64_t), &f->nnz));
+  f->syn = f->nnz + n;
+  f->epost = f->syn + n;
+  for (int j = 0; j < nj; j++) {
+    const lproj *lj = &net->projs[j];
+    f->nnz[j] = lj->nnz;
+    f->syn[j] = syn_sum(lj);
+    for (uint64_t k = 0; lj->E_post && k < lj->post->n; k++)
+      f->epost[j] += mix_f64(lj->post->lo + k, lj->E_post[k]);
+  }
+  if (nj)
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, f->nnz, 3 * n));
+  return BS_OK;
+}
+
+static void facts_free(bs_ctx *ctx, const bs_net *net, facts *f) {
+  const int nj = net->spec->n_projs;
+  bs_free(ctx, 3 * (size_t)(nj ? nj : 1), sizeof(uint64_t), &f->nnz);
+}
+
+/* The step an input starts at: inputs that start at or after a
+ * checkpoint are a new protocol phase and may change on a restore. */
+static int64_t input_start(const bs_input_spec *in) {
+  (void)in;
+  return 0; /* constant currents act from step 0 */
+}
+
+static char *identity(const bs_spec *s, const facts *f) {
   sbuf b = {0};
-  put(&b, "seed %llu\n", (unsigned long long)s->seed);
-  put(&b, "dt %.17g ms\n", s->dt);
-  put(&b, "duration %.17g ms in %llu trial(s)\n", s->duration,
-      (unsigned long long)s->trials);
+  char key[1024];
+  put(&b, "run.seed\t%llu\n", (unsigned long long)s->seed);
+  put(&b, "run.dt\t%.17g ms\n", s->dt);
+  /* One trial: the duration may grow (a continued run). Several: the
+   * trials reset at trial_duration, so both are part of the dynamics. */
+  put(&b, "run.trials\t%llu\n", (unsigned long long)s->trials);
+  if (s->trials > 1)
+    put(&b, "run.trial_duration\t%.17g ms\n", s->trial_duration);
   for (int p = 0; p < s->n_pops; p++) {
     const bs_pop_spec *ps = &s->pops[p];
-    put(&b, "population %s: %s size %llu", ps->name, ps->model->name,
-        (unsigned long long)ps->size);
-    put_params(&b, ps->model->np, ps->model->params, ps->p);
-    for (int v = 0; v < ps->model->nx; v++)
-      put_dist(&b, ps->model->vars[v].name, &ps->init[v]);
-    put(&b, "\n");
+    const bs_neuron_model *m = ps->model;
+    snprintf(key, sizeof key, "populations.%s", ps->name);
+    put(&b, "%s.model\t%s\n", key, m->name);
+    put(&b, "%s.size\t%llu\n", key, (unsigned long long)ps->size);
+    put(&b, "%s.method\t%s\n", key, bs_method_name(ps->method));
+    put_params(&b, key, m->np, m->params, ps->p);
+    for (int v = 0; v < m->nx; v++) {
+      char vk[1200];
+      snprintf(vk, sizeof vk, "%s.%s_initializer", key, m->vars[v].name);
+      put_dist(&b, vk, &ps->init[v], "");
+    }
+    for (int c = 0; c < bs_cng_channel_count(m); c++) {
+      const bs_channel_kind *kind = NULL;
+      const char *name = NULL;
+      const double *cp = bs_cng_channel_params(m, c, &kind, &name);
+      char ck[1400];
+      snprintf(ck, sizeof ck, "%s.channels.%s", key, name);
+      put(&b, "%s.kind\t%s\n", ck, kind->name);
+      put_params(&b, ck, kind->np, kind->params, cp);
+    }
   }
   for (int j = 0; j < s->n_projs; j++) {
     const bs_proj_spec *pj = &s->projs[j];
-    put(&b, "projection %s: %s -> %s %s", pj->name, s->pops[pj->pre].name,
-        s->pops[pj->post].name, pj->syn->name);
-    put_params(&b, pj->syn->np, pj->syn->params, pj->sp);
-    put(&b, " output %s", pj->out->name);
-    put_params(&b, pj->out->np, pj->out->params, pj->op);
-    put_dist(&b, "g_max", &pj->g_max);
-    put_dist(&b, "delay_steps", &pj->delay);
-    if (pj->stp) { /* only then, so older checkpoints stay valid */
-      put(&b, " stp %s", pj->stp->name);
-      for (int i = 0; i < BS_STP_NP; i++)
-        put(&b, " %.17g", pj->stpp[i]);
-    }
-    put(&b, " connect %s", pj->conn->name);
-    put_params(&b, pj->conn->np, pj->conn->params, pj->cp);
+    snprintf(key, sizeof key, "projections.%s", pj->name);
+    put(&b, "%s.pre\t%s\n", key, s->pops[pj->pre].name);
+    put(&b, "%s.post\t%s\n", key, s->pops[pj->post].name);
+    put(&b, "%s.synapse\t%s\n", key, pj->syn->name);
+    put_params(&b, key, pj->syn->np, pj->syn->params, pj->sp);
+    put(&b, "%s.output\t%s\n", key, pj->out->name);
+    char ok[1200];
+    snprintf(ok, sizeof ok, "%s.output.%s", key, pj->out->name);
+    put_params(&b, ok, pj->out->np, pj->out->params, pj->op);
+    put(&b, "%s.comp_method\t%s\n", key, pj->dense ? "dense" : "sparse");
+    put(&b, "%s.post_ref_key\t%s\n", key, pj->post_ref ? "refractory" : "none");
+    put(&b, "%s.stp\t%s", key, pj->stp ? pj->stp->name : "none");
+    for (int i = 0; pj->stp && i < BS_STP_NP; i++)
+      put(&b, " %.17g", pj->stpp[i]);
+    put(&b, "\n");
+    put(&b, "%s.connect\t%s", key, pj->conn->name);
+    for (int i = 0; i < pj->conn->np; i++)
+      put(&b, " %s=%.17g", pj->conn->params[i].name, pj->cp[i]);
     if (pj->conn->grid)
       put(&b, " shape=%g:%gx%g", pj->cp[pj->conn->np], pj->cp[pj->conn->np + 1],
           pj->cp[pj->conn->np + 2]);
-    put(&b, " synapses %llu\n", (unsigned long long)nnz[j]);
+    put(&b, "\n");
+    snprintf(ok, sizeof ok, "%s.g_max", key);
+    put_dist(&b, ok, &pj->g_max, "");
+    /* The delay as given (a distribution per synapse or per pre neuron)
+     * and, below, the synapses as built: every pre, post, weight and
+     * delay, so lists, files and per-pre delays are covered too. */
+    snprintf(ok, sizeof ok, "%s.delay", key);
+    put(&b, "%s.form\t%s%s\n", ok,
+        pj->delay_per_pre ? "per pre" : "per synapse",
+        pj->delay_list ? " list" : "");
+    put_dist(&b, ok, &pj->delay, " steps");
+    snprintf(ok, sizeof ok, "%s.output.%s.E", key, pj->out->name);
+    if (pj->E_per_post) {
+      put(&b, "%s.form\tper post%s\n", ok, pj->E_list ? " list" : "");
+      put_dist(&b, ok, &pj->E_init, "");
+      put(&b, "%s.values\tchecksum %016llx\n", ok,
+          (unsigned long long)f->epost[j]);
+    }
+    put(&b, "%s.synapses\t%llu, checksum %016llx\n", key,
+        (unsigned long long)f->nnz[j], (unsigned long long)f->syn[j]);
   }
+  /* Inputs are one fact each, keyed by their start step: restore()
+   * compares those that start before the checkpoint as a set. */
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
-    put(&b, "input %d: %s [%llu, %llu) %.17g\n", q, s->pops[in->pop].name,
+    put(&b, "inputs@%lld\t%s [%llu, %llu) current %.17g\n",
+        (long long)input_start(in), s->pops[in->pop].name,
         (unsigned long long)in->start, (unsigned long long)in->stop,
         in->current);
   }
   for (int q = 0; q < s->n_monitors; q++) {
     const bs_monitor_spec *m = &s->monitors[q];
+    put(&b, "monitors[%d]\t", q);
     if (m->kind == BS_MON_SPIKES) {
-      put(&b, "monitor %d: spikes", q);
+      put(&b, "spikes");
       for (int p = 0; p < s->n_pops; p++)
         if (m->pops[p])
           put(&b, " %s", s->pops[p].name);
     } else {
-      put(&b, "monitor %d: %s %s every %lld steps, %llu elements", q,
+      put(&b, "%s %s every %lld steps, %llu elements",
           m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name, m->name,
           (long long)m->every, (unsigned long long)m->n_idx);
     }
@@ -115,41 +235,104 @@ static char *identity(const bs_spec *s, const uint64_t *nnz) {
   return b.s;
 }
 
-static bs_status global_nnz(bs_ctx *ctx, const bs_net *net, uint64_t **nnz) {
-  int nj = net->spec->n_projs;
-  BS_CALL(ctx, bs_calloc(ctx, (size_t)(nj ? nj : 1), sizeof(uint64_t), nnz));
-  for (int j = 0; j < nj; j++)
-    (*nnz)[j] = net->projs[j].nnz;
-  if (nj)
-    BS_CALL(ctx, bs_comm_sum_u64(ctx, *nnz, nj));
-  return BS_OK;
+/* One line of an identity text: key [k, k + kl), value [v, v + vl). */
+typedef struct line {
+  const char *k, *v;
+  size_t kl, vl;
+} line;
+
+static size_t split_lines(const char *t, line *out) {
+  size_t n = 0;
+  while (*t) {
+    const char *e = strchr(t, '\n');
+    size_t l = e ? (size_t)(e - t) : strlen(t);
+    const char *tab = memchr(t, '\t', l);
+    if (out) {
+      out[n].k = t;
+      out[n].kl = tab ? (size_t)(tab - t) : l;
+      out[n].v = tab ? tab + 1 : t + l;
+      out[n].vl = tab ? l - (size_t)(tab + 1 - t) : 0;
+    }
+    n++;
+    t += l + (e ? 1 : 0);
+  }
+  return n;
 }
 
+static int key_is(const line *a, const char *k) {
+  return a->kl == strlen(k) && memcmp(a->k, k, a->kl) == 0;
+}
+
+static int same_line(const line *a, const line *b) {
+  return a->kl == b->kl && a->vl == b->vl && !memcmp(a->k, b->k, a->kl) &&
+         !memcmp(a->v, b->v, a->vl);
+}
+
+/* An input fact "inputs@<start>": later inputs may differ. */
+static int later_input(const line *a, int64_t step) {
+  if (a->kl < 7 || memcmp(a->k, "inputs@", 7) != 0)
+    return 0;
+  return strtoll(a->k + 7, NULL, 10) >= step;
+}
+
+static bs_status refuse(bs_ctx *ctx, const char *path, const line *key,
+                        const line *theirs, const line *ours) {
+  const int inputs = key->kl >= 7 && !memcmp(key->k, "inputs@", 7);
+  return bs_error_set(
+      ctx, BS_ERR_CONFIG,
+      "checkpoint %s is from a different run: %.*s differs (the checkpoint "
+      "has %.*s, this config has %.*s)%s",
+      path, inputs ? 6 : (int)key->kl, key->k, theirs ? (int)theirs->vl : 7,
+      theirs ? theirs->v : "nothing", ours ? (int)ours->vl : 7,
+      ours ? ours->v : "nothing",
+      inputs ? "; only inputs that start at or after the checkpoint may "
+               "change"
+             : "");
+}
+
+/* Every fact of the checkpoint must be in this config and the other way
+ * round, except run.duration (checked against the step by the caller) and
+ * inputs that start at or after the checkpoint's step. Inputs before it
+ * are compared as a set, so adding a later one does not shift them. */
 static bs_status compare_identity(bs_ctx *ctx, const char *path,
-                                  const char *theirs, const char *ours) {
-  const char *a = theirs, *b = ours;
-  while (*a || *b) {
-    const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
-    size_t la = ea ? (size_t)(ea - a) : strlen(a);
-    size_t lb = eb ? (size_t)(eb - b) : strlen(b);
-    if (la != lb || memcmp(a, b, la) != 0)
-      return bs_error_set(ctx, BS_ERR_CONFIG,
-                          "checkpoint %s is from a different run: the "
-                          "checkpoint has\n  %.*s\nbut this config has\n  "
-                          "%.*s",
-                          path, (int)la, la ? a : "(nothing)", (int)lb,
-                          lb ? b : "(nothing)");
-    a += la + (ea ? 1 : 0);
-    b += lb + (eb ? 1 : 0);
+                                  const char *theirs, const char *ours,
+                                  int64_t step) {
+  size_t na = split_lines(theirs, NULL), nb = split_lines(ours, NULL);
+  line *a = calloc(na + 1, sizeof *a), *b = calloc(nb + 1, sizeof *b);
+  char *used = calloc(nb + 1, 1);
+  bs_status st = BS_OK;
+  if (!a || !b || !used)
+    st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  if (st == BS_OK) {
+    split_lines(theirs, a);
+    split_lines(ours, b);
   }
-  return BS_OK;
+  for (size_t i = 0; st == BS_OK && i < na; i++) {
+    if (key_is(&a[i], "duration") || key_is(&a[i], "run.duration") ||
+        later_input(&a[i], step))
+      continue;
+    const line *same = NULL, *key = NULL;
+    for (size_t k = 0; k < nb && !same; k++) {
+      if (used[k])
+        continue;
+      if (same_line(&a[i], &b[k]))
+        same = &b[k], used[k] = 1;
+      else if (!key && a[i].kl == b[k].kl && !memcmp(a[i].k, b[k].k, a[i].kl))
+        key = &b[k];
+    }
+    if (!same)
+      st = refuse(ctx, path, &a[i], &a[i], key);
+  }
+  for (size_t k = 0; st == BS_OK && k < nb; k++)
+    if (!used[k] && !later_input(&b[k], step))
+      st = refuse(ctx, path, &b[k], NULL, &b[k]);
+  free(a);
+  free(b);
+  free(used);
+  return st;
 }
 
 /* ---- state blocks ------------------------------------------------------ */
-
-typedef bs_status (*block_fn)(bs_ctx *ctx, bs_io *io, const char *path,
-                              uint64_t rows, uint64_t cols, uint64_t col0,
-                              uint64_t ncols, double *buf);
 
 static bs_status block_write(bs_ctx *ctx, bs_io *io, const char *path,
                              uint64_t rows, uint64_t cols, uint64_t col0,
@@ -157,91 +340,11 @@ static bs_status block_write(bs_ctx *ctx, bs_io *io, const char *path,
   return bs_io_block_write(ctx, io, path, rows, cols, col0, ncols, buf);
 }
 
-/* Short-term plasticity: rows u, x and the step of the last spike (exact
- * in a double below 2^53) per pre neuron. Every rank holds the same global
- * arrays: rank 0 writes them as one block, every rank reads all. */
-static bs_status walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, block_fn fn,
-                          int reading) {
-  const uint64_t N = lj->pre->spec->size;
-  const uint64_t ncols = reading || ctx->rank == 0 ? N : 0;
-  char path[1024];
-  snprintf(path, sizeof path, "/state/projections/%s/stp", lj->spec->name);
-  double *tmp;
-  BS_CALL(ctx, bs_malloc(ctx, 3 * (N ? N : 1), sizeof(double), &tmp));
-  if (!reading)
-    for (uint64_t i = 0; i < N; i++) {
-      tmp[i] = lj->stp_u[i];
-      tmp[N + i] = lj->stp_x[i];
-      tmp[2 * N + i] = (double)lj->stp_last[i];
-    }
-  /* The block is rows x ncols: with ncols = 0 the layout does not matter,
-   * with ncols = N it is the one above. */
-  bs_status st = fn(ctx, io, path, 3, N, 0, ncols, tmp);
-  if (st == BS_OK && reading)
-    for (uint64_t i = 0; i < N; i++) {
-      lj->stp_u[i] = tmp[i];
-      lj->stp_x[i] = tmp[N + i];
-      lj->stp_last[i] = (int64_t)tmp[2 * N + i];
-    }
-  bs_free(ctx, 3 * (N ? N : 1), sizeof(double), &tmp);
-  return st;
-}
-
-/* Trace synapses: per pre neuron, rows = the model's state variables,
- * then the history of g, rotated: row nx + r holds g of step `step - r`.
- * Every traced neuron's state is the same on every rank that holds it and
- * each rank traces its own block of the pre population, so each writes
- * that block; a reader takes the range that covers the neurons it
- * traces. */
-static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
-                            block_fn fn, int reading) {
-  ltrace *tr = lj->tr;
-  const int nx = lj->spec->syn->nx;
-  const uint64_t N = lj->pre->spec->size, H = tr->H, rows = (uint64_t)nx + H;
-  uint64_t c0 = lj->pre->lo, nc = lj->pre->n;
-  if (reading) {
-    c0 = tr->n ? tr->pre[0] : 0;
-    nc = tr->n ? tr->pre[tr->n - 1] + 1 - c0 : 0;
-  }
-  char path[1024];
-  snprintf(path, sizeof path, "/state/projections/%s/trace", lj->spec->name);
-  double *tmp;
-  BS_CALL(ctx, bs_malloc(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp));
-  for (uint64_t c = 0; c < nc; c++) {
-    const uint32_t k = tr->slot[c0 + c];
-    if (reading || k == UINT32_MAX)
-      continue;
-    for (int v = 0; v < nx; v++)
-      tmp[(uint64_t)v * nc + c] = tr->x[v][k];
-    for (uint64_t r = 0; r < H; r++) {
-      const uint64_t m =
-          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
-                     (int64_t)H);
-      tmp[((uint64_t)nx + r) * nc + c] = tr->hist[m * tr->n + k];
-    }
-  }
-  bs_status st = fn(ctx, io, path, rows, N, c0, nc, tmp);
-  for (uint64_t c = 0; st == BS_OK && reading && c < nc; c++) {
-    const uint32_t k = tr->slot[c0 + c];
-    if (k == UINT32_MAX)
-      continue;
-    for (int v = 0; v < nx; v++)
-      tr->x[v][k] = tmp[(uint64_t)v * nc + c];
-    for (uint64_t r = 0; r < H; r++) {
-      const uint64_t m =
-          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
-                     (int64_t)H);
-      tr->hist[m * tr->n + k] = tmp[((uint64_t)nx + r) * nc + c];
-    }
-  }
-  bs_free(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp);
-  return st;
-}
-
 /* The same walk over every state array writes and reads, so the two can
- * never disagree on what a checkpoint holds. */
+ * never disagree on what a checkpoint holds: the populations here, each
+ * projection's state through its kind. */
 static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
-                            block_fn fn, int reading) {
+                            bs_block_fn fn, int reading) {
   const bs_spec *s = net->spec;
   char path[1024];
   for (int p = 0; p < s->n_pops; p++) {
@@ -256,34 +359,7 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
   }
   for (int j = 0; j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
-    const bs_syn_model *m = lj->spec->syn;
-    const uint64_t N = lj->post->spec->size, n = lj->post->n;
-    for (int v = 0; v < m->nx && !lj->tr; v++) {
-      snprintf(path, sizeof path, "/state/projections/%s/%s", lj->spec->name,
-               m->vars[v].name);
-      BS_CALL(ctx, fn(ctx, io, path, 1, N, lj->post->lo, n, lj->x[v]));
-    }
-    /* Ring buffer, rotated: row k = arrivals for step `step + k`. */
-    double *tmp;
-    BS_CALL(ctx,
-            bs_malloc(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp));
-    if (!reading)
-      for (uint32_t k = 0; k < lj->R; k++)
-        memcpy(tmp + (size_t)k * n,
-               lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
-               n * sizeof(double));
-    snprintf(path, sizeof path, "/state/projections/%s/ring", lj->spec->name);
-    bs_status st = fn(ctx, io, path, lj->R, N, lj->post->lo, n, tmp);
-    if (st == BS_OK && reading)
-      for (uint32_t k = 0; k < lj->R; k++)
-        memcpy(lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
-               tmp + (size_t)k * n, n * sizeof(double));
-    bs_free(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp);
-    BS_CALL(ctx, st);
-    if (lj->stp_u)
-      BS_CALL(ctx, walk_stp(ctx, lj, io, fn, reading));
-    if (lj->tr)
-      BS_CALL(ctx, walk_trace(ctx, lj, io, step, fn, reading));
+    BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
   }
   return BS_OK;
 }
@@ -304,10 +380,11 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   char tmp[4096], final[4096];
   snprintf(final, sizeof final, "%s/ckpt.h5", dir);
   snprintf(tmp, sizeof tmp, "%s/ckpt.h5.tmp", dir);
-  uint64_t *nnz = NULL, *spk = NULL, *len = NULL, *row0 = NULL;
+  uint64_t *spk = NULL, *len = NULL, *row0 = NULL;
+  facts f = {0};
   char *id = NULL;
   bs_io *io = NULL;
-  bs_status st = global_nnz(ctx, net, &nnz);
+  bs_status st = facts_get(ctx, net, &f);
   const size_t np = (size_t)s->n_pops,
                nm = (size_t)(net->nmons ? net->nmons : 1);
   if (st == BS_OK)
@@ -317,12 +394,12 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   if (st == BS_OK)
     st = bs_calloc(ctx, nm, sizeof(uint64_t), &row0);
   if (st == BS_OK) {
-    id = identity(s, nnz);
+    id = identity(s, &f);
     if (!id)
       st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   }
   for (size_t p = 0; st == BS_OK && p < np; p++) {
-    spk[p] = net->pops[p].nspikes;
+    spk[p] = net->pops[p].nspikes; /* this rank's own: summed below */
     len[p] = out && net->pops[p].record
                  ? bs_io_spikes_length(out, net->pops[p].io_handle)
                  : 0;
@@ -332,6 +409,8 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   uint64_t events = net->syn_events, stepu = (uint64_t)step_next;
   if (st == BS_OK)
     st = bs_comm_sum_u64(ctx, &events, 1);
+  if (st == BS_OK)
+    st = bs_comm_sum_u64(ctx, spk, (int)np);
   if (st == BS_OK)
     st = bs_io_create(ctx, tmp, 1, &io);
   if (st == BS_OK)
@@ -361,7 +440,7 @@ bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
   if (st == BS_OK)
     st = bs_io_rename(ctx, tmp, final);
   free(id);
-  bs_free(ctx, (size_t)(s->n_projs ? s->n_projs : 1), sizeof(uint64_t), &nnz);
+  facts_free(ctx, net, &f);
   bs_free(ctx, np, sizeof(uint64_t), &spk);
   bs_free(ctx, np, sizeof(uint64_t), &len);
   bs_free(ctx, nm, sizeof(uint64_t), &row0);
@@ -385,7 +464,8 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
   *output_path = NULL;
   bs_io *io = NULL;
   BS_CALL(ctx, bs_io_open(ctx, path, 0, &io));
-  uint64_t *nnz = NULL, complete = 0, stepu = 0, events = 0;
+  uint64_t complete = 0, stepu = 0, events = 0;
+  facts f = {0};
   char *theirs = NULL, *ours = NULL;
   const size_t np = (size_t)s->n_pops,
                nm = (size_t)(net->nmons ? net->nmons : 1);
@@ -394,22 +474,23 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
   if (st == BS_OK && !complete)
     st = bs_error_set(ctx, BS_ERR_IO, "checkpoint %s is incomplete", path);
   if (st == BS_OK)
-    st = global_nnz(ctx, net, &nnz);
+    st = facts_get(ctx, net, &f);
+  if (st == BS_OK)
+    st = bs_io_read_attr_u64(ctx, io, "/meta", "step", &stepu, 1);
   if (st == BS_OK)
     st = bs_io_read_text(ctx, io, "/meta/identity", &theirs);
   if (st == BS_OK) {
-    ours = identity(s, nnz);
-    st = ours ? compare_identity(ctx, path, theirs, ours)
+    ours = identity(s, &f);
+    st = ours ? compare_identity(ctx, path, theirs, ours, (int64_t)stepu)
               : bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   }
-  if (st == BS_OK)
-    st = bs_io_read_attr_u64(ctx, io, "/meta", "step", &stepu, 1);
-  if (st == BS_OK && (stepu > (uint64_t)s->n_steps ||
-                      !bs_engine_interval_start(net, (int64_t)stepu)))
-    st = bs_error_set(ctx, BS_ERR_IO,
-                      "checkpoint %s: step %llu is not an exchange boundary "
-                      "of this run",
-                      path, (unsigned long long)stepu);
+  /* A continued run may be longer, never shorter than the checkpoint. */
+  if (st == BS_OK && stepu > (uint64_t)s->n_steps)
+    st = bs_error_set(ctx, BS_ERR_CONFIG,
+                      "checkpoint %s is at t = %.17g ms, after the end of "
+                      "this run (run.duration %.17g ms): give a run.duration "
+                      "of at least the checkpoint's time",
+                      path, (double)stepu * s->dt, s->duration);
   if (st == BS_OK)
     st = bs_io_read_attr_u64(ctx, io, "/meta", "synaptic_events", &events, 1);
   uint64_t *spk = NULL;
@@ -433,15 +514,15 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
     st = bs_io_read_text(ctx, io, "/meta/output", output_path);
   if (st == BS_OK) {
     net->step0 = (int64_t)stepu;
+    /* Global counts: kept on one rank so the final sums stay right. */
     for (size_t p = 0; p < np; p++)
-      net->pops[p].nspikes = spk[p];
-    /* A global count: kept on one rank so the final sum stays right. */
+      net->pops[p].nspikes = ctx->rank == 0 ? spk[p] : 0;
     net->syn_events = ctx->rank == 0 ? events : 0;
   }
   free(theirs);
   free(ours);
   bs_free(ctx, np, sizeof(uint64_t), &spk);
-  bs_free(ctx, (size_t)(s->n_projs ? s->n_projs : 1), sizeof(uint64_t), &nnz);
+  facts_free(ctx, net, &f);
   bs_status cs = bs_io_close(ctx, &io, 0);
   return st != BS_OK ? st : cs;
 }

@@ -1,10 +1,34 @@
-/* Private to engine/: the local network that engine.c builds and runs and
- * checkpoint.c saves and restores. */
+/* Private to engine/: the local network and the projection-kind interface.
+ *
+ * Files by job, each calling only the ones listed before it (no circle):
+ *   pop.c        blocks of the populations, their state and its reset
+ *   files.c      connectivity and weights read from files (io/ reads)
+ *   connect.c    local connectivity storage (sparse CSR / dense mask) and
+ *                its one row iterator, lproj_row
+ *   proj.c       the projection-kind registry, the state every spiking
+ *                projection has (stp, ring, per-post state), its checkpoint
+ *                walks and destruction
+ *   linear.c     kinds "linear" and "linear_V" (ring-buffer synapses)
+ *   trace.c      kind "trace" (per-pre traces: AMPA, GABAa, NMDA, ...)
+ *   gap.c        kind "gap" (gap junctions)
+ *   synmon.c     monitors of chosen synapses
+ *   output.c     monitors, spike recording, buffers and flushes
+ *   trial.c      exchange intervals and trial resets
+ *   estimate.c   memory estimate and storage figures
+ *   build.c      bs_net_build / bs_net_destroy
+ *   finite.c     the NaN / infinity scan
+ *   progress.c   the progress line
+ *   checkpoint.c checkpoints (state walks through the kinds' ops)
+ *   loop.c       bs_net_run: orchestrates one interval after another */
 #ifndef BRAINSIM_ENGINE_IMPL_H
 #define BRAINSIM_ENGINE_IMPL_H
 
+#include <string.h>
+
 #include "brainsim/comm.h"
 #include "brainsim/engine.h"
+
+#define MON_BUF_BYTES (4u << 20) /* report buffer per monitor (libsonata's) */
 
 typedef struct lpop {
   const bs_pop_spec *spec;
@@ -18,10 +42,10 @@ typedef struct lpop {
   int nout;
   int record; /* spikes recorded to the output */
   int io_handle;
-  double *rec_t; /* buffered output spikes (all ranks hold all) */
+  double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
-  uint64_t nspikes; /* global spike count */
+  uint64_t nspikes; /* spikes of this rank's neurons (summed: all) */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
@@ -44,19 +68,20 @@ typedef struct ltrace {
 typedef struct lproj {
   const bs_proj_spec *spec;
   lpop *pre, *post;
-  /* Sparse storage (DESIGN.md "Performance model"): a CSR by pre-synaptic
-   * index with 32-bit row offsets when the local synapses fit (else 64),
+  /* Sparse storage (DESIGN.md "Performance model"): a CSR over the pre
+   * neurons with a local target (src, ascending) with 32-bit row offsets,
    * the local post index, and weight (float: BrainPy's default float32)
    * and delay (1, 2 or 4 bytes, the narrowest that holds the largest
    * delay) only where they vary per synapse. Read through lproj_row and
    * lproj_delay. */
-  uint32_t *row32;
-  uint64_t *row64;
-  uint32_t *col;  /* local post index */
-  float *w;       /* per synapse, or NULL when constant (w0) */
-  void *dl;       /* per-synapse delays in steps, or NULL */
-  int dl_bytes;   /* 1, 2 or 4 */
-  uint32_t *dpre; /* per pre-synaptic neuron delays (all of pre), or NULL */
+  uint32_t *src; /* pre neurons with a local target, ascending */
+  uint64_t nsrc;
+  uint32_t *row32; /* nsrc + 1: source k's synapses start at row32[k] */
+  uint32_t *col;   /* local post index */
+  float *w;        /* per synapse, or NULL when constant (w0) */
+  void *dl;        /* per-synapse delays in steps, or NULL */
+  int dl_bytes;    /* 1, 2 or 4 */
+  uint32_t *dpre;  /* per pre-synaptic neuron delays (all of pre), or NULL */
   /* Dense storage (comp_method: dense): one bit per (pre, local post),
    * rows padded to whole words, and a float weight per pair when the
    * weights vary (else w0). */
@@ -80,22 +105,48 @@ typedef struct lproj {
    * population, on every rank: it depends only on the pre spike train,
    * which every rank receives), or NULL. */
   double *stp_u, *stp_x;
-  int64_t *stp_last; /* step of the pre neuron's last spike */
-  ltrace *tr;        /* trace synapses, else NULL */
+  int64_t *stp_last;             /* step of the pre neuron's last spike */
+  ltrace *tr;                    /* trace synapses, else NULL */
+  const struct bs_proj_ops *ops; /* the projection's kind (proj.c) */
+  /* Dense storage: one decoded row (lproj_row), npost entries each. */
+  uint32_t *scol;
+  float *sw;
 } lproj;
 
-static inline uint64_t lproj_row(const lproj *lj, uint64_t i) {
-  return lj->row32 ? lj->row32[i] : lj->row64[i];
+/* ---- the one row iterator (connect.c) ---------------------------------
+ * The local synapses of one pre neuron, whatever the storage (sparse or
+ * dense, weights and delays per synapse or not): n synapses, synapse k to
+ * local post col[k] with weight lrow_w(r, k) and delay lrow_d(r, k). Rows
+ * list the posts in storage order (generation order for sparse, ascending
+ * for dense), the canonical order of every sum over a row. */
+typedef struct lrow {
+  uint64_t n;
+  const uint32_t *col;
+  float *w; /* per synapse, or NULL: w0 for all */
+  double w0;
+  const void *dl; /* per-synapse delays (dl_bytes wide), or NULL: d */
+  int dl_bytes;
+  uint32_t d;
+} lrow;
+
+/* Pre neuron i's row. A dense row is decoded into lj's scratch: valid
+ * until the next call on the same projection. Not collective. */
+void lproj_row(const lproj *lj, uint64_t i, lrow *r);
+
+static inline double lrow_w(const lrow *r, uint64_t k) {
+  return r->w ? (double)r->w[k] : r->w0;
 }
 
-static inline uint32_t lproj_delay(const lproj *lj, uint64_t q) {
-  switch (lj->dl_bytes) {
+static inline uint32_t lrow_d(const lrow *r, uint64_t k) {
+  switch (r->dl ? r->dl_bytes : 0) {
+  case 0:
+    return r->d;
   case 1:
-    return ((const uint8_t *)lj->dl)[q];
+    return ((const uint8_t *)r->dl)[k];
   case 2:
-    return ((const uint16_t *)lj->dl)[q];
+    return ((const uint16_t *)r->dl)[k];
   default:
-    return ((const uint32_t *)lj->dl)[q];
+    return ((const uint32_t *)r->dl)[k];
   }
 }
 
@@ -111,10 +162,10 @@ typedef struct lmon {
   bs_io_report *rep;
   /* Chosen synapses (synmon.c): the local ones (post on this rank), as
    * columns cols[c0 .. c1) of the report (ascending, not contiguous), each
-   * with its pre neuron, weight, delay and trace slot. */
+   * with its pre neuron, weight and delay. */
   uint64_t *cols, *spre;
   double *sw;
-  uint32_t *sd, *sk;
+  uint32_t *sd;
 } lmon;
 
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
@@ -145,40 +196,132 @@ struct bs_net {
   int per_pre;
 };
 
-/* Gap junctions (gap.c). Build: generates the GapJunction projections,
- * sets their nnz (junctions whose post end is local); *gap stays NULL when
- * there are none. Collective. */
-bs_status bs_gap_build(bs_ctx *ctx, bs_net *net, bs_gap **gap);
-/* V of every junction's other end as it is now (the previous step's):
- * one MPI_Allgatherv when some junction crosses ranks. Collective: every
- * rank calls it every step when net->gap is set. */
-bs_status bs_gap_exchange(bs_ctx *ctx, bs_gap *gap, const bs_net *net);
-/* Adds each local end's gap current, summed in the canonical order, to
- * its population's input I. Not collective. */
-void bs_gap_apply(const bs_gap *gap, bs_net *net);
-void bs_gap_destroy(bs_ctx *ctx, bs_gap **gap);
+/* ---- checkpoint blocks ----------------------------------------------- */
 
-/* Trace synapses and per-pre monitors (trace.c). Not collective. Build
- * after the projections' delays are global; destroy accepts a partly
- * built network. */
-bs_status bs_trace_build(bs_ctx *ctx, bs_net *net);
-void bs_trace_destroy(bs_ctx *ctx, bs_net *net);
-void bs_trace_reset(bs_net *net);
-/* The input of step n: lj->tr->gpost = sum_i w_ij g_i(n - d_ij). */
-void bs_trace_input(lproj *lj, int64_t n);
-/* Delivery of the interval [t0, t1): begin before the first spike, catch
- * up to each spike's step before delivering it, then to t1. Samples the
- * per-pre monitors at every step of the interval. */
-void bs_trace_begin(bs_net *net, int64_t t0);
-void bs_trace_catch_up(bs_net *net, int64_t step, int64_t t1);
-void bs_trace_spike(lproj *lj, uint64_t i, double eff);
+/* Writes or reads rows x ncols of a rows x cols dataset from column col0
+ * (checkpoint.c's block_write / block_read). Collective. */
+typedef bs_status (*bs_block_fn)(bs_ctx *ctx, bs_io *io, const char *path,
+                                 uint64_t rows, uint64_t cols, uint64_t col0,
+                                 uint64_t ncols, double *buf);
 
-/* Monitors of chosen synapses (synmon.c). Build: finds this rank's
- * synapses (post local), fails on a listed pair the projection does not
- * have; not collective (the caller agrees). Sampled by trace.c at every
- * exchange, like the per-pre monitors. */
-bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m);
-void bs_synmon_free(bs_ctx *ctx, lmon *m);
+/* ---- projection kinds (proj.c) -----------------------------------------
+ * A projection's kind is chosen once, at build, by the first entry of the
+ * registry (proj.c) whose match() accepts its spec; the engine then only
+ * calls the kind's ops. NULL means "nothing to do". A new kind is one file
+ * with its ops plus one registry line. */
+enum {
+  BS_STAGE_I,   /* outputs add to I and G, reading V of the previous step */
+  BS_STAGE_GAP, /* gap currents, after every output above */
+  BS_STAGE_V,   /* synapses that add to V (Delta), last */
+  BS_STAGES
+};
+
+typedef struct bs_proj_ops {
+  const char *name;
+  int (*match)(const bs_proj_spec *js);
+  int stage; /* when step / step_all run within a step */
+  /* The local part of the projection (after the common part: spec, pre,
+   * post, k, per-post state); sets dmin, dmax (UINT32_MAX, 0: no spikes).
+   * Not collective (the caller agrees). */
+  bs_status (*build)(bs_ctx *ctx, bs_net *net, lproj *lj);
+  /* After the global delays and the ring are known. Not collective. */
+  bs_status (*setup)(bs_ctx *ctx, bs_net *net, lproj *lj);
+  /* Once per kind, after every projection's setup. Collective: every rank
+   * calls it for every kind in the registry. */
+  bs_status (*setup_all)(bs_ctx *ctx, bs_net *net);
+  /* Once per kind at the start of every interval. Collective. */
+  bs_status (*interval)(bs_ctx *ctx, bs_net *net);
+  /* One spike of pre neuron i at step `step`, with the stp efficacy eff.
+   * Projections with no deliver carry no spikes. */
+  void (*deliver)(bs_net *net, lproj *lj, uint64_t i, int64_t step, double eff);
+  /* Per-pre state of step m, from the spikes of steps < m (delivered). */
+  void (*advance)(bs_net *net, lproj *lj, int64_t m);
+  /* Step n: read this step's input, update the synapses, apply the
+   * output; step_all once per kind (after the projections' step). */
+  void (*step)(bs_net *net, lproj *lj, int64_t n);
+  void (*step_all)(bs_net *net, int64_t n);
+  /* Column c of a per-pre or per-synapse monitor m on this projection, for
+   * the variables the kind holds (not stp, weight or delay). */
+  double (*sample)(const lproj *lj, const lmon *m, uint64_t c, int64_t n);
+  /* NaN / infinity scan of state beyond the per-post arrays. */
+  bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
+                    int64_t t1);
+  /* Checkpoint: the same walk writes and reads. Collective. */
+  bs_status (*walk)(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
+                    int64_t step, bs_block_fn fn, int reading);
+  void (*reset)(lproj *lj); /* a new trial: rest */
+  void (*destroy)(bs_ctx *ctx, bs_net *net, lproj *lj);
+  void (*destroy_all)(bs_ctx *ctx, bs_net *net);
+} bs_proj_ops;
+
+extern const bs_proj_ops bs_proj_linear, bs_proj_linear_V, bs_proj_trace,
+    bs_proj_gap;
+/* The registry, in match order, NULL-terminated. */
+extern const bs_proj_ops *const bs_proj_kinds[];
+
+/* Common part of every projection (proj.c), then ops->build. */
+bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj);
+/* What every spiking kind builds: stp, the output's E, Delta's refractory
+ * gating and the local connectivity with its delays. */
+bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj);
+/* The stp efficacy of a spike of pre i at `step` (1 without stp). */
+double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t i,
+                         int64_t step);
+void bs_proj_reset(lproj *lj); /* common state, then ops->reset */
+void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj);
+/* Checkpoint walks of the common state (collective). */
+bs_status bs_proj_walk_x(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn);
+bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
+                            bs_block_fn fn, int reading);
+bs_status bs_proj_walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn,
+                           int reading);
+/* stp u (which 1) or x (2) of pre e at step n, relaxed from its last spike. */
+double bs_proj_stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
+                      double dt);
+
+/* ---- populations (pop.c) --------------------------------------------- */
+
+uint64_t bs_engine_block_lo(uint64_t n, int r, int P);
+bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x);
+bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp);
+/* Initial state of trial `trial` (0: a plain run). */
+void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial);
+void bs_pop_free(bs_ctx *ctx, lpop *lp);
+
+/* The population of a global id. */
+static inline int bs_engine_pop_of_gid(const bs_spec *s, uint64_t gid) {
+  int lo = 0, hi = s->n_pops - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (s->pops[mid].gid0 <= gid)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+/* Whether every x[i] is finite. An exponent of all ones (NaN, infinity)
+ * is the only one that carries into bit 63 when 1 is added to it: and,
+ * add and or vectorize (a floating-point sum would be a serial chain
+ * without reassociation, which we never allow), so the scan costs a
+ * fraction of a kernel pass. */
+static inline int bs_engine_all_finite(const double *restrict x, uint64_t n) {
+  const uint64_t E = UINT64_C(0x7ff0000000000000), one = UINT64_C(1) << 52;
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t b;
+    memcpy(&b, &x[i], sizeof b);
+    bad |= (b & E) + one;
+  }
+  return !(bad >> 63);
+}
+
+/* qsort order of uint64_t keys. */
+static inline int bs_engine_cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
 
 /* First position in the sorted a[0..n) whose value is >= v. */
 static inline uint64_t bs_engine_lower_bound(const uint64_t *a, uint64_t n,
@@ -194,18 +337,67 @@ static inline uint64_t bs_engine_lower_bound(const uint64_t *a, uint64_t n,
   return lo;
 }
 
-/* Checkpoints (checkpoint.c). Collective. */
-bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
-                               int64_t step_next, const char *dir);
-bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
-uint64_t bs_engine_block_lo(uint64_t n, int r, int P);
-int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
-int bs_engine_interval_start(const bs_net *net, int64_t step);
+/* ---- connectivity (connect.c) ----------------------------------------- */
+
+/* The connector's arguments for the posts [post_lo, post_hi). */
+bs_conn_args bs_conn_args_of(const bs_spec *s, int j, uint64_t post_lo,
+                             uint64_t post_hi);
+/* The local synapses of projection j (sparse or dense storage) and the
+ * per-pre delays; sets nnz, syn_bytes, dmin, dmax. Not collective. */
+bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj);
+void bs_conn_free(bs_ctx *ctx, lproj *lj);
 
 /* Connectivity and weights from files (files.c). files_load is
  * collective: every rank reads its rows of every file projection. */
 bs_status bs_engine_files_load(bs_ctx *ctx, bs_net *net);
 void bs_engine_files_free(bs_ctx *ctx, bs_net *net);
 bs_status bs_engine_gmax_file(bs_ctx *ctx, lproj *lj);
+
+/* ---- monitors and output (synmon.c, output.c) -------------------------- */
+
+/* Monitors of chosen synapses: finds this rank's synapses (post local),
+ * fails on a listed pair the projection does not have; not collective
+ * (the caller agrees). */
+bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m);
+void bs_synmon_free(bs_ctx *ctx, lmon *m);
+
+bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
+                                  const bs_monitor_spec *ms, lmon *m);
+void bs_engine_monitor_free(bs_ctx *ctx, lmon *m);
+/* Creates the output's spike tables and reports. Collective. */
+bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io);
+bs_status bs_engine_record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id);
+/* State monitors at step n (V at the start of the step, g as used). */
+void bs_engine_sample_state(bs_net *net, int64_t n);
+/* Per-pre and per-synapse monitors at step n. */
+void bs_engine_sample_pre(bs_net *net, int64_t n);
+/* Collective: every rank buffered the same monitor rows; spike flushes
+ * are agreed in the exchange (rank 0 gathers and writes them). */
+bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io);
+bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m);
+bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
+
+/* ---- intervals and trials (trial.c) ------------------------------------ */
+
+int64_t bs_engine_interval_end(const bs_net *net, int64_t t0);
+/* BrainPy's reset() before trial `trial`. */
+void bs_engine_trial_reset(bs_net *net, uint32_t trial);
+
+/* ---- the NaN scan, progress, checkpoints -------------------------------- */
+
+/* A state that became NaN or infinite (pop.c): the error names the place
+ * (what: "population", "projection", ...) and suggests what to change. */
+bs_status bs_engine_nonfinite(bs_ctx *ctx, const bs_net *net, const char *what,
+                              const char *name, const char *var, uint64_t idx,
+                              double v, int64_t t0, int64_t t1,
+                              const char *method);
+bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
+                                 int64_t t1);
+void bs_engine_progress(const bs_ctx *ctx, const bs_run_opts *o,
+                        const bs_spec *s, int64_t step0, int64_t step,
+                        double t_start, int final);
+/* Checkpoints (checkpoint.c). Collective. */
+bs_status bs_engine_ckpt_write(bs_ctx *ctx, bs_net *net, bs_io *out,
+                               int64_t step_next, const char *dir);
 
 #endif

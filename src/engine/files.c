@@ -77,13 +77,21 @@ bs_status bs_engine_gmax_file(bs_ctx *ctx, lproj *lj) {
   bs_status st = bs_malloc(ctx, nbuf, sizeof(double), &buf);
   for (uint64_t i0 = 0; i0 < n_pre && st == BS_OK; i0 += B) {
     uint64_t i1 = i0 + B < n_pre ? i0 + B : n_pre;
-    if (lproj_row(lj, i1) == lproj_row(lj, i0))
+    uint64_t any = 0;
+    for (uint64_t i = i0; i < i1 && !any; i++) {
+      lrow r;
+      lproj_row(lj, i, &r);
+      any = r.n;
+    }
+    if (!any)
       continue;
     st = vec ? bs_matrix_read(ctx, m, 0, 0, lo, nl, buf)
              : bs_matrix_read(ctx, m, i0, i1 - i0, lo, nl, buf);
-    for (uint64_t i = i0; i < i1 && st == BS_OK; i++)
-      for (uint64_t q = lproj_row(lj, i); q < lproj_row(lj, i + 1); q++) {
-        uint32_t c = lj->col[q];
+    for (uint64_t i = i0; i < i1 && st == BS_OK; i++) {
+      lrow r;
+      lproj_row(lj, i, &r);
+      for (uint64_t q = 0; q < r.n; q++) {
+        uint32_t c = r.col[q];
         double w = vec ? buf[c] : buf[(i - i0) * nl + c];
         if (!isfinite(w)) {
           st = bs_error_set(ctx, BS_ERR_IO,
@@ -96,8 +104,9 @@ bs_status bs_engine_gmax_file(bs_ctx *ctx, lproj *lj) {
                             js->name);
           break;
         }
-        lj->w[q] = (float)w;
+        r.w[q] = (float)w;
       }
+    }
   }
   bs_free(ctx, nbuf, sizeof(double), &buf);
   bs_matrix_close(&m);

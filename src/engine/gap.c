@@ -127,27 +127,16 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static int pop_of_gid(const bs_spec *s, uint64_t gid) {
-  int lo = 0, hi = s->n_pops - 1;
-  while (lo < hi) {
-    int mid = (lo + hi + 1) / 2;
-    if (s->pops[mid].gid0 <= gid)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
-}
-
 static int is_local(const bs_net *net, uint64_t gid) {
-  const lpop *lp = &net->pops[pop_of_gid(net->spec, gid)];
+  const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
   const uint64_t i = gid - lp->spec->gid0;
   return i >= lp->lo && i < lp->hi;
 }
 
 /* The rank that owns gid (blocks as bs_engine_block_lo cuts them). */
 static int owner_of(const bs_net *net, uint64_t gid) {
-  const bs_pop_spec *ps = &net->spec->pops[pop_of_gid(net->spec, gid)];
+  const bs_pop_spec *ps =
+      &net->spec->pops[bs_engine_pop_of_gid(net->spec, gid)];
   const uint64_t i = gid - ps->gid0;
   int lo = 0, hi = net->P - 1;
   while (lo < hi) {
@@ -174,7 +163,7 @@ static size_t sort_unique(uint64_t *a, size_t n) {
 
 static void split_gid(const bs_net *net, uint64_t gid, int *pop,
                       uint64_t *idx) {
-  *pop = pop_of_gid(net->spec, gid);
+  *pop = bs_engine_pop_of_gid(net->spec, gid);
   *idx = gid - net->pops[*pop].spec->gid0 - net->pops[*pop].lo;
 }
 
@@ -183,7 +172,7 @@ static bs_status collect_ends(bs_ctx *ctx, bs_net *net, gen_sink *g) {
   const bs_spec *s = net->spec;
   for (int j = 0; j < s->n_projs; j++) {
     const bs_proj_spec *js = &s->projs[j];
-    if (!js->syn->gap)
+    if (net->projs[j].ops != &bs_proj_gap)
       continue;
     const lpop *pre = &net->pops[js->pre], *post = &net->pops[js->post];
     g->proj = (uint32_t)j;
@@ -195,17 +184,8 @@ static bs_status collect_ends(bs_ctx *ctx, bs_net *net, gen_sink *g) {
     g->post_hi = post->hi;
     g->w_var = !bs_dist_is_const(&js->g_max);
     g->local_post = 0;
-    bs_conn_args a = {.n_pre = pre->spec->size,
-                      .n_post = post->spec->size,
-                      .post_lo = 0, /* all of them: see the top */
-                      .post_hi = post->spec->size,
-                      .same_pop = js->pre == js->post,
-                      .seed = s->seed,
-                      .proj_id = (uint32_t)j,
-                      .p = js->cp,
-                      .i = js->ci,
-                      .j = js->cj,
-                      .n_ij = js->n_ij};
+    /* All the posts: see the top. */
+    bs_conn_args a = bs_conn_args_of(s, j, 0, post->spec->size);
     bs_phase_begin(ctx, BS_PHASE_CONNECT);
     int rc = js->conn->generate(&a, gap_emit, g);
     bs_phase_end(ctx, BS_PHASE_CONNECT);
@@ -224,17 +204,20 @@ static bs_status collect_ends(bs_ctx *ctx, bs_net *net, gen_sink *g) {
   return BS_OK;
 }
 
-bs_status bs_gap_build(bs_ctx *ctx, bs_net *net, bs_gap **out) {
+/* Every junction end on a local neuron, and the per-step exchange of the V
+ * of ends on other ranks; *out stays NULL without gap projections (the
+ * same on every rank). Collective. */
+static bs_status gap_build(bs_ctx *ctx, bs_net *net, bs_gap **out) {
   *out = NULL;
   const bs_spec *s = net->spec;
   int any = 0;
   for (int j = 0; j < s->n_projs; j++)
-    any |= s->projs[j].syn->gap;
+    any |= net->projs[j].ops == &bs_proj_gap;
   if (!any)
     return BS_OK;
   bs_gap *g;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *g, &g));
-  *out = g; /* freed by bs_gap_destroy, also half-built */
+  *out = g; /* freed by gap_destroy, also half-built */
   g->P = ctx->size;
 
   gen_sink gs = {.ctx = ctx, .s = s};
@@ -354,7 +337,9 @@ bs_status bs_gap_build(bs_ctx *ctx, bs_net *net, bs_gap **out) {
   return cs;
 }
 
-bs_status bs_gap_exchange(bs_ctx *ctx, bs_gap *g, const bs_net *net) {
+/* V of every junction's other end as it is now (the previous step's):
+ * one MPI_Allgatherv when some junction crosses ranks. Collective. */
+static bs_status gap_exchange(bs_ctx *ctx, bs_gap *g, const bs_net *net) {
   if (g->nrecv) { /* the same on every rank, so all or none call */
     for (size_t b = 0; b < g->nbnd; b++)
       g->send[b] = net->pops[g->bnd_pop[b]].x[0][g->bnd_idx[b]];
@@ -367,7 +352,9 @@ bs_status bs_gap_exchange(bs_ctx *ctx, bs_gap *g, const bs_net *net) {
   return BS_OK;
 }
 
-void bs_gap_apply(const bs_gap *g, bs_net *net) {
+/* Adds each local end's gap current, summed in the canonical order, to
+ * its population's input I. */
+static void gap_apply(const bs_gap *g, bs_net *net) {
   const double *restrict vx = g->vx;
   for (size_t k = 0; k < g->nself; k++) {
     lpop *lp = &net->pops[g->self_pop[k]];
@@ -380,7 +367,7 @@ void bs_gap_apply(const bs_gap *g, bs_net *net) {
   }
 }
 
-void bs_gap_destroy(bs_ctx *ctx, bs_gap **gp) {
+static void gap_destroy(bs_ctx *ctx, bs_gap **gp) {
   if (!gp || !*gp)
     return;
   bs_gap *g = *gp;
@@ -402,3 +389,62 @@ void bs_gap_destroy(bs_ctx *ctx, bs_gap **gp) {
   bs_free(ctx, (size_t)g->P, sizeof(int), &g->displs);
   bs_free(ctx, 1, sizeof *g, gp);
 }
+
+/* ---- the kind --------------------------------------------------------- */
+
+static int match(const bs_proj_spec *js) { return js->syn->gap; }
+
+/* Built by setup_all (both ends are needed); no spikes, so no delays. */
+static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  (void)ctx;
+  (void)net;
+  lj->dmin = UINT32_MAX;
+  return BS_OK;
+}
+
+/* Gap junctions read the other end's V of the previous step, so V is
+ * exchanged every step; one-step intervals keep that in line with the
+ * spike exchange (and its error flag). */
+static bs_status setup_all(bs_ctx *ctx, bs_net *net) {
+  BS_CALL(ctx, gap_build(ctx, net, &net->gap));
+  if (net->gap)
+    net->D = 1;
+  return BS_OK;
+}
+
+static bs_status interval(bs_ctx *ctx, bs_net *net) {
+  if (!net->gap)
+    return BS_OK;
+  bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+  bs_status st = gap_exchange(ctx, net->gap, net);
+  bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+  return st;
+}
+
+/* Both ends' currents from V of the previous step. */
+static void step_all(bs_net *net, int64_t n) {
+  (void)n;
+  if (net->gap)
+    gap_apply(net->gap, net);
+}
+
+static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
+                      int64_t step, bs_block_fn fn, int reading) {
+  (void)net;
+  BS_CALL(ctx, bs_proj_walk_x(ctx, lj, io, fn));
+  return bs_proj_walk_ring(ctx, lj, io, step, fn, reading);
+}
+
+static void destroy_all(bs_ctx *ctx, bs_net *net) {
+  gap_destroy(ctx, &net->gap);
+}
+
+const bs_proj_ops bs_proj_gap = {.name = "gap",
+                                 .match = match,
+                                 .stage = BS_STAGE_GAP,
+                                 .build = build,
+                                 .setup_all = setup_all,
+                                 .interval = interval,
+                                 .step_all = step_all,
+                                 .walk = walk,
+                                 .destroy_all = destroy_all};

@@ -3,7 +3,7 @@
  * A synapse is stored on the rank of its post neuron, so each rank records
  * the listed pairs whose post is local: its columns of the report, in the
  * config's order, are not contiguous (bs_io_report_write_cols). Weight,
- * delay and the trace slot are constant, so they are looked up once here;
+ * delay are constant, so they are looked up once here;
  * trace.c samples at the exchange, where the pre neuron's trace history
  * and stp state are complete (README, "monitors"). A pair with several
  * synapses (multapses) records the first in the projection's canonical
@@ -16,20 +16,12 @@
  * the projection has none. */
 static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
                     uint32_t *d) {
-  const uint32_t dp = lj->dpre ? lj->dpre[pre] : lj->d0;
-  if (lj->dense) {
-    const uint64_t word = lj->mask[pre * lj->mask_words + jl / 64];
-    if (!(word >> (jl % 64) & 1))
-      return 0;
-    *w = lj->wd ? (double)lj->wd[pre * lj->post->n + jl] : lj->w0;
-    *d = dp;
-    return 1;
-  }
-  const uint64_t b = lproj_row(lj, pre), e = lproj_row(lj, pre + 1);
-  for (uint64_t q = b; q < e; q++)
-    if (lj->col[q] == jl) {
-      *w = lj->w ? (double)lj->w[q] : lj->w0;
-      *d = lj->dl ? lproj_delay(lj, q) : dp;
+  lrow r;
+  lproj_row(lj, pre, &r);
+  for (uint64_t q = 0; q < r.n; q++)
+    if (r.col[q] == jl) {
+      *w = lrow_w(&r, q);
+      *d = lrow_d(&r, q);
       return 1;
     }
   return 0;
@@ -49,7 +41,6 @@ bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m) {
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint64_t), &m->spre));
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(double), &m->sw));
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint32_t), &m->sd));
-  BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint32_t), &m->sk));
   uint64_t k = 0;
   for (uint64_t c = 0; c < ms->n_idx; c++) {
     const uint64_t i = ms->syn[2 * c], j = ms->syn[2 * c + 1];
@@ -66,7 +57,6 @@ bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m) {
                           post->spec->name, (unsigned long long)j);
     m->cols[k] = c;
     m->spre[k] = i;
-    m->sk[k] = lj->tr ? lj->tr->slot[i] : 0;
     k++;
   }
   return BS_OK;
@@ -78,5 +68,4 @@ void bs_synmon_free(bs_ctx *ctx, lmon *m) {
   bs_free(ctx, nn, sizeof(uint64_t), &m->spre);
   bs_free(ctx, nn, sizeof(double), &m->sw);
   bs_free(ctx, nn, sizeof(uint32_t), &m->sd);
-  bs_free(ctx, nn, sizeof(uint32_t), &m->sk);
 }

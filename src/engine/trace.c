@@ -20,33 +20,47 @@
  * always known. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine_impl.h"
 
 #define NONE UINT32_MAX
 
-/* Whether pre neuron i has a local synapse (sparse row or dense mask row). */
-static int has_synapses(const lproj *lj, uint64_t i) {
-  if (!lj->dense)
-    return lproj_row(lj, i + 1) > lproj_row(lj, i);
-  for (uint64_t k = 0; k < lj->mask_words; k++)
-    if (lj->mask[i * lj->mask_words + k])
-      return 1;
-  return 0;
+static int match(const bs_proj_spec *js) { return js->syn->trace != NULL; }
+
+static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  return bs_proj_build_spiking(ctx, net, lj);
 }
 
-static bs_status build_one(bs_ctx *ctx, lproj *lj) {
+/* Rest (also BrainPy's reset() between trials): the descriptor's initial
+ * values, an empty history, nothing arriving. */
+static void reset(lproj *lj) {
+  ltrace *tr = lj->tr;
+  const bs_syn_model *m = lj->spec->syn;
+  for (int v = 0; v < m->nx; v++)
+    for (uint64_t k = 0; k < tr->n; k++)
+      tr->x[v][k] = m->vars[v].init;
+  memset(tr->s, 0, tr->n * sizeof(double));
+  tr->nhit = 0;
+  memset(tr->hist, 0, (size_t)tr->H * tr->n * sizeof(double));
+}
+
+/* The traced neurons: those with a local synapse, and the local block of
+ * the pre population (monitors, checkpoints). After the global delays. */
+static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const bs_syn_model *m = lj->spec->syn;
   const uint64_t N = lj->pre->spec->size;
   ltrace *tr;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *tr, &tr));
   lj->tr = tr;
+  net->per_pre = 1;
   BS_CALL(ctx, bs_malloc(ctx, N ? N : 1, sizeof(uint32_t), &tr->slot));
   uint64_t n = 0;
   for (uint64_t i = 0; i < N; i++) {
-    const int need =
-        has_synapses(lj, i) || (i >= lj->pre->lo && i < lj->pre->hi);
+    lrow r;
+    lproj_row(lj, i, &r);
+    const int need = r.n > 0 || (i >= lj->pre->lo && i < lj->pre->hi);
     tr->slot[i] = need ? (uint32_t)n++ : NONE;
   }
   tr->n = n;
@@ -64,222 +78,215 @@ static bs_status build_one(bs_ctx *ctx, lproj *lj) {
   BS_CALL(ctx, bs_calloc(ctx, (size_t)tr->H * nn, sizeof(double), &tr->hist));
   BS_CALL(ctx, bs_calloc(ctx, lj->post->n ? lj->post->n : 1, sizeof(double),
                          &tr->gpost));
+  reset(lj);
   return BS_OK;
 }
 
-bs_status bs_trace_build(bs_ctx *ctx, bs_net *net) {
-  const bs_spec *s = net->spec;
-  for (int j = 0; j < s->n_projs; j++)
-    if (s->projs[j].syn->trace) {
-      BS_CALL(ctx, build_one(ctx, &net->projs[j]));
-      net->per_pre = 1;
-    }
-  for (int q = 0; q < s->n_monitors; q++)
-    if (s->monitors[q].kind == BS_MON_STATE &&
-        (s->monitors[q].per_pre || s->monitors[q].per_syn))
-      net->per_pre = 1;
-  bs_trace_reset(net);
-  return BS_OK;
-}
-
-void bs_trace_destroy(bs_ctx *ctx, bs_net *net) {
-  for (int j = 0; net->projs && j < net->spec->n_projs; j++) {
-    lproj *lj = &net->projs[j];
-    ltrace *tr = lj->tr;
-    if (!tr)
-      continue;
-    const size_t nn = tr->n ? tr->n : 1, N = lj->pre->spec->size;
-    for (int v = 0; tr->x && v < lj->spec->syn->nx; v++)
-      bs_free(ctx, nn, sizeof(double), &tr->x[v]);
-    bs_free(ctx, (size_t)lj->spec->syn->nx, sizeof(double *), &tr->x);
-    bs_free(ctx, N ? N : 1, sizeof(uint32_t), &tr->slot);
-    bs_free(ctx, nn, sizeof(uint64_t), &tr->pre);
-    bs_free(ctx, nn, sizeof(double), &tr->s);
-    bs_free(ctx, nn, sizeof(uint32_t), &tr->hit);
-    bs_free(ctx, (size_t)tr->H * nn, sizeof(double), &tr->hist);
-    bs_free(ctx, lj->post->n ? lj->post->n : 1, sizeof(double), &tr->gpost);
-    bs_free(ctx, 1, sizeof *tr, &lj->tr);
-  }
-}
-
-/* Rest (also BrainPy's reset() between trials): the descriptor's initial
- * values, an empty history, nothing arriving. */
-void bs_trace_reset(bs_net *net) {
-  for (int j = 0; j < net->spec->n_projs; j++) {
-    lproj *lj = &net->projs[j];
-    ltrace *tr = lj->tr;
-    if (!tr)
-      continue;
-    const bs_syn_model *m = lj->spec->syn;
-    for (int v = 0; v < m->nx; v++)
-      for (uint64_t k = 0; k < tr->n; k++)
-        tr->x[v][k] = m->vars[v].init;
-    memset(tr->s, 0, tr->n * sizeof(double));
-    tr->nhit = 0;
-    memset(tr->hist, 0, (size_t)tr->H * tr->n * sizeof(double));
-  }
-}
-
-/* Dense storage: the pre's mask row, posts ascending; a constant or per-pre
- * delay (dense keeps no per-synapse delays). A post gets at most one term
- * per pre in both storages (dense has no multapses), so the sums into a
- * post run over the pres in the same ascending order as the CSR's. */
-static void input_dense(lproj *lj, int64_t n) {
+static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  (void)net;
   ltrace *tr = lj->tr;
-  const uint64_t H = tr->H, ntr = tr->n, npost = lj->post->n;
-  double *restrict gp = tr->gpost;
-  for (uint64_t k = 0; k < ntr; k++) {
-    const uint64_t i = tr->pre[k];
-    const uint32_t d = lj->dpre ? lj->dpre[i] : lj->d0;
-    const double g = tr->hist[((uint64_t)n + H - d) % H * ntr + k];
-    if (g == 0.0)
-      continue;
-    const uint64_t *m = lj->mask + i * lj->mask_words;
-    const float *wr = lj->wd ? lj->wd + i * npost : NULL;
-    for (uint64_t q = 0; q < lj->mask_words; q++)
-      for (uint64_t bits = m[q]; bits; bits &= bits - 1) {
-        const size_t jl = (size_t)(q * 64 + (uint64_t)__builtin_ctzll(bits));
-        gp[jl] += (wr ? (double)wr[jl] : lj->w0) * g;
-      }
-  }
+  if (!tr)
+    return;
+  const size_t nn = tr->n ? tr->n : 1, N = lj->pre->spec->size;
+  for (int v = 0; tr->x && v < lj->spec->syn->nx; v++)
+    bs_free(ctx, nn, sizeof(double), &tr->x[v]);
+  bs_free(ctx, (size_t)lj->spec->syn->nx, sizeof(double *), &tr->x);
+  bs_free(ctx, N ? N : 1, sizeof(uint32_t), &tr->slot);
+  bs_free(ctx, nn, sizeof(uint64_t), &tr->pre);
+  bs_free(ctx, nn, sizeof(double), &tr->s);
+  bs_free(ctx, nn, sizeof(uint32_t), &tr->hit);
+  bs_free(ctx, (size_t)tr->H * nn, sizeof(double), &tr->hist);
+  bs_free(ctx, lj->post->n ? lj->post->n : 1, sizeof(double), &tr->gpost);
+  bs_free(ctx, 1, sizeof *tr, &lj->tr);
 }
 
-/* Rows of the CSR in pre order, each in generation order: the same order
- * of the sum for a post neuron on every rank count. */
-void bs_trace_input(lproj *lj, int64_t n) {
+/* The input of step n: gpost = sum_i w_ij g_i(n - d_ij), rows in pre
+ * order, each in storage order: the same order of the sum for a post
+ * neuron on every rank count and in both storages (a post gets at most
+ * one term per pre in dense, which has no multapses). */
+static void input(lproj *lj, int64_t n) {
   ltrace *tr = lj->tr;
   const uint64_t H = tr->H, ntr = tr->n;
   double *restrict gp = tr->gpost;
-  const uint32_t *restrict col = lj->col;
-  const float *restrict w = lj->w;
   memset(gp, 0, lj->post->n * sizeof(double));
-  if (lj->dense) {
-    input_dense(lj, n);
-    return;
-  }
   for (uint64_t k = 0; k < ntr; k++) {
-    const uint64_t i = tr->pre[k], b = lproj_row(lj, i),
-                   e = lproj_row(lj, i + 1);
-    if (b == e)
+    lrow r;
+    lproj_row(lj, tr->pre[k], &r);
+    if (!r.n)
       continue;
-    if (!lj->dl) { /* per projection, or per pre neuron */
-      const uint32_t d = lj->dpre ? lj->dpre[i] : lj->d0;
-      const double g = tr->hist[((uint64_t)n + H - d) % H * ntr + k];
+    const uint32_t *restrict col = r.col;
+    if (!r.dl) { /* per projection, or per pre neuron */
+      const double g = tr->hist[((uint64_t)n + H - r.d) % H * ntr + k];
       if (g == 0.0)
         continue;
-      if (w)
-        for (uint64_t q = b; q < e; q++)
-          gp[col[q]] += (double)w[q] * g;
+      if (r.w)
+        for (uint64_t q = 0; q < r.n; q++)
+          gp[col[q]] += (double)r.w[q] * g;
       else
-        for (uint64_t q = b; q < e; q++)
-          gp[col[q]] += lj->w0 * g;
+        for (uint64_t q = 0; q < r.n; q++)
+          gp[col[q]] += r.w0 * g;
     } else {
-      for (uint64_t q = b; q < e; q++) {
+      for (uint64_t q = 0; q < r.n; q++) {
         const double g =
-            tr->hist[((uint64_t)n + H - lproj_delay(lj, q)) % H * ntr + k];
+            tr->hist[((uint64_t)n + H - lrow_d(&r, q)) % H * ntr + k];
         if (g != 0.0)
-          gp[col[q]] += (w ? (double)w[q] : lj->w0) * g;
+          gp[col[q]] += lrow_w(&r, q) * g;
       }
     }
   }
 }
 
-void bs_trace_spike(lproj *lj, uint64_t i, double eff) {
+static void step(bs_net *net, lproj *lj, int64_t n) {
+  (void)net;
+  input(lj, n);
+  lj->spec->out->apply(&(bs_out_args){.n = lj->post->n,
+                                      .p = lj->spec->op,
+                                      .g = lj->tr->gpost,
+                                      .V = lj->post->x[0],
+                                      .I = lj->post->I,
+                                      .G = lj->post->G});
+}
+
+/* Read every step from the pre neuron's trace: the spike only marks it. */
+static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t st,
+                    double eff) {
+  (void)st;
   ltrace *tr = lj->tr;
   const uint32_t k = tr->slot[i];
-  if (k == NONE)
-    return;
-  if (tr->s[k] == 0.0)
-    tr->hit[tr->nhit++] = k;
-  tr->s[k] = eff;
+  if (k != NONE) {
+    if (tr->s[k] == 0.0)
+      tr->hit[tr->nhit++] = k;
+    tr->s[k] = eff;
+  }
+  lrow r;
+  lproj_row(lj, i, &r);
+  net->syn_events += r.n;
 }
 
-/* Short-term plasticity state at step n, from the state after the last
- * spike (the same relaxation as bs_stp_spike). */
-static double stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
-                     double dt) {
-  const double gap = (double)(n - lj->stp_last[e]) * dt;
-  const double *p = lj->spec->stpp; /* U, tau_f, tau_d */
-  if (which == 1)
-    return lj->stp_u[e] * exp(-gap / p[1]);
-  return 1.0 + (lj->stp_x[e] - 1.0) * exp(-gap / p[2]);
+/* Every trace to G(m): step m consumes the spikes of step m - 1, already
+ * delivered. */
+static void advance(bs_net *net, lproj *lj, int64_t m) {
+  ltrace *tr = lj->tr;
+  bs_trace_args a = {.n = tr->n,
+                     .step = m,
+                     .dt = net->spec->dt,
+                     .p = lj->spec->sp,
+                     .k = lj->k,
+                     .x = tr->x,
+                     .s = tr->s};
+  lj->spec->syn->trace(&a);
+  for (uint64_t h = 0; h < tr->nhit; h++)
+    tr->s[tr->hit[h]] = 0.0;
+  tr->nhit = 0;
+  memcpy(tr->hist + (uint64_t)m % tr->H * tr->n, tr->x[0],
+         tr->n * sizeof(double));
 }
 
-/* A synapse's g at step n: w G(n - d), the term bs_trace_input adds. The
- * history holds G(n - d) (d <= dmax = H - 1; zero before the first step
- * of a trial). */
-static double syn_g(const lproj *lj, uint32_t k, double w, uint32_t d,
-                    int64_t n) {
+/* Monitors at step n: the traces hold G(n) (spikes of steps < n). A
+ * synapse's g is w G(n - d), the term input() adds; the history holds
+ * G(n - d) (d <= dmax = H - 1; zero before the first step of a trial). */
+static double sample(const lproj *lj, const lmon *m, uint64_t c, int64_t n) {
   const ltrace *tr = lj->tr;
-  return w * tr->hist[((uint64_t)n + tr->H - d) % tr->H * tr->n + k];
-}
-
-/* Per-pre monitors at step n: the traces hold G(n) (spikes of steps < n)
- * and stp holds every spike of steps < n. */
-static void sample(bs_net *net, int64_t n) {
-  for (int q = 0; q < net->nmons; q++) {
-    lmon *m = &net->mons[q];
-    const bs_monitor_spec *ms = m->spec;
-    if (!(ms->per_pre || ms->per_syn) || n % ms->every)
-      continue;
-    const lproj *lj = &net->projs[ms->proj];
-    const uint64_t nc = m->c1 - m->c0;
-    double *row = m->buf + m->nbuf * nc;
-    if (ms->per_syn) { /* chosen synapses (synmon.c) */
-      for (uint64_t c = 0; c < nc; c++)
-        row[c] = ms->syn_var == 0 ? syn_g(lj, m->sk[c], m->sw[c], m->sd[c], n)
-                 : ms->syn_var <= 2
-                     ? stp_at(lj, ms->syn_var, m->spre[c], n, net->spec->dt)
-                 : ms->syn_var == 3 ? m->sw[c]
-                                    : (double)m->sd[c];
-      m->nbuf++;
-      continue;
-    }
-    for (uint64_t c = 0; c < nc; c++) {
-      const uint64_t e = ms->idx[m->c0 + c];
-      row[c] = ms->stp ? stp_at(lj, ms->stp, e, n, net->spec->dt)
-                       : lj->tr->x[ms->var][lj->tr->slot[e]];
-    }
-    m->nbuf++;
+  if (m->spec->per_syn) {
+    const uint32_t k = tr->slot[m->spre[c]];
+    return m->sw[c] *
+           tr->hist[((uint64_t)n + tr->H - m->sd[c]) % tr->H * tr->n + k];
   }
+  return tr->x[m->spec->var][tr->slot[m->spec->idx[m->c0 + c]]];
 }
 
-void bs_trace_begin(bs_net *net, int64_t t0) {
-  if (!net->per_pre)
-    return;
-  net->tr_step = t0;
-  sample(net, t0);
-}
-
-/* Advance every trace to G(step): step m consumes the spikes of step
- * m - 1, already delivered. */
-void bs_trace_catch_up(bs_net *net, int64_t step, int64_t t1) {
-  if (!net->per_pre)
-    return;
-  const bs_spec *s = net->spec;
-  while (net->tr_step < step) {
-    const int64_t m = ++net->tr_step;
-    for (int j = 0; j < s->n_projs; j++) {
-      lproj *lj = &net->projs[j];
-      ltrace *tr = lj->tr;
-      if (!tr)
-        continue;
-      const bs_syn_model *sm = lj->spec->syn;
-      bs_trace_args a = {.n = tr->n,
-                         .step = m,
-                         .dt = s->dt,
-                         .p = lj->spec->sp,
-                         .k = lj->k,
-                         .x = tr->x,
-                         .s = tr->s};
-      sm->trace(&a);
-      for (uint64_t h = 0; h < tr->nhit; h++)
-        tr->s[tr->hit[h]] = 0.0;
-      tr->nhit = 0;
-      memcpy(tr->hist + (uint64_t)m % tr->H * tr->n, tr->x[0],
-             tr->n * sizeof(double));
-    }
-    if (m < t1)
-      sample(net, m);
+/* The state per pre neuron ("pre neuron" in the message: the index is in
+ * the pre population). */
+static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                      int64_t t0, int64_t t1) {
+  const ltrace *tr = lj->tr;
+  const double dt = net->spec->dt;
+  for (int v = 0; v < lj->spec->syn->nx; v++) {
+    const double *x = tr->x[v];
+    if (bs_engine_all_finite(x, tr->n))
+      continue;
+    for (uint64_t k = 0; k < tr->n; k++)
+      if (!isfinite(x[k]))
+        return bs_error_set(
+            ctx, BS_ERR_NUMERIC,
+            "projection (pre neuron of %s) '%s', neuron %llu: %s became %g "
+            "between t = %.4g and %.4g ms. The integration diverged: reduce "
+            "dt (now %g ms), or check the parameters and inputs.",
+            lj->pre->spec->name, lj->spec->name, (unsigned long long)tr->pre[k],
+            lj->spec->syn->vars[v].name, x[k], (double)t0 * dt, (double)t1 * dt,
+            dt);
   }
+  return BS_OK;
 }
+
+/* Per pre neuron, rows = the model's state variables, then the history of
+ * g, rotated: row nx + r holds g of step `step - r`. Every traced neuron's
+ * state is the same on every rank that holds it and each rank traces its
+ * own block of the pre population, so each writes that block; a reader
+ * takes the range that covers the neurons it traces. */
+static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
+                            bs_block_fn fn, int reading) {
+  ltrace *tr = lj->tr;
+  const int nx = lj->spec->syn->nx;
+  const uint64_t N = lj->pre->spec->size, H = tr->H, rows = (uint64_t)nx + H;
+  uint64_t c0 = lj->pre->lo, nc = lj->pre->n;
+  if (reading) {
+    c0 = tr->n ? tr->pre[0] : 0;
+    nc = tr->n ? tr->pre[tr->n - 1] + 1 - c0 : 0;
+  }
+  char path[1024];
+  snprintf(path, sizeof path, "/state/projections/%s/trace", lj->spec->name);
+  double *tmp;
+  BS_CALL(ctx, bs_malloc(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp));
+  for (uint64_t c = 0; c < nc; c++) {
+    const uint32_t k = tr->slot[c0 + c];
+    if (reading || k == UINT32_MAX)
+      continue;
+    for (int v = 0; v < nx; v++)
+      tmp[(uint64_t)v * nc + c] = tr->x[v][k];
+    for (uint64_t r = 0; r < H; r++) {
+      const uint64_t m =
+          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
+                     (int64_t)H);
+      tmp[((uint64_t)nx + r) * nc + c] = tr->hist[m * tr->n + k];
+    }
+  }
+  bs_status st = fn(ctx, io, path, rows, N, c0, nc, tmp);
+  for (uint64_t c = 0; st == BS_OK && reading && c < nc; c++) {
+    const uint32_t k = tr->slot[c0 + c];
+    if (k == UINT32_MAX)
+      continue;
+    for (int v = 0; v < nx; v++)
+      tr->x[v][k] = tmp[(uint64_t)v * nc + c];
+    for (uint64_t r = 0; r < H; r++) {
+      const uint64_t m =
+          (uint64_t)(((step - (int64_t)r) % (int64_t)H + (int64_t)H) %
+                     (int64_t)H);
+      tr->hist[m * tr->n + k] = tmp[((uint64_t)nx + r) * nc + c];
+    }
+  }
+  bs_free(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp);
+  return st;
+}
+
+static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
+                      int64_t step, bs_block_fn fn, int reading) {
+  (void)net;
+  BS_CALL(ctx, bs_proj_walk_ring(ctx, lj, io, step, fn, reading));
+  BS_CALL(ctx, bs_proj_walk_stp(ctx, lj, io, fn, reading));
+  return walk_trace(ctx, lj, io, step, fn, reading);
+}
+
+const bs_proj_ops bs_proj_trace = {.name = "trace",
+                                   .match = match,
+                                   .stage = BS_STAGE_I,
+                                   .build = build,
+                                   .setup = setup,
+                                   .deliver = deliver,
+                                   .advance = advance,
+                                   .step = step,
+                                   .sample = sample,
+                                   .scan = scan,
+                                   .walk = walk,
+                                   .reset = reset,
+                                   .destroy = destroy};

@@ -396,6 +396,33 @@ bs_status bs_io_text(bs_ctx *ctx, bs_io *io, const char *path,
   return BS_OK;
 }
 
+bs_status bs_io_rank_u64(bs_ctx *ctx, bs_io *io, const char *path,
+                         uint64_t value) {
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
+  if (exists) /* rewriting /meta of a continued run */
+    H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
+  hsize_t n = (hsize_t)ctx->size, at = (hsize_t)ctx->rank, one = 1;
+  hid_t sp = H5Screate_simple(1, &n, NULL);
+  hid_t d = H5Dcreate2(io->file, path, H5T_STD_U64LE, sp, H5P_DEFAULT,
+                       H5P_DEFAULT, H5P_DEFAULT);
+  if (d < 0) {
+    H5Sclose(sp);
+    H5_TRY(ctx, d, "creating dataset", path);
+  }
+  hid_t ms = H5Screate_simple(1, &one, NULL);
+  H5Sselect_hyperslab(sp, H5S_SELECT_SET, &at, NULL, &one, NULL);
+  herr_t w = H5Dwrite(d, H5T_NATIVE_UINT64, ms, sp, io->dxpl, &value);
+  bs_status st =
+      w < 0 ? h5_err_in(ctx, io->path, "writing dataset", path) : BS_OK;
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  if (st != BS_OK)
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
 /* ---- spikes ----------------------------------------------------------- */
 
 static hid_t spike_dataset(hid_t g, const char *name, hid_t type) {
@@ -551,31 +578,6 @@ static void report_file_name(const bs_io *io, const char *target,
   snprintf(buf, len, "%.*s.%s.%s.h5", (int)n, io->path, target, name);
 }
 
-/* Open the report group's data in a report file, checking its shape. */
-static bs_status report_data(bs_ctx *ctx, bs_io_report *r, uint64_t n_rows,
-                             uint64_t n_nodes) {
-  char mpath[700];
-  snprintf(mpath, sizeof mpath, "%s/data", r->group);
-  hid_t d = H5Dopen2(r->io->file, mpath, H5P_DEFAULT);
-  if (d < 0)
-    return h5_err_in(ctx, r->io->path, "opening report", mpath);
-  hid_t sp = H5Dget_space(d);
-  hsize_t dims[2] = {0, 0};
-  int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
-  H5Sclose(sp);
-  if (nd != 2 || dims[0] != n_rows || dims[1] != n_nodes) {
-    H5Dclose(d);
-    return bs_error_set(ctx, BS_ERR_IO,
-                        "%s: report %s has shape [%llu, %llu], this run "
-                        "needs [%llu, %llu]",
-                        r->io->path, mpath, (unsigned long long)dims[0],
-                        (unsigned long long)dims[1], (unsigned long long)n_rows,
-                        (unsigned long long)n_nodes);
-  }
-  r->data = d;
-  return BS_OK;
-}
-
 static void report_free(bs_ctx *ctx, bs_io_report **r) {
   if ((*r)->data >= 0)
     H5Dclose((*r)->data);
@@ -614,6 +616,131 @@ static bs_status report_reopen(bs_ctx *ctx, bs_io *io, const char *link,
   return bs_io_open(ctx, target, 1, &r->io);
 }
 
+/* The data of a report: rows x nodes float64, contiguous, no fill. */
+static bs_status report_data(bs_ctx *ctx, hid_t g, const char *name,
+                             uint64_t n_rows, uint64_t n_nodes,
+                             const char *group, hid_t *out) {
+  hsize_t dims[2] = {n_rows, n_nodes};
+  hid_t sp = H5Screate_simple(2, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  hid_t d =
+      H5Dcreate2(g, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  H5_TRY(ctx, d, "creating report data in", group);
+  *out = d;
+  return BS_OK;
+}
+
+static bs_status block_io(bs_ctx *ctx, bs_io *io, hid_t d, int writing,
+                          uint64_t row0, uint64_t nrows, uint64_t col0,
+                          uint64_t ncols, void *buf, const char *what,
+                          const char *obj);
+
+/* Contiguous data cannot be extended: a new dataset of n_rows takes the
+ * old rows (rank 0 copies them, in slabs), replaces the old one, and the
+ * mapping's time gets the new tstop. The old one's space stays unused in
+ * the file. Collective. */
+static bs_status report_grow(bs_ctx *ctx, bs_io *io, const char *group,
+                             const char *units, uint64_t old_rows,
+                             uint64_t n_rows, uint64_t n_nodes, double tstart,
+                             double tstop, double tstep) {
+  char path[700];
+  hid_t g = H5Gopen2(io->file, group, H5P_DEFAULT);
+  H5_TRY(ctx, g, "opening group", group);
+  hid_t od = H5Dopen2(g, "data", H5P_DEFAULT), nd = -1;
+  bs_status st =
+      od < 0 ? h5_err_in(ctx, io->path, "opening report", group)
+             : report_data(ctx, g, "data.grow", n_rows, n_nodes, group, &nd);
+  const uint64_t slab = n_nodes ? (1u << 20) / n_nodes + 1 : old_rows;
+  double *buf = NULL;
+  if (st == BS_OK && old_rows && n_nodes)
+    st = bs_malloc(ctx, (slab < old_rows ? slab : old_rows) * n_nodes,
+                   sizeof(double), &buf);
+  for (uint64_t r = 0; st == BS_OK && n_nodes && r < old_rows; r += slab) {
+    const uint64_t k = old_rows - r < slab ? old_rows - r : slab;
+    const uint64_t nc = ctx->rank == 0 ? n_nodes : 0;
+    st = block_io(ctx, io, od, 0, r, k, 0, nc, buf, "reading report", group);
+    if (st == BS_OK)
+      st = block_io(ctx, io, nd, 1, r, k, 0, nc, buf, "writing report", group);
+  }
+  if (buf)
+    bs_free(ctx, (slab < old_rows ? slab : old_rows) * n_nodes, sizeof(double),
+            &buf);
+  if (od >= 0)
+    H5Dclose(od);
+  if (nd >= 0)
+    H5Dclose(nd);
+  if (st == BS_OK &&
+      (H5Ldelete(g, "data", H5P_DEFAULT) < 0 ||
+       H5Lmove(g, "data.grow", g, "data", H5P_DEFAULT, H5P_DEFAULT) < 0))
+    st = h5_err_in(ctx, io->path, "replacing report data in", group);
+  H5Gclose(g);
+  snprintf(path, sizeof path, "%s/data", group);
+  if (st == BS_OK)
+    st = bs_io_attr_str(ctx, io, path, "units", units);
+  snprintf(path, sizeof path, "%s/mapping/time", group);
+  hid_t t = st == BS_OK ? H5Dopen2(io->file, path, H5P_DEFAULT) : -1;
+  if (st == BS_OK && t < 0)
+    st = h5_err_in(ctx, io->path, "opening", path);
+  if (st == BS_OK) {
+    const double time[3] = {tstart, tstop, tstep};
+    hid_t fs = H5Dget_space(t);
+    hsize_t n = 3;
+    hid_t ms = H5Screate_simple(1, &n, NULL);
+    if (ctx->rank != 0) {
+      H5Sselect_none(fs);
+      H5Sselect_none(ms);
+    }
+    if (H5Dwrite(t, H5T_NATIVE_DOUBLE, ms, fs, io->dxpl, time) < 0)
+      st = h5_err_in(ctx, io->path, "writing", path);
+    H5Sclose(ms);
+    H5Sclose(fs);
+  }
+  if (t >= 0)
+    H5Dclose(t);
+  if (st != BS_OK)
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
+/* Open the report group's data in a report file, checking its shape. */
+static bs_status report_reopen_data(bs_ctx *ctx, bs_io_report *r,
+                                    const char *units, uint64_t n_rows,
+                                    uint64_t n_nodes, double tstart,
+                                    double tstop, double tstep) {
+  char mpath[700];
+  snprintf(mpath, sizeof mpath, "%s/data", r->group);
+  hid_t d = H5Dopen2(r->io->file, mpath, H5P_DEFAULT);
+  if (d < 0)
+    return h5_err_in(ctx, r->io->path, "opening report", mpath);
+  hid_t sp = H5Dget_space(d);
+  hsize_t dims[2] = {0, 0};
+  int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
+  H5Sclose(sp);
+  if (nd == 2 && dims[0] < n_rows && dims[1] == n_nodes) {
+    /* A run continued into a longer duration: the same report with more
+     * rows. */
+    H5Dclose(d);
+    BS_CALL(ctx, report_grow(ctx, r->io, r->group, units, dims[0], n_rows,
+                             n_nodes, tstart, tstop, tstep));
+    d = H5Dopen2(r->io->file, mpath, H5P_DEFAULT);
+    if (d < 0)
+      return h5_err_in(ctx, r->io->path, "opening report", mpath);
+  } else if (nd != 2 || dims[0] != n_rows || dims[1] != n_nodes) {
+    H5Dclose(d);
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "%s: report %s has shape [%llu, %llu], this run "
+                        "needs [%llu, %llu]",
+                        r->io->path, mpath, (unsigned long long)dims[0],
+                        (unsigned long long)dims[1], (unsigned long long)n_rows,
+                        (unsigned long long)n_nodes);
+  }
+  r->data = d;
+  return BS_OK;
+}
+
 bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
                               const char *file, const char *units,
                               const uint64_t *node_ids, uint64_t n_nodes,
@@ -640,7 +767,8 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   if (exists) { /* continuing a run: the report file has the mapping */
     st = report_reopen(ctx, io, group, r);
     if (st == BS_OK)
-      st = report_data(ctx, r, n_rows, n_nodes);
+      st = report_reopen_data(ctx, r, units, n_rows, n_nodes, tstart, tstop,
+                              tstep);
     goto done;
   }
   snprintf(r->group, sizeof r->group, "/report/%s", target);
@@ -686,16 +814,7 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
       st = h5_err_in(ctx, f->path, "opening group", r->group);
       goto done;
     }
-    hsize_t dims[2] = {n_rows, n_nodes};
-    hid_t sp = H5Screate_simple(2, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-    r->data = H5Dcreate2(g, "data", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl,
-                         H5P_DEFAULT);
-    if (r->data < 0)
-      st = h5_err_in(ctx, f->path, "creating report data in", r->group);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
+    st = report_data(ctx, g, "data", n_rows, n_nodes, r->group, &r->data);
     H5Gclose(g);
   }
   if (st != BS_OK)

@@ -39,6 +39,7 @@ typedef struct cng_chan {
   double k[BS_CH_MAX_K];
   int parent; /* ion channel index, or -1 */
   int x0;     /* first state variable */
+  char *name; /* as the config names it (checkpoint identity) */
 } cng_chan;
 
 typedef struct cng {
@@ -311,6 +312,19 @@ int bs_neuron_is_cng(const bs_neuron_model *m) {
   return m == &bs_model_cng || (m && m->update == cng_update);
 }
 
+int bs_cng_channel_count(const bs_neuron_model *m) {
+  return bs_neuron_is_cng(m) && m->impl ? ((const cng *)m->impl)->nch : 0;
+}
+
+const double *bs_cng_channel_params(const bs_neuron_model *m, int c,
+                                    const bs_channel_kind **kind,
+                                    const char **name) {
+  const cng_chan *ch = &((const cng *)m->impl)->ch[c];
+  *kind = ch->kind;
+  *name = ch->name;
+  return ch->p;
+}
+
 void bs_cng_destroy(bs_neuron_model **model) {
   if (!model || !*model)
     return;
@@ -320,6 +334,8 @@ void bs_cng_destroy(bs_neuron_model **model) {
       free(g->names ? g->names[v] : NULL);
     free(g->names);
     free(g->vars);
+    for (int c = 0; g->ch && c < g->nch; c++)
+      free(g->ch[c].name);
     free(g->ch);
     free(g);
   }
@@ -354,6 +370,12 @@ bs_neuron_model *bs_cng_create(int nch, const bs_cng_channel *spec) {
     memcpy(ch->p, spec[c].p, sizeof ch->p);
     ch->parent = spec[c].parent;
     ch->x0 = v;
+    ch->name = malloc(strlen(spec[c].name) + 1);
+    if (!ch->name) {
+      bs_cng_destroy(&m);
+      return NULL;
+    }
+    strcpy(ch->name, spec[c].name);
     if (kd->prepare)
       kd->prepare(ch->p, ch->k);
     for (int q = 0; q < kd->ngate; q++, v++) {

@@ -83,11 +83,13 @@ def main():
     # 4. refused checkpoints
     p = bstest.run(args, ["run", MIXED, "--restore", wd + "/ck1/ckpt.h5", "-q",
                           "--set", "run.seed=99"], np=2, check=False)
-    bstest.check(p.returncode != 0 and "different run" in p.stderr and "seed 77" in p.stderr
-                 and "seed 99" in p.stderr, "other seed not refused clearly: %r" % p.stderr)
+    bstest.check(p.returncode != 0 and "different run" in p.stderr and "run.seed differs" in p.stderr
+                 and "has 77" in p.stderr and "has 99" in p.stderr,
+                 "other seed not refused clearly: %r" % p.stderr)
     p = bstest.run(args, ["run", MIXED, "--restore", wd + "/ck1/ckpt.h5", "-q",
                           "--set", "populations.I.size=104"], np=1, check=False)
-    bstest.check(p.returncode != 0 and "population I" in p.stderr and "size 104" in p.stderr,
+    bstest.check(p.returncode != 0 and "populations.I.size differs" in p.stderr
+                 and "has 104" in p.stderr,
                  "other network not refused clearly: %r" % p.stderr)
     print("checkpoints of another seed or network refused")
 

@@ -1,0 +1,177 @@
+/* What a network costs before it is built (bs_net_estimate, `brainsim
+ * check`) and what it holds once built (sizes, storage per projection). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "brainsim/comm.h"
+#include "engine_impl.h"
+
+static void est_add(bs_estimate *e, double bytes, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void est_add(bs_estimate *e, double bytes, const char *fmt, ...) {
+  e->bytes += bytes;
+  if (bytes > e->item_bytes) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->item, sizeof e->item, fmt, ap);
+    va_end(ap);
+    e->item_bytes = bytes;
+  }
+}
+
+/* Largest delay a distribution can give, in steps. */
+static double delay_max(const bs_dist *d) {
+  switch (d->kind) {
+  case BS_DIST_UNIFORM:
+    return floor(d->b + 0.5);
+  case BS_DIST_NORMAL:
+    return floor(d->a + 8.0 * d->b + 0.5);
+  case BS_DIST_LOGNORMAL:
+    return floor(exp(d->a + 8.0 * d->b) + 0.5);
+  case BS_DIST_TRUNCNORMAL:
+    return floor(fmin(d->d, d->a + 8.0 * d->b) + 0.5);
+  default:
+    return d->a;
+  }
+}
+
+/* Steady-state bytes of one projection's connectivity on a rank with nl of
+ * the post neurons (syn of its synapses): sparse CSR (rows, column, and
+ * weight and delay where they vary) or the dense mask and weights; plus
+ * the per-pre delays. In doubles, so no product overflows. */
+static double proj_storage(const bs_proj_spec *pj, double n_pre, double nl,
+                           double syn) {
+  const int w_var = !bs_dist_is_const(&pj->g_max);
+  const int d_var = !bs_dist_is_const(&pj->delay) && !pj->delay_per_pre;
+  double bytes = pj->delay_per_pre ? 4.0 * n_pre : 0.0;
+  if (pj->dense)
+    return bytes + n_pre * (ceil(nl / 64.0) * 8.0 + (w_var ? 4.0 * nl : 0.0));
+  const double dmax = delay_max(&pj->delay);
+  const double dlb = !d_var          ? 0.0
+                     : dmax <= 255   ? 1.0
+                     : dmax <= 65535 ? 2.0
+                                     : 4.0;
+  /* Sources with a local target: the expected number of pre neurons hit
+   * by at least one of syn synapses drawn over n_pre (exact when every
+   * one is hit or none is). */
+  const double src = n_pre > 0 ? n_pre * -expm1(-syn / n_pre) : 0.0;
+  return bytes + (src + 1.0) * 4.0 + src * 4.0 +
+         syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
+}
+
+void bs_net_proj_storage(const bs_spec *s, int j, double *syn, double *bytes) {
+  const bs_proj_spec *pj = &s->projs[j];
+  const bs_pop_spec *pre = &s->pops[pj->pre], *post = &s->pops[pj->post];
+  *syn = pj->conn->expected(pj->cp, pre->size, post->size, pj->pre == pj->post,
+                            pj->n_ij);
+  *bytes = proj_storage(pj, (double)pre->size, (double)post->size, *syn);
+}
+
+void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
+  memset(e, 0, sizeof *e);
+  for (int p = 0; p < s->n_pops; p++) {
+    const bs_pop_spec *ps = &s->pops[p];
+    double n = (double)(bs_engine_block_lo(ps->size, rank + 1, size) -
+                        bs_engine_block_lo(ps->size, rank, size));
+    est_add(e, n * (8.0 * (ps->model->nx + 3) + 4.0),
+            "population '%s' (%.3g neurons on this rank)", ps->name, n);
+  }
+  for (int j = 0; j < s->n_projs; j++) {
+    const bs_proj_spec *pj = &s->projs[j];
+    const bs_pop_spec *pre = &s->pops[pj->pre], *post = &s->pops[pj->post];
+    double nl = (double)(bs_engine_block_lo(post->size, rank + 1, size) -
+                         bs_engine_block_lo(post->size, rank, size));
+    double syn = pj->conn->expected(pj->cp, pre->size, post->size,
+                                    pj->pre == pj->post, pj->n_ij) *
+                 (nl / (double)post->size);
+    if (pj->syn->gap) { /* gap.c: both ends, 40 B each while sorting */
+      double npre = (double)(bs_engine_block_lo(pre->size, rank + 1, size) -
+                             bs_engine_block_lo(pre->size, rank, size));
+      double ends = syn + pj->conn->expected(pj->cp, pre->size, post->size,
+                                             pj->pre == pj->post, pj->n_ij) *
+                              (npre / (double)pre->size);
+      est_add(e, ends * 56.0,
+              "projection '%s' (%.3g gap junction ends on this rank)", pj->name,
+              ends);
+      continue;
+    }
+    double npre = (double)pre->size;
+    /* Sparse: during the build the generated list (16 B per synapse) and
+     * its radix sort (two 8 B keys per synapse) coexist with the CSR.
+     * Dense is filled directly. */
+    double build = pj->dense ? 0.0 : syn * 32.0;
+    double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
+    double other = ring + 8.0 * pj->syn->nx * nl +
+                   (pj->stp ? 24.0 * npre : 0.0) +
+                   (pj->E_per_post ? 8.0 * nl : 0.0);
+    /* Trace synapses: state and history of g per traced pre neuron. */
+    if (pj->syn->trace)
+      other +=
+          (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * npre;
+    if (pj->dense) {
+      bs_proj_spec sp = *pj;
+      sp.dense = 0;
+      char sb[32];
+      est_add(e, proj_storage(pj, npre, nl, syn) + other,
+              "projection '%s' (comp_method dense: a %.3g x %.3g matrix on "
+              "this rank, %s weights, where comp_method sparse would store "
+              "%s; %.3g-slot ring buffer)",
+              pj->name, npre, nl,
+              bs_dist_is_const(&pj->g_max) ? "1-bit" : "1-bit + float",
+              bs_fmt_bytes(proj_storage(&sp, npre, nl, syn), sb, sizeof sb),
+              delay_max(&pj->delay) + 1.0);
+    } else {
+      est_add(e, proj_storage(pj, npre, nl, syn) + build + other,
+              "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
+              "buffer)",
+              pj->name, syn, delay_max(&pj->delay) + 1.0);
+    }
+  }
+  for (int q = 0; q < s->n_monitors; q++) {
+    const bs_monitor_spec *m = &s->monitors[q];
+    if (m->kind != BS_MON_STATE)
+      continue;
+    double rows = (double)((s->n_steps + m->every - 1) / m->every);
+    double all = rows * (double)m->n_idx * 8.0;
+    est_add(e, all < MON_BUF_BYTES * 2.0 ? all : MON_BUF_BYTES * 2.0,
+            "monitor '%s' of %s", m->name,
+            m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name);
+  }
+  /* Spike exchange: counts and headers per rank, 1024-spike buffers to
+   * start with (they follow the traffic). */
+  est_add(e, (double)size * 48.0 + 2.0 * 1024.0 * 8.0,
+          "spike exchange buffers");
+}
+
+bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *l,
+                           uint64_t *syn_per_proj) {
+  const bs_spec *s = net->spec;
+  l->neurons = 0;
+  l->synapses = 0;
+  for (int p = 0; p < s->n_pops; p++)
+    l->neurons += net->pops[p].n;
+  for (int j = 0; j < s->n_projs; j++) {
+    l->synapses += net->projs[j].nnz;
+    syn_per_proj[j] = net->projs[j].nnz;
+  }
+  l->bytes = ctx->mem_peak;
+  if (s->n_projs)
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, syn_per_proj, s->n_projs));
+  return BS_OK;
+}
+
+bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
+                             uint64_t *bytes) {
+  const int nj = net->spec->n_projs;
+  for (int j = 0; j < nj; j++) {
+    syn[j] = net->projs[j].nnz;
+    bytes[j] = net->projs[j].syn_bytes;
+  }
+  if (nj) {
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, syn, nj));
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, bytes, nj));
+  }
+  return BS_OK;
+}

@@ -1,0 +1,43 @@
+/* The NaN / infinity scan: one pass over every state array per interval,
+ * so a diverging integration stops the run at the next exchange with the
+ * population, neuron, variable and time named. */
+#include <math.h>
+
+#include "engine_impl.h"
+
+/* Scan every state array for NaN or infinity: one pass per interval. */
+bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
+                                 int64_t t1) {
+  const bs_spec *s = net->spec;
+  for (int p = 0; p < s->n_pops; p++) {
+    const lpop *lp = &net->pops[p];
+    const bs_neuron_model *m = lp->spec->model;
+    for (int v = 0; v < m->nx; v++) {
+      const double *x = lp->x[v];
+      if (bs_engine_all_finite(x, lp->n))
+        continue;
+      for (uint64_t i = 0; i < lp->n; i++)
+        if (!isfinite(x[i]))
+          return bs_engine_nonfinite(ctx, net, "population", lp->spec->name,
+                                     m->vars[v].name, lp->lo + i, x[i], t0, t1,
+                                     bs_method_name(lp->spec->method));
+    }
+  }
+  for (int j = 0; j < s->n_projs; j++) {
+    const lproj *lj = &net->projs[j];
+    for (int v = 0; v < lj->spec->syn->nx; v++) {
+      const double *x = lj->x[v];
+      if (bs_engine_all_finite(x, lj->post->n))
+        continue;
+      for (uint64_t i = 0; i < lj->post->n; i++)
+        if (!isfinite(x[i]))
+          return bs_engine_nonfinite(ctx, net, "projection", lj->spec->name,
+                                     lj->spec->syn->vars[v].name,
+                                     lj->post->lo + i, x[i], t0, t1, NULL);
+    }
+    /* State beyond the per-post arrays (trace synapses: per pre). */
+    if (lj->ops->scan)
+      BS_CALL(ctx, lj->ops->scan(ctx, net, lj, t0, t1));
+  }
+  return BS_OK;
+}

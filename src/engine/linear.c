@@ -1,0 +1,125 @@
+/* Kinds "linear" and "linear_V": synapses linear in the spike train
+ * (Exponential, DualExponential, Alpha, ...; Delta adds to V). One state
+ * per post neuron, fed by a ring buffer of (max delay + 1) slots: a spike
+ * of step n with delay d lands in slot (n + 1 + d) % R, read at that step.
+ * Every ring cell receives its additions in canonical (step, gid) spike
+ * order, so the sums are the same on every rank count and in both
+ * storages. */
+#include <string.h>
+
+#include "engine_impl.h"
+
+#define KERNEL_BLOCK 512 /* post neurons per synapse/output block */
+
+static int match_linear(const bs_proj_spec *js) {
+  (void)js;
+  return 1;
+}
+
+static int match_linear_V(const bs_proj_spec *js) { return js->syn->to_V; }
+
+static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  return bs_proj_build_spiking(ctx, net, lj);
+}
+
+/* One spike of pre i into the ring cells of its local targets, in the
+ * row's order. */
+static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
+                    double eff) {
+  lrow r;
+  lproj_row(lj, i, &r);
+  if (!r.n)
+    return;
+  const size_t npost = lj->post->n;
+  double *restrict ring = lj->ring;
+  const uint32_t *restrict col = r.col;
+  net->syn_events += r.n;
+  if (r.dl) {
+    for (uint64_t q = 0; q < r.n; q++) {
+      size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(&r, q)) % lj->R);
+      ring[sl * npost + col[q]] += lrow_w(&r, q) * eff;
+    }
+    return;
+  }
+  double *restrict slot =
+      ring + (size_t)((uint64_t)(step + 1 + r.d) % lj->R) * npost;
+  if (!r.w) {
+    const double w = r.w0 * eff;
+    for (uint64_t q = 0; q < r.n; q++)
+      slot[col[q]] += w;
+  } else if (eff == 1.0) { /* x * 1.0 == x: the same sums without stp */
+    const float *restrict wq = r.w;
+    for (uint64_t q = 0; q < r.n; q++)
+      slot[col[q]] += (double)wq[q];
+  } else {
+    const float *restrict wq = r.w;
+    for (uint64_t q = 0; q < r.n; q++)
+      slot[col[q]] += (double)wq[q] * eff;
+  }
+}
+
+/* This step's arrivals into the synapse state, then the output into the
+ * post's input with V of the previous step; in blocks small enough for L1,
+ * so the output reads g while hot. */
+static void step_linear(bs_net *net, lproj *lj, int64_t n) {
+  (void)net;
+  const bs_proj_spec *js = lj->spec;
+  double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
+  for (size_t b0 = 0; b0 < lj->post->n; b0 += KERNEL_BLOCK) {
+    const size_t bn =
+        lj->post->n - b0 < KERNEL_BLOCK ? lj->post->n - b0 : KERNEL_BLOCK;
+    double *xs[BS_MAX_VARS];
+    for (int v = 0; v < js->syn->nx; v++)
+      xs[v] = lj->x[v] + b0;
+    bs_syn_args sa = {.n = bn, .p = js->sp, .k = lj->k, .x = xs, .in = in + b0};
+    js->syn->update(&sa);
+    bs_out_args oa = {.n = bn,
+                      .p = js->op,
+                      .g = xs[0],
+                      .V = lj->post->x[0] + b0,
+                      .I = lj->post->I + b0,
+                      .G = lj->post->G + b0,
+                      .E = lj->E_post ? lj->E_post + b0 : NULL};
+    js->out->apply(&oa);
+  }
+}
+
+/* Delta: the arrivals add to V (gated by the post's refractory period). */
+static void step_V(bs_net *net, lproj *lj, int64_t n) {
+  bs_syn_args sa = {.n = lj->post->n,
+                    .p = lj->spec->sp,
+                    .k = lj->k,
+                    .in =
+                        lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n,
+                    .V = lj->post->x[0]};
+  if (lj->ref_var >= 0) {
+    sa.t_last = lj->post->x[lj->ref_var];
+    sa.t_prev = (double)(n - 1) * net->spec->dt;
+    sa.ref_lim = lj->ref_lim;
+  }
+  lj->spec->syn->update(&sa);
+}
+
+static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
+                      int64_t step, bs_block_fn fn, int reading) {
+  (void)net;
+  BS_CALL(ctx, bs_proj_walk_x(ctx, lj, io, fn));
+  BS_CALL(ctx, bs_proj_walk_ring(ctx, lj, io, step, fn, reading));
+  return bs_proj_walk_stp(ctx, lj, io, fn, reading);
+}
+
+const bs_proj_ops bs_proj_linear = {.name = "linear",
+                                    .match = match_linear,
+                                    .stage = BS_STAGE_I,
+                                    .build = build,
+                                    .deliver = deliver,
+                                    .step = step_linear,
+                                    .walk = walk};
+
+const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
+                                      .match = match_linear_V,
+                                      .stage = BS_STAGE_V,
+                                      .build = build,
+                                      .deliver = deliver,
+                                      .step = step_V,
+                                      .walk = walk};

@@ -1,0 +1,289 @@
+/* The distributed step loop (DESIGN.md, "Data flow of one run"): it only
+ * orchestrates. Time advances in intervals of D = 1 + (smallest delay)
+ * steps; after each interval the spikes go, in one collective, to the
+ * ranks that hold their targets, which receive them sorted by (step,
+ * source gid) and hand them to the projections' kinds, so every sum
+ * happens in the same order on every rank count. */
+#define _POSIX_C_SOURCE 200809L
+#include "brainsim/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "brainsim/comm.h"
+#include "engine_impl.h"
+
+/* Recorded spikes buffered over all ranks before a flush: rank 0 gathers
+ * and sorts them (32 B each), so this bounds the writer's extra memory. */
+#define SPIKE_FLUSH 16384
+
+static bs_status push_local(bs_ctx *ctx, bs_net *net, uint64_t key) {
+  if (net->nlocal == net->local_cap) {
+    BS_CALL(ctx, bs_realloc(ctx, net->local_cap, 2 * net->local_cap,
+                            sizeof(uint64_t), &net->local_spk));
+    net->local_cap *= 2;
+  }
+  net->local_spk[net->nlocal++] = key;
+  return BS_OK;
+}
+
+/* One step n of the interval starting at t0: inputs, synapses and their
+ * outputs by stage, monitors, neurons; the spikes go to the local list.
+ * Kept in one function: the boundary a fused per-population kernel
+ * replaces. */
+static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
+  const bs_spec *s = net->spec;
+  const int np = s->n_pops, nj = s->n_projs;
+  /* 1. inputs: constant currents */
+  for (int p = 0; p < np; p++)
+    if (net->pops[p].spec->model->has_V) {
+      memcpy(net->pops[p].I, net->pops[p].I_ext,
+             net->pops[p].n * sizeof(double));
+      memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
+    }
+  /* 2. synapses read this step's arrivals, then their outputs add to the
+   *    post-synaptic input with V of the previous step: currents first,
+   *    then gap junctions, then what adds to V (Delta), so every output
+   *    read V of the previous step whatever the order of the projections. */
+  for (int stage = 0; stage < BS_STAGES; stage++) {
+    for (int j = 0; j < nj; j++) {
+      lproj *lj = &net->projs[j];
+      if (lj->ops->stage == stage && lj->ops->step)
+        lj->ops->step(net, lj, n);
+    }
+    for (int k = 0; bs_proj_kinds[k]; k++)
+      if (bs_proj_kinds[k]->stage == stage && bs_proj_kinds[k]->step_all)
+        bs_proj_kinds[k]->step_all(net, n);
+  }
+  /* 3. monitors: V at the start of the step, g as used in this step */
+  bs_engine_sample_state(net, n);
+  /* 4. neurons integrate and detect spikes */
+  for (int p = 0; p < np; p++) {
+    lpop *lp = &net->pops[p];
+    const bs_pop_spec *ps = lp->spec;
+    bs_neuron_args na = {.n = lp->n,
+                         .gid0 = ps->gid0 + lp->lo,
+                         .step = n,
+                         .dt = s->dt,
+                         .seed = s->seed,
+                         .p = ps->p,
+                         .k = lp->k,
+                         .x = lp->x,
+                         .I = lp->I,
+                         .G = lp->G,
+                         .method = ps->method,
+                         .model = ps->model,
+                         .spk = lp->spk};
+    ps->model->update(&na);
+    const uint64_t key_hi = (uint64_t)(n - t0) << 32;
+    for (size_t q = 0; q < na.nspk; q++)
+      BS_CALL(ctx,
+              push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
+  }
+  return BS_OK;
+}
+
+/* The per-pre clock: per-pre state (traces) and the per-pre monitors
+ * advance step by step through the interval's delivered spikes: begin
+ * before the first spike, catch up to each spike's step before delivering
+ * it, then to t1. */
+static void pre_begin(bs_net *net, int64_t t0) {
+  if (!net->per_pre)
+    return;
+  net->tr_step = t0;
+  bs_engine_sample_pre(net, t0);
+}
+
+static void pre_catch_up(bs_net *net, int64_t step, int64_t t1) {
+  if (!net->per_pre)
+    return;
+  while (net->tr_step < step) {
+    const int64_t m = ++net->tr_step;
+    for (int j = 0; j < net->spec->n_projs; j++) {
+      lproj *lj = &net->projs[j];
+      if (lj->ops->advance)
+        lj->ops->advance(net, lj, m);
+    }
+    if (m < t1)
+      bs_engine_sample_pre(net, m);
+  }
+}
+
+/* One spike of step `step` from neuron i of lp to every projection it
+ * drives, in projection order, with the pre's stp efficacy. */
+static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
+  for (int o = 0; o < lp->nout; o++) {
+    lproj *lj = &net->projs[lp->out[o]];
+    const double eff = bs_proj_stp_spike(net, lj, i, step);
+    lj->ops->deliver(net, lj, i, step, eff);
+  }
+}
+
+bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
+                     const bs_run_opts *opts, bs_run_result *res) {
+  const bs_spec *s = net->spec;
+  const int np = s->n_pops;
+  memset(res, 0, sizeof *res);
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)np, sizeof(uint64_t), &res->spikes));
+  if (io) {
+    bs_phase_begin(ctx, BS_PHASE_IO);
+    BS_CALL(ctx, bs_engine_open_outputs(ctx, net, io));
+    bs_phase_end(ctx, BS_PHASE_IO);
+  }
+  const double t_start = bs_wtime();
+  double next_progress = t_start + opts->progress_every;
+  int64_t printed = 0; /* step of the last progress line */
+  size_t rec_buffered = 0;
+  bs_status st = BS_OK;
+
+  int64_t t0;
+  for (t0 = net->step0; t0 < s->n_steps;) {
+    const int64_t t1 = bs_engine_interval_end(net, t0);
+    /* The kinds' per-interval exchanges (gap junctions' V). */
+    for (int k = 0; bs_proj_kinds[k]; k++)
+      if (bs_proj_kinds[k]->interval) {
+        bs_status gs = bs_proj_kinds[k]->interval(ctx, net);
+        if (gs != BS_OK)
+          return gs; /* MPI itself failed */
+      }
+    bs_phase_begin(ctx, BS_PHASE_UPDATE);
+    net->nlocal = 0;
+    for (int64_t n = t0; n < t1 && st == BS_OK; n++)
+      st = step_once(ctx, net, n, t0);
+    /* A state that became NaN or infinite stops the run at this
+     * interval's exchange, with the place named. */
+    if (st == BS_OK)
+      st = bs_engine_check_finite(ctx, net, t0, t1);
+    bs_phase_end(ctx, BS_PHASE_UPDATE);
+
+    /* One collective per interval; it also carries the error flag, so a
+     * failure on any rank stops every rank here. */
+    bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+    /* The flag: 0 go on, 1 interrupted (SIGINT), 2 stop and checkpoint
+     * (SIGTERM, SIGUSR1), 3 error; the maximum over ranks wins. */
+    /* Below it, bit 0 asks every rank to flush the recorded spikes (each
+     * rank buffers only its own, so the decision must be common). */
+    uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending(),
+             maxflag = 0;
+    const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
+                                ? SPIKE_FLUSH / (size_t)ctx->size
+                                : 64;
+    flag = flag << 1 | (rec_buffered >= flush_at);
+    bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
+                                   flag, &maxflag);
+    if (xs != BS_OK)
+      return xs; /* MPI itself failed: nothing collective is safe now */
+    const int flush_now = (int)(maxflag & 1);
+    maxflag >>= 1;
+    if (maxflag == 3) {
+      bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+      if (st == BS_OK)
+        st = bs_error_set(ctx, BS_ERR_REMOTE, "another rank failed");
+      /* Every rank stopped here together, so the output can still be
+       * flushed collectively up to the last good exchange; it stays
+       * marked incomplete. */
+      bs_status fs = bs_engine_flush_output(ctx, net, io);
+      for (int q = 0; fs == BS_OK && q < net->nmons; q++)
+        fs = bs_io_report_close(ctx, &net->mons[q].rep);
+      res->steps_done = t0;
+      return st;
+    }
+    bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+
+    bs_phase_begin(ctx, BS_PHASE_DELIVER);
+    /* The rank's own spikes: counted and recorded here, by their owner. */
+    for (size_t q = 0; q < net->nlocal && st == BS_OK; q++) {
+      const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
+      lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
+      lp->nspikes++;
+      if (lp->record) {
+        st = bs_engine_record_spike(ctx, lp,
+                                    (double)(t0 + (int64_t)(key >> 32)) * s->dt,
+                                    gid - lp->spec->gid0);
+        rec_buffered++;
+      }
+    }
+    /* The spikes this rank asked for, in canonical (step, gid) order. */
+    pre_begin(net, t0);
+    for (size_t q = 0; q < net->ex->nall; q++) {
+      const uint64_t key = net->ex->all[q];
+      const int64_t step = t0 + (int64_t)(key >> 32);
+      const uint64_t gid = key & 0xffffffffu;
+      pre_catch_up(net, step, t1);
+      lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
+      if (lp->nout)
+        deliver(net, lp, gid - lp->spec->gid0, step);
+    }
+    pre_catch_up(net, t1, t1);
+    bs_phase_end(ctx, BS_PHASE_DELIVER);
+    if (st != BS_OK)
+      return st;
+    /* Samples are the same count on every rank, and the spike flush was
+     * agreed in the exchange, so all flush together. */
+    bs_phase_begin(ctx, BS_PHASE_IO);
+    if (flush_now) {
+      BS_CALL(ctx, bs_engine_flush_spikes(ctx, net, io));
+      rec_buffered = 0;
+    }
+    for (int q = 0; q < net->nmons; q++)
+      if (net->mons[q].nbuf >= net->mons[q].F)
+        BS_CALL(ctx, bs_engine_flush_monitor(ctx, &net->mons[q]));
+    bs_phase_end(ctx, BS_PHASE_IO);
+    /* A new trial starts from the initial conditions (before any
+     * checkpoint at this step, so a restart resumes after the reset). */
+    if (t1 < s->n_steps && t1 % s->trial_steps == 0)
+      bs_engine_trial_reset(net, (uint32_t)(t1 / s->trial_steps));
+    /* Checkpoints at interval ends, every ckpt_every steps, and when a
+     * signal asks to stop (all ranks saw the same flag). */
+    const int stop = maxflag != 0;
+    const int due = (opts->ckpt_every > 0 && t1 < s->n_steps &&
+                     t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
+                    (opts->ckpt_end && t1 == s->n_steps);
+    if (opts->ckpt_dir && (due || stop)) {
+      bs_phase_begin(ctx, BS_PHASE_IO);
+      BS_CALL(ctx, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));
+      rec_buffered = 0;
+      bs_phase_end(ctx, BS_PHASE_IO);
+    }
+    t0 = t1;
+    if (stop) {
+      res->stopped = (int)maxflag;
+      break;
+    }
+    if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
+      bs_engine_progress(ctx, opts, s, net->step0, t1, t_start, 0);
+      printed = t1;
+      next_progress = bs_wtime() + opts->progress_every;
+    }
+  }
+  res->wall_run = bs_wtime() - t_start;
+  res->steps_done = t0 < s->n_steps ? t0 : s->n_steps;
+  res->step0 = net->step0;
+  /* Close the terminal line; in batch logs only add what is new. */
+  if (printed && (opts->tty || printed != res->steps_done))
+    bs_engine_progress(ctx, opts, s, net->step0, res->steps_done, t_start, 1);
+
+  bs_phase_begin(ctx, BS_PHASE_IO);
+  BS_CALL(ctx, bs_engine_flush_output(ctx, net, io));
+  for (int q = 0; q < net->nmons; q++)
+    BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
+  bs_phase_end(ctx, BS_PHASE_IO);
+
+  for (int p = 0; p < np; p++)
+    res->spikes[p] = net->pops[p].nspikes; /* each rank counts its own */
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, res->spikes, np));
+  res->syn_events = net->syn_events;
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->syn_events, 1));
+  res->spikes_recv = net->ex->spikes_recv;
+  res->bytes_sent = net->ex->bytes_sent;
+  res->bytes_recv = net->ex->bytes_recv;
+  const double recv = (double)res->spikes_recv;
+  BS_CALL(ctx, bs_comm_stats(ctx, &recv, 1, &res->recv_min, &res->recv_mean,
+                             &res->recv_max));
+  BS_CALL(ctx, bs_comm_stats(ctx, ctx->phase_time, BS_PHASE_COUNT,
+                             res->phase_min, res->phase_mean, res->phase_max));
+  double peak = (double)ctx->mem_peak;
+  BS_CALL(ctx, bs_comm_max_double(ctx, &peak, 1));
+  res->mem_peak_max = (uint64_t)peak;
+  return BS_OK;
+}

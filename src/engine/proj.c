@@ -1,0 +1,203 @@
+/* Projections: the kind registry and the state every spiking projection
+ * shares whatever its kind: short-term plasticity per pre neuron, the ring
+ * buffer of arrivals, per-post synaptic state, and their checkpoint walks.
+ * A kind (linear.c, trace.c, gap.c) builds on these through its ops. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "brainsim/rng.h"
+#include "engine_impl.h"
+
+/* In match order: the first kind that accepts a projection is its kind. */
+const bs_proj_ops *const bs_proj_kinds[] = {
+    &bs_proj_gap, &bs_proj_trace, &bs_proj_linear_V, &bs_proj_linear, NULL};
+
+/* linear, last, accepts every projection. */
+static const bs_proj_ops *kind_of(const bs_proj_spec *js) {
+  int k = 0;
+  while (!bs_proj_kinds[k]->match(js))
+    k++;
+  return bs_proj_kinds[k];
+}
+
+static void stp_reset(lproj *lj) {
+  for (uint64_t i = 0; i < lj->pre->spec->size; i++) {
+    bs_stp_rest(&lj->stp_u[i], &lj->stp_x[i]);
+    lj->stp_last[i] = 0;
+  }
+}
+
+bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
+  const bs_spec *s = net->spec;
+  const bs_proj_spec *js = &s->projs[j];
+  lj->spec = js;
+  lj->pre = &net->pops[js->pre];
+  lj->post = &net->pops[js->post];
+  lj->ops = kind_of(js);
+  js->syn->prepare(js->sp, s->dt, lj->k);
+  BS_CALL(ctx, bs_engine_alloc_state(ctx, js->syn->nx, lj->post->n, &lj->x));
+  return lj->ops->build(ctx, net, lj);
+}
+
+bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  const bs_spec *s = net->spec;
+  const bs_proj_spec *js = lj->spec;
+  const int j = (int)(js - s->projs);
+  const uint64_t n_pre = lj->pre->spec->size;
+  const uint64_t npost = lj->post->n;
+  if (js->stp) {
+    const size_t m = n_pre ? n_pre : 1;
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_u));
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_x));
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(int64_t), &lj->stp_last));
+    stp_reset(lj);
+  }
+  /* The output's E per post neuron, keyed by the post index. */
+  if (js->E_per_post) {
+    BS_CALL(ctx,
+            bs_malloc(ctx, npost ? npost : 1, sizeof(double), &lj->E_post));
+    for (uint64_t i = 0; i < npost; i++) {
+      const uint64_t k = lj->post->lo + i;
+      bs_rng r;
+      bs_rng_init(&r, s->seed, BS_RNG_OUT_E, (uint32_t)j, (uint32_t)k,
+                  (uint32_t)(k >> 32));
+      lj->E_post[i] =
+          js->E_list ? js->E_list[k] : bs_dist_sample(&js->E_init, &r);
+    }
+  }
+  lj->ref_var = -1;
+  if (js->post_ref) {
+    const bs_pop_spec *ps = lj->post->spec;
+    lj->ref_var = bs_var_index(ps->model->nx, ps->model->vars, "t_last_spike");
+    const int ip = bs_param_index(ps->model->np, ps->model->params, "tau_ref");
+    lj->ref_lim = ps->p[ip] + 1e-7 * s->dt; /* the neurons' own limit */
+  }
+  return bs_conn_build(ctx, net, j, lj);
+}
+
+/* Short-term plasticity advances at every spike of the pre neuron on every
+ * rank, targets here or not, so the state is global (and a checkpoint can
+ * take it from rank 0). */
+double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t i,
+                         int64_t step) {
+  if (!lj->stp_u)
+    return 1.0;
+  const double eff =
+      bs_stp_spike(lj->spec->stp->kind, lj->spec->stpp, net->spec->dt,
+                   step - lj->stp_last[i], &lj->stp_u[i], &lj->stp_x[i]);
+  lj->stp_last[i] = step;
+  return eff;
+}
+
+/* Short-term plasticity state at step n, from the state after the last
+ * spike (the same relaxation as bs_stp_spike). */
+double bs_proj_stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
+                      double dt) {
+  const double gap = (double)(n - lj->stp_last[e]) * dt;
+  const double *p = lj->spec->stpp; /* U, tau_f, tau_d */
+  if (which == 1)
+    return lj->stp_u[e] * exp(-gap / p[1]);
+  return 1.0 + (lj->stp_x[e] - 1.0) * exp(-gap / p[2]);
+}
+
+/* BrainPy's reset(): no synaptic state, nothing in flight. */
+void bs_proj_reset(lproj *lj) {
+  const size_t n = lj->post->n;
+  for (int v = 0; v < lj->spec->syn->nx; v++)
+    memset(lj->x[v], 0, n * sizeof(double));
+  memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
+  if (lj->stp_u)
+    stp_reset(lj);
+  if (lj->ops->reset)
+    lj->ops->reset(lj);
+}
+
+void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  if (!lj->spec)
+    return;
+  if (lj->ops && lj->ops->destroy)
+    lj->ops->destroy(ctx, net, lj);
+  size_t n = lj->post->n ? lj->post->n : 1;
+  for (int v = 0; lj->x && v < lj->spec->syn->nx; v++)
+    bs_free(ctx, n, sizeof(double), &lj->x[v]);
+  bs_free(ctx, (size_t)(lj->spec->syn->nx ? lj->spec->syn->nx : 1),
+          sizeof(double *), &lj->x);
+  bs_conn_free(ctx, lj);
+  bs_free(ctx, n, sizeof(double), &lj->E_post);
+  bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+  const size_t m = lj->pre->spec->size ? lj->pre->spec->size : 1;
+  bs_free(ctx, m, sizeof(double), &lj->stp_u);
+  bs_free(ctx, m, sizeof(double), &lj->stp_x);
+  bs_free(ctx, m, sizeof(int64_t), &lj->stp_last);
+}
+
+/* ---- checkpoint walks --------------------------------------------------- */
+
+/* Per-post state variables, one row each over the post population. */
+bs_status bs_proj_walk_x(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn) {
+  const bs_syn_model *m = lj->spec->syn;
+  char path[1024];
+  for (int v = 0; v < m->nx; v++) {
+    snprintf(path, sizeof path, "/state/projections/%s/%s", lj->spec->name,
+             m->vars[v].name);
+    BS_CALL(ctx, fn(ctx, io, path, 1, lj->post->spec->size, lj->post->lo,
+                    lj->post->n, lj->x[v]));
+  }
+  return BS_OK;
+}
+
+/* Ring buffer, rotated: row k = arrivals for step `step + k`. */
+bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
+                            bs_block_fn fn, int reading) {
+  const uint64_t N = lj->post->spec->size, n = lj->post->n;
+  char path[1024];
+  double *tmp;
+  BS_CALL(ctx,
+          bs_malloc(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp));
+  if (!reading)
+    for (uint32_t k = 0; k < lj->R; k++)
+      memcpy(tmp + (size_t)k * n,
+             lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
+             n * sizeof(double));
+  snprintf(path, sizeof path, "/state/projections/%s/ring", lj->spec->name);
+  bs_status st = fn(ctx, io, path, lj->R, N, lj->post->lo, n, tmp);
+  if (st == BS_OK && reading)
+    for (uint32_t k = 0; k < lj->R; k++)
+      memcpy(lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
+             tmp + (size_t)k * n, n * sizeof(double));
+  bs_free(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp);
+  return st;
+}
+
+/* Short-term plasticity: rows u, x and the step of the last spike (exact
+ * in a double below 2^53) per pre neuron. A pre neuron's state is the same
+ * on every rank that receives its spikes, and its owner always does
+ * (build.c, build_exchange), so each rank writes its own block of the pre
+ * population and every rank reads all. */
+bs_status bs_proj_walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn,
+                           int reading) {
+  if (!lj->stp_u)
+    return BS_OK;
+  const uint64_t N = lj->pre->spec->size;
+  const uint64_t c0 = reading ? 0 : lj->pre->lo, nc = reading ? N : lj->pre->n;
+  char path[1024];
+  snprintf(path, sizeof path, "/state/projections/%s/stp", lj->spec->name);
+  double *tmp;
+  BS_CALL(ctx, bs_malloc(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp));
+  if (!reading)
+    for (uint64_t c = 0; c < nc; c++) {
+      tmp[c] = lj->stp_u[c0 + c];
+      tmp[nc + c] = lj->stp_x[c0 + c];
+      tmp[2 * nc + c] = (double)lj->stp_last[c0 + c];
+    }
+  bs_status st = fn(ctx, io, path, 3, N, c0, nc, tmp);
+  if (st == BS_OK && reading)
+    for (uint64_t i = 0; i < N; i++) {
+      lj->stp_u[i] = tmp[i];
+      lj->stp_x[i] = tmp[N + i];
+      lj->stp_last[i] = (int64_t)tmp[2 * N + i];
+    }
+  bs_free(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp);
+  return st;
+}
