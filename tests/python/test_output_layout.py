@@ -223,6 +223,29 @@ def check_report_file(f, path, data, nodes):
                   "bmtk: data(node_id=%d) differs from column %d" % (n, c))
 
 
+def check_bmtk_spikes(path, spikes):
+    """bmtk's SpikeTrains (the real client) reads the same spikes."""
+    try:
+        from bmtk.utils.reports.spike_trains import SpikeTrains
+    except ImportError:
+        check(False, "bmtk is not installed (tools/install-deps installs "
+              "python3-bmtk)")
+        return
+    st = SpikeTrains.from_sonata(path)
+    check(sorted(st.populations) == sorted(spikes),
+          "bmtk: populations %s, expected %s" % (st.populations,
+                                                 sorted(spikes)))
+    for pop, (ids, t) in spikes.items():
+        df = st.to_dataframe(population=pop)
+        df = df[df["population"] == pop]  # bmtk 1.0.6 returns them all
+        o = np.lexsort((df["node_ids"].values, df["timestamps"].values))
+        check(len(df) == len(ids) and len(ids) > 0
+              and np.array_equal(df["node_ids"].values[o].astype(np.uint64), ids)
+              and np.array_equal(df["timestamps"].values[o], t),
+              "bmtk: %s spikes differ from h5py's (%d vs %d)"
+              % (pop, len(df), len(ids)))
+
+
 def check_meta(f, np_ranks, config_text):
     meta = f.get("meta")
     if not check(meta is not None, "/meta is missing"):
@@ -302,6 +325,9 @@ def main():
         check_report(f, "report/E/V", (0, 3200))
         check_report(f, "report/EE/g", (0, 3200))
         check_meta(f, opts.np, config_text)
+        spikes = {p: (f["spikes/%s/node_ids" % p][()],
+                      f["spikes/%s/timestamps" % p][()]) for p in pops}
+    check_bmtk_spikes(out_file, spikes)
 
     if errors:
         print("FAIL: %s (np=%d), %d problem(s):" % (out_file, opts.np,
