@@ -503,6 +503,21 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   return st;
 }
 
+/* A SONATA simulation or circuit config is JSON, which YAML would parse
+ * and then refuse key by key; say what it is instead. */
+static bs_status refuse_sonata_config(bs_ctx *ctx, const char *path) {
+  size_t n = strlen(path);
+  if (n < 5 || strcmp(path + n - 5, ".json") != 0)
+    return BS_OK;
+  return bs_error_set(ctx, BS_ERR_CONFIG,
+                      "%s: a SONATA simulation or circuit config (JSON): "
+                      "brainsim does not read these yet; write a brainsim "
+                      "YAML config, whose projections can read SONATA edges "
+                      "(connect: {SONATA: {file: ..., population: ...}}); "
+                      "see the README, 'SONATA and BMTK'",
+                      path);
+}
+
 int main(int argc, char **argv) {
   const double t_begin = bs_wtime();
   /* A file-size limit (ulimit -f, quotas) must fail a write with an error
@@ -557,7 +572,9 @@ int main(int argc, char **argv) {
   char *out = NULL, *ckpt_dir = NULL;
   int first = -1, rc = 1;
   storage sto = {0};
-  bs_status st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
+  bs_status st = refuse_sonata_config(ctx, c.config);
+  if (st == BS_OK)
+    st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
     goto fail;

@@ -134,15 +134,15 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
                        : ms->per_pre ? s->pops[pj->pre].name
                                      : s->pops[pj->post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
-    BS_CALL(ctx, bs_io_report_create(ctx, io, group, units, ms->idx, ms->n_idx,
-                                     m->rows, 0.0, s->duration,
+    BS_CALL(ctx, bs_io_report_create(ctx, io, group, ms->file, units, ms->idx,
+                                     ms->n_idx, m->rows, 0.0, s->duration,
                                      (double)ms->every * s->dt, post, &m->rep));
     if (ms->per_syn) { /* the pre of each column */
       uint64_t *pre;
       BS_CALL(ctx, bs_malloc(ctx, ms->n_idx, sizeof(uint64_t), &pre));
       for (uint64_t c = 0; c < ms->n_idx; c++)
         pre[c] = ms->syn[2 * c];
-      bs_status ps = bs_io_report_pre_ids(ctx, io, group, pre, ms->n_idx,
+      bs_status ps = bs_io_report_pre_ids(ctx, m->rep, pre, ms->n_idx,
                                           s->pops[pj->pre].name);
       bs_free(ctx, ms->n_idx, sizeof(uint64_t), &pre);
       BS_CALL(ctx, ps);
