@@ -741,6 +741,13 @@ static bs_status report_reopen_data(bs_ctx *ctx, bs_io_report *r,
   return BS_OK;
 }
 
+/* A step of creating a report, agreed over the ranks: rank 0 alone
+ * writes the mapping, and a rank that failed must not leave the others
+ * inside the next collective call. */
+static bs_status agreed(bs_ctx *ctx, bs_status st) {
+  return bs_comm_agree(ctx, st, NULL);
+}
+
 bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
                               const char *file, const char *units,
                               const uint64_t *node_ids, uint64_t n_nodes,
@@ -765,17 +772,17 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   r->cols = n_nodes;
   bs_status st;
   if (exists) { /* continuing a run: the report file has the mapping */
-    st = report_reopen(ctx, io, group, r);
+    st = agreed(ctx, report_reopen(ctx, io, group, r));
     if (st == BS_OK)
-      st = report_reopen_data(ctx, r, units, n_rows, n_nodes, tstart, tstop,
-                              tstep);
+      st = agreed(ctx, report_reopen_data(ctx, r, units, n_rows, n_nodes,
+                                          tstart, tstop, tstep));
     goto done;
   }
   snprintf(r->group, sizeof r->group, "/report/%s", target);
   report_file_name(io, target, sl + 1, file, rfile, sizeof rfile);
   /* The report files belong to the output this run created (which was
    * refused if it existed without --overwrite): replace them with it. */
-  st = file_create(ctx, rfile, 1, 0, &r->io);
+  st = agreed(ctx, file_create(ctx, rfile, 1, 0, &r->io));
   if (st != BS_OK)
     goto done;
   /* The link holds the name relative to the output's folder when the two
@@ -796,25 +803,31 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
     }
     char parent[700];
     snprintf(parent, sizeof parent, "/report/%s", target);
-    st = bs_io_group(ctx, io, parent);
+    st = agreed(ctx, bs_io_group(ctx, io, parent));
     if (st == BS_OK && H5Lcreate_external(lname, r->group, io->file, group,
                                           H5P_DEFAULT, H5P_DEFAULT) < 0)
       st = h5_err_in(ctx, io->path, "linking report", group);
   }
+  st = agreed(ctx, st);
   if (st != BS_OK)
     goto done;
   bs_io *f = r->io;
   snprintf(mpath, sizeof mpath, "%s/mapping", r->group);
-  st = bs_io_group(ctx, f, mpath);
+  st = agreed(ctx, bs_io_group(ctx, f, mpath));
   if (st != BS_OK)
     goto done;
   {
     hid_t g = H5Gopen2(f->file, r->group, H5P_DEFAULT);
-    if (g < 0) {
+    if (g < 0)
       st = h5_err_in(ctx, f->path, "opening group", r->group);
+    st = agreed(ctx, st);
+    if (st != BS_OK) {
+      if (g >= 0)
+        H5Gclose(g);
       goto done;
     }
-    st = report_data(ctx, g, "data", n_rows, n_nodes, r->group, &r->data);
+    st = agreed(
+        ctx, report_data(ctx, g, "data", n_rows, n_nodes, r->group, &r->data));
     H5Gclose(g);
   }
   if (st != BS_OK)
@@ -822,17 +835,22 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   {
     char dpath[700];
     snprintf(dpath, sizeof dpath, "%s/data", r->group);
-    st = bs_io_attr_str(ctx, f, dpath, "units", units);
+    st = agreed(ctx, bs_io_attr_str(ctx, f, dpath, "units", units));
     if (st == BS_OK) /* bmtk's CompartmentReport.variable() */
-      st = bs_io_attr_str(ctx, f, dpath, "variable", sl + 1);
+      st = agreed(ctx, bs_io_attr_str(ctx, f, dpath, "variable", sl + 1));
   }
   if (st == BS_OK && population)
-    st = bs_io_attr_str(ctx, f, r->group, "population", population);
+    st =
+        agreed(ctx, bs_io_attr_str(ctx, f, r->group, "population", population));
   if (st != BS_OK)
     goto done;
   hid_t m = H5Gopen2(f->file, mpath, H5P_DEFAULT);
-  if (m < 0) {
+  if (m < 0)
     st = h5_err_in(ctx, f->path, "opening group", mpath);
+  st = agreed(ctx, st);
+  if (st != BS_OK) {
+    if (m >= 0)
+      H5Gclose(m);
     goto done;
   }
   uint64_t *ip = malloc((n_nodes + 1) * sizeof *ip);
@@ -840,32 +858,36 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   float *pos = malloc((n_nodes ? n_nodes : 1) * sizeof *pos);
   if (!ip || !el || !pos)
     st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory for report mapping");
+  st = agreed(ctx, st);
   if (st == BS_OK) {
     for (uint64_t i = 0; i <= n_nodes; i++)
       ip[i] = i;
     double time[3] = {tstart, tstop, tstep};
-    st = small_dataset(ctx, f, m, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                       n_nodes, node_ids, mpath);
+    st =
+        agreed(ctx, small_dataset(ctx, f, m, "node_ids", H5T_STD_U64LE,
+                                  H5T_NATIVE_UINT64, n_nodes, node_ids, mpath));
     if (st == BS_OK)
-      st = small_dataset(ctx, f, m, "index_pointers", H5T_STD_U64LE,
-                         H5T_NATIVE_UINT64, n_nodes + 1, ip, mpath);
+      st =
+          agreed(ctx, small_dataset(ctx, f, m, "index_pointers", H5T_STD_U64LE,
+                                    H5T_NATIVE_UINT64, n_nodes + 1, ip, mpath));
     /* bmtk 1.0.6 reads the singular name: the same dataset, linked. */
     if (st == BS_OK && H5Lcreate_hard(m, "index_pointers", m, "index_pointer",
                                       H5P_DEFAULT, H5P_DEFAULT) < 0)
       st = h5_err_in(ctx, f->path, "linking index_pointer in", mpath);
+    st = agreed(ctx, st);
     if (st == BS_OK)
-      st = small_dataset(ctx, f, m, "element_ids", H5T_STD_U32LE,
-                         H5T_NATIVE_UINT32, n_nodes, el, mpath);
+      st = agreed(ctx, small_dataset(ctx, f, m, "element_ids", H5T_STD_U32LE,
+                                     H5T_NATIVE_UINT32, n_nodes, el, mpath));
     /* One element per point neuron, at the middle of its only section
      * (bmtk counts a node's elements by element_pos). */
     for (uint64_t i = 0; st == BS_OK && i < n_nodes; i++)
       pos[i] = 0.5f;
     if (st == BS_OK)
-      st = small_dataset(ctx, f, m, "element_pos", H5T_IEEE_F32LE,
-                         H5T_NATIVE_FLOAT, n_nodes, pos, mpath);
+      st = agreed(ctx, small_dataset(ctx, f, m, "element_pos", H5T_IEEE_F32LE,
+                                     H5T_NATIVE_FLOAT, n_nodes, pos, mpath));
     if (st == BS_OK)
-      st = small_dataset(ctx, f, m, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                         3, time, mpath);
+      st = agreed(ctx, small_dataset(ctx, f, m, "time", H5T_IEEE_F64LE,
+                                     H5T_NATIVE_DOUBLE, 3, time, mpath));
   }
   free(ip);
   free(el);
@@ -874,7 +896,7 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   if (st == BS_OK) {
     char tpath[720];
     snprintf(tpath, sizeof tpath, "%s/time", mpath);
-    st = bs_io_attr_str(ctx, f, tpath, "units", "ms");
+    st = agreed(ctx, bs_io_attr_str(ctx, f, tpath, "units", "ms"));
   }
 done:
   if (st != BS_OK) {
