@@ -237,6 +237,7 @@ void bs_config_destroy(bs_spec **spec) {
   for (int i = 0; i < s->n_monitors; i++) {
     free(s->monitors[i].pops);
     free(s->monitors[i].name);
+    free(s->monitors[i].file);
     free(s->monitors[i].idx);
     free(s->monitors[i].syn);
   }

@@ -122,12 +122,16 @@ static void pre_catch_up(bs_net *net, int64_t step, int64_t t1) {
 }
 
 /* One spike of step `step` from neuron i of lp to every projection it
- * drives, in projection order, with the pre's stp efficacy. */
+ * drives, in projection order, with the pre's stp efficacy; looked up in
+ * each projection's table (a pre neuron not in it has nothing here). */
 static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   for (int o = 0; o < lp->nout; o++) {
     lproj *lj = &net->projs[lp->out[o]];
-    const double eff = bs_proj_stp_spike(net, lj, i, step);
-    lj->ops->deliver(net, lj, i, step, eff);
+    const uint64_t k = lproj_pos(lj, i);
+    if (k == LPROJ_NONE)
+      continue;
+    const double eff = bs_proj_stp_spike(net, lj, k, step);
+    lj->ops->deliver(net, lj, k, step, eff);
   }
 }
 
@@ -146,6 +150,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   double next_progress = t_start + opts->progress_every;
   int64_t printed = 0; /* step of the last progress line */
   size_t rec_buffered = 0;
+  uint64_t spikes_run = 0; /* this rank's spikes in this run segment */
   bs_status st = BS_OK;
 
   int64_t t0;
@@ -208,6 +213,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
       lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
       lp->nspikes++;
+      spikes_run++;
       if (lp->record) {
         st = bs_engine_record_spike(ctx, lp,
                                     (double)(t0 + (int64_t)(key >> 32)) * s->dt,
@@ -286,6 +292,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   BS_CALL(ctx, bs_comm_sum_u64(ctx, res->spikes, np));
   res->syn_events = net->syn_events;
   BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->syn_events, 1));
+  res->spikes_run = spikes_run;
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->spikes_run, 1));
   res->spikes_recv = net->ex->spikes_recv;
   res->bytes_sent = net->ex->bytes_sent;
   res->bytes_recv = net->ex->bytes_recv;
