@@ -62,11 +62,18 @@ typedef struct bs_proj_spec {
   char *g_file, *g_dataset;        /* g_max: {file, dataset} */
 } bs_proj_spec;
 
+/* One entry of `inputs:`: a kind of brainpy.inputs (or the plain
+ * `current: I`, kind "current") into [start, stop) of a population. */
 typedef struct bs_input_spec {
   int pop;
   uint64_t start, stop; /* index range [start, stop) */
-  double current;
+  double current;       /* the plain form's I (kind "current") */
+  const bs_input_kind *kind;
+  double p[BS_MAX_PARAMS];
+  double *l[BS_INPUT_MAXL]; /* list parameters, owned */
+  uint64_t ln[BS_INPUT_MAXL];
 } bs_input_spec;
+
 
 typedef enum { BS_MON_SPIKES, BS_MON_STATE } bs_mon_kind;
 
@@ -119,6 +126,10 @@ typedef struct bs_spec {
 bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
                          char *const *set, bs_spec **spec);
 void bs_config_destroy(bs_spec **spec);
+
+/* The kind's view of input q of the spec (its parameters, the run's dt,
+ * trial duration and seed). Not collective. */
+bs_input_args bs_config_input_args(const bs_spec *s, int q);
 
 /* Parse "<number> [unit]" with the expected dimension. Returns 0 on
  * success, else writes a reason to why. */

@@ -137,10 +137,10 @@ static bs_status read_all(reader *rd) {
     BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)(ni ? ni : 1),
                                sizeof *s->inputs, &s->inputs));
     for (int k = 0; k < ni; k++) {
+      s->n_inputs++; /* counted first: its lists are freed on error */
       BS_CALL(rd->ctx,
               cfg_read_input(rd, fy_node_sequence_get_by_index(inputs, k), k,
                              &s->inputs[k]));
-      s->n_inputs++;
     }
   }
 
@@ -231,6 +231,9 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->projs[i].g_file);
     free(s->projs[i].g_dataset);
   }
+  for (int i = 0; i < s->n_inputs; i++)
+    for (int k = 0; k < BS_INPUT_MAXL; k++)
+      free(s->inputs[i].l[k]);
   for (int i = 0; i < s->n_monitors; i++) {
     free(s->monitors[i].pops);
     free(s->monitors[i].name);

@@ -127,9 +127,9 @@ static void facts_free(bs_ctx *ctx, const bs_net *net, facts *f) {
 
 /* The step an input starts at: inputs that start at or after a
  * checkpoint are a new protocol phase and may change on a restore. */
-static int64_t input_start(const bs_input_spec *in) {
-  (void)in;
-  return 0; /* constant currents act from step 0 */
+static int64_t input_start(const bs_spec *s, int q) {
+  const bs_input_args a = bs_config_input_args(s, q);
+  return s->inputs[q].kind->start(&a);
 }
 
 static char *identity(const bs_spec *s, const facts *f) {
@@ -213,10 +213,22 @@ static char *identity(const bs_spec *s, const facts *f) {
    * compares those that start before the checkpoint as a set. */
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
-    put(&b, "inputs@%lld\t%s [%llu, %llu) current %.17g\n",
-        (long long)input_start(in), s->pops[in->pop].name,
-        (unsigned long long)in->start, (unsigned long long)in->stop,
-        in->current);
+    const bs_input_kind *kd = in->kind;
+    put(&b, "inputs@%lld\t%s [%llu, %llu) %s", (long long)input_start(s, q),
+        s->pops[in->pop].name, (unsigned long long)in->start,
+        (unsigned long long)in->stop, kd->name);
+    for (int i = 0; i < kd->np; i++) /* `current I`: the old text */
+      if (kd->np == 1 && !kd->nl)
+        put(&b, " %.17g", in->p[i]);
+      else
+        put(&b, " %s=%.17g", kd->params[i].name, in->p[i]);
+    for (int i = 0; i < kd->nl; i++) {
+      put(&b, " %s=[", kd->lists[i].name);
+      for (uint64_t e = 0; e < in->ln[i]; e++)
+        put(&b, "%s%.17g", e ? ", " : "", in->l[i][e]);
+      put(&b, "]");
+    }
+    put(&b, "\n");
   }
   for (int q = 0; q < s->n_monitors; q++) {
     const bs_monitor_spec *m = &s->monitors[q];
