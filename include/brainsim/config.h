@@ -87,6 +87,10 @@ typedef struct bs_monitor_spec {
    * syn_var: 0 var (trace g), 1 stp.u, 2 stp.x, 3 w, 4 delay. */
   int per_syn;
   int syn_var;
+  /* A population's summed input current of the step (`input`: constant
+   * inputs, synaptic outputs, gap junctions, at V of the previous step),
+   * as the neurons integrate it; var is -1. */
+  int input;
   uint64_t *syn;
   char *name;    /* report name, unique per target */
   uint64_t *idx; /* sorted, unique element indices */

@@ -1894,7 +1894,14 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                       owner, vname, pj->syn->trace ? "g, " : "", stpv);
       }
     }
-    if (var < 0 && !stp_var && !syn_var) {
+    /* A population's input current (BrainPy's input variable). */
+    const int input = pop >= 0 && var < 0 && strcmp(vname, "input") == 0;
+    if (input && !s->pops[pop].model->has_V)
+      return err_at(rd, vv,
+                    "%s: population '%s' (%s) has no membrane potential and "
+                    "so no input current to monitor",
+                    owner, s->pops[pop].name, s->pops[pop].model->name);
+    if (var < 0 && !stp_var && !syn_var && !input) {
       char known[256];
       size_t used = 0;
       known[0] = '\0';
@@ -1905,6 +1912,9 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
         used += (size_t)snprintf(
             known + used, sizeof known - used, "%s%s", used ? ", " : "",
             pj->stp->kind == BS_STP_STP ? "stp.u, stp.x" : "stp.x");
+      if (pop >= 0 && s->pops[pop].model->has_V)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%sinput",
+                                 used ? ", " : "");
       return err_at(rd, vv, "%s: no state variable '%s' (available: %s)", owner,
                     vname, used ? known : "none");
     }
@@ -1918,6 +1928,7 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                          .stp = synn ? 0 : stp_var,
                          .per_syn = synn != NULL,
                          .syn_var = syn_var == 5 ? 0 : syn_var,
+                         .input = input,
                          .every = every};
     if (syn_var >= 3)
       m.var = -1;

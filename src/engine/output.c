@@ -20,7 +20,8 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
   lpop *lp = ms->pop >= 0  ? &net->pops[ms->pop]
              : ms->per_pre ? net->projs[ms->proj].pre
                            : net->projs[ms->proj].post;
-  m->src = ms->pop >= 0                 ? lp->x[ms->var]
+  m->src = ms->input                    ? lp->I
+           : ms->pop >= 0               ? lp->x[ms->var]
            : ms->per_pre || ms->per_syn ? NULL
                                         : net->projs[ms->proj].x[ms->var];
   m->lo = lp->lo;
@@ -117,7 +118,8 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     char group[600];
     const char *target =
         ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
-    const bs_var *var = ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
+    const bs_var *var = ms->input      ? NULL
+                        : ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
                         : ms->stp || (ms->per_syn && ms->var < 0)
                             ? NULL
                             : &s->projs[ms->proj].syn->vars[ms->var];
