@@ -182,6 +182,33 @@ static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   return BS_OK;
 }
 
+/* Stable LSD radix sort of (pre << 32 | position) by pre, one pass per
+ * byte of the largest pre index: O(synapses), no per-pre array (a
+ * counting sort would need one over the whole pre population). *ord may
+ * be swapped with the scratch buffer. */
+static bs_status sort_by_pre(bs_ctx *ctx, uint64_t **ord, size_t n,
+                             uint32_t maxpre) {
+  if (n < 2 || maxpre == 0)
+    return BS_OK;
+  uint64_t *a = *ord, *b = NULL;
+  BS_CALL(ctx, bs_malloc(ctx, n, sizeof(uint64_t), &b));
+  for (int shift = 32; shift < 64 && (maxpre >> (shift - 32)); shift += 8) {
+    size_t cnt[257] = {0};
+    for (size_t q = 0; q < n; q++)
+      cnt[((a[q] >> shift) & 255) + 1]++;
+    for (int k = 0; k < 256; k++)
+      cnt[k + 1] += cnt[k];
+    for (size_t q = 0; q < n; q++)
+      b[cnt[(a[q] >> shift) & 255]++] = a[q];
+    uint64_t *t = a;
+    a = b;
+    b = t;
+  }
+  *ord = a;
+  bs_free(ctx, n, sizeof(uint64_t), &b);
+  return BS_OK;
+}
+
 static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                               const bs_conn_args *a, bs_edges *fe) {
   const bs_proj_spec *js = lj->spec;
@@ -240,10 +267,13 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   }
   uint64_t *ord = NULL;
   bs_status st = bs_malloc(ctx, nz, sizeof(uint64_t), &ord);
-  for (size_t q = 0; st == BS_OK && q < c.n; q++)
+  uint32_t maxpre = 0;
+  for (size_t q = 0; st == BS_OK && q < c.n; q++) {
     ord[q] = (uint64_t)c.pre[q] << 32 | q;
+    maxpre = c.pre[q] > maxpre ? c.pre[q] : maxpre;
+  }
   if (st == BS_OK)
-    qsort(ord, c.n, sizeof(uint64_t), bs_engine_cmp_u64);
+    st = sort_by_pre(ctx, &ord, c.n, maxpre);
   uint64_t nsrc = 0;
   for (size_t q = 0; st == BS_OK && q < c.n; q++)
     nsrc += q == 0 || ord[q] >> 32 != ord[q - 1] >> 32;

@@ -23,6 +23,8 @@
 #ifndef BRAINSIM_ENGINE_IMPL_H
 #define BRAINSIM_ENGINE_IMPL_H
 
+#include <string.h>
+
 #include "brainsim/comm.h"
 #include "brainsim/engine.h"
 
@@ -297,6 +299,22 @@ static inline int bs_engine_pop_of_gid(const bs_spec *s, uint64_t gid) {
       hi = mid - 1;
   }
   return lo;
+}
+
+/* Whether every x[i] is finite. An exponent of all ones (NaN, infinity)
+ * is the only one that carries into bit 63 when 1 is added to it: and,
+ * add and or vectorize (a floating-point sum would be a serial chain
+ * without reassociation, which we never allow), so the scan costs a
+ * fraction of a kernel pass. */
+static inline int bs_engine_all_finite(const double *restrict x, uint64_t n) {
+  const uint64_t E = UINT64_C(0x7ff0000000000000), one = UINT64_C(1) << 52;
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t b;
+    memcpy(&b, &x[i], sizeof b);
+    bad |= (b & E) + one;
+  }
+  return !(bad >> 63);
 }
 
 /* qsort order of uint64_t keys. */

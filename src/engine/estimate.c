@@ -99,9 +99,9 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     }
     double npre = (double)pre->size;
     /* Sparse: during the build the generated list (16 B per synapse) and
-     * its sort order (8 B per synapse) coexist with the CSR. Dense is
-     * filled directly. */
-    double build = pj->dense ? 0.0 : syn * 24.0;
+     * its radix sort (two 8 B keys per synapse) coexist with the CSR.
+     * Dense is filled directly. */
+    double build = pj->dense ? 0.0 : syn * 32.0;
     double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
     double other = ring + 8.0 * pj->syn->nx * nl +
                    (pj->stp ? 24.0 * npre : 0.0) +

@@ -14,10 +14,7 @@ bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
     const bs_neuron_model *m = lp->spec->model;
     for (int v = 0; v < m->nx; v++) {
       const double *x = lp->x[v];
-      double acc = 0.0;
-      for (uint64_t i = 0; i < lp->n; i++)
-        acc += x[i] * 0.0; /* NaN iff some x[i] is NaN or infinite */
-      if (acc == acc)
+      if (bs_engine_all_finite(x, lp->n))
         continue;
       for (uint64_t i = 0; i < lp->n; i++)
         if (!isfinite(x[i]))
@@ -30,10 +27,7 @@ bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
     const lproj *lj = &net->projs[j];
     for (int v = 0; v < lj->spec->syn->nx; v++) {
       const double *x = lj->x[v];
-      double acc = 0.0;
-      for (uint64_t i = 0; i < lj->post->n; i++)
-        acc += x[i] * 0.0;
-      if (acc == acc)
+      if (bs_engine_all_finite(x, lj->post->n))
         continue;
       for (uint64_t i = 0; i < lj->post->n; i++)
         if (!isfinite(x[i]))

@@ -203,10 +203,7 @@ static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
   const double dt = net->spec->dt;
   for (int v = 0; v < lj->spec->syn->nx; v++) {
     const double *x = tr->x[v];
-    double acc = 0.0;
-    for (uint64_t k = 0; k < tr->n; k++)
-      acc += x[k] * 0.0;
-    if (acc == acc)
+    if (bs_engine_all_finite(x, tr->n))
       continue;
     for (uint64_t k = 0; k < tr->n; k++)
       if (!isfinite(x[k]))
