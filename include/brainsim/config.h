@@ -91,6 +91,9 @@ typedef struct bs_monitor_spec {
    * inputs, synaptic outputs, gap junctions, at V of the previous step),
    * as the neurons integrate it; var is -1. */
   int input;
+  /* A population rate (`rate`): one column, the spikes of each step over
+   * size x dt, in Hz; idx = {0}, every = 1, var -1. */
+  int rate;
   uint64_t *syn;
   char *name;    /* report name, unique per target */
   uint64_t *idx; /* sorted, unique element indices */

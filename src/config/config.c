@@ -1901,7 +1901,20 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                     "%s: population '%s' (%s) has no membrane potential and "
                     "so no input current to monitor",
                     owner, s->pops[pop].name, s->pops[pop].model->name);
-    if (var < 0 && !stp_var && !syn_var && !input) {
+    /* A population rate: one column, the population's spikes of each
+     * step per neuron and second (Brian2's PopulationRateMonitor). */
+    const int rate = pop >= 0 && var < 0 && strcmp(vname, "rate") == 0;
+    if (rate && lookup(n, "indices"))
+      return err_at(rd, lookup(n, "indices"),
+                    "%s: rate is one column for the whole population; it "
+                    "takes no indices",
+                    owner);
+    if (rate && every != 1)
+      return err_at(rd, ev,
+                    "%s: rate is recorded every step (spikes of each step); "
+                    "bin it after the run, or give every: dt",
+                    owner);
+    if (var < 0 && !stp_var && !syn_var && !input && !rate) {
       char known[256];
       size_t used = 0;
       known[0] = '\0';
@@ -1914,6 +1927,9 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
             pj->stp->kind == BS_STP_STP ? "stp.u, stp.x" : "stp.x");
       if (pop >= 0 && s->pops[pop].model->has_V)
         used += (size_t)snprintf(known + used, sizeof known - used, "%sinput",
+                                 used ? ", " : "");
+      if (pop >= 0)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%srate",
                                  used ? ", " : "");
       return err_at(rd, vv, "%s: no state variable '%s' (available: %s)", owner,
                     vname, used ? known : "none");
@@ -1929,6 +1945,7 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                          .per_syn = synn != NULL,
                          .syn_var = syn_var == 5 ? 0 : syn_var,
                          .input = input,
+                         .rate = rate,
                          .every = every};
     if (syn_var >= 3)
       m.var = -1;
@@ -1946,9 +1963,12 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                       pop >= 0 ? s->pops[pop].name : s->projs[proj].name);
     }
     m.name = bs_strdup(mname);
-    bs_status st =
-        synn ? read_syn_pairs(rd, synn, owner, pj, &m.syn, &m.n_idx)
-             : read_indices(rd, lookup(n, "indices"), vsize, &m.idx, &m.n_idx);
+    bs_status st = synn ? read_syn_pairs(rd, synn, owner, pj, &m.syn, &m.n_idx)
+                   : rate ? bs_calloc(rd->ctx, 1, sizeof(uint64_t), &m.idx)
+                          : read_indices(rd, lookup(n, "indices"), vsize,
+                                         &m.idx, &m.n_idx);
+    if (rate) /* column "node 0": its owner writes the global count */
+      m.n_idx = 1;
     if (st == BS_OK && synn) { /* the report's node ids: the posts */
       st = bs_malloc(rd->ctx, m.n_idx, sizeof(uint64_t), &m.idx);
       for (uint64_t c = 0; st == BS_OK && c < m.n_idx; c++)

@@ -166,6 +166,10 @@ typedef struct lmon {
   uint64_t *cols, *spre;
   double *sw;
   uint32_t *sd;
+  /* A population rate: this rank's spikes per buffered row (every rank),
+   * summed over ranks at the flush; pop its population's index. */
+  uint64_t *cnt;
+  double rate_per; /* the rate's divisor: size x dt in neuron-seconds */
 } lmon;
 
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
@@ -369,6 +373,8 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id);
 /* State monitors at step n (V at the start of the step, g as used). */
 void bs_engine_sample_state(bs_net *net, int64_t n);
+/* Population p's nspk spikes of this step into its rate monitors. */
+void bs_engine_count_rate(bs_net *net, int p, size_t nspk);
 /* Per-pre and per-synapse monitors at step n. */
 void bs_engine_sample_pre(bs_net *net, int64_t n);
 /* Collective: every rank buffered the same monitor rows; spike flushes

@@ -79,6 +79,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
               push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
+    bs_engine_count_rate(net, p, na.nspk);
   }
   return BS_OK;
 }

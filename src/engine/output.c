@@ -20,7 +20,8 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
   lpop *lp = ms->pop >= 0  ? &net->pops[ms->pop]
              : ms->per_pre ? net->projs[ms->proj].pre
                            : net->projs[ms->proj].post;
-  m->src = ms->input                    ? lp->I
+  m->src = ms->rate                     ? NULL
+           : ms->input                  ? lp->I
            : ms->pop >= 0               ? lp->x[ms->var]
            : ms->per_pre || ms->per_syn ? NULL
                                         : net->projs[ms->proj].x[ms->var];
@@ -44,12 +45,18 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
   uint64_t ncol = m->c1 - m->c0;
   BS_CALL(ctx,
           bs_malloc(ctx, m->cap * (ncol ? ncol : 1), sizeof(double), &m->buf));
+  if (ms->rate) {
+    BS_CALL(ctx, bs_calloc(ctx, m->cap, sizeof(uint64_t), &m->cnt));
+    m->rate_per = (double)lp->spec->size * (s->dt * 1e-3); /* neuron-s */
+  }
   return BS_OK;
 }
 
 void bs_engine_monitor_free(bs_ctx *ctx, lmon *m) {
   bs_free(ctx, m->cap * ((m->c1 - m->c0) ? (m->c1 - m->c0) : 1), sizeof(double),
           &m->buf);
+  if (m->cnt)
+    bs_free(ctx, m->cap, sizeof(uint64_t), &m->cnt);
   bs_synmon_free(ctx, m);
   bs_io_report_close(ctx, &m->rep);
 }
@@ -63,9 +70,20 @@ void bs_engine_sample_state(bs_net *net, int64_t n) {
       continue;
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
-    for (uint64_t c = 0; c < nc; c++)
-      row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
+    if (m->cnt) /* counted by bs_engine_count_rate after the update */
+      m->cnt[m->nbuf] = 0;
+    else
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
     m->nbuf++;
+  }
+}
+
+void bs_engine_count_rate(bs_net *net, int p, size_t nspk) {
+  for (int q = 0; q < net->nmons; q++) {
+    lmon *m = &net->mons[q];
+    if (m->cnt && m->spec->pop == p)
+      m->cnt[m->nbuf - 1] += nspk;
   }
 }
 
@@ -118,12 +136,13 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     char group[600];
     const char *target =
         ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
-    const bs_var *var = ms->input      ? NULL
+    const bs_var *var = ms->input || ms->rate ? NULL
                         : ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
                         : ms->stp || (ms->per_syn && ms->var < 0)
                             ? NULL
                             : &s->projs[ms->proj].syn->vars[ms->var];
-    const char *units = var ? bs_dim_unit(var->dim)
+    const char *units = var        ? bs_dim_unit(var->dim)
+                        : ms->rate ? "Hz"
                         : ms->syn_var == 3
                             ? bs_dim_unit(s->projs[ms->proj].syn->vars[0].dim)
                         : ms->syn_var == 4 ? "steps"
@@ -228,6 +247,11 @@ bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
 }
 
 bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m) {
+  if (m->cnt && m->nbuf) { /* the rate: the spikes of all ranks */
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, m->cnt, (int)m->nbuf));
+    for (uint64_t r = 0; m->c1 > m->c0 && r < m->nbuf; r++)
+      m->buf[r] = (double)m->cnt[r] / m->rate_per;
+  }
   if (m->rep && m->cols)
     BS_CALL(ctx, bs_io_report_write_cols(ctx, m->rep, m->row0, m->nbuf, m->cols,
                                          m->c1 - m->c0, m->buf));
