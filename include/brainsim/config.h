@@ -99,7 +99,32 @@ typedef struct bs_monitor_spec {
   uint64_t *idx; /* sorted, unique element indices */
   uint64_t n_idx;
   int64_t every; /* steps */
+  /* The window [start, stop) in steps (`start:`, `stop:`); stop -1: the
+   * end of the run (so a continued, longer run extends it). A state
+   * monitor samples start, start + every, ...; a spike monitor records
+   * the spikes of steps in the window, of its indices (idx, n_idx; none:
+   * all) when it names one population. */
+  int64_t start, stop;
 } bs_monitor_spec;
+
+/* The last step + 1 of a monitor's window in a run of n_steps. */
+static inline int64_t bs_monitor_stop(const bs_monitor_spec *m,
+                                      int64_t n_steps) {
+  return m->stop < 0 || m->stop > n_steps ? n_steps : m->stop;
+}
+/* Whether monitor m records step n. */
+static inline int bs_monitor_due(const bs_monitor_spec *m, int64_t n,
+                                 int64_t n_steps) {
+  return n >= m->start && n < bs_monitor_stop(m, n_steps) &&
+         (n - m->start) % m->every == 0;
+}
+/* Samples of a state monitor in a run of n_steps. */
+static inline uint64_t bs_monitor_rows(const bs_monitor_spec *m,
+                                       int64_t n_steps) {
+  const int64_t e = bs_monitor_stop(m, n_steps);
+  return e > m->start ? (uint64_t)((e - m->start + m->every - 1) / m->every)
+                      : 0;
+}
 
 typedef struct bs_spec {
   char *file;

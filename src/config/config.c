@@ -1741,6 +1741,79 @@ static bs_status add_monitor(reader *rd, bs_monitor_spec *m) {
   return BS_OK;
 }
 
+/* A time as a whole number of steps (every, start, stop of a monitor). */
+static bs_status get_steps(reader *rd, fnode *v, const char *owner,
+                           const char *key, int64_t *steps) {
+  double e;
+  BS_CALL(rd->ctx, get_quantity(rd, v, BS_DIM_TIME, key, &e));
+  const double st = e / rd->spec->dt;
+  *steps = (int64_t)llround(st);
+  if (!(st >= 0) || fabs(st - (double)*steps) > 1e-6 * (st > 1 ? st : 1))
+    return err_at(rd, v,
+                  "%s: %s = %g ms must be a whole number of steps of dt = %g "
+                  "ms",
+                  owner, key, e, rd->spec->dt);
+  return BS_OK;
+}
+
+/* A monitor's window: `start:` (default 0) and `stop:` (default: the end
+ * of the run, also of a longer continued run), times in whole steps. */
+static bs_status read_window(reader *rd, fnode *n, const char *owner,
+                             bs_monitor_spec *m) {
+  fnode *a = lookup(n, "start"), *b = lookup(n, "stop");
+  m->start = 0;
+  m->stop = -1;
+  if (a)
+    BS_CALL(rd->ctx, get_steps(rd, a, owner, "start", &m->start));
+  if (b)
+    BS_CALL(rd->ctx, get_steps(rd, b, owner, "stop", &m->stop));
+  if (b && m->stop <= m->start)
+    return err_at(rd, b, "%s: stop must be after start (%g ms)", owner,
+                  (double)m->start * rd->spec->dt);
+  if (a && m->start >= rd->spec->n_steps)
+    return err_at(rd, a,
+                  "%s: start %g ms is not before the end of the run "
+                  "(%g ms)",
+                  owner, (double)m->start * rd->spec->dt, rd->spec->duration);
+  return BS_OK;
+}
+
+/* A spike monitor's indices (one population only), and the rule that
+ * one with indices or a window is its populations' only spike monitor:
+ * the output has one spike table per population. */
+static bs_status spike_subset(reader *rd, fnode *n, const char *owner,
+                              bs_monitor_spec *m) {
+  const bs_spec *s = rd->spec;
+  fnode *ix = lookup(n, "indices");
+  int np = 0, pop = -1;
+  for (int p = 0; p < s->n_pops; p++)
+    if (m->pops[p])
+      np++, pop = p;
+  if (ix && np != 1)
+    return err_at(rd, ix,
+                  "%s: indices need exactly one population in spikes "
+                  "(give one monitor per population)",
+                  owner);
+  if (ix)
+    BS_CALL(rd->ctx,
+            read_indices(rd, ix, s->pops[pop].size, &m->idx, &m->n_idx));
+  const int sub = ix || m->start > 0 || m->stop >= 0;
+  for (int q = 0; q < s->n_monitors; q++) {
+    const bs_monitor_spec *o = &s->monitors[q];
+    if (o->kind != BS_MON_SPIKES)
+      continue;
+    const int osub = o->idx || o->start > 0 || o->stop >= 0;
+    for (int p = 0; p < s->n_pops; p++)
+      if (m->pops[p] && o->pops[p] && (sub || osub))
+        return err_at(rd, n,
+                      "%s: population '%s' is already recorded by "
+                      "monitors[%d]; a spike monitor with indices or a "
+                      "window must be its population's only one",
+                      owner, s->pops[p].name, q);
+  }
+  return BS_OK;
+}
+
 static bs_status read_monitor(reader *rd, fnode *n, int k) {
   char owner[64];
   bs_spec *s = rd->spec;
@@ -1748,9 +1821,13 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
   fnode *sp = lookup(n, "spikes");
   if (sp) {
-    static const char *const keys[] = {"spikes", NULL};
-    BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL, "spikes"));
-    bs_monitor_spec m = {.kind = BS_MON_SPIKES, .pop = -1, .proj = -1};
+    static const char *const keys[] = {"spikes", "indices", "start", "stop",
+                                       NULL};
+    BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL,
+                                "spikes, indices, start, stop"));
+    bs_monitor_spec m = {
+        .kind = BS_MON_SPIKES, .pop = -1, .proj = -1, .every = 1};
+    BS_CALL(rd->ctx, read_window(rd, n, owner, &m));
     BS_CALL(rd->ctx,
             bs_calloc(rd->ctx, (size_t)s->n_pops, sizeof(int), &m.pops));
     if (scalar(sp) && strcmp(scalar(sp), "all") == 0) {
@@ -1777,14 +1854,22 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
       }
       m.pops[p] = 1;
     }
+    bs_status st = spike_subset(rd, n, owner, &m);
+    if (st != BS_OK) {
+      free(m.pops);
+      free(m.idx);
+      return st;
+    }
     return add_monitor(rd, &m);
   }
-  static const char *const keys[] = {"population", "projection", "variables",
-                                     "indices",    "every",      "name",
-                                     "synapses",   NULL};
+  static const char *const keys[] = {
+      "population", "projection", "variables", "indices", "every",
+      "name",       "synapses",   "start",     "stop",    NULL};
   BS_CALL(rd->ctx, check_keys(rd, n, owner, keys, NULL, NULL,
                               "spikes, or population/projection, variables, "
-                              "indices or synapses, every, name"));
+                              "indices or synapses, every, name, start, stop"));
+  bs_monitor_spec win = {.every = 1};
+  BS_CALL(rd->ctx, read_window(rd, n, owner, &win));
   fnode *pn = lookup(n, "population"), *jn = lookup(n, "projection");
   if (!pn == !jn)
     return err_at(rd, n,
@@ -1946,7 +2031,9 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                          .syn_var = syn_var == 5 ? 0 : syn_var,
                          .input = input,
                          .rate = rate,
-                         .every = every};
+                         .every = every,
+                         .start = win.start,
+                         .stop = win.stop};
     if (syn_var >= 3)
       m.var = -1;
     const char *mname = vname;

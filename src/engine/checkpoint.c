@@ -225,11 +225,22 @@ static char *identity(const bs_spec *s, const facts *f) {
       for (int p = 0; p < s->n_pops; p++)
         if (m->pops[p])
           put(&b, " %s", s->pops[p].name);
+      if (m->idx) {
+        uint64_t h = 0;
+        for (uint64_t c = 0; c < m->n_idx; c++)
+          h = mix(h ^ m->idx[c]);
+        put(&b, " indices %llu, checksum %016llx", (unsigned long long)m->n_idx,
+            (unsigned long long)h);
+      }
     } else {
       put(&b, "%s %s every %lld steps, %llu elements",
           m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name, m->name,
           (long long)m->every, (unsigned long long)m->n_idx);
     }
+    /* The window; an open end follows run.duration. */
+    if (m->start > 0 || m->stop >= 0)
+      put(&b, " from step %lld to %lld", (long long)m->start,
+          (long long)m->stop);
     put(&b, "\n");
   }
   return b.s;

@@ -40,7 +40,8 @@ typedef struct lpop {
   double k[BS_MAX_K];
   int *out; /* projections whose pre is this population */
   int nout;
-  int record; /* spikes recorded to the output */
+  int record;                     /* spikes recorded to the output */
+  const bs_monitor_spec *rec_mon; /* its window and indices, or NULL */
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
@@ -371,6 +372,20 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m);
 /* Creates the output's spike tables and reports. Collective. */
 bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id);
+/* Whether neuron i's spike of step n goes to the output: in the window
+ * and among the indices of the population's spike monitor. */
+static inline int bs_engine_spike_recorded(const lpop *lp, int64_t n,
+                                           int64_t n_steps, uint64_t i) {
+  const bs_monitor_spec *m = lp->rec_mon;
+  if (!m)
+    return 1;
+  if (n < m->start || n >= bs_monitor_stop(m, n_steps))
+    return 0;
+  if (!m->idx)
+    return 1;
+  const uint64_t k = bs_engine_lower_bound(m->idx, m->n_idx, i);
+  return k < m->n_idx && m->idx[k] == i;
+}
 /* State monitors at step n (V at the start of the step, g as used). */
 void bs_engine_sample_state(bs_net *net, int64_t n);
 /* Population p's nspk spikes of this step into its rate monitors. */

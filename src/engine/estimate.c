@@ -133,7 +133,7 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     const bs_monitor_spec *m = &s->monitors[q];
     if (m->kind != BS_MON_STATE)
       continue;
-    double rows = (double)((s->n_steps + m->every - 1) / m->every);
+    double rows = (double)bs_monitor_rows(m, s->n_steps);
     double all = rows * (double)m->n_idx * 8.0;
     est_add(e, all < MON_BUF_BYTES * 2.0 ? all : MON_BUF_BYTES * 2.0,
             "monitor '%s' of %s", m->name,

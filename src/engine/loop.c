@@ -197,10 +197,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
       lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
       lp->nspikes++;
-      if (lp->record) {
-        st = bs_engine_record_spike(ctx, lp,
-                                    (double)(t0 + (int64_t)(key >> 32)) * s->dt,
-                                    gid - lp->spec->gid0);
+      const int64_t step = t0 + (int64_t)(key >> 32);
+      const uint64_t i = gid - lp->spec->gid0;
+      if (lp->record && bs_engine_spike_recorded(lp, step, s->n_steps, i)) {
+        st = bs_engine_record_spike(ctx, lp, (double)step * s->dt, i);
         rec_buffered++;
       }
     }

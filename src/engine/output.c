@@ -30,14 +30,14 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
     m->c0 = bs_engine_lower_bound(ms->idx, ms->n_idx, lp->lo);
     m->c1 = bs_engine_lower_bound(ms->idx, ms->n_idx, lp->hi);
   }
-  m->rows = (uint64_t)((s->n_steps + ms->every - 1) / ms->every);
+  m->rows = bs_monitor_rows(ms, s->n_steps);
   /* Rows per flush from the global column count, so every rank flushes at
    * the same steps and no rank's buffer exceeds MON_BUF_BYTES. */
   uint64_t F = MON_BUF_BYTES / (8 * ms->n_idx);
   if (F < 1)
     F = 1;
   if (F > m->rows)
-    F = m->rows;
+    F = m->rows ? m->rows : 1;
   m->F = F;
   /* Flushes happen after the interval's exchange (where all ranks agree
    * that none failed), so the buffer also holds one interval of samples. */
@@ -66,7 +66,8 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m) {
 void bs_engine_sample_state(bs_net *net, int64_t n) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
-    if (n % m->spec->every || m->spec->per_pre || m->spec->per_syn)
+    if (!bs_monitor_due(m->spec, n, net->spec->n_steps) || m->spec->per_pre ||
+        m->spec->per_syn)
       continue;
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
@@ -95,7 +96,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
     const bs_monitor_spec *ms = m->spec;
-    if (!(ms->per_pre || ms->per_syn) || n % ms->every)
+    if (!(ms->per_pre || ms->per_syn) ||
+        !bs_monitor_due(ms, n, net->spec->n_steps))
       continue;
     const lproj *lj = &net->projs[ms->proj];
     const uint64_t nc = m->c1 - m->c0;
@@ -152,9 +154,11 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
                        : ms->per_pre ? s->pops[pj->pre].name
                                      : s->pops[pj->post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
-    BS_CALL(ctx, bs_io_report_create(ctx, io, group, units, ms->idx, ms->n_idx,
-                                     m->rows, 0.0, s->duration,
-                                     (double)ms->every * s->dt, post, &m->rep));
+    BS_CALL(ctx,
+            bs_io_report_create(ctx, io, group, units, ms->idx, ms->n_idx,
+                                m->rows, (double)ms->start * s->dt,
+                                (double)bs_monitor_stop(ms, s->n_steps) * s->dt,
+                                (double)ms->every * s->dt, post, &m->rep));
     if (ms->per_syn) { /* the pre of each column */
       uint64_t *pre;
       BS_CALL(ctx, bs_malloc(ctx, ms->n_idx, sizeof(uint64_t), &pre));
