@@ -261,7 +261,8 @@ static void report_error(bs_ctx *ctx, int first, int verbose) {
   else if (ctx->errcode == BS_ERR_CONFIG)
     fprintf(stderr, "%s\n", ctx->errmsg);
   else
-    fprintf(stderr, "brainsim: error: %s\n", ctx->errmsg);
+    fprintf(stderr, "brainsim: error: %s\n",
+            ctx->errmsg[0] ? ctx->errmsg : bs_strerror(ctx->errcode));
   if (verbose && ctx->trace[0])
     fprintf(stderr, "%s", ctx->trace);
   fflush(stderr);

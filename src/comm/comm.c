@@ -3,6 +3,7 @@
 #include "brainsim/comm.h"
 
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,15 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
     }
     c->we_initialised = 1;
   }
-  MPI_Comm_dup(MPI_COMM_WORLD, &c->comm);
+  /* The rest of brainsim has no context yet to report into: a failed
+   * duplicate is told here and ends the process. */
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &c->comm) != MPI_SUCCESS) {
+    fprintf(stderr, "brainsim: MPI_Comm_dup of MPI_COMM_WORLD failed\n");
+    if (c->we_initialised)
+      MPI_Finalize();
+    free(c);
+    return BS_ERR_MPI;
+  }
   MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);
@@ -125,13 +134,6 @@ bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
                                  const int *displs) {
   MPI_CALL(ctx, MPI_Allgatherv(send, n, MPI_UINT64_T, recv, counts, displs,
                                MPI_UINT64_T, C(ctx)));
-  return BS_OK;
-}
-
-bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
-  uint64_t v = 0;
-  MPI_CALL(ctx, MPI_Exscan(&local, &v, 1, MPI_UINT64_T, MPI_SUM, C(ctx)));
-  *before = ctx->rank == 0 ? 0 : v;
   return BS_OK;
 }
 
