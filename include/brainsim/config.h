@@ -94,6 +94,9 @@ typedef struct bs_monitor_spec {
   /* A population rate (`rate`): one column, the spikes of each step over
    * size x dt, in Hz; idx = {0}, every = 1, var -1. */
   int rate;
+  /* A projection's synaptic current per post neuron (`I_syn`): what its
+   * output adds to the post's input in the step; var -1. */
+  int isyn;
   uint64_t *syn;
   char *name;    /* report name, unique per target */
   uint64_t *idx; /* sorted, unique element indices */

@@ -1999,7 +1999,17 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                     "%s: rate is recorded every step (spikes of each step); "
                     "bin it after the run, or give every: dt",
                     owner);
-    if (var < 0 && !stp_var && !syn_var && !input && !rate) {
+    /* A projection's synaptic current (BrainPy's output current). */
+    const int isyn =
+        pj && !synn && var < 0 && !stp_var && strcmp(vname, "I_syn") == 0;
+    if (isyn && (pj->syn->to_V || pj->syn->gap))
+      return err_at(rd, vv,
+                    "%s: projection '%s' (%s) has no output current: it %s",
+                    owner, pj->name, pj->syn->name,
+                    pj->syn->gap ? "couples V directly (monitor the post's "
+                                   "input)"
+                                 : "adds to V directly (monitor V)");
+    if (var < 0 && !stp_var && !syn_var && !input && !rate && !isyn) {
       char known[256];
       size_t used = 0;
       known[0] = '\0';
@@ -2016,10 +2026,13 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
       if (pop >= 0)
         used += (size_t)snprintf(known + used, sizeof known - used, "%srate",
                                  used ? ", " : "");
+      if (pj && !synn && !pj->syn->to_V && !pj->syn->gap)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%sI_syn",
+                                 used ? ", " : "");
       return err_at(rd, vv, "%s: no state variable '%s' (available: %s)", owner,
                     vname, used ? known : "none");
     }
-    const int per_pre = !synn && pj && (stp_var || pj->syn->trace);
+    const int per_pre = !synn && pj && !isyn && (stp_var || pj->syn->trace);
     const uint64_t vsize = per_pre ? s->pops[pj->pre].size : size;
     bs_monitor_spec m = {.kind = BS_MON_STATE,
                          .pop = pop,
@@ -2031,6 +2044,7 @@ static bs_status read_monitor(reader *rd, fnode *n, int k) {
                          .syn_var = syn_var == 5 ? 0 : syn_var,
                          .input = input,
                          .rate = rate,
+                         .isyn = isyn,
                          .every = every,
                          .start = win.start,
                          .stop = win.stop};

@@ -248,6 +248,10 @@ typedef struct bs_proj_ops {
   /* Column c of a per-pre or per-synapse monitor m on this projection, for
    * the variables the kind holds (not stp, weight or delay). */
   double (*sample)(const lproj *lj, const lmon *m, uint64_t c, int64_t n);
+  /* The output's current into local post i in this step, as step adds it
+   * (the I_syn monitor; after step, before the neurons move V). NULL:
+   * the kind has no output. */
+  double (*current)(const lproj *lj, uint64_t i);
   /* NaN / infinity scan of state beyond the per-post arrays. */
   bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
                     int64_t t1);

@@ -20,7 +20,7 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
   lpop *lp = ms->pop >= 0  ? &net->pops[ms->pop]
              : ms->per_pre ? net->projs[ms->proj].pre
                            : net->projs[ms->proj].post;
-  m->src = ms->rate                     ? NULL
+  m->src = ms->rate || ms->isyn         ? NULL
            : ms->input                  ? lp->I
            : ms->pop >= 0               ? lp->x[ms->var]
            : ms->per_pre || ms->per_syn ? NULL
@@ -73,7 +73,11 @@ void bs_engine_sample_state(bs_net *net, int64_t n) {
     double *row = m->buf + m->nbuf * nc;
     if (m->cnt) /* counted by bs_engine_count_rate after the update */
       m->cnt[m->nbuf] = 0;
-    else
+    else if (m->spec->isyn) {
+      const lproj *lj = &net->projs[m->spec->proj];
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = lj->ops->current(lj, m->spec->idx[m->c0 + c] - m->lo);
+    } else
       for (uint64_t c = 0; c < nc; c++)
         row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
     m->nbuf++;
@@ -138,7 +142,7 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     char group[600];
     const char *target =
         ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
-    const bs_var *var = ms->input || ms->rate ? NULL
+    const bs_var *var = ms->input || ms->rate || ms->isyn ? NULL
                         : ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
                         : ms->stp || (ms->per_syn && ms->var < 0)
                             ? NULL
