@@ -16,8 +16,16 @@ typedef struct bs_pop_spec {
   uint64_t size;
   uint64_t gid0; /* first global id: populations get contiguous ranges */
   double p[BS_MAX_PARAMS];
-  bs_dist *init; /* one per state variable (model->nx) */
-  int method;    /* bs_method: the integrator (`method:`) */
+  bs_dist *init;      /* one per state variable (model->nx) */
+  double **init_list; /* per state variable: size listed values, or NULL */
+  int method;         /* bs_method: the integrator (`method:`) */
+  /* Heterogeneous parameters, or NULL when every one is a scalar: per
+   * parameter an initializer drawn per neuron (keyed by gid), or, when
+   * plist[i] is set, size listed values; CONST entries with no list are
+   * the scalar p[i]. p[i] is NAN for the heterogeneous ones. */
+  bs_dist *pdist;
+  double **plist;
+  int nhetero;
   /* The population's own descriptor (ConNeuGroup: its channels), owned
    * here; model points to it. NULL for registry models. */
   bs_neuron_model *own;

@@ -21,6 +21,7 @@ typedef struct reader {
   struct fy_node **set_nodes; /* value node of each override */
   struct fy_node **set_keys;  /* key node an override added, if any */
   bs_spec *spec;
+  int hetero_ok; /* reading a population's parameters (read_hetero) */
 } reader;
 
 typedef struct fy_node fnode;
@@ -459,10 +460,17 @@ static void list_params(char *buf, size_t len, const char *const *fixed, int np,
              suffix);
 }
 
+static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
+                             bs_pop_spec *pop);
+
 /* One parameter from the mapping, or its default. */
 static bs_status read_param(reader *rd, fnode *map, const bs_param *d,
                             const char *owner, double *p) {
   fnode *v = lookup(map, d->name);
+  if (v && !fy_node_is_scalar(v) && rd->hetero_ok) {
+    *p = NAN; /* per neuron: read_hetero */
+    return BS_OK;
+  }
   if (!v) {
     if (d->flags & BS_P_REQUIRED)
       return err_at(rd, map, "%s: missing required parameter '%s' (%s)", owner,
@@ -749,8 +757,12 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     }
     pop->method = mi;
   }
-  BS_CALL(rd->ctx, read_params(rd, n, m->np, m->params, owner, pop->p));
-  if (m->check) {
+  rd->hetero_ok = 1;
+  bs_status hs = read_params(rd, n, m->np, m->params, owner, pop->p);
+  rd->hetero_ok = 0;
+  BS_CALL(rd->ctx, hs);
+  BS_CALL(rd->ctx, read_hetero(rd, n, owner, pop));
+  if (m->check && !pop->pdist) {
     int blame = -1;
     const char *why = m->check(pop->p, rd->spec->dt, &blame);
     if (why) {
@@ -767,10 +779,71 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     pop->init[i].kind = m->vars[i].init_kind;
     pop->init[i].a = m->vars[i].init;
     pop->init[i].b = m->vars[i].init_b;
-    if (v) {
+    if (v && fy_node_is_sequence(v)) { /* one initial value per neuron */
+      char what[448];
+      snprintf(what, sizeof what, "%s: %s", owner, key);
+      if (!pop->init_list)
+        BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->nx,
+                                   sizeof *pop->init_list, &pop->init_list));
+      BS_CALL(rd->ctx, get_list(rd, v, pop->size, m->vars[i].dim, what,
+                                &pop->init_list[i]));
+      pop->init[i] = (bs_dist){.kind = BS_DIST_CONST, .a = NAN};
+    } else if (v) {
       char what[448];
       snprintf(what, sizeof what, "%s: %s", owner, key);
       BS_CALL(rd->ctx, get_dist(rd, v, m->vars[i].dim, what, &pop->init[i]));
+    }
+  }
+  return BS_OK;
+}
+
+/* Heterogeneous neuron parameters (README "Heterogeneous parameters"): a
+ * parameter given as an initializer ({Normal: [...]}) is drawn per neuron
+ * keyed by its gid; a list gives one value per neuron, each checked as a
+ * value would be. Everything else stays one scalar in p[]. */
+static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
+                             bs_pop_spec *pop) {
+  const bs_neuron_model *m = pop->model;
+  for (int i = 0; i < m->np; i++) {
+    const bs_param *d = &m->params[i];
+    fnode *v = lookup(n, d->name);
+    if (!v || fy_node_is_scalar(v))
+      continue;
+    char what[320];
+    snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
+    if (d->flags & BS_P_INTEGER)
+      return err_at(rd, v,
+                    "%s is a whole number or flag and takes one value "
+                    "for the population",
+                    what);
+    if (!pop->pdist) {
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->pdist,
+                                 &pop->pdist));
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->plist,
+                                 &pop->plist));
+    }
+    pop->nhetero++;
+    if (fy_node_is_sequence(v)) {
+      if ((uint64_t)fy_node_sequence_item_count(v) != pop->size)
+        return err_at(rd, v,
+                      "%s: a list needs exactly %llu values (one per neuron), "
+                      "got %d",
+                      what, (unsigned long long)pop->size,
+                      fy_node_sequence_item_count(v));
+      BS_CALL(rd->ctx,
+              bs_malloc(rd->ctx, pop->size, sizeof(double), &pop->plist[i]));
+      void *it = NULL;
+      fnode *e;
+      for (uint64_t q = 0; (e = fy_node_sequence_iterate(v, &it)); q++)
+        BS_CALL(rd->ctx, get_param(rd, e, d, owner, &pop->plist[i][q]));
+      pop->pdist[i].kind = BS_DIST_CONST;
+    } else if (fy_node_is_mapping(v)) {
+      BS_CALL(rd->ctx, get_dist(rd, v, d->dim, what, &pop->pdist[i]));
+    } else {
+      return err_at(rd, v,
+                    "%s: expected a value, an initializer or a list "
+                    "of %llu values, got %s",
+                    what, (unsigned long long)pop->size, kind_name(v));
     }
   }
   return BS_OK;
@@ -2467,6 +2540,13 @@ void bs_config_destroy(bs_spec **spec) {
   for (int i = 0; i < s->n_pops; i++) {
     free(s->pops[i].name);
     free(s->pops[i].init);
+    for (int q = 0; s->pops[i].plist && q < s->pops[i].model->np; q++)
+      free(s->pops[i].plist[q]);
+    free(s->pops[i].plist);
+    for (int q = 0; s->pops[i].init_list && q < s->pops[i].model->nx; q++)
+      free(s->pops[i].init_list[q]);
+    free(s->pops[i].init_list);
+    free(s->pops[i].pdist);
     bs_cng_destroy(&s->pops[i].own);
   }
   for (int i = 0; i < s->n_projs; i++) {

@@ -148,11 +148,29 @@ static char *identity(const bs_spec *s, const facts *f) {
     put(&b, "%s.model\t%s\n", key, m->name);
     put(&b, "%s.size\t%llu\n", key, (unsigned long long)ps->size);
     put(&b, "%s.method\t%s\n", key, bs_method_name(ps->method));
-    put_params(&b, key, m->np, m->params, ps->p);
+    for (int i = 0; i < m->np; i++) {
+      char pk[1200];
+      snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
+      if (ps->plist && ps->plist[i]) { /* per neuron, listed */
+        uint64_t h = 0;
+        for (uint64_t q = 0; q < ps->size; q++)
+          h += mix_f64(q, ps->plist[i][q]);
+        put(&b, "%s\tlist, checksum %016llx\n", pk, (unsigned long long)h);
+      } else if (ps->pdist && ps->pdist[i].kind != BS_DIST_CONST)
+        put_dist(&b, pk, &ps->pdist[i], " per neuron");
+      else
+        put(&b, "%s\t%.17g\n", pk, ps->p[i]);
+    }
     for (int v = 0; v < m->nx; v++) {
       char vk[1200];
       snprintf(vk, sizeof vk, "%s.%s_initializer", key, m->vars[v].name);
-      put_dist(&b, vk, &ps->init[v], "");
+      if (ps->init_list && ps->init_list[v]) {
+        uint64_t h = 0;
+        for (uint64_t q = 0; q < ps->size; q++)
+          h += mix_f64(q, ps->init_list[v][q]);
+        put(&b, "%s\tlist, checksum %016llx\n", vk, (unsigned long long)h);
+      } else
+        put_dist(&b, vk, &ps->init[v], "");
     }
     for (int c = 0; c < bs_cng_channel_count(m); c++) {
       const bs_channel_kind *kind = NULL;

@@ -42,6 +42,10 @@ typedef struct lpop {
   int nout;
   int record;                     /* spikes recorded to the output */
   const bs_monitor_spec *rec_mon; /* its window and indices, or NULL */
+  /* Heterogeneous parameters (spec->pdist): every local neuron's
+   * parameters and derived constants, row-major (np, nk per neuron), or
+   * NULL: the scalars spec->p and k serve all. */
+  double *pn, *kn;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
@@ -392,6 +396,8 @@ static inline int bs_engine_spike_recorded(const lpop *lp, int64_t n,
 }
 /* State monitors at step n (V at the start of the step, g as used). */
 void bs_engine_sample_state(bs_net *net, int64_t n);
+/* One step of a population's neurons (its model's update). */
+void bs_pop_update(lpop *lp, bs_neuron_args *na);
 /* Population p's nspk spikes of this step into its rate monitors. */
 void bs_engine_count_rate(bs_net *net, int p, size_t nspk);
 /* Per-pre and per-synapse monitors at step n. */
