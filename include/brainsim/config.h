@@ -23,6 +23,10 @@ typedef struct bs_pop_spec {
    * parameter an initializer drawn per neuron (keyed by gid), or, when
    * plist[i] is set, size listed values; CONST entries with no list are
    * the scalar p[i]. p[i] is NAN for the heterogeneous ones. */
+  /* Noise amplitude g per ODE variable (dx = f dt + g dW, Euler-Maruyama
+   * as BrainPy's sdeint; 0: none), in the variable's unit per sqrt(ms). */
+  double noise[BS_MAX_VARS];
+  int has_noise;
   bs_dist *pdist;
   double **plist;
   int nhetero;

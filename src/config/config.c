@@ -677,9 +677,55 @@ static bs_status read_channels(reader *rd, const char *owner, fnode *map,
   return BS_OK;
 }
 
+/* `noise: {VAR: amplitude, ...}`: BrainPy's noise term g of its SDE
+ * neurons (dx = f dt + g dW), per ODE variable, in the variable's unit
+ * per sqrt(ms). */
+static bs_status read_noise(reader *rd, fnode *nz, const char *owner,
+                            bs_pop_spec *pop) {
+  if (!nz)
+    return BS_OK;
+  const bs_neuron_model *m = pop->model;
+  char what[320];
+  snprintf(what, sizeof what, "%s: noise", owner);
+  if (!m->rhs || m->nv < 1)
+    return err_at(rd, nz,
+                  "%s: model %s has no differential equations to add noise "
+                  "to",
+                  what, m->name);
+  BS_CALL(rd->ctx, expect_mapping(rd, nz, what));
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(nz, &it))) {
+    fnode *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+    const char *var = scalar(k);
+    const int x = var ? bs_var_index(m->nx, m->vars, var) : -1;
+    if (x < 0 || x >= m->nv) {
+      char known[256];
+      size_t used = 0;
+      known[0] = '\0';
+      for (int i = 0; i < m->nv; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                                 i ? ", " : "", m->vars[i].name);
+      return err_at(rd, k,
+                    "%s: '%s' is not a differential variable of %s "
+                    "(available: %s)",
+                    what, var ? var : "?", m->name, known);
+    }
+    double g;
+    BS_CALL(rd->ctx, get_quantity(rd, v, m->vars[x].dim, what, &g));
+    if (!(g >= 0) || !isfinite(g))
+      return err_at(rd, v, "%s: the amplitude of %s must be >= 0, got %g", what,
+                    var, g);
+    pop->noise[x] = g;
+    if (g > 0)
+      pop->has_noise = 1;
+  }
+  return BS_OK;
+}
+
 static bs_status read_pop(reader *rd, const char *name, fnode *n,
                           bs_pop_spec *pop) {
-  static const char *const fixed[] = {"model", "size", "method", NULL};
+  static const char *const fixed[] = {"model", "size", "method", "noise", NULL};
   char owner[256], expected[3072];
   snprintf(owner, sizeof owner, "population '%s'", name);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
@@ -757,6 +803,7 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     }
     pop->method = mi;
   }
+  BS_CALL(rd->ctx, read_noise(rd, lookup(n, "noise"), owner, pop));
   rd->hetero_ok = 1;
   bs_status hs = read_params(rd, n, m->np, m->params, owner, pop->p);
   rd->hetero_ok = 0;

@@ -172,6 +172,9 @@ static char *identity(const bs_spec *s, const facts *f) {
       } else
         put_dist(&b, vk, &ps->init[v], "");
     }
+    for (int v = 0; v < m->nx; v++)
+      if (ps->noise[v] > 0)
+        put(&b, "%s.noise.%s\t%.17g\n", key, m->vars[v].name, ps->noise[v]);
     for (int c = 0; c < bs_cng_channel_count(m); c++) {
       const bs_channel_kind *kind = NULL;
       const char *name = NULL;

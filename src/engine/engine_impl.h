@@ -46,6 +46,9 @@ typedef struct lpop {
    * parameters and derived constants, row-major (np, nk per neuron), or
    * NULL: the scalars spec->p and k serve all. */
   double *pn, *kn;
+  /* Noise (spec->has_noise): per ODE variable this step's g dW per local
+   * neuron, NULL for variables without noise; or NULL. */
+  double **nz;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;

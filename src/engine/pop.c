@@ -120,8 +120,30 @@ static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
  * heterogeneous parameters runs it neuron by neuron with each neuron's
  * parameters and constants (the same arithmetic per neuron, so the
  * results do not depend on the block). */
+/* This step's noise increments g sqrt(dt) N(0, 1), one Philox stream per
+ * (gid, variable, step): the same on any rank count. */
+static void draw_noise(const lpop *lp, const bs_neuron_args *na) {
+  const bs_pop_spec *ps = lp->spec;
+  const bs_dist unit = {.kind = BS_DIST_NORMAL, .a = 0.0, .b = 1.0};
+  for (int v = 0; v < ps->model->nv; v++) {
+    if (!lp->nz[v])
+      continue;
+    const double s = ps->noise[v] * sqrt(na->dt);
+    for (size_t i = 0; i < na->n; i++) {
+      bs_rng r;
+      bs_rng_init(&r, na->seed, BS_RNG_NOISE, (uint32_t)(na->gid0 + i),
+                  (uint32_t)v, (uint32_t)na->step);
+      lp->nz[v][i] = s * bs_dist_sample(&unit, &r);
+    }
+  }
+}
+
 void bs_pop_update(lpop *lp, bs_neuron_args *na) {
   const bs_neuron_model *m = lp->spec->model;
+  if (lp->nz) {
+    draw_noise(lp, na);
+    na->noise = lp->nz;
+  }
   if (!lp->pn) {
     m->update(na);
     return;
@@ -129,11 +151,13 @@ void bs_pop_update(lpop *lp, bs_neuron_args *na) {
   const size_t np = (size_t)m->np, nk = (size_t)(m->nk ? m->nk : 1);
   const size_t n = na->n;
   size_t nspk = 0;
-  double *xs[BS_MAX_VARS];
+  double *xs[BS_MAX_VARS], *ns[BS_MAX_VARS];
   uint32_t one;
   for (size_t i = 0; i < n; i++) {
     for (int v = 0; v < m->nx; v++)
       xs[v] = lp->x[v] + i;
+    for (int v = 0; lp->nz && v < m->nv; v++)
+      ns[v] = lp->nz[v] ? lp->nz[v] + i : NULL;
     bs_neuron_args a = *na;
     a.n = 1;
     a.gid0 = na->gid0 + i;
@@ -142,6 +166,7 @@ void bs_pop_update(lpop *lp, bs_neuron_args *na) {
     a.x = xs;
     a.I = na->I + i;
     a.G = na->G ? na->G + i : NULL;
+    a.noise = lp->nz ? ns : NULL;
     a.spk = &one;
     m->update(&a);
     if (a.nspk)
@@ -166,6 +191,13 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
     m->prepare(ps->p, s->dt, lp->k);
   if (ps->pdist)
     BS_CALL(ctx, hetero_build(ctx, s, lp));
+  if (ps->has_noise) {
+    BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz));
+    for (int v = 0; v < m->nv; v++)
+      if (ps->noise[v] > 0)
+        BS_CALL(ctx,
+                bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->nz[v]));
+  }
   bs_pop_init_state(s, lp, 0);
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
@@ -190,6 +222,9 @@ void bs_pop_free(bs_ctx *ctx, lpop *lp) {
   bs_free(ctx, n, sizeof(double), &lp->I_ext);
   bs_free(ctx, n, sizeof(double), &lp->G);
   bs_free(ctx, n, sizeof(uint32_t), &lp->spk);
+  for (int v = 0; lp->nz && v < BS_MAX_VARS; v++)
+    bs_free(ctx, n, sizeof(double), &lp->nz[v]);
+  bs_free(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz);
   if (lp->pn) {
     const bs_neuron_model *m = lp->spec->model;
     bs_free(ctx, n * (size_t)m->np, sizeof(double), &lp->pn);
