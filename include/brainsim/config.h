@@ -18,7 +18,8 @@ typedef struct bs_pop_spec {
   double p[BS_MAX_PARAMS];
   bs_dist *init;      /* one per state variable (model->nx) */
   double **init_list; /* per state variable: size listed values, or NULL */
-  int method;         /* bs_method: the integrator (`method:`) */
+  /* (ifile/idset below: initial values from a dataset) */
+  int method; /* bs_method: the integrator (`method:`) */
   /* Heterogeneous parameters, or NULL when every one is a scalar: per
    * parameter an initializer drawn per neuron (keyed by gid), or, when
    * plist[i] is set, size listed values; CONST entries with no list are
@@ -29,6 +30,8 @@ typedef struct bs_pop_spec {
   int has_noise;
   bs_dist *pdist;
   double **plist;
+  char **pfile, **pdset; /* per parameter: {file, dataset}, or NULL */
+  char **ifile, **idset; /* per state variable: {file, dataset}, or NULL */
   int nhetero;
   /* The population's own descriptor (ConNeuGroup: its channels), owned
    * here; model points to it. NULL for registry models. */

@@ -462,6 +462,10 @@ static void list_params(char *buf, size_t len, const char *const *fixed, int np,
 
 static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
                              bs_pop_spec *pop);
+static bs_status get_dataset_ref(reader *rd, fnode *v, const char *what,
+                                 char **file, char **dataset);
+static bs_status get_path(reader *rd, fnode *n, const char *what, char **out);
+static bs_status get_string(reader *rd, fnode *n, const char *what, char **out);
 
 /* One parameter from the mapping, or its default. */
 static bs_status read_param(reader *rd, fnode *map, const bs_param *d,
@@ -826,7 +830,19 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     pop->init[i].kind = m->vars[i].init_kind;
     pop->init[i].a = m->vars[i].init;
     pop->init[i].b = m->vars[i].init_b;
-    if (v && fy_node_is_sequence(v)) { /* one initial value per neuron */
+    if (v && fy_node_is_mapping(v) && lookup(v, "file")) {
+      char what[448];
+      snprintf(what, sizeof what, "%s: %s", owner, key);
+      if (!pop->ifile) {
+        BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->nx, sizeof *pop->ifile,
+                                   &pop->ifile));
+        BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->nx, sizeof *pop->idset,
+                                   &pop->idset));
+      }
+      BS_CALL(rd->ctx,
+              get_dataset_ref(rd, v, what, &pop->ifile[i], &pop->idset[i]));
+      pop->init[i] = (bs_dist){.kind = BS_DIST_CONST, .a = NAN};
+    } else if (v && fy_node_is_sequence(v)) { /* one value per neuron */
       char what[448];
       snprintf(what, sizeof what, "%s: %s", owner, key);
       if (!pop->init_list)
@@ -842,6 +858,22 @@ static bs_status read_pop(reader *rd, const char *name, fnode *n,
     }
   }
   return BS_OK;
+}
+
+/* {file: F, dataset: D}: a 1-D dataset of one value per neuron, read when
+ * the network is built (the file's path against the config's folder). */
+static bs_status get_dataset_ref(reader *rd, fnode *v, const char *what,
+                                 char **file, char **dataset) {
+  static const char *const keys[] = {"file", "dataset", NULL};
+  BS_CALL(rd->ctx, check_keys(rd, v, what, keys, NULL, NULL, "file, dataset"));
+  fnode *ds = lookup(v, "dataset");
+  if (!ds)
+    return err_at(rd, v,
+                  "%s: missing required key 'dataset' (the path of a "
+                  "dataset of one value per neuron in the file)",
+                  what);
+  BS_CALL(rd->ctx, get_path(rd, lookup(v, "file"), what, file));
+  return get_string(rd, ds, what, dataset);
 }
 
 /* Heterogeneous neuron parameters (README "Heterogeneous parameters"): a
@@ -868,9 +900,17 @@ static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
                                  &pop->pdist));
       BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->plist,
                                  &pop->plist));
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->pfile,
+                                 &pop->pfile));
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->pdset,
+                                 &pop->pdset));
     }
     pop->nhetero++;
-    if (fy_node_is_sequence(v)) {
+    if (fy_node_is_mapping(v) && lookup(v, "file")) {
+      BS_CALL(rd->ctx,
+              get_dataset_ref(rd, v, what, &pop->pfile[i], &pop->pdset[i]));
+      pop->pdist[i].kind = BS_DIST_CONST;
+    } else if (fy_node_is_sequence(v)) {
       if ((uint64_t)fy_node_sequence_item_count(v) != pop->size)
         return err_at(rd, v,
                       "%s: a list needs exactly %llu values (one per neuron), "
@@ -2590,6 +2630,18 @@ void bs_config_destroy(bs_spec **spec) {
     for (int q = 0; s->pops[i].plist && q < s->pops[i].model->np; q++)
       free(s->pops[i].plist[q]);
     free(s->pops[i].plist);
+    for (int q = 0; s->pops[i].pfile && q < s->pops[i].model->np; q++) {
+      free(s->pops[i].pfile[q]);
+      free(s->pops[i].pdset[q]);
+    }
+    free(s->pops[i].pfile);
+    free(s->pops[i].pdset);
+    for (int q = 0; s->pops[i].ifile && q < s->pops[i].model->nx; q++) {
+      free(s->pops[i].ifile[q]);
+      free(s->pops[i].idset[q]);
+    }
+    free(s->pops[i].ifile);
+    free(s->pops[i].idset);
     for (int q = 0; s->pops[i].init_list && q < s->pops[i].model->nx; q++)
       free(s->pops[i].init_list[q]);
     free(s->pops[i].init_list);

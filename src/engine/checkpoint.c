@@ -151,7 +151,9 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; i < m->np; i++) {
       char pk[1200];
       snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
-      if (ps->plist && ps->plist[i]) { /* per neuron, listed */
+      if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
+        put(&b, "%s\tfile %s:%s\n", pk, ps->pfile[i], ps->pdset[i]);
+      else if (ps->plist && ps->plist[i]) { /* per neuron, listed */
         uint64_t h = 0;
         for (uint64_t q = 0; q < ps->size; q++)
           h += mix_f64(q, ps->plist[i][q]);
@@ -164,7 +166,9 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int v = 0; v < m->nx; v++) {
       char vk[1200];
       snprintf(vk, sizeof vk, "%s.%s_initializer", key, m->vars[v].name);
-      if (ps->init_list && ps->init_list[v]) {
+      if (ps->ifile && ps->ifile[v])
+        put(&b, "%s\tfile %s:%s\n", vk, ps->ifile[v], ps->idset[v]);
+      else if (ps->init_list && ps->init_list[v]) {
         uint64_t h = 0;
         for (uint64_t q = 0; q < ps->size; q++)
           h += mix_f64(q, ps->init_list[v][q]);

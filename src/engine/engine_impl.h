@@ -49,6 +49,7 @@ typedef struct lpop {
   /* Noise (spec->has_noise): per ODE variable this step's g dW per local
    * neuron, NULL for variables without noise; or NULL. */
   double **nz;
+  double **x0; /* initial states read from datasets (per var), or NULL */
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;

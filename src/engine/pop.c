@@ -2,6 +2,7 @@
  * array per state variable over the local block (DESIGN.md, "Data flow of
  * one run"). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "brainsim/rng.h"
@@ -26,9 +27,12 @@ void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial) {
   for (int v = 0; v < m->nx; v++) {
     const bs_dist *d = &ps->init[v];
     const double *list = ps->init_list ? ps->init_list[v] : NULL;
+    const double *file = lp->x0 ? lp->x0[v] : NULL;
     for (uint64_t i = 0; i < lp->n; i++) {
       uint64_t gid = ps->gid0 + lp->lo + i;
-      if (list) {
+      if (file) {
+        lp->x[v][i] = file[i];
+      } else if (list) {
         lp->x[v][i] = list[lp->lo + i];
       } else if (d->kind == BS_DIST_CONST) {
         lp->x[v][i] = d->a;
@@ -61,6 +65,22 @@ void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial) {
   }
 }
 
+/* This rank's block [lo, lo + n) of a dataset of one value per neuron. */
+static bs_status read_block(bs_ctx *ctx, const bs_pop_spec *ps, const lpop *lp,
+                            const char *file, const char *dataset,
+                            const char *name, double **out) {
+  char what[400];
+  snprintf(what, sizeof what, "%s of population '%s' (one value per neuron)",
+           name, ps->name);
+  bs_matrix_in *m = NULL;
+  BS_CALL(ctx, bs_matrix_open(ctx, file, dataset, 0, ps->size, what, &m));
+  bs_status st = bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(double), out);
+  if (st == BS_OK && lp->n)
+    st = bs_matrix_read(ctx, m, 0, 0, lp->lo, lp->n, *out);
+  bs_matrix_close(&m);
+  return st;
+}
+
 /* Whether v is inside parameter d's range. */
 static int in_range(const bs_param *d, double v) {
   const int lo = (d->flags & BS_P_LO_OPEN) ? v > d->lo : v >= d->lo;
@@ -68,9 +88,9 @@ static int in_range(const bs_param *d, double v) {
   return lo && hi;
 }
 
-/* Every local neuron's parameters (listed, drawn keyed by (gid, param),
- * or the scalar), checked as the config checks one value, and its derived
- * constants. Not collective (the caller agrees). */
+/* Every local neuron's parameters (from a dataset, listed, drawn keyed by
+ * (gid, param), or the scalar), checked as the config checks one value,
+ * and its derived constants. Not collective (the caller agrees). */
 static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
   const bs_pop_spec *ps = lp->spec;
   const bs_neuron_model *m = ps->model;
@@ -79,12 +99,22 @@ static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
           bs_malloc(ctx, (lp->n ? lp->n : 1) * np, sizeof(double), &lp->pn));
   BS_CALL(ctx,
           bs_calloc(ctx, (lp->n ? lp->n : 1) * nk, sizeof(double), &lp->kn));
-  for (uint64_t i = 0; i < lp->n; i++) {
+  double *fv[BS_MAX_PARAMS] = {0}; /* from datasets: one read each */
+  bs_status st = BS_OK;
+  for (size_t q = 0; q < np && st == BS_OK; q++)
+    if (ps->pfile[q])
+      st = read_block(ctx, ps, lp, ps->pfile[q], ps->pdset[q],
+                      m->params[q].name, &fv[q]);
+  for (uint64_t i = 0; i < lp->n && st == BS_OK; i++) {
     const uint64_t gid = ps->gid0 + lp->lo + i;
     double *p = lp->pn + i * np;
-    for (size_t q = 0; q < np; q++) {
+    for (size_t q = 0; q < np && st == BS_OK; q++) {
       const bs_dist *d = &ps->pdist[q];
-      if (ps->plist[q])
+      const char *from = NULL;
+      if (fv[q]) {
+        p[q] = fv[q][i];
+        from = ps->pdset[q];
+      } else if (ps->plist[q])
         p[q] = ps->plist[q][lp->lo + i];
       else if (d->kind == BS_DIST_CONST)
         p[q] = ps->p[q];
@@ -92,34 +122,33 @@ static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
         bs_rng r;
         bs_rng_init(&r, s->seed, BS_RNG_PARAM, (uint32_t)gid, (uint32_t)q, 0);
         p[q] = bs_dist_sample(d, &r);
-        if (!in_range(&m->params[q], p[q]))
-          return bs_error_set(ctx, BS_ERR_CONFIG,
-                              "population %s, neuron %llu: parameter %s "
-                              "drawn as %g from %s is outside its range "
-                              "[%g, %g]",
-                              ps->name, (unsigned long long)(lp->lo + i),
-                              m->params[q].name, p[q], bs_dist_name(d),
-                              m->params[q].lo, m->params[q].hi);
+        from = bs_dist_name(d);
       }
+      if (from && !in_range(&m->params[q], p[q]))
+        st = bs_error_set(ctx, BS_ERR_CONFIG,
+                          "population %s, neuron %llu: parameter %s = %g "
+                          "(from %s) is outside its range [%g, %g]",
+                          ps->name, (unsigned long long)(lp->lo + i),
+                          m->params[q].name, p[q], from, m->params[q].lo,
+                          m->params[q].hi);
     }
     int blame = -1;
-    const char *why = m->check ? m->check(p, s->dt, &blame) : NULL;
+    const char *why =
+        st == BS_OK && m->check ? m->check(p, s->dt, &blame) : NULL;
     if (why)
-      return bs_error_set(ctx, BS_ERR_CONFIG,
-                          "population %s, neuron %llu: %s (%s = %g)", ps->name,
-                          (unsigned long long)(lp->lo + i), why,
-                          blame >= 0 ? m->params[blame].name : "-",
-                          blame >= 0 ? p[blame] : NAN);
-    if (m->prepare)
+      st = bs_error_set(ctx, BS_ERR_CONFIG,
+                        "population %s, neuron %llu: %s (%s = %g)", ps->name,
+                        (unsigned long long)(lp->lo + i), why,
+                        blame >= 0 ? m->params[blame].name : "-",
+                        blame >= 0 ? p[blame] : NAN);
+    if (st == BS_OK && m->prepare)
       m->prepare(p, s->dt, lp->kn + i * nk);
   }
-  return BS_OK;
+  for (size_t q = 0; q < np; q++)
+    bs_free(ctx, lp->n ? lp->n : 1, sizeof(double), &fv[q]);
+  return st;
 }
 
-/* A uniform population runs its model's kernel over the block; one with
- * heterogeneous parameters runs it neuron by neuron with each neuron's
- * parameters and constants (the same arithmetic per neuron, so the
- * results do not depend on the block). */
 /* This step's noise increments g sqrt(dt) N(0, 1), one Philox stream per
  * (gid, variable, step): the same on any rank count. */
 static void draw_noise(const lpop *lp, const bs_neuron_args *na) {
@@ -138,6 +167,10 @@ static void draw_noise(const lpop *lp, const bs_neuron_args *na) {
   }
 }
 
+/* A uniform population runs its model's kernel over the block; one with
+ * heterogeneous parameters runs it neuron by neuron with each neuron's
+ * parameters and constants (the same arithmetic per neuron, so the
+ * results do not depend on the block). */
 void bs_pop_update(lpop *lp, bs_neuron_args *na) {
   const bs_neuron_model *m = lp->spec->model;
   if (lp->nz) {
@@ -191,6 +224,13 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
     m->prepare(ps->p, s->dt, lp->k);
   if (ps->pdist)
     BS_CALL(ctx, hetero_build(ctx, s, lp));
+  if (ps->ifile) { /* initial states from datasets, kept for trials */
+    BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->x0));
+    for (int v = 0; v < m->nx; v++)
+      if (ps->ifile[v])
+        BS_CALL(ctx, read_block(ctx, ps, lp, ps->ifile[v], ps->idset[v],
+                                m->vars[v].name, &lp->x0[v]));
+  }
   if (ps->has_noise) {
     BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz));
     for (int v = 0; v < m->nv; v++)
@@ -222,6 +262,9 @@ void bs_pop_free(bs_ctx *ctx, lpop *lp) {
   bs_free(ctx, n, sizeof(double), &lp->I_ext);
   bs_free(ctx, n, sizeof(double), &lp->G);
   bs_free(ctx, n, sizeof(uint32_t), &lp->spk);
+  for (int v = 0; lp->x0 && v < BS_MAX_VARS; v++)
+    bs_free(ctx, n, sizeof(double), &lp->x0[v]);
+  bs_free(ctx, BS_MAX_VARS, sizeof(double *), &lp->x0);
   for (int v = 0; lp->nz && v < BS_MAX_VARS; v++)
     bs_free(ctx, n, sizeof(double), &lp->nz[v]);
   bs_free(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz);

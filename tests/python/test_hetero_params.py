@@ -16,6 +16,7 @@ item 4).
    state of the wrong length; a drawn value outside the range is refused
    naming the population and neuron."""
 import os
+import shutil
 
 import h5py
 import numpy as np
@@ -90,6 +91,23 @@ def main():
                  "did not act per neuron" % counts)
     print("listed tau/V_th/V0: V max error %g mV, %d spikes equal to numpy (per neuron %s)"
           % (err, len(mine), counts.tolist()))
+    # 1b. the same tau and V0 from an HDF5 dataset: the same run
+    with h5py.File(wd + "/params.h5", "w") as f:
+        f["tau"] = tau
+        f["v0"] = v0
+        f["short"] = tau[:3]
+    ds = LIST.replace("tau: [10 ms, 15 ms, 20 ms, 25 ms, 30 ms]",
+                      "tau: {file: params.h5, dataset: /tau}").replace(
+        "V_initializer: [-60 mV, -58 mV, -56 mV, -54 mV, -52 mV]",
+        "V_initializer: {file: params.h5, dataset: v0}")
+    cfg = bstest.write_config(wd + "/ds.yaml", ds)
+    for np_ in (1, 3):
+        o = "%s/ds_np%d.h5" % (wd, np_)
+        bstest.run(args, ["run", cfg, "-o", o, "-q", "--overwrite"], np=np_)
+        with h5py.File(o, "r") as f:
+            bstest.check(f["report/E/V/data"][()].tobytes() == got.tobytes(),
+                         "tau and V0 from a dataset (%d ranks) differ from the listed run" % np_)
+    print("tau and V0 from an HDF5 dataset at 1 and 3 ranks: identical to the listed run")
     # 2. drawn tau: rank invariance and the recovered taus
     cfg = bstest.write_config(wd + "/drawn.yaml", DRAWN)
     reps = []
@@ -121,10 +139,13 @@ def main():
                       "V_initializer: [-60 mV, -58 mV]"), "list.yaml:6:7:", "exactly 5 values"),
         (DRAWN.replace("tau: {Uniform: [10 ms, 30 ms]}", "tau: {Normal: [1 ms, 3 ms]}"),
          "population E, neuron", "outside its range"),
+        (ds.replace("dataset: /tau", "dataset: /short"), "params.h5", "short"),
     ]
     os.makedirs(wd + "/bad", exist_ok=True)
     for text, where, msg in bad:
         b = bstest.write_config(wd + "/bad/list.yaml", text)
+        if os.path.exists(wd + "/params.h5"):
+            shutil.copy(wd + "/params.h5", wd + "/bad/params.h5")
         q = bstest.run(args, ["run", b, "-o", wd + "/bad.h5", "-q", "--overwrite"], np=0, check=False)
         bstest.check(q.returncode != 0 and where in q.stderr and msg in q.stderr,
                      "not refused at %s with %r: %r" % (where, msg, q.stderr))
