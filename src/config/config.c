@@ -693,9 +693,12 @@ static bs_status read_noise(reader *rd, fnode *nz, const char *owner,
   snprintf(what, sizeof what, "%s: noise", owner);
   if (!m->rhs || m->nv < 1)
     return err_at(rd, nz,
-                  "%s: model %s has no differential equations to add noise "
-                  "to",
-                  what, m->name);
+                  "%s: not available for model %s (%s): noise goes into the "
+                  "differential equations of the point models",
+                  what, m->name,
+                  m->nv < 1 && !bs_neuron_is_cng(m)
+                      ? "it has no differential equations"
+                      : "its channels are integrated one by one");
   BS_CALL(rd->ctx, expect_mapping(rd, nz, what));
   void *it = NULL;
   struct fy_node_pair *pr;

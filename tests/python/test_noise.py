@@ -77,7 +77,8 @@ def main():
         bstest.check(not np.array_equal(f["report/L/V/data"][()][2:], V[2:]),
                      "another seed gives the same noise")
     bad = [
-        ("  P: {model: PoissonGroup, size: 3, freqs: 5 Hz, noise: {V: 1}}\n", ":7:50:", "no differential"),
+        ("  P: {model: PoissonGroup, size: 3, freqs: 5 Hz, noise: {V: 1}}\n", ":7:50:",
+         "no differential equations"),
         ("  Q: {model: LIF, size: 3, noise: {t_last_spike: 1}}\n", ":7:36:", "not a differential variable"),
         ("  Q: {model: LIF, size: 3, noise: {V: -1}}\n", ":7:39:", "must be >= 0"),
     ]

@@ -642,8 +642,18 @@ CMakeFiles/brainsim.dir/src/engine/pop.c.o: /work/wt/h11b/src/engine/pop.c \
   /usr/include/x86_64-linux-gnu/bits/fp-fast.h \
   /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h \
   /usr/include/x86_64-linux-gnu/bits/mathcalls.h \
-  /usr/include/stdlib.h \
+  /usr/include/stdio.h \
   /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__fpos64_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/types/FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/stdio_lim.h \
+  /usr/include/x86_64-linux-gnu/bits/stdio.h \
+  /usr/include/stdlib.h \
   /usr/include/x86_64-linux-gnu/bits/stdlib-bsearch.h \
   /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
   /work/wt/h11b/include/brainsim/rng.h \
@@ -656,7 +666,6 @@ CMakeFiles/brainsim.dir/src/engine/pop.c.o: /work/wt/h11b/src/engine/pop.c \
   /usr/include/string.h \
   /work/wt/h11b/include/brainsim/comm.h \
   /work/wt/h11b/include/brainsim/util.h \
-  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h \
   /work/wt/h11b/include/brainsim/engine.h \
   /work/wt/h11b/include/brainsim/config.h \
   /work/wt/h11b/include/brainsim/connect.h \
