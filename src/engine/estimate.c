@@ -76,12 +76,14 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     double n = (double)(bs_engine_block_lo(ps->size, rank + 1, size) -
                         bs_engine_block_lo(ps->size, rank, size));
     /* Heterogeneous parameters: every neuron's parameters and constants;
-     * noise: one increment per noisy variable. */
+     * noise: one increment per noisy variable; dataset initial states. */
     double per = 8.0 * (ps->model->nx + 3) + 4.0;
     if (ps->pdist)
       per += 8.0 * (ps->model->np + (ps->model->nk ? ps->model->nk : 1));
     for (int v = 0; v < ps->model->nv; v++)
       per += ps->noise[v] > 0 ? 8.0 : 0.0;
+    for (int v = 0; ps->ifile && v < ps->model->nx; v++)
+      per += ps->ifile[v] ? 8.0 : 0.0; /* initial states from a dataset */
     est_add(e, n * per, "population '%s' (%.3g neurons on this rank)", ps->name,
             n);
   }
