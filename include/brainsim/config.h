@@ -114,6 +114,7 @@ typedef struct bs_monitor_spec {
   int isyn;
   uint64_t *syn;
   char *name;    /* report name, unique per target */
+  char *file;    /* report file, or NULL for the default beside the output */
   uint64_t *idx; /* sorted, unique element indices */
   uint64_t n_idx;
   int64_t every; /* steps */

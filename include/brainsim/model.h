@@ -262,6 +262,7 @@ typedef struct bs_stp_model {
 } bs_stp_model;
 const bs_stp_model *bs_stp_find(const char *name);
 int bs_stp_count(void);
+const bs_stp_model *bs_stp_at(int i); /* the config lists the kinds */
 /* Resting state before the first spike: u = 0, x = 1. */
 void bs_stp_rest(double *u, double *x);
 /* One pre-synaptic spike gap_steps steps after the previous one (or after

@@ -89,11 +89,12 @@ typedef struct facts {
 } facts;
 
 static uint64_t syn_sum(const lproj *lj) {
-  const uint64_t npre = lj->pre->spec->size, g0 = lj->post->lo;
+  const uint64_t g0 = lj->post->lo;
   uint64_t h = 0;
-  for (uint64_t i = 0; i < npre; i++) {
+  for (uint64_t k = 0; k < lj->npos; k++) { /* the rows of the table */
+    const uint64_t i = lproj_id(lj, k);
     lrow r;
-    lproj_row(lj, i, &r);
+    lproj_row(lj, k, &r);
     for (uint64_t k = 0; k < r.n; k++)
       h += mix_f64(mix(i << 32 ^ (g0 + r.col[k])) ^ lrow_d(&r, k),
                    lrow_w(&r, k));

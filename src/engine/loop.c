@@ -111,12 +111,16 @@ static void pre_catch_up(bs_net *net, int64_t step, int64_t t1) {
 }
 
 /* One spike of step `step` from neuron i of lp to every projection it
- * drives, in projection order, with the pre's stp efficacy. */
+ * drives, in projection order, with the pre's stp efficacy; looked up in
+ * each projection's table (a pre neuron not in it has nothing here). */
 static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   for (int o = 0; o < lp->nout; o++) {
     lproj *lj = &net->projs[lp->out[o]];
-    const double eff = bs_proj_stp_spike(net, lj, i, step);
-    lj->ops->deliver(net, lj, i, step, eff);
+    const uint64_t k = lproj_pos(lj, i);
+    if (k == LPROJ_NONE)
+      continue;
+    const double eff = bs_proj_stp_spike(net, lj, k, step);
+    lj->ops->deliver(net, lj, k, step, eff);
   }
 }
 

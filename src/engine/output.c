@@ -1,12 +1,14 @@
 /* Output and sampling: state monitors and their row buffers, spike
  * recording, and the flushes to the output file (io/ writes). Every rank
- * buffers the same rows of its columns, and the spike flushes are agreed
- * in the exchange, so all flush at the same intervals. */
+ * buffers the same number of rows of its columns, and the spike flushes
+ * are agreed through the exchange flag, so all flush at the same
+ * intervals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "brainsim/comm.h"
+
 #include "engine_impl.h"
 
 bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
@@ -115,7 +117,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
                                     : (double)m->sd[c];
       else
         row[c] = ms->stp
-                     ? bs_proj_stp_at(lj, ms->stp, ms->idx[m->c0 + c], n, dt)
+                     ? bs_proj_stp_at(lj, ms->stp,
+                                      lproj_pos(lj, ms->idx[m->c0 + c]), n, dt)
                      : lj->ops->sample(lj, m, c, n);
     }
     m->nbuf++;
@@ -159,8 +162,8 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
                                      : s->pops[pj->post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
     BS_CALL(ctx,
-            bs_io_report_create(ctx, io, group, units, ms->idx, ms->n_idx,
-                                m->rows, (double)ms->start * s->dt,
+            bs_io_report_create(ctx, io, group, ms->file, units, ms->idx,
+                                ms->n_idx, m->rows, (double)ms->start * s->dt,
                                 (double)bs_monitor_stop(ms, s->n_steps) * s->dt,
                                 (double)ms->every * s->dt, post, &m->rep));
     if (ms->per_syn) { /* the pre of each column */
@@ -168,7 +171,7 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
       BS_CALL(ctx, bs_malloc(ctx, ms->n_idx, sizeof(uint64_t), &pre));
       for (uint64_t c = 0; c < ms->n_idx; c++)
         pre[c] = ms->syn[2 * c];
-      bs_status ps = bs_io_report_pre_ids(ctx, io, group, pre, ms->n_idx,
+      bs_status ps = bs_io_report_pre_ids(ctx, m->rep, pre, ms->n_idx,
                                           s->pops[pj->pre].name);
       bs_free(ctx, ms->n_idx, sizeof(uint64_t), &pre);
       BS_CALL(ctx, ps);

@@ -12,6 +12,22 @@ uint64_t bs_engine_block_lo(uint64_t n, int r, int P) {
   return n * (uint64_t)r / (uint64_t)P;
 }
 
+/* The rank that owns gid (blocks as bs_engine_block_lo cuts them). */
+int bs_engine_owner_of(const bs_net *net, uint64_t gid) {
+  const bs_pop_spec *ps =
+      &net->spec->pops[bs_engine_pop_of_gid(net->spec, gid)];
+  const uint64_t i = gid - ps->gid0;
+  int lo = 0, hi = net->P - 1; /* last r with block_lo(r) <= i */
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (bs_engine_block_lo(ps->size, mid, net->P) <= i)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x) {
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(nx ? nx : 1), sizeof(double *), x));
   for (int v = 0; v < nx; v++)
