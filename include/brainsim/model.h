@@ -108,6 +108,10 @@ typedef struct bs_neuron_args {
    * exp_auto linearisation, as Brian2 and BrainPy's LTC neurons do; LIF's
    * fast kernel keeps it frozen (BrainPy 2.3). */
   const double *G;
+  /* Per ODE variable: this step's noise increment g dW to add to the
+   * integrated value before refractoriness and threshold (BrainPy's
+   * sdeint), or NULL for none; the array NULL: no noise at all. */
+  double *const *noise;
   int method;                          /* bs_method of the population */
   const struct bs_neuron_model *model; /* the population's descriptor */
   uint32_t *spk;                       /* out: local indices that spiked */

@@ -214,6 +214,25 @@ void bs_config_destroy(bs_spec **spec) {
   for (int i = 0; i < s->n_pops; i++) {
     free(s->pops[i].name);
     free(s->pops[i].init);
+    for (int q = 0; s->pops[i].plist && q < s->pops[i].model->np; q++)
+      free(s->pops[i].plist[q]);
+    free(s->pops[i].plist);
+    free(s->pops[i].pdist);
+    for (int q = 0; s->pops[i].pfile && q < s->pops[i].model->np; q++) {
+      free(s->pops[i].pfile[q]);
+      free(s->pops[i].pdset[q]);
+    }
+    free(s->pops[i].pfile);
+    free(s->pops[i].pdset);
+    for (int q = 0; s->pops[i].init_list && q < s->pops[i].model->nx; q++)
+      free(s->pops[i].init_list[q]);
+    free(s->pops[i].init_list);
+    for (int q = 0; s->pops[i].ifile && q < s->pops[i].model->nx; q++) {
+      free(s->pops[i].ifile[q]);
+      free(s->pops[i].idset[q]);
+    }
+    free(s->pops[i].ifile);
+    free(s->pops[i].idset);
     bs_cng_destroy(&s->pops[i].own);
   }
   for (int i = 0; i < s->n_projs; i++) {

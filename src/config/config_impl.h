@@ -20,6 +20,7 @@ typedef struct reader {
   struct fy_node **set_nodes; /* value node of each override */
   struct fy_node **set_keys;  /* key node an override added, if any */
   bs_spec *spec;
+  int hetero_ok; /* reading a population's parameters (read_hetero) */
 } reader;
 
 typedef struct fy_node fnode;

@@ -116,6 +116,81 @@ static bs_status add_monitor(reader *rd, bs_monitor_spec *m) {
   return BS_OK;
 }
 
+/* A time as a whole number of steps (every, start, stop of a monitor). */
+static bs_status get_steps(reader *rd, fnode *v, const char *owner,
+                           const char *key, int64_t *steps) {
+  double e;
+  BS_CALL(rd->ctx, cfg_get_quantity(rd, v, BS_DIM_TIME, key, &e));
+  const double st = e / rd->spec->dt;
+  *steps = (int64_t)llround(st);
+  if (!(st >= 0) || fabs(st - (double)*steps) > 1e-6 * (st > 1 ? st : 1))
+    return cfg_err_at(
+        rd, v,
+        "%s: %s = %g ms must be a whole number of steps of dt = %g "
+        "ms",
+        owner, key, e, rd->spec->dt);
+  return BS_OK;
+}
+
+/* A monitor's window: `start:` (default 0) and `stop:` (default: the end
+ * of the run, also of a longer continued run), times in whole steps. */
+static bs_status read_window(reader *rd, fnode *n, const char *owner,
+                             bs_monitor_spec *m) {
+  fnode *a = cfg_lookup(n, "start"), *b = cfg_lookup(n, "stop");
+  m->start = 0;
+  m->stop = -1;
+  if (a)
+    BS_CALL(rd->ctx, get_steps(rd, a, owner, "start", &m->start));
+  if (b)
+    BS_CALL(rd->ctx, get_steps(rd, b, owner, "stop", &m->stop));
+  if (b && m->stop <= m->start)
+    return cfg_err_at(rd, b, "%s: stop must be after start (%g ms)", owner,
+                      (double)m->start * rd->spec->dt);
+  if (a && m->start >= rd->spec->n_steps)
+    return cfg_err_at(rd, a,
+                      "%s: start %g ms is not before the end of the run "
+                      "(%g ms)",
+                      owner, (double)m->start * rd->spec->dt,
+                      rd->spec->duration);
+  return BS_OK;
+}
+
+/* A spike monitor's indices (one population only), and the rule that
+ * one with indices or a window is its populations' only spike monitor:
+ * the output has one spike table per population. */
+static bs_status spike_subset(reader *rd, fnode *n, const char *owner,
+                              bs_monitor_spec *m) {
+  const bs_spec *s = rd->spec;
+  fnode *ix = cfg_lookup(n, "indices");
+  int np = 0, pop = -1;
+  for (int p = 0; p < s->n_pops; p++)
+    if (m->pops[p])
+      np++, pop = p;
+  if (ix && np != 1)
+    return cfg_err_at(rd, ix,
+                      "%s: indices need exactly one population in spikes "
+                      "(give one monitor per population)",
+                      owner);
+  if (ix)
+    BS_CALL(rd->ctx,
+            read_indices(rd, ix, s->pops[pop].size, &m->idx, &m->n_idx));
+  const int sub = ix || m->start > 0 || m->stop >= 0;
+  for (int q = 0; q < s->n_monitors; q++) {
+    const bs_monitor_spec *o = &s->monitors[q];
+    if (o->kind != BS_MON_SPIKES)
+      continue;
+    const int osub = o->idx || o->start > 0 || o->stop >= 0;
+    for (int p = 0; p < s->n_pops; p++)
+      if (m->pops[p] && o->pops[p] && (sub || osub))
+        return cfg_err_at(rd, n,
+                          "%s: population '%s' is already recorded by "
+                          "monitors[%d]; a spike monitor with indices or a "
+                          "window must be its population's only one",
+                          owner, s->pops[p].name, q);
+  }
+  return BS_OK;
+}
+
 bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
   char owner[64];
   bs_spec *s = rd->spec;
@@ -123,9 +198,13 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, n, owner));
   fnode *sp = cfg_lookup(n, "spikes");
   if (sp) {
-    static const char *const keys[] = {"spikes", NULL};
-    BS_CALL(rd->ctx, cfg_check_keys(rd, n, owner, keys, NULL, NULL, "spikes"));
-    bs_monitor_spec m = {.kind = BS_MON_SPIKES, .pop = -1, .proj = -1};
+    static const char *const keys[] = {"spikes", "indices", "start", "stop",
+                                       NULL};
+    BS_CALL(rd->ctx, cfg_check_keys(rd, n, owner, keys, NULL, NULL,
+                                    "spikes, indices, start, stop"));
+    bs_monitor_spec m = {
+        .kind = BS_MON_SPIKES, .pop = -1, .proj = -1, .every = 1};
+    BS_CALL(rd->ctx, read_window(rd, n, owner, &m));
     BS_CALL(rd->ctx,
             bs_calloc(rd->ctx, (size_t)s->n_pops, sizeof(int), &m.pops));
     if (cfg_scalar(sp) && strcmp(cfg_scalar(sp), "all") == 0) {
@@ -152,15 +231,23 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
       }
       m.pops[p] = 1;
     }
+    bs_status st = spike_subset(rd, n, owner, &m);
+    if (st != BS_OK) {
+      free(m.pops);
+      free(m.idx);
+      return st;
+    }
     return add_monitor(rd, &m);
   }
-  static const char *const keys[] = {"population", "projection", "variables",
-                                     "indices",    "every",      "name",
-                                     "synapses",   NULL};
+  static const char *const keys[] = {
+      "population", "projection", "variables", "indices", "every",
+      "name",       "synapses",   "start",     "stop",    NULL};
   BS_CALL(rd->ctx,
           cfg_check_keys(rd, n, owner, keys, NULL, NULL,
                          "spikes, or population/projection, variables, "
-                         "indices or synapses, every, name"));
+                         "indices or synapses, every, name, start, stop"));
+  bs_monitor_spec win = {.every = 1};
+  BS_CALL(rd->ctx, read_window(rd, n, owner, &win));
   fnode *pn = cfg_lookup(n, "population"), *jn = cfg_lookup(n, "projection");
   if (!pn == !jn)
     return cfg_err_at(
@@ -271,7 +358,39 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
                           owner, vname, pj->syn->trace ? "g, " : "", stpv);
       }
     }
-    if (var < 0 && !stp_var && !syn_var) {
+    /* A population's input current (BrainPy's input variable). */
+    const int input = pop >= 0 && var < 0 && strcmp(vname, "input") == 0;
+    if (input && !s->pops[pop].model->has_V)
+      return cfg_err_at(
+          rd, vv,
+          "%s: population '%s' (%s) has no membrane potential and "
+          "so no input current to monitor",
+          owner, s->pops[pop].name, s->pops[pop].model->name);
+    /* A population rate: one column, the population's spikes of each
+     * step per neuron and second (Brian2's PopulationRateMonitor). */
+    const int rate = pop >= 0 && var < 0 && strcmp(vname, "rate") == 0;
+    if (rate && cfg_lookup(n, "indices"))
+      return cfg_err_at(rd, cfg_lookup(n, "indices"),
+                        "%s: rate is one column for the whole population; it "
+                        "takes no indices",
+                        owner);
+    if (rate && every != 1)
+      return cfg_err_at(
+          rd, ev,
+          "%s: rate is recorded every step (spikes of each step); "
+          "bin it after the run, or give every: dt",
+          owner);
+    /* A projection's synaptic current (BrainPy's output current). */
+    const int isyn =
+        pj && !synn && var < 0 && !stp_var && strcmp(vname, "I_syn") == 0;
+    if (isyn && (pj->syn->to_V || pj->syn->gap))
+      return cfg_err_at(rd, vv,
+                        "%s: projection '%s' (%s) has no output current: it %s",
+                        owner, pj->name, pj->syn->name,
+                        pj->syn->gap ? "couples V directly (monitor the post's "
+                                       "input)"
+                                     : "adds to V directly (monitor V)");
+    if (var < 0 && !stp_var && !syn_var && !input && !rate && !isyn) {
       char known[256];
       size_t used = 0;
       known[0] = '\0';
@@ -282,10 +401,19 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
         used += (size_t)snprintf(
             known + used, sizeof known - used, "%s%s", used ? ", " : "",
             pj->stp->kind == BS_STP_STP ? "stp.u, stp.x" : "stp.x");
+      if (pop >= 0 && s->pops[pop].model->has_V)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%sinput",
+                                 used ? ", " : "");
+      if (pop >= 0)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%srate",
+                                 used ? ", " : "");
+      if (pj && !synn && !pj->syn->to_V && !pj->syn->gap)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%sI_syn",
+                                 used ? ", " : "");
       return cfg_err_at(rd, vv, "%s: no state variable '%s' (available: %s)",
                         owner, vname, used ? known : "none");
     }
-    const int per_pre = !synn && pj && (stp_var || pj->syn->trace);
+    const int per_pre = !synn && pj && !isyn && (stp_var || pj->syn->trace);
     const uint64_t vsize = per_pre ? s->pops[pj->pre].size : size;
     bs_monitor_spec m = {.kind = BS_MON_STATE,
                          .pop = pop,
@@ -295,7 +423,12 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
                          .stp = synn ? 0 : stp_var,
                          .per_syn = synn != NULL,
                          .syn_var = syn_var == 5 ? 0 : syn_var,
-                         .every = every};
+                         .input = input,
+                         .rate = rate,
+                         .isyn = isyn,
+                         .every = every,
+                         .start = win.start,
+                         .stop = win.stop};
     if (syn_var >= 3)
       m.var = -1;
     const char *mname = vname;
@@ -313,8 +446,11 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
     }
     m.name = bs_strdup(mname);
     bs_status st = synn ? read_syn_pairs(rd, synn, owner, pj, &m.syn, &m.n_idx)
-                        : read_indices(rd, cfg_lookup(n, "indices"), vsize,
-                                       &m.idx, &m.n_idx);
+                   : rate ? bs_calloc(rd->ctx, 1, sizeof(uint64_t), &m.idx)
+                          : read_indices(rd, cfg_lookup(n, "indices"), vsize,
+                                         &m.idx, &m.n_idx);
+    if (rate) /* column "node 0": its owner writes the global count */
+      m.n_idx = 1;
     if (st == BS_OK && synn) { /* the report's node ids: the posts */
       st = bs_malloc(rd->ctx, m.n_idx, sizeof(uint64_t), &m.idx);
       for (uint64_t c = 0; st == BS_OK && c < m.n_idx; c++)

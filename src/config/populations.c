@@ -54,6 +54,134 @@ static int chan_key_ok(const void *data, const char *key) {
          bs_param_index(kd->np, kd->params, key) >= 0;
 }
 
+/* {file: F, dataset: D}: a 1-D dataset of one value per neuron, read when
+ * the network is built (the file's path against the config's folder). */
+static bs_status get_dataset_ref(reader *rd, fnode *v, const char *what,
+                                 char **file, char **dataset) {
+  static const char *const keys[] = {"file", "dataset", NULL};
+  BS_CALL(rd->ctx,
+          cfg_check_keys(rd, v, what, keys, NULL, NULL, "file, dataset"));
+  fnode *ds = cfg_lookup(v, "dataset");
+  if (!ds)
+    return cfg_err_at(rd, v,
+                      "%s: missing required key 'dataset' (the path of a "
+                      "dataset of one value per neuron in the file)",
+                      what);
+  BS_CALL(rd->ctx, cfg_get_path(rd, cfg_lookup(v, "file"), what, file));
+  return cfg_get_string(rd, ds, what, dataset);
+}
+
+/* Heterogeneous neuron parameters (README "Heterogeneous parameters"): a
+ * parameter given as an initializer ({Normal: [...]}) is drawn per neuron
+ * keyed by its gid; a list gives one value per neuron, each checked as a
+ * value would be. Everything else stays one scalar in p[]. */
+static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
+                             bs_pop_spec *pop) {
+  const bs_neuron_model *m = pop->model;
+  for (int i = 0; i < m->np; i++) {
+    const bs_param *d = &m->params[i];
+    fnode *v = cfg_lookup(n, d->name);
+    if (!v || fy_node_is_scalar(v))
+      continue;
+    char what[320];
+    snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
+    if (d->flags & BS_P_INTEGER)
+      return cfg_err_at(rd, v,
+                        "%s is a whole number or flag and takes one value "
+                        "for the population",
+                        what);
+    if (!pop->pdist) {
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->pdist,
+                                 &pop->pdist));
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->plist,
+                                 &pop->plist));
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->pfile,
+                                 &pop->pfile));
+      BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->np, sizeof *pop->pdset,
+                                 &pop->pdset));
+    }
+    pop->nhetero++;
+    if (fy_node_is_mapping(v) && cfg_lookup(v, "file")) {
+      BS_CALL(rd->ctx,
+              get_dataset_ref(rd, v, what, &pop->pfile[i], &pop->pdset[i]));
+      pop->pdist[i].kind = BS_DIST_CONST;
+    } else if (fy_node_is_sequence(v)) {
+      if ((uint64_t)fy_node_sequence_item_count(v) != pop->size)
+        return cfg_err_at(
+            rd, v,
+            "%s: a list needs exactly %llu values (one per neuron), "
+            "got %d",
+            what, (unsigned long long)pop->size,
+            fy_node_sequence_item_count(v));
+      BS_CALL(rd->ctx,
+              bs_malloc(rd->ctx, pop->size, sizeof(double), &pop->plist[i]));
+      void *it = NULL;
+      fnode *e;
+      for (uint64_t q = 0; (e = fy_node_sequence_iterate(v, &it)); q++)
+        BS_CALL(rd->ctx, cfg_get_param(rd, e, d, owner, &pop->plist[i][q]));
+      pop->pdist[i].kind = BS_DIST_CONST;
+    } else if (fy_node_is_mapping(v)) {
+      BS_CALL(rd->ctx, cfg_get_dist(rd, v, d->dim, what, &pop->pdist[i]));
+    } else {
+      return cfg_err_at(rd, v,
+                        "%s: expected a value, an initializer or a list "
+                        "of %llu values, got %s",
+                        what, (unsigned long long)pop->size, cfg_kind_name(v));
+    }
+  }
+  return BS_OK;
+}
+
+/* `noise: {VAR: amplitude, ...}`: BrainPy's noise term g of its SDE
+ * neurons (dx = f dt + g dW), per ODE variable, in the variable's unit
+ * per sqrt(ms). */
+static bs_status read_noise(reader *rd, fnode *nz, const char *owner,
+                            bs_pop_spec *pop) {
+  if (!nz)
+    return BS_OK;
+  const bs_neuron_model *m = pop->model;
+  char what[320];
+  snprintf(what, sizeof what, "%s: noise", owner);
+  if (!m->rhs || m->nv < 1)
+    return cfg_err_at(
+        rd, nz,
+        "%s: not available for model %s (%s): noise goes into the "
+        "differential equations of the point models",
+        what, m->name,
+        m->nv < 1 && !bs_neuron_is_cng(m)
+            ? "it has no differential equations"
+            : "its channels are integrated one by one");
+  BS_CALL(rd->ctx, cfg_expect_mapping(rd, nz, what));
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(nz, &it))) {
+    fnode *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+    const char *var = cfg_scalar(k);
+    const int x = var ? bs_var_index(m->nx, m->vars, var) : -1;
+    if (x < 0 || x >= m->nv) {
+      char known[256];
+      size_t used = 0;
+      known[0] = '\0';
+      for (int i = 0; i < m->nv; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                                 i ? ", " : "", m->vars[i].name);
+      return cfg_err_at(rd, k,
+                        "%s: '%s' is not a differential variable of %s "
+                        "(available: %s)",
+                        what, var ? var : "?", m->name, known);
+    }
+    double g;
+    BS_CALL(rd->ctx, cfg_get_quantity(rd, v, m->vars[x].dim, what, &g));
+    if (!(g >= 0) || !isfinite(g))
+      return cfg_err_at(rd, v, "%s: the amplitude of %s must be >= 0, got %g",
+                        what, var, g);
+    pop->noise[x] = g;
+    if (g > 0)
+      pop->has_noise = 1;
+  }
+  return BS_OK;
+}
+
 static bs_status read_channels(reader *rd, const char *owner, fnode *map,
                                int parent, bs_cng_channel *ch, int *nch) {
   char what[512];
@@ -114,7 +242,7 @@ static bs_status read_channels(reader *rd, const char *owner, fnode *map,
 
 bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
                        bs_pop_spec *pop) {
-  static const char *const fixed[] = {"model", "size", "method", NULL};
+  static const char *const fixed[] = {"model", "size", "method", "noise", NULL};
   char owner[256], expected[3072];
   snprintf(owner, sizeof owner, "population '%s'", name);
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, n, owner));
@@ -182,8 +310,13 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
     }
     pop->method = mi;
   }
-  BS_CALL(rd->ctx, cfg_read_params(rd, n, m->np, m->params, owner, pop->p));
-  if (m->check) {
+  BS_CALL(rd->ctx, read_noise(rd, cfg_lookup(n, "noise"), owner, pop));
+  rd->hetero_ok = 1;
+  bs_status hs = cfg_read_params(rd, n, m->np, m->params, owner, pop->p);
+  rd->hetero_ok = 0;
+  BS_CALL(rd->ctx, hs);
+  BS_CALL(rd->ctx, read_hetero(rd, n, owner, pop));
+  if (m->check && !pop->pdist) {
     int blame = -1;
     const char *why = m->check(pop->p, rd->spec->dt, &blame);
     if (why) {
@@ -200,7 +333,28 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
     pop->init[i].kind = m->vars[i].init_kind;
     pop->init[i].a = m->vars[i].init;
     pop->init[i].b = m->vars[i].init_b;
-    if (v) {
+    if (v && fy_node_is_mapping(v) && cfg_lookup(v, "file")) {
+      char what[448];
+      snprintf(what, sizeof what, "%s: %s", owner, key);
+      if (!pop->ifile) {
+        BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->nx, sizeof *pop->ifile,
+                                   &pop->ifile));
+        BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->nx, sizeof *pop->idset,
+                                   &pop->idset));
+      }
+      BS_CALL(rd->ctx,
+              get_dataset_ref(rd, v, what, &pop->ifile[i], &pop->idset[i]));
+      pop->init[i] = (bs_dist){.kind = BS_DIST_CONST, .a = NAN};
+    } else if (v && fy_node_is_sequence(v)) { /* one value per neuron */
+      char what[448];
+      snprintf(what, sizeof what, "%s: %s", owner, key);
+      if (!pop->init_list)
+        BS_CALL(rd->ctx, bs_calloc(rd->ctx, (size_t)m->nx,
+                                   sizeof *pop->init_list, &pop->init_list));
+      BS_CALL(rd->ctx, cfg_get_list(rd, v, pop->size, m->vars[i].dim, what,
+                                    &pop->init_list[i]));
+      pop->init[i] = (bs_dist){.kind = BS_DIST_CONST, .a = NAN};
+    } else if (v) {
       char what[448];
       snprintf(what, sizeof what, "%s: %s", owner, key);
       BS_CALL(rd->ctx,

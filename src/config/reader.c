@@ -446,6 +446,11 @@ void cfg_list_params(char *buf, size_t len, const char *const *fixed, int np,
 /* One parameter from the mapping, or its default. */
 bs_status cfg_read_param(reader *rd, fnode *map, const bs_param *d,
                          const char *owner, double *p) {
+  fnode *hv = cfg_lookup(map, d->name);
+  if (hv && !fy_node_is_scalar(hv) && rd->hetero_ok) {
+    *p = NAN; /* per neuron: read_hetero (populations.c) */
+    return BS_OK;
+  }
   fnode *v = cfg_lookup(map, d->name);
   if (!v) {
     if (d->flags & BS_P_REQUIRED)

@@ -194,8 +194,13 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     const bs_monitor_spec *ms = &s->monitors[q];
     if (ms->kind == BS_MON_SPIKES) {
       for (int p = 0; p < s->n_pops; p++)
-        if (ms->pops[p])
+        if (ms->pops[p]) {
           net->pops[p].record = 1;
+          /* The config allows a window or indices only on a monitor that
+           * is the population's only spike monitor. */
+          if (ms->start > 0 || ms->stop >= 0 || ms->idx)
+            net->pops[p].rec_mon = ms;
+        }
       continue;
     }
     mst = bs_realloc(ctx, (size_t)net->nmons, (size_t)net->nmons + 1,

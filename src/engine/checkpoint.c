@@ -149,12 +149,37 @@ static char *identity(const bs_spec *s, const facts *f) {
     put(&b, "%s.model\t%s\n", key, m->name);
     put(&b, "%s.size\t%llu\n", key, (unsigned long long)ps->size);
     put(&b, "%s.method\t%s\n", key, bs_method_name(ps->method));
-    put_params(&b, key, m->np, m->params, ps->p);
+    for (int i = 0; i < m->np; i++) {
+      char pk[1200];
+      snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
+      if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
+        put(&b, "%s\tfile %s:%s\n", pk, ps->pfile[i], ps->pdset[i]);
+      else if (ps->plist && ps->plist[i]) { /* per neuron, listed */
+        uint64_t h = 0;
+        for (uint64_t q = 0; q < ps->size; q++)
+          h += mix_f64(q, ps->plist[i][q]);
+        put(&b, "%s\tlist, checksum %016llx\n", pk, (unsigned long long)h);
+      } else if (ps->pdist && ps->pdist[i].kind != BS_DIST_CONST)
+        put_dist(&b, pk, &ps->pdist[i], " per neuron");
+      else
+        put(&b, "%s\t%.17g\n", pk, ps->p[i]);
+    }
     for (int v = 0; v < m->nx; v++) {
       char vk[1200];
       snprintf(vk, sizeof vk, "%s.%s_initializer", key, m->vars[v].name);
-      put_dist(&b, vk, &ps->init[v], "");
+      if (ps->ifile && ps->ifile[v])
+        put(&b, "%s\tfile %s:%s\n", vk, ps->ifile[v], ps->idset[v]);
+      else if (ps->init_list && ps->init_list[v]) {
+        uint64_t h = 0;
+        for (uint64_t q = 0; q < ps->size; q++)
+          h += mix_f64(q, ps->init_list[v][q]);
+        put(&b, "%s\tlist, checksum %016llx\n", vk, (unsigned long long)h);
+      } else
+        put_dist(&b, vk, &ps->init[v], "");
     }
+    for (int v = 0; v < m->nx; v++)
+      if (ps->noise[v] > 0)
+        put(&b, "%s.noise.%s\t%.17g\n", key, m->vars[v].name, ps->noise[v]);
     for (int c = 0; c < bs_cng_channel_count(m); c++) {
       const bs_channel_kind *kind = NULL;
       const char *name = NULL;
@@ -238,11 +263,22 @@ static char *identity(const bs_spec *s, const facts *f) {
       for (int p = 0; p < s->n_pops; p++)
         if (m->pops[p])
           put(&b, " %s", s->pops[p].name);
+      if (m->idx) {
+        uint64_t h = 0;
+        for (uint64_t c = 0; c < m->n_idx; c++)
+          h = mix(h ^ m->idx[c]);
+        put(&b, " indices %llu, checksum %016llx", (unsigned long long)m->n_idx,
+            (unsigned long long)h);
+      }
     } else {
       put(&b, "%s %s every %lld steps, %llu elements",
           m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name, m->name,
           (long long)m->every, (unsigned long long)m->n_idx);
     }
+    /* The window; an open end follows run.duration. */
+    if (m->start > 0 || m->stop >= 0)
+      put(&b, " from step %lld to %lld", (long long)m->start,
+          (long long)m->stop);
     put(&b, "\n");
   }
   return b.s;

@@ -40,7 +40,16 @@ typedef struct lpop {
   double k[BS_MAX_K];
   int *out; /* projections whose pre is this population */
   int nout;
-  int record; /* spikes recorded to the output */
+  int record;                     /* spikes recorded to the output */
+  const bs_monitor_spec *rec_mon; /* its window and indices, or NULL */
+  /* Heterogeneous parameters (spec->pdist): every local neuron's
+   * parameters and derived constants, row-major (np, nk per neuron), or
+   * NULL: the scalars spec->p and k serve all. */
+  double *pn, *kn;
+  /* Noise (spec->has_noise): per ODE variable this step's g dW per local
+   * neuron, NULL for variables without noise; or NULL. */
+  double **nz;
+  double **x0; /* initial states read from datasets (per var), or NULL */
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
@@ -194,6 +203,10 @@ typedef struct lmon {
   uint64_t *cols, *spre;
   double *sw;
   uint32_t *sd;
+  /* A population rate: this rank's spikes per buffered row (every rank),
+   * summed over ranks at the flush; pop its population's index. */
+  uint64_t *cnt;
+  double rate_per; /* the rate's divisor: size x dt in neuron-seconds */
 } lmon;
 
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
@@ -275,6 +288,10 @@ typedef struct bs_proj_ops {
   /* Column c of a per-pre or per-synapse monitor m on this projection, for
    * the variables the kind holds (not stp, weight or delay). */
   double (*sample)(const lproj *lj, const lmon *m, uint64_t c, int64_t n);
+  /* The output's current into local post i in this step, as step adds it
+   * (the I_syn monitor; after step, before the neurons move V). NULL:
+   * the kind has no output. */
+  double (*current)(const lproj *lj, uint64_t i);
   /* NaN / infinity scan of state beyond the per-post arrays. */
   bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
                     int64_t t1);
@@ -406,8 +423,26 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m);
 /* Creates the output's spike tables and reports. Collective. */
 bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id);
+/* Whether neuron i's spike of step n goes to the output: in the window
+ * and among the indices of the population's spike monitor. */
+static inline int bs_engine_spike_recorded(const lpop *lp, int64_t n,
+                                           int64_t n_steps, uint64_t i) {
+  const bs_monitor_spec *m = lp->rec_mon;
+  if (!m)
+    return 1;
+  if (n < m->start || n >= bs_monitor_stop(m, n_steps))
+    return 0;
+  if (!m->idx)
+    return 1;
+  const uint64_t k = bs_engine_lower_bound(m->idx, m->n_idx, i);
+  return k < m->n_idx && m->idx[k] == i;
+}
 /* State monitors at step n (V at the start of the step, g as used). */
 void bs_engine_sample_state(bs_net *net, int64_t n);
+/* One step of a population's neurons (its model's update). */
+void bs_pop_update(lpop *lp, bs_neuron_args *na);
+/* Population p's nspk spikes of this step into its rate monitors. */
+void bs_engine_count_rate(bs_net *net, int p, size_t nspk);
 /* Per-pre and per-synapse monitors at step n. */
 void bs_engine_sample_pre(bs_net *net, int64_t n);
 /* Collective: every rank buffered the same spikes and monitor rows. */

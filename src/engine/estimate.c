@@ -85,8 +85,17 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     const bs_pop_spec *ps = &s->pops[p];
     double n = (double)(bs_engine_block_lo(ps->size, rank + 1, size) -
                         bs_engine_block_lo(ps->size, rank, size));
-    est_add(e, n * (8.0 * (ps->model->nx + 3) + 4.0),
-            "population '%s' (%.3g neurons on this rank)", ps->name, n);
+    /* Heterogeneous parameters: every neuron's parameters and constants;
+     * noise: one increment per noisy variable; dataset initial states. */
+    double per = 8.0 * (ps->model->nx + 3) + 4.0;
+    if (ps->pdist)
+      per += 8.0 * (ps->model->np + (ps->model->nk ? ps->model->nk : 1));
+    for (int v = 0; v < ps->model->nv; v++)
+      per += ps->noise[v] > 0 ? 8.0 : 0.0;
+    for (int v = 0; ps->ifile && v < ps->model->nx; v++)
+      per += ps->ifile[v] ? 8.0 : 0.0; /* initial states from a dataset */
+    est_add(e, n * per, "population '%s' (%.3g neurons on this rank)", ps->name,
+            n);
   }
   for (int j = 0; j < s->n_projs; j++) {
     const bs_proj_spec *pj = &s->projs[j];
@@ -155,7 +164,7 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     const bs_monitor_spec *m = &s->monitors[q];
     if (m->kind != BS_MON_STATE)
       continue;
-    double rows = (double)((s->n_steps + m->every - 1) / m->every);
+    double rows = (double)bs_monitor_rows(m, s->n_steps);
     double all = rows * (double)m->n_idx * 8.0;
     est_add(e, all < MON_BUF_BYTES * 2.0 ? all : MON_BUF_BYTES * 2.0,
             "monitor '%s' of %s", m->name,

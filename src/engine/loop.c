@@ -86,11 +86,12 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
                          .method = ps->method,
                          .model = ps->model,
                          .spk = lp->spk};
-    ps->model->update(&na);
+    bs_pop_update(lp, &na);
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
               push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
+    bs_engine_count_rate(net, p, na.nspk);
   }
   return BS_OK;
 }
@@ -214,10 +215,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
       lp->nspikes++;
       spikes_run++;
-      if (lp->record) {
-        st = bs_engine_record_spike(ctx, lp,
-                                    (double)(t0 + (int64_t)(key >> 32)) * s->dt,
-                                    gid - lp->spec->gid0);
+      const int64_t step = t0 + (int64_t)(key >> 32);
+      const uint64_t i = gid - lp->spec->gid0;
+      if (lp->record && bs_engine_spike_recorded(lp, step, s->n_steps, i)) {
+        st = bs_engine_record_spike(ctx, lp, (double)step * s->dt, i);
         rec_buffered++;
       }
     }

@@ -64,6 +64,11 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
     const bs_pop_spec *ps = lj->post->spec;
     lj->ref_var = bs_var_index(ps->model->nx, ps->model->vars, "t_last_spike");
     const int ip = bs_param_index(ps->model->np, ps->model->params, "tau_ref");
+    if (ps->pdist && (ps->plist[ip] || ps->pdist[ip].kind != BS_DIST_CONST))
+      return bs_error_set(ctx, BS_ERR_CONFIG,
+                          "projection %s: post_ref_key needs one tau_ref for "
+                          "population %s, which has one per neuron",
+                          js->name, ps->name);
     lj->ref_lim = ps->p[ip] + 1e-7 * s->dt; /* the neurons' own limit */
   }
   BS_CALL(ctx, bs_conn_build(ctx, net, j, lj));

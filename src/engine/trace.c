@@ -282,6 +282,17 @@ static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
   return walk_trace(ctx, lj, io, step, fn, reading);
 }
 
+static double current(const lproj *lj, uint64_t i) {
+  double I = 0.0, G = 0.0;
+  lj->spec->out->apply(&(bs_out_args){.n = 1,
+                                      .p = lj->spec->op,
+                                      .g = lj->tr->gpost + i,
+                                      .V = lj->post->x[0] + i,
+                                      .I = &I,
+                                      .G = &G});
+  return I;
+}
+
 const bs_proj_ops bs_proj_trace = {.name = "trace",
                                    .match = match,
                                    .stage = BS_STAGE_I,
@@ -292,6 +303,7 @@ const bs_proj_ops bs_proj_trace = {.name = "trace",
                                    .advance = advance,
                                    .step = step,
                                    .sample = sample,
+                                   .current = current,
                                    .scan = scan,
                                    .walk = walk,
                                    .reset = reset,

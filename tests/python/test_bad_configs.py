@@ -77,7 +77,7 @@ CASES = [
     ("input_spike_unknown_key.yaml",     6, 77, "unknown key 'sp_size' (expected one of: sp_times, sp_lens, sp_sizes)", []),
     ("monitor_unknown_variable.yaml",    6, 36, "no state variable 'U'", []),
     ("monitor_index_out_of_range.yaml",  6, 50, "index: 10 is out of range (at most 9)", []),
-    ("monitor_stp_u_of_std.yaml",        8, 37, "no state variable 'stp.u' (available: g, x, stp.x)", []),
+    ("monitor_stp_u_of_std.yaml",        8, 37, "no state variable 'stp.u' (available: g, x, stp.x, I_syn)", []),
     # a trace synapse's variables are per pre neuron (P has 5)
     ("monitor_trace_index_pre.yaml",     9, 51, "index: 7 is out of range (at most 4)", []),
     # the list is sorted before the check, so the error names the list
