@@ -89,7 +89,6 @@ typedef struct bs_input_spec {
   uint64_t ln[BS_INPUT_MAXL];
 } bs_input_spec;
 
-
 typedef enum { BS_MON_SPIKES, BS_MON_STATE } bs_mon_kind;
 
 typedef struct bs_monitor_spec {
