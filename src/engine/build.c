@@ -119,8 +119,11 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
           bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops));
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
                          sizeof *net->projs, &net->projs));
-  for (int p = 0; p < s->n_pops; p++)
-    BS_CALL(ctx, bs_pop_build(ctx, s, p, &net->pops[p]));
+  /* A bad value in one rank's rows (a parameter, a node type) stops all. */
+  bs_status pst = BS_OK;
+  for (int p = 0; p < s->n_pops && pst == BS_OK; p++)
+    pst = bs_pop_build(ctx, s, p, &net->pops[p]);
+  BS_CALL(ctx, bs_comm_agree(ctx, pst, NULL));
   bs_phase_end(ctx, BS_PHASE_BUILD);
   /* A rank that fails here (a bad value in its rows, memory) must not
    * leave the others in the reduction below. */
