@@ -33,6 +33,15 @@ typedef struct bs_pop_spec {
   char **pfile, **pdset; /* per parameter: {file, dataset}, or NULL */
   char **ifile, **idset; /* per state variable: {file, dataset}, or NULL */
   int nhetero;
+  /* Listed spikes (models with `events`, SpikeTimeGroup): n_ev pairs
+   * (ev_idx index within the population, ev_t time in ms), any order; or
+   * the SONATA spike file ev_file (read when the network is built, each
+   * rank its own neurons), node population ev_pop (NULL: the file's
+   * only one). */
+  uint64_t n_ev;
+  uint64_t *ev_idx;
+  double *ev_t;
+  char *ev_file, *ev_pop;
   /* The population's own descriptor (ConNeuGroup: its channels), owned
    * here; model points to it. NULL for registry models. */
   bs_neuron_model *own;

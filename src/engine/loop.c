@@ -76,6 +76,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     bs_neuron_args na = {.n = lp->n,
                          .gid0 = ps->gid0 + lp->lo,
                          .step = n,
+                         .tstep = n % s->trial_steps,
                          .dt = s->dt,
                          .seed = s->seed,
                          .p = ps->p,

@@ -7,6 +7,7 @@
 
 static const bs_neuron_model *const neurons[] = {&bs_model_lif,
                                                  &bs_model_poisson,
+                                                 &bs_model_spiketime,
                                                  &bs_model_leaky_integrator,
                                                  &bs_model_expif,
                                                  &bs_model_adexif,
