@@ -92,6 +92,10 @@ typedef struct bs_input_spec {
   int pop;
   uint64_t start, stop; /* index range [start, stop) */
   double current;       /* the plain form's I (kind "current") */
+  /* target_var: V (BrainPy's 'E.V'): the value is added to the membrane
+   * potential before the neurons integrate, as Delta's arrivals, every
+   * step; else (`input`, the default) to the input current. */
+  int to_V;
   const bs_input_kind *kind;
   double p[BS_MAX_PARAMS];
   double *l[BS_INPUT_MAXL]; /* list parameters, owned */

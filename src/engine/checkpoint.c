@@ -270,6 +270,8 @@ static char *identity(const bs_spec *s, const facts *f) {
         put(&b, "%s%.17g", e ? ", " : "", in->l[i][e]);
       put(&b, "]");
     }
+    if (in->to_V)
+      put(&b, " target_var=V");
     put(&b, "\n");
   }
   for (int q = 0; q < s->n_monitors; q++) {
