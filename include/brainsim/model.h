@@ -24,6 +24,9 @@ const char *bs_dim_name(bs_dim d);
 #define BS_P_REQUIRED 4u  /* no default: the config must give it */
 #define BS_P_INTEGER 8u   /* must be a whole number */
 #define BS_P_NULLABLE 16u /* may be `null` (BrainPy's None): stored as NAN */
+#define BS_P_SECTIONS                                                          \
+  32u /* may vary in time, {values, durations} (a                              \
+         population parameter; PoissonGroup's freqs) */
 
 typedef struct bs_param {
   const char *name;

@@ -166,7 +166,12 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; i < m->np; i++) {
       char pk[1200];
       snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
-      if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
+      if (ps->n_sec && ps->sec_param == i) { /* in time */
+        put(&b, "%s\tsections", pk);
+        for (uint64_t q = 0; q < ps->n_sec; q++)
+          put(&b, " %.17g for %.17g ms", ps->sec_v[q], ps->sec_d[q]);
+        put(&b, "\n");
+      } else if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
         put(&b, "%s\tfile %s:%s\n", pk, ps->pfile[i], ps->pdset[i]);
       else if (ps->plist && ps->plist[i]) { /* per neuron, listed */
         uint64_t h = 0;

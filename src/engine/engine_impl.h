@@ -56,6 +56,10 @@ typedef struct lpop {
    * a step a neuron already spikes in (one spike, BrainPy's boolean
    * spike vector). */
   uint64_t *ev, nev, ev_cap, ev_next, ev_merged;
+  /* A parameter in time (spec->n_sec): the parameters with the current
+   * section's value, and that section (-1: none yet); k follows them. */
+  double psec[BS_MAX_PARAMS];
+  int64_t sec_cur;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
