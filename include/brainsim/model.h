@@ -398,6 +398,12 @@ typedef struct bs_input_args {
                           protocol (BrainPy: reset, run again) */
   uint64_t seed;       /* run.seed */
   uint32_t input;      /* the input's index in the config (noise key) */
+  int64_t step0;       /* the run's step at which this trial started:
+                          kinds that are dynamics, not arrays (PoissonInput),
+                          draw anew in each trial with step0 + step */
+  /* The kind's per-neuron state (nstate arrays; element i belongs to
+   * gid0 + i of the call), or NULL for kinds without state. */
+  double *const *x;
 } bs_input_args;
 typedef struct bs_input_kind {
   const char *name;
@@ -419,6 +425,16 @@ typedef struct bs_input_kind {
   int64_t (*start)(const bs_input_args *a);
   /* The value never changes in time: summed once into the constant input. */
   int constant;
+  /* Draws from Philox streams keyed by the input's index in the list:
+   * a restore then needs the input at the same position. */
+  int keyed;
+  /* Per-neuron state (an OU process's x): the engine keeps nstate arrays
+   * over the target neurons, init sets them at each trial's start, apply
+   * advances them once per step (a->x), checkpoints store them by
+   * neuron. 0: stateless. */
+  int nstate;
+  const char *const *states; /* their names (checkpoint datasets) */
+  void (*init)(const bs_input_args *a, uint64_t gid0, uint64_t n);
 } bs_input_kind;
 const bs_input_kind *bs_input_find(const char *name);
 int bs_input_count(void);

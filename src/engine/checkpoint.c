@@ -277,6 +277,8 @@ static char *identity(const bs_spec *s, const facts *f) {
     }
     if (in->to_V)
       put(&b, " target_var=V");
+    if (kd->keyed) /* its random streams are keyed by the position */
+      put(&b, " at inputs[%d]", q);
     put(&b, "\n");
   }
   for (int q = 0; q < s->n_monitors; q++) {
@@ -434,7 +436,7 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
     lproj *lj = &net->projs[j];
     BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
   }
-  return BS_OK;
+  return bs_engine_inputs_walk(ctx, net, io, step, fn, reading);
 }
 
 /* ---- write ------------------------------------------------------------- */

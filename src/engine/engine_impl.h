@@ -11,6 +11,7 @@
  *   linear.c     kinds "linear" and "linear_V" (ring-buffer synapses)
  *   trace.c      kind "trace" (per-pre traces: AMPA, GABAa, NMDA, ...)
  *   gap.c        kind "gap" (gap junctions)
+ *   inputs.c     the inputs of a step and the state of stateful kinds
  *   synmon.c     monitors of chosen synapses
  *   output.c     monitors, spike recording, buffers and flushes
  *   trial.c      exchange intervals and trial resets
@@ -245,6 +246,9 @@ struct bs_net {
    * when there is any trace synapse or per-pre monitor. */
   int64_t tr_step;
   int per_pre;
+  /* Per input: its kind's state arrays over the local part of its range
+   * (inputs.c), NULL for stateless kinds. */
+  double ***in_x;
 };
 
 /* ---- checkpoint blocks ----------------------------------------------- */
@@ -462,6 +466,19 @@ void bs_engine_sample_pre(bs_net *net, int64_t n);
 bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m);
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
+
+/* ---- inputs (inputs.c) ------------------------------------------------- */
+
+/* The state of stateful input kinds, initialised. Not collective. */
+bs_status bs_engine_inputs_build(bs_ctx *ctx, bs_net *net);
+void bs_engine_inputs_reset(bs_net *net); /* a trial's start */
+/* Step n: the time-varying inputs into the input current (to_V 0), or
+ * every input into V (to_V 1). */
+void bs_engine_inputs_apply(bs_net *net, int64_t n, int to_V);
+/* Checkpoint walk of the inputs' state. Collective. */
+bs_status bs_engine_inputs_walk(bs_ctx *ctx, bs_net *net, bs_io *io,
+                                int64_t step, bs_block_fn fn, int reading);
+void bs_engine_inputs_free(bs_ctx *ctx, bs_net *net);
 
 /* ---- intervals and trials (trial.c) ------------------------------------ */
 
