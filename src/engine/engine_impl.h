@@ -50,6 +50,12 @@ typedef struct lpop {
    * neuron, NULL for variables without noise; or NULL. */
   double **nz;
   double **x0; /* initial states read from datasets (per var), or NULL */
+  /* Listed spikes (a model with `events`): the local neurons' events as
+   * keys (trial step << 32 | local index), ascending and unique; ev_next
+   * the first not yet emitted; ev_merged the listed times that fell into
+   * a step a neuron already spikes in (one spike, BrainPy's boolean
+   * spike vector). */
+  uint64_t *ev, nev, ev_cap, ev_next, ev_merged;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
@@ -339,6 +345,9 @@ bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x);
 bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp);
 /* Initial state of trial `trial` (0: a plain run). */
 void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial);
+/* Listed spikes: continue with the first event at or after step tstep of
+ * the trial (a restore; a trial start is 0). */
+void bs_pop_events_seek(lpop *lp, int64_t tstep);
 void bs_pop_free(bs_ctx *ctx, lpop *lp);
 
 /* The population of a global id. */

@@ -47,7 +47,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     lpop *lp = &net->pops[in->pop];
     const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
     const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (in->kind->constant || a >= b)
+    if (in->kind->constant || in->to_V || a >= b)
       continue;
     const bs_input_args ia = bs_config_input_args(s, q);
     in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
@@ -67,6 +67,19 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
       if (bs_proj_kinds[k]->stage == stage && bs_proj_kinds[k]->step_all)
         bs_proj_kinds[k]->step_all(net, n);
   }
+  /*    inputs into V (target_var: V), after every output read V of the
+   *    previous step, as Delta's arrivals */
+  for (int q = 0; q < s->n_inputs; q++) {
+    const bs_input_spec *in = &s->inputs[q];
+    lpop *lp = &net->pops[in->pop];
+    const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
+    const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
+    if (!in->to_V || a >= b)
+      continue;
+    const bs_input_args ia = bs_config_input_args(s, q);
+    in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
+                    lp->x[0] + (a - lp->lo));
+  }
   /* 3. monitors: V at the start of the step, g as used in this step */
   bs_engine_sample_state(net, n);
   /* 4. neurons integrate and detect spikes */
@@ -76,6 +89,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     bs_neuron_args na = {.n = lp->n,
                          .gid0 = ps->gid0 + lp->lo,
                          .step = n,
+                         .tstep = n % s->trial_steps,
                          .dt = s->dt,
                          .seed = s->seed,
                          .p = ps->p,
