@@ -178,16 +178,15 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     lj->dmax = (uint32_t)dmm[2 * j + 1];
     if (gmin < dmin_all)
       dmin_all = gmin;
-    lj->R = lj->dmax + 1;
-    st = bs_calloc(ctx, (size_t)lj->R * (lj->post->n ? lj->post->n : 1),
-                   sizeof(double), &lj->ring);
+    lj->R = lj->dmax + 1; /* allocated by the kinds with a ring */
   }
   if (dmm != dd)
     free(dmm);
   BS_CALL(ctx, st);
   net->D =
       (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1 : MAX_INTERVAL);
-  /* The kinds' state that needs the global delays (trace histories), then
+  /* The kinds' state that needs the global delays (rings, trace
+   * histories), then
    * their network-wide parts (gap junctions: collective; they may shorten
    * the interval). */
   bs_status sst = BS_OK;

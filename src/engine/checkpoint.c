@@ -434,7 +434,8 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
   }
   for (int j = 0; j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
-    BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
+    if (lj->ops->walk) /* gap junctions keep no state of their own */
+      BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
   }
   return bs_engine_inputs_walk(ctx, net, io, step, fn, reading);
 }

@@ -306,7 +306,7 @@ typedef struct bs_proj_ops {
    * (the I_syn monitor; after step, before the neurons move V). NULL:
    * the kind has no output. */
   double (*current)(const lproj *lj, uint64_t i);
-  /* NaN / infinity scan of state beyond the per-post arrays. */
+  /* NaN / infinity scan of the kind's state. */
   bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
                     int64_t t1);
   /* Checkpoint: the same walk writes and reads. Collective. */
@@ -333,6 +333,12 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj);
 double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t k,
                          int64_t step);
 void bs_proj_reset(lproj *lj); /* common state, then ops->reset */
+/* Per-post state and ring buffer (x, ring): the setup, reset and scan ops
+ * of the kinds that have them. */
+bs_status bs_proj_setup_post(bs_ctx *ctx, bs_net *net, lproj *lj);
+void bs_proj_reset_post(lproj *lj);
+bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                            int64_t t0, int64_t t1);
 void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj);
 /* Checkpoint walks of the common state (collective). */
 void bs_proj_pre_cols(const lproj *lj, int reading, uint64_t *c0, uint64_t *nc);

@@ -126,15 +126,21 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .match = match_linear,
                                     .stage = BS_STAGE_I,
                                     .build = build,
+                                    .setup = bs_proj_setup_post,
                                     .deliver = deliver,
                                     .step = step_linear,
                                     .current = current,
-                                    .walk = walk};
+                                    .scan = bs_proj_scan_post,
+                                    .walk = walk,
+                                    .reset = bs_proj_reset_post};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
                                       .match = match_linear_V,
                                       .stage = BS_STAGE_V,
                                       .build = build,
+                                      .setup = bs_proj_setup_post,
                                       .deliver = deliver,
                                       .step = step_V,
-                                      .walk = walk};
+                                      .scan = bs_proj_scan_post,
+                                      .walk = walk,
+                                      .reset = bs_proj_reset_post};
