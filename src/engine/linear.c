@@ -100,6 +100,18 @@ static void step_V(bs_net *net, lproj *lj, int64_t n) {
   lj->spec->syn->update(&sa);
 }
 
+/* The post's fused update does step_linear's work when the pair of
+ * synapse and output has a block kernel. */
+static int fuse(const lproj *lj, bs_fused_syn *fs) {
+  const bs_proj_spec *js = lj->spec;
+  const bs_fused_syn_fn fn = bs_fused_syn_kernel(js->syn, js->out);
+  if (!fn)
+    return 0;
+  *fs = (bs_fused_syn){
+      .block = fn, .k = lj->k, .op = js->op, .E = lj->E_post, .x = lj->x};
+  return 1;
+}
+
 static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
                       int64_t step, bs_block_fn fn, int reading) {
   (void)net;
@@ -129,6 +141,7 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .deliver = deliver,
                                     .step = step_linear,
                                     .current = current,
+                                    .fuse = fuse,
                                     .walk = walk};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",

@@ -36,7 +36,8 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   const int np = s->n_pops, nj = s->n_projs;
   /* 1. inputs: constant currents */
   for (int p = 0; p < np; p++)
-    if (net->pops[p].spec->model->has_V) {
+    if (net->pops[p].spec->model->has_V &&
+        (!net->pops[p].fused || net->pops[p].tv_inputs)) {
       memcpy(net->pops[p].I, net->pops[p].I_ext,
              net->pops[p].n * sizeof(double));
       memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
@@ -60,7 +61,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   for (int stage = 0; stage < BS_STAGES; stage++) {
     for (int j = 0; j < nj; j++) {
       lproj *lj = &net->projs[j];
-      if (lj->ops->stage == stage && lj->ops->step)
+      if (lj->ops->stage == stage && lj->ops->step && !lj->fused)
         lj->ops->step(net, lj, n);
     }
     for (int k = 0; bs_proj_kinds[k]; k++)
@@ -68,7 +69,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
         bs_proj_kinds[k]->step_all(net, n);
   }
   /* 3. monitors: V at the start of the step, g as used in this step */
-  bs_engine_sample_state(net, n);
+  bs_engine_sample_state(net, n, 0);
   /* 4. neurons integrate and detect spikes */
   for (int p = 0; p < np; p++) {
     lpop *lp = &net->pops[p];
@@ -86,13 +87,18 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
                          .method = ps->method,
                          .model = ps->model,
                          .spk = lp->spk};
-    bs_pop_update(lp, &na);
+    if (lp->fused)
+      BS_CALL(ctx, bs_engine_fused_update(ctx, net, lp, &na, n));
+    else
+      bs_pop_update(lp, &na);
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
               push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
     bs_engine_count_rate(net, p, na.nspk);
   }
+  /* 5. g of fused projections, as this step used it */
+  bs_engine_sample_state(net, n, 1);
   return BS_OK;
 }
 
@@ -171,7 +177,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* A state that became NaN or infinite stops the run at this
      * interval's exchange, with the place named. */
     if (st == BS_OK)
-      st = bs_engine_check_finite(ctx, net, t0, t1);
+      st = bs_engine_check_finite(ctx, net, t0, t1, 0);
     bs_phase_end(ctx, BS_PHASE_UPDATE);
 
     /* One collective per interval; it also carries the error flag, so a
