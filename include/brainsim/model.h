@@ -262,19 +262,25 @@ typedef struct bs_output_model {
 #define BS_FUSED_BLOCK 256
 
 struct bs_fused_syn;
-/* Synapses [b0, b0 + n) of one projection: arrivals in, decay, output
- * added to the block's I[0, n) (and G[0, n) when G is not NULL) with V the
- * post's V; bad gets a bit 63 when a stored state is not finite. */
+/* Synapses [b0, b0 + n) of one projection: the block's arrivals in[0, n)
+ * (cleared), decay, output added to the block's I[0, n) (and G[0, n) when
+ * G is not NULL) with V the block's V; bad gets a bit 63 when a stored
+ * state is not finite. */
 typedef void (*bs_fused_syn_fn)(const struct bs_fused_syn *s, size_t b0,
-                                size_t n, const double *V, double *I, double *G,
-                                uint64_t *bad);
+                                size_t n, double *in, const double *V,
+                                double *I, double *G, uint64_t *bad);
 typedef struct bs_fused_syn {
   bs_fused_syn_fn block;
   const double *k;  /* synapse constants (prepare) */
   const double *op; /* output parameters */
   const double *E;  /* per-post reversal potential, or NULL: op's */
   double *const *x; /* per-post state arrays */
-  double *in;       /* this step's arrivals, cleared as read */
+  /* This step's arrivals per post neuron, cleared as read: the summed
+   * weights in[i], or, where all weights are one w, the count count[i]
+   * with in[i] = sums[count[i]] (sums: w added up as often, in double). */
+  double *in;
+  uint16_t *count;
+  const double *sums;
 } bs_fused_syn;
 
 /* The block kernel of synapse kinetics syn with output out, or NULL. */

@@ -116,6 +116,15 @@ typedef struct lproj {
   double ref_lim;     /* and its tau_ref limit */
   double *ring;       /* R slots x post->n */
   uint32_t R;
+  /* Or, where every spike brings the same weight w0 (no per-synapse
+   * weights, no stp), a ring of arrival counts (2 bytes a cell instead of
+   * 8: the ring stays in cache at larger sizes) and csum[k], k weights
+   * added up in double as the double ring would (so the sums are the
+   * same bits), k up to the largest in-degree; cin, one slot expanded for
+   * the unfused kernels. */
+  uint16_t *cring;
+  double *csum, *cin;
+  uint32_t cmax;
   double **x; /* per-post synaptic state */
   double k[BS_MAX_K];
   /* Short-term plasticity per pre neuron of the table (it depends only on
@@ -336,6 +345,12 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj);
 double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t k,
                          int64_t step);
 void bs_proj_reset(lproj *lj); /* common state, then ops->reset */
+/* Replaces the ring by a count ring where that gives the same sums (after
+ * the ring is allocated). Not collective. */
+bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj);
+/* Step n's arrivals per post neuron as weights, the slot cleared for its
+ * next use. */
+double *bs_proj_arrivals(lproj *lj, int64_t n);
 void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj);
 /* Checkpoint walks of the common state (collective). */
 void bs_proj_pre_cols(const lproj *lj, int reading, uint64_t *c0, uint64_t *nc);

@@ -75,7 +75,11 @@ bs_status bs_engine_fused_update(bs_ctx *ctx, bs_net *net, lpop *lp,
                                  bs_neuron_args *na, int64_t n) {
   for (int q = 0; q < lp->nfsyn; q++) {
     const lproj *lj = lp->fproj[q];
-    lp->fsyn[q].in = lj->ring + (size_t)((uint64_t)n % lj->R) * lp->n;
+    const size_t at = (size_t)((uint64_t)n % lj->R) * lp->n;
+    if (lj->cring)
+      lp->fsyn[q].count = lj->cring + at;
+    else
+      lp->fsyn[q].in = lj->ring + at;
   }
   const bs_fused_args fa = {.na = na,
                             .I0 = lp->tv_inputs ? lp->I : lp->I_ext,

@@ -321,7 +321,6 @@ const bs_output_model bs_out_mgblock = {
 #define EXP_BLOCK(OUT)                                                         \
   const double decay = s->k[EXP_K_DECAY];                                      \
   double *restrict g = s->x[EXP_G] + b0;                                       \
-  double *restrict in = s->in + b0;                                            \
   uint64_t b = 0;                                                              \
   for (size_t i = 0; i < n; i++) {                                             \
     const double gi = g[i] * decay + in[i];                                    \
@@ -337,7 +336,6 @@ const bs_output_model bs_out_mgblock = {
   const double ed = s->k[DE_K_ED], er = s->k[DE_K_ER], c = s->k[DE_K_C];       \
   double *restrict g = s->x[DE_G] + b0;                                        \
   double *restrict h = s->x[DE_H] + b0;                                        \
-  double *restrict in = s->in + b0;                                            \
   uint64_t b = 0;                                                              \
   for (size_t i = 0; i < n; i++) {                                             \
     const double h0 = h[i];                                                    \
@@ -365,8 +363,9 @@ const bs_output_model bs_out_mgblock = {
   }
 
 #define FUSED_ARGS                                                             \
-  const bs_fused_syn *s, size_t b0, size_t n, const double *restrict V,        \
-      double *restrict I, double *restrict G, uint64_t *bad
+  const bs_fused_syn *s, size_t b0, size_t n, double *restrict in,             \
+      const double *restrict V, double *restrict I, double *restrict G,        \
+      uint64_t *bad
 
 BS_CLONES static void exp_cuba_block(FUSED_ARGS) {
   (void)V, (void)G;
