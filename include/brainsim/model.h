@@ -95,6 +95,7 @@ typedef struct bs_neuron_args {
   size_t n;         /* local neurons */
   uint64_t gid0;    /* global id of local neuron 0 */
   int64_t step;     /* the step being computed: t = step * dt */
+  int64_t tstep;    /* the same counted from the trial's start */
   double dt;        /* ms */
   uint64_t seed;    /* run seed, for models that draw (PoissonGroup) */
   const double *p;  /* parameters, in the descriptor's order */
@@ -114,8 +115,14 @@ typedef struct bs_neuron_args {
   double *const *noise;
   int method;                          /* bs_method of the population */
   const struct bs_neuron_model *model; /* the population's descriptor */
-  uint32_t *spk;                       /* out: local indices that spiked */
-  size_t nspk;                         /* out: how many */
+  /* Listed spikes of the local neurons (models with `events`): nev keys
+   * (trial step << 32 | local index), ascending and unique; *ev_next is
+   * the first not yet emitted. NULL for other models. */
+  const uint64_t *ev;
+  uint64_t nev;
+  uint64_t *ev_next;
+  uint32_t *spk; /* out: local indices that spiked */
+  size_t nspk;   /* out: how many */
 } bs_neuron_args;
 
 /* Per-element right-hand side of a model's ODEs, for the generic
@@ -139,6 +146,10 @@ typedef struct bs_neuron_model {
   const bs_var *vars; /* vars[0] is the membrane potential if has_V */
   int nk;             /* number of derived constants (<= BS_MAX_K) */
   int has_V;          /* receives currents; COBA reads vars[0] */
+  /* Replays listed spikes (BrainPy's SpikeTimeGroup): the config reads
+   * `indices` and `times` (or a SONATA spike file) into the population's
+   * spec, the engine gives update each rank's own events (ev above). */
+  int events;
   /* Cross-parameter checks: returns NULL when fine, else a message naming
    * the parameter in *blame. */
   const char *(*check)(const double *p, double dt, int *blame);

@@ -32,6 +32,8 @@ static int pop_key_ok(const void *data, const char *key) {
   const bs_neuron_model *m = data;
   if (bs_param_index(m->np, m->params, key) >= 0)
     return 1;
+  if (m->events && (!strcmp(key, "indices") || !strcmp(key, "times")))
+    return 1;
   size_t n = strlen(key);
   const char *suf = "_initializer";
   size_t ns = strlen(suf);
@@ -182,6 +184,88 @@ static bs_status read_noise(reader *rd, fnode *nz, const char *owner,
   return BS_OK;
 }
 
+/* A spike source's events (SpikeTimeGroup, BrainPy's size, indices,
+ * times): `indices: [...]` and `times: [...]` of the same length, or
+ * `times: {file: F, population: P}`, a SONATA spike file read when the
+ * network is built. Times are >= 0 and below 2^32 steps (the step is
+ * the high half of a 64-bit event key). */
+static bs_status read_events(reader *rd, fnode *n, const char *owner,
+                             bs_pop_spec *pop) {
+  fnode *tn = cfg_lookup(n, "times"), *in = cfg_lookup(n, "indices");
+  char what[320];
+  snprintf(what, sizeof what, "%s: times", owner);
+  if (!tn)
+    return cfg_err_at(rd, n,
+                      "%s: missing required key 'times' (spike times with "
+                      "'indices', or {file: spikes.h5, population: NAME}, a "
+                      "SONATA spike file)",
+                      owner);
+  if (fy_node_is_mapping(tn)) {
+    static const char *const keys[] = {"file", "population", NULL};
+    BS_CALL(rd->ctx,
+            cfg_check_keys(rd, tn, what, keys, NULL, NULL, "file, population"));
+    fnode *f = cfg_lookup(tn, "file");
+    if (!f)
+      return cfg_err_at(rd, tn,
+                        "%s: missing required key 'file' (a SONATA spike "
+                        "file: /spikes/<population>/timestamps, node_ids)",
+                        what);
+    if (in)
+      return cfg_err_at(rd, in,
+                        "%s: indices come from the spike file's node_ids "
+                        "when times is {file: ...}",
+                        owner);
+    BS_CALL(rd->ctx, cfg_get_path(rd, f, what, &pop->ev_file));
+    fnode *pn = cfg_lookup(tn, "population");
+    if (pn)
+      BS_CALL(rd->ctx, cfg_get_string(rd, pn, what, &pop->ev_pop));
+    return BS_OK;
+  }
+  if (!fy_node_is_sequence(tn))
+    return cfg_err_at(rd, tn,
+                      "%s: expected a list of times or {file: spikes.h5, "
+                      "population: NAME}, got %s",
+                      what, cfg_kind_name(tn));
+  if (!in)
+    return cfg_err_at(rd, n,
+                      "%s: missing required key 'indices' (the neuron of "
+                      "each of the times)",
+                      owner);
+  if (!fy_node_is_sequence(in))
+    return cfg_err_at(rd, in, "%s: indices: expected a list, got %s", owner,
+                      cfg_kind_name(in));
+  const int nt = fy_node_sequence_item_count(tn);
+  if (fy_node_sequence_item_count(in) != nt)
+    return cfg_err_at(rd, in,
+                      "%s: indices has %d entries and times %d: one index "
+                      "per time",
+                      owner, fy_node_sequence_item_count(in), nt);
+  pop->n_ev = (uint64_t)nt;
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, nt ? (size_t)nt : 1, sizeof(uint64_t),
+                             &pop->ev_idx));
+  BS_CALL(rd->ctx,
+          bs_malloc(rd->ctx, nt ? (size_t)nt : 1, sizeof(double), &pop->ev_t));
+  char iwhat[320];
+  snprintf(iwhat, sizeof iwhat, "%s: indices", owner);
+  for (int q = 0; q < nt; q++) {
+    fnode *e = fy_node_sequence_get_by_index(in, q);
+    BS_CALL(rd->ctx,
+            cfg_get_uint(rd, e, iwhat, pop->size - 1, &pop->ev_idx[q]));
+    e = fy_node_sequence_get_by_index(tn, q);
+    double t;
+    BS_CALL(rd->ctx, cfg_get_quantity(rd, e, BS_DIM_TIME, what, &t));
+    if (!(t >= 0) || !isfinite(t))
+      return cfg_err_at(rd, e, "%s: a spike time must be >= 0 ms, got %g ms",
+                        what, t);
+    if (t / rd->spec->dt >= 4294967295.0)
+      return cfg_err_at(rd, e,
+                        "%s: %g ms is beyond step 2^32 - 1 of dt = %g ms", what,
+                        t, rd->spec->dt);
+    pop->ev_t[q] = t;
+  }
+  return BS_OK;
+}
+
 static bs_status read_channels(reader *rd, const char *owner, fnode *map,
                                int parent, bs_cng_channel *ch, int *nch) {
   char what[512];
@@ -281,6 +365,9 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
     used +=
         (size_t)snprintf(suffix + used, sizeof suffix - used,
                          "%s%s_initializer", i ? ", " : "", m->vars[i].name);
+  if (m->events)
+    used += (size_t)snprintf(suffix + used, sizeof suffix - used,
+                             "%sindices, times", used ? ", " : "");
   cfg_list_params(expected, sizeof expected, is_cng ? fixed_cng : fixed, m->np,
                   m->params, used ? suffix : NULL);
   BS_CALL(rd->ctx, cfg_check_keys(rd, n, owner, is_cng ? fixed_cng : fixed,
@@ -311,6 +398,8 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
     pop->method = mi;
   }
   BS_CALL(rd->ctx, read_noise(rd, cfg_lookup(n, "noise"), owner, pop));
+  if (m->events)
+    BS_CALL(rd->ctx, read_events(rd, n, owner, pop));
   rd->hetero_ok = 1;
   bs_status hs = cfg_read_params(rd, n, m->np, m->params, owner, pop->p);
   rd->hetero_ok = 0;

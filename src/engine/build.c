@@ -119,8 +119,23 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
           bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops));
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
                          sizeof *net->projs, &net->projs));
+  /* A rank that fails to read its share of a dataset or spike file
+   * stops every rank here. */
+  bs_status pst = BS_OK;
+  for (int p = 0; p < s->n_pops && pst == BS_OK; p++)
+    pst = bs_pop_build(ctx, s, p, &net->pops[p]);
+  BS_CALL(ctx, bs_comm_agree(ctx, pst, NULL));
   for (int p = 0; p < s->n_pops; p++)
-    BS_CALL(ctx, bs_pop_build(ctx, s, p, &net->pops[p]));
+    if (s->pops[p].model->events) {
+      uint64_t merged = net->pops[p].ev_merged;
+      BS_CALL(ctx, bs_comm_sum_u64(ctx, &merged, 1));
+      if (merged)
+        bs_log0(ctx,
+                "warning: population %s: %llu listed spike(s) fell into a "
+                "step in which the same neuron already spikes (one spike "
+                "per neuron and step, as BrainPy)\n",
+                s->pops[p].name, (unsigned long long)merged);
+    }
   bs_phase_end(ctx, BS_PHASE_BUILD);
   /* A rank that fails here (a bad value in its rows, memory) must not
    * leave the others in the reduction below. */
@@ -161,16 +176,15 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     lj->dmax = (uint32_t)dmm[2 * j + 1];
     if (gmin < dmin_all)
       dmin_all = gmin;
-    lj->R = lj->dmax + 1;
-    st = bs_calloc(ctx, (size_t)lj->R * (lj->post->n ? lj->post->n : 1),
-                   sizeof(double), &lj->ring);
+    lj->R = lj->dmax + 1; /* allocated by the kinds with a ring */
   }
   if (dmm != dd)
     free(dmm);
   BS_CALL(ctx, st);
   net->D =
       (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1 : MAX_INTERVAL);
-  /* The kinds' state that needs the global delays (trace histories), then
+  /* The kinds' state that needs the global delays (rings, trace
+   * histories), then
    * their network-wide parts (gap junctions: collective; they may shorten
    * the interval). */
   bs_status sst = BS_OK;

@@ -51,6 +51,12 @@ typedef struct lpop {
    * neuron, NULL for variables without noise; or NULL. */
   double **nz;
   double **x0; /* initial states read from datasets (per var), or NULL */
+  /* Listed spikes (a model with `events`): the local neurons' events as
+   * keys (trial step << 32 | local index), ascending and unique; ev_next
+   * the first not yet emitted; ev_merged the listed times that fell into
+   * a step a neuron already spikes in (one spike, BrainPy's boolean
+   * spike vector). */
+  uint64_t *ev, nev, ev_cap, ev_next, ev_merged;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
@@ -311,7 +317,7 @@ typedef struct bs_proj_ops {
    * (the I_syn monitor; after step, before the neurons move V). NULL:
    * the kind has no output. */
   double (*current)(const lproj *lj, uint64_t i);
-  /* NaN / infinity scan of state beyond the per-post arrays. */
+  /* NaN / infinity scan of the kind's state. */
   bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
                     int64_t t1);
   /* Checkpoint: the same walk writes and reads. Collective. */
@@ -345,6 +351,12 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj);
 double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t k,
                          int64_t step);
 void bs_proj_reset(lproj *lj); /* common state, then ops->reset */
+/* Per-post state and ring buffer (x, ring): the setup, reset and scan ops
+ * of the kinds that have them. */
+bs_status bs_proj_setup_post(bs_ctx *ctx, bs_net *net, lproj *lj);
+void bs_proj_reset_post(lproj *lj);
+bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                            int64_t t0, int64_t t1);
 /* Replaces the ring by a count ring where that gives the same sums (after
  * the ring is allocated). Not collective. */
 bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj);
@@ -371,6 +383,9 @@ bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x);
 bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp);
 /* Initial state of trial `trial` (0: a plain run). */
 void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial);
+/* Listed spikes: continue with the first event at or after step tstep of
+ * the trial (a restore; a trial start is 0). */
+void bs_pop_events_seek(lpop *lp, int64_t tstep);
 void bs_pop_free(bs_ctx *ctx, lpop *lp);
 
 /* The population of a global id. */

@@ -27,18 +27,8 @@ bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
   }
   for (int j = 0; j < s->n_projs; j++) {
     const lproj *lj = &net->projs[j];
-    for (int v = 0; v < lj->spec->syn->nx && (all || !lj->fused); v++) {
-      const double *x = lj->x[v];
-      if (bs_engine_all_finite(x, lj->post->n))
-        continue;
-      for (uint64_t i = 0; i < lj->post->n; i++)
-        if (!isfinite(x[i]))
-          return bs_engine_nonfinite(ctx, net, "projection", lj->spec->name,
-                                     lj->spec->syn->vars[v].name,
-                                     lj->post->lo + i, x[i], t0, t1, NULL);
-    }
-    /* State beyond the per-post arrays (trace synapses: per pre). */
-    if (lj->ops->scan)
+    /* The kind's state (per post, per pre for trace synapses). */
+    if (lj->ops->scan && (all || !lj->fused))
       BS_CALL(ctx, lj->ops->scan(ctx, net, lj, t0, t1));
   }
   return BS_OK;

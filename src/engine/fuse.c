@@ -3,7 +3,8 @@
  * and their step. A population qualifies when its model has a block kernel
  * for its method (uniform parameters, no noise), every projection onto it
  * has a kind that can be fused (ops->fuse), none adds to its input from
- * the pre side (gap junctions), and no monitor reads its summed input or
+ * the pre side (gap junctions), no input adds to its V, and no monitor
+ * reads its summed input or
  * an incoming projection's current (the fused kernel keeps them in the
  * block). Everything else takes the unfused path, with the same results. */
 #include "engine_impl.h"
@@ -22,6 +23,10 @@ static int qualifies(const bs_net *net, int p) {
     if (s->projs[j].pre == p && lj->ops->pre_input)
       return 0;
   }
+  /* Inputs into V come after the outputs have read V (loop.c). */
+  for (int q = 0; q < s->n_inputs; q++)
+    if (s->inputs[q].pop == p && s->inputs[q].to_V)
+      return 0;
   for (int q = 0; q < net->nmons; q++) {
     const bs_monitor_spec *ms = net->mons[q].spec;
     if ((ms->input && ms->pop == p) ||

@@ -23,7 +23,7 @@ static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
 }
 
 static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
-  (void)net;
+  BS_CALL(ctx, bs_proj_setup_post(ctx, net, lj));
   return bs_proj_count_ring(ctx, lj);
 }
 
@@ -171,8 +171,10 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .deliver = deliver,
                                     .step = step_linear,
                                     .current = current,
+                                    .scan = bs_proj_scan_post,
                                     .fuse = fuse,
-                                    .walk = walk};
+                                    .walk = walk,
+                                    .reset = bs_proj_reset_post};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
                                       .match = match_linear_V,
@@ -181,4 +183,6 @@ const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
                                       .setup = setup,
                                       .deliver = deliver,
                                       .step = step_V,
-                                      .walk = walk};
+                                      .scan = bs_proj_scan_post,
+                                      .walk = walk,
+                                      .reset = bs_proj_reset_post};

@@ -48,7 +48,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     lpop *lp = &net->pops[in->pop];
     const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
     const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (in->kind->constant || a >= b)
+    if (in->kind->constant || in->to_V || a >= b)
       continue;
     const bs_input_args ia = bs_config_input_args(s, q);
     in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
@@ -68,6 +68,19 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
       if (bs_proj_kinds[k]->stage == stage && bs_proj_kinds[k]->step_all)
         bs_proj_kinds[k]->step_all(net, n);
   }
+  /*    inputs into V (target_var: V), after every output read V of the
+   *    previous step, as Delta's arrivals */
+  for (int q = 0; q < s->n_inputs; q++) {
+    const bs_input_spec *in = &s->inputs[q];
+    lpop *lp = &net->pops[in->pop];
+    const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
+    const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
+    if (!in->to_V || a >= b)
+      continue;
+    const bs_input_args ia = bs_config_input_args(s, q);
+    in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
+                    lp->x[0] + (a - lp->lo));
+  }
   /* 3. monitors: V at the start of the step, g as used in this step */
   bs_engine_sample_state(net, n, 0);
   /* 4. neurons integrate and detect spikes */
@@ -77,6 +90,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     bs_neuron_args na = {.n = lp->n,
                          .gid0 = ps->gid0 + lp->lo,
                          .step = n,
+                         .tstep = n % s->trial_steps,
                          .dt = s->dt,
                          .seed = s->seed,
                          .p = ps->p,
@@ -142,11 +156,22 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   }
 }
 
+/* A full disk stopped the run before a write that needed space: the
+ * monitors' reports were allocated whole at their creation, so what they
+ * buffered still goes in, up to the stop. Collective. */
+static bs_status keep_samples(bs_ctx *ctx, bs_net *net, bs_status st) {
+  for (int q = 0; st == BS_ERR_DISK_FULL && q < net->nmons; q++)
+    if (net->mons[q].nbuf && bs_engine_flush_monitor(ctx, &net->mons[q]))
+      bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
 bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                      const bs_run_opts *opts, bs_run_result *res) {
   const bs_spec *s = net->spec;
   const int np = s->n_pops;
   memset(res, 0, sizeof *res);
+  res->steps_done = net->step0; /* where a failure left the run */
   BS_CALL(ctx, bs_calloc(ctx, (size_t)np, sizeof(uint64_t), &res->spikes));
   if (io) {
     bs_phase_begin(ctx, BS_PHASE_IO);
@@ -245,15 +270,29 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       return st;
     /* Samples are the same count on every rank, and the spike flush was
      * agreed in the exchange, so all flush together. */
+    /* After each flush HDF5's metadata goes to disk too, so the files stay
+     * readable up to here whatever stops the run later (a full disk
+     * stops it before a write, see bs_io_create). */
     bs_phase_begin(ctx, BS_PHASE_IO);
+    bs_status ws = BS_OK;
+    int flushed = flush_now;
     if (flush_now) {
-      BS_CALL(ctx, bs_engine_flush_spikes(ctx, net, io));
+      ws = bs_engine_flush_spikes(ctx, net, io);
       rec_buffered = 0;
     }
-    for (int q = 0; q < net->nmons; q++)
-      if (net->mons[q].nbuf >= net->mons[q].F)
-        BS_CALL(ctx, bs_engine_flush_monitor(ctx, &net->mons[q]));
+    for (int q = 0; ws == BS_OK && q < net->nmons; q++)
+      if (net->mons[q].nbuf >= net->mons[q].F) {
+        ws = bs_engine_flush_monitor(ctx, &net->mons[q]);
+        flushed = 1;
+      }
+    if (ws == BS_OK && flushed && io)
+      ws = bs_io_flush(ctx, io);
     bs_phase_end(ctx, BS_PHASE_IO);
+    if (ws != BS_OK) {
+      bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+      res->steps_done = t1;
+      return keep_samples(ctx, net, ws);
+    }
     /* A new trial starts from the initial conditions (before any
      * checkpoint at this step, so a restart resumes after the reset). */
     if (t1 < s->n_steps && t1 % s->trial_steps == 0)
@@ -266,7 +305,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                     (opts->ckpt_end && t1 == s->n_steps);
     if (opts->ckpt_dir && (due || stop)) {
       bs_phase_begin(ctx, BS_PHASE_IO);
-      BS_CALL(ctx, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));
+      res->steps_done = t1;
+      BS_CALL(ctx, keep_samples(
+                       ctx, net,
+                       bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir)));
       rec_buffered = 0;
       bs_phase_end(ctx, BS_PHASE_IO);
     }
@@ -289,7 +331,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     bs_engine_progress(ctx, opts, s, net->step0, res->steps_done, t_start, 1);
 
   bs_phase_begin(ctx, BS_PHASE_IO);
-  BS_CALL(ctx, bs_engine_flush_output(ctx, net, io));
+  BS_CALL(ctx, keep_samples(ctx, net, bs_engine_flush_output(ctx, net, io)));
   for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
   bs_phase_end(ctx, BS_PHASE_IO);

@@ -37,8 +37,46 @@ bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   lj->ops = bs_proj_kind_of(js);
   if (js->syn->prepare) /* stateless kinds (Delta, GapJunction) have none */
     js->syn->prepare(js->sp, s->dt, lj->k);
-  BS_CALL(ctx, bs_engine_alloc_state(ctx, js->syn->nx, lj->post->n, &lj->x));
   return lj->ops->build(ctx, net, lj);
+}
+
+/* The state of the kinds that sum their synapses per post neuron (linear,
+ * linear_V): per-post variables and the ring buffer of arrivals (R slots,
+ * known once the global delays are). Their setup op; the other kinds
+ * keep their own state (trace: per pre) or none (gap). */
+bs_status bs_proj_setup_post(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  (void)net;
+  const size_t n = lj->post->n ? lj->post->n : 1;
+  BS_CALL(ctx, bs_engine_alloc_state(ctx, lj->spec->syn->nx, n, &lj->x));
+  return bs_calloc(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+}
+
+/* Their reset op (BrainPy's reset()): no synaptic state, nothing in
+ * flight. */
+void bs_proj_reset_post(lproj *lj) {
+  const size_t n = lj->post->n;
+  for (int v = 0; v < lj->spec->syn->nx; v++)
+    memset(lj->x[v], 0, n * sizeof(double));
+  if (lj->ring)
+    memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
+  if (lj->cring)
+    memset(lj->cring, 0, (size_t)lj->R * n * sizeof(uint16_t));
+}
+
+/* Their scan op: the per-post variables. */
+bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                            int64_t t0, int64_t t1) {
+  for (int v = 0; v < lj->spec->syn->nx; v++) {
+    const double *x = lj->x[v];
+    if (bs_engine_all_finite(x, lj->post->n))
+      continue;
+    for (uint64_t i = 0; i < lj->post->n; i++)
+      if (!isfinite(x[i]))
+        return bs_engine_nonfinite(ctx, net, "projection", lj->spec->name,
+                                   lj->spec->syn->vars[v].name,
+                                   lj->post->lo + i, x[i], t0, t1, NULL);
+  }
+  return BS_OK;
 }
 
 bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
@@ -159,15 +197,9 @@ double *bs_proj_arrivals(lproj *lj, int64_t n) {
   return in;
 }
 
-/* BrainPy's reset(): no synaptic state, nothing in flight. */
+/* BrainPy's reset(): no synaptic state, nothing in flight (the kind's
+ * state through its reset op). */
 void bs_proj_reset(lproj *lj) {
-  const size_t n = lj->post->n;
-  for (int v = 0; v < lj->spec->syn->nx; v++)
-    memset(lj->x[v], 0, n * sizeof(double));
-  if (lj->ring)
-    memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
-  if (lj->cring)
-    memset(lj->cring, 0, (size_t)lj->R * n * sizeof(uint16_t));
   if (lj->stp_u)
     stp_reset(lj);
   if (lj->ops->reset)

@@ -10,9 +10,9 @@
   incomplete.
 - Memory: a run that would not fit (BRAINSIM_MAX_MEMORY, or a network of
   1.6e19 synapses) is refused before allocating, naming the part to blame.
-- Disk full: a file-size limit (RLIMIT_FSIZE, like `ulimit -f`) makes the
-  output write fail: a clear error naming the file, non-zero exit, and no
-  hang (bounded by a timeout).
+- Disk full: a file-size limit (RLIMIT_FSIZE, like `ulimit -f`) stops the
+  run: a clear error naming the file, exit 1, and no hang (bounded by a
+  timeout).
 - Infinity in a fused update (LIF with exponential COBA synapses, whose
   kernels test what they store instead of a separate scan): a weight of
   1.5e308 arriving twice makes g infinite on one post neuron on the last
@@ -124,10 +124,11 @@ def main():
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=bstest.mpi_env())
         except subprocess.TimeoutExpired:
             bstest.fail("disk full at %d ranks: hang (no exit within 120 s)" % np_)
-        bstest.check(p.returncode != 0, "disk full at %d ranks: exit 0" % np_)
-        # the output or its report file (full.E.V.h5), whichever grew
+        bstest.check(p.returncode == 1, "disk full at %d ranks: exit %d" % (np_, p.returncode))
+        # the output or its report file (full.E.V.h5), whichever grew;
+        # test_disk_full checks what the output holds
         bstest.check(re.search(r"full(\.E\.V)?\.h5", p.stderr)
-                     and "File too large" in p.stderr,
+                     and "disk full" in p.stderr and "ulimit -f" in p.stderr,
                      "disk full at %d ranks: unclear message %r" % (np_, p.stderr[:500]))
         bstest.check("signal" not in p.stderr, "disk full at %d ranks: a rank was killed by a signal: %r"
                      % (np_, p.stderr[:500]))
