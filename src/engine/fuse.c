@@ -4,9 +4,9 @@
  * for its method (uniform parameters, no noise), every projection onto it
  * has a kind that can be fused (ops->fuse), none adds to its input from
  * the pre side (gap junctions), no input adds to its V, and no monitor
- * reads its summed input or
- * an incoming projection's current (the fused kernel keeps them in the
- * block). Everything else takes the unfused path, with the same results. */
+ * reads its summed input or an incoming projection's current (the fused
+ * kernel keeps them in the block). Everything else takes the unfused
+ * path, with the same results. */
 #include "engine_impl.h"
 
 static int qualifies(const bs_net *net, int p) {
