@@ -194,6 +194,11 @@ static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
  * collective. */
 void lproj_row(const lproj *lj, uint64_t k, lrow *r);
 
+/* Prefetches the row offsets (rows 0) or the targets (rows 1, the first
+ * 256 bytes; the offsets should be in cache by then) of the row at
+ * position k of a sparse table. */
+void lproj_prefetch(const lproj *lj, uint64_t k, int rows);
+
 static inline double lrow_w(const lrow *r, uint64_t k) {
   return r->w ? (double)r->w[k] : r->w0;
 }
@@ -327,6 +332,9 @@ typedef struct bs_proj_ops {
    * fs->in is set every step) and returns 1, or returns 0: not fusable.
    * NULL: never. */
   int (*fuse)(const lproj *lj, bs_fused_syn *fs);
+  /* Fetches what deliver will read for the pre at position k (rows 0: the
+   * row offsets, 1: the row). NULL: nothing. */
+  void (*prefetch)(const lproj *lj, uint64_t k, int rows);
   /* step / step_all also add to the pre population's input (gap
    * junctions), so the pre cannot be fused either. */
   int pre_input;

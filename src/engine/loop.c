@@ -166,6 +166,23 @@ static bs_status keep_samples(bs_ctx *ctx, bs_net *net, bs_status st) {
   return st;
 }
 
+/* The rows of a spike to come, into cache while earlier spikes are
+ * delivered (at 256k neurons a row is a cache miss otherwise). */
+static void prefetch(const bs_net *net, uint64_t key, int rows) {
+  const uint64_t gid = key & 0xffffffffu;
+  const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
+  for (int o = 0; o < lp->nout; o++) {
+    const lproj *lj = &net->projs[lp->out[o]];
+    const uint64_t k = lproj_pos(lj, gid - lp->spec->gid0);
+    if (k != LPROJ_NONE && lj->ops->prefetch)
+      lj->ops->prefetch(lj, k, rows);
+  }
+}
+
+/* Spikes ahead whose row offsets, and rows, are fetched. */
+#define PREFETCH_OFFSETS 16
+#define PREFETCH_ROWS 8
+
 bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                      const bs_run_opts *opts, bs_run_result *res) {
   const bs_spec *s = net->spec;
@@ -255,7 +272,12 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     }
     /* The spikes this rank asked for, in canonical (step, gid) order. */
     pre_begin(net, t0);
-    for (size_t q = 0; q < net->ex->nall; q++) {
+    const size_t nall = net->ex->nall;
+    for (size_t q = 0; q < nall; q++) {
+      if (q + PREFETCH_OFFSETS < nall)
+        prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
+      if (q + PREFETCH_ROWS < nall)
+        prefetch(net, net->ex->all[q + PREFETCH_ROWS], 1);
       const uint64_t key = net->ex->all[q];
       const int64_t step = t0 + (int64_t)(key >> 32);
       const uint64_t gid = key & 0xffffffffu;
