@@ -169,6 +169,10 @@ typedef struct bs_neuron_model {
   bs_rhs_fn rhs;    /* NULL for models without one */
   bs_event_fn event;
   const void *impl; /* model-private data (ConNeuGroup's channels) */
+  /* The block kernel of a fused update (bs_fused_update) for `method`, or
+   * NULL (NULL selector: none); needs_G when it reads the input
+   * conductance G. */
+  const struct bs_fused_neuron *(*fused)(int method);
 } bs_neuron_model;
 
 #define BS_MAX_K 16
@@ -258,6 +262,67 @@ typedef struct bs_output_model {
   int needs_V;
   void (*apply)(bs_out_args *a);
 } bs_output_model;
+
+/* ---- fused updates ------------------------------------------------------
+ * A population whose incoming synapses all have block kernels, and whose
+ * model has one for its method, is updated in one pass per block of
+ * BS_FUSED_BLOCK neurons (model/fused.c): each projection reads its
+ * arrivals, decays and adds its output into the block's input, then the
+ * neurons integrate and detect spikes, while the block is in L1. Each
+ * kernel does the arithmetic of the unfused kernels in the same order, so
+ * the results are bitwise the same, and tests what it stores for NaN and
+ * infinity (an OR per block), so no separate scan is needed. Kernels are
+ * chosen once, at setup. */
+#define BS_FUSED_BLOCK 256
+
+struct bs_fused_syn;
+/* Synapses [b0, b0 + n) of one projection: the block's arrivals in[0, n)
+ * (cleared), decay, output added to the block's I[0, n) (and G[0, n) when
+ * G is not NULL) with V the block's V; bad gets a bit 63 when a stored
+ * state is not finite. */
+typedef void (*bs_fused_syn_fn)(const struct bs_fused_syn *s, size_t b0,
+                                size_t n, double *in, const double *V,
+                                double *I, double *G, uint64_t *bad);
+typedef struct bs_fused_syn {
+  bs_fused_syn_fn block;
+  const double *k;  /* synapse constants (prepare) */
+  const double *op; /* output parameters */
+  const double *E;  /* per-post reversal potential, or NULL: op's */
+  double *const *x; /* per-post state arrays */
+  /* This step's arrivals per post neuron, cleared as read: the summed
+   * weights in[i], or, where all weights are one w, the count count[i]
+   * with in[i] = sums[count[i]] (sums: w added up as often, in double). */
+  double *in;
+  uint16_t *count;
+  const double *sums;
+} bs_fused_syn;
+
+/* The block kernel of synapse kinetics syn with output out, or NULL. */
+bs_fused_syn_fn bs_fused_syn_kernel(const bs_syn_model *syn,
+                                    const bs_output_model *out);
+
+/* Neurons [b0, b0 + n) of a population: a's arrays are the whole local
+ * block's; I (and G when needs_G) are the block's input. Appends the
+ * indices (from 0 of the local block) of the neurons that spiked to
+ * a->spk at *nspk; bad as above, for every state it stores. */
+typedef struct bs_fused_neuron {
+  void (*block)(const bs_neuron_args *a, size_t b0, size_t n, const double *I,
+                const double *G, size_t *nspk, uint64_t *bad);
+  int needs_G;
+} bs_fused_neuron;
+
+typedef struct bs_fused_args {
+  bs_neuron_args *na; /* as for the model's update; na->I is unused */
+  const double *I0;   /* the input before synapses (constant and
+                         time-varying inputs) */
+  const bs_fused_neuron *neuron;
+  int nsyn; /* incoming projections, in projection order */
+  const bs_fused_syn *syn;
+} bs_fused_args;
+
+/* One step of a population and its incoming synapses; sets na->spk and
+ * na->nspk. Returns nonzero when it stored a value that is not finite. */
+int bs_fused_update(const bs_fused_args *a);
 
 /* Short-term plasticity (BrainPy synplast STD / STP, Tsodyks-Markram) on
  * a projection: state per pre-synaptic neuron, advanced only at that
