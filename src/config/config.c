@@ -908,6 +908,70 @@ static bs_status read_stp(reader *rd, fnode *n, const char *owner,
   return BS_OK;
 }
 
+/* plasticity: RULE | {RULE: {params}} | null (README "Long-term
+ * plasticity"). Weights become per synapse and mutable: the synapse must
+ * be linear in the spike train and the storage sparse. */
+static bs_status read_plasticity(reader *rd, fnode *n, fnode *proj,
+                                 const char *owner, bs_proj_spec *pj) {
+  if (is_null(n))
+    return BS_OK;
+  fnode *body = NULL, *namenode = n;
+  const char *name = scalar(n);
+  if (!name) {
+    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+      return err_at(rd, n,
+                    "%s: plasticity: expected a rule name or {RULE: "
+                    "{parameters}}, e.g. {STDP_Song2000: {tau_s: 20 ms}}, "
+                    "got %s",
+                    owner, kind_name(n));
+    void *it = NULL;
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    namenode = fy_node_pair_key(pr);
+    name = scalar(namenode);
+    body = fy_node_pair_value(pr);
+  }
+  const bs_plast_rule *m = name ? bs_plast_find(name) : NULL;
+  if (!m) {
+    char avail[256] = "";
+    for (int i = 0; i < bs_plast_count(); i++)
+      snprintf(avail + strlen(avail), sizeof avail - strlen(avail), "%s%s",
+               i ? ", " : "", bs_plast_at(i)->name);
+    return err_at(rd, namenode,
+                  "%s: unknown plasticity rule '%s' (available: %s)", owner,
+                  name ? name : "?", avail);
+  }
+  char what[300], expected[512];
+  snprintf(what, sizeof what, "%s: plasticity %s", owner, m->name);
+  if (body && !is_null(body)) {
+    BS_CALL(rd->ctx, expect_mapping(rd, body, what));
+    list_params(expected, sizeof expected, NULL, m->np, m->params, NULL);
+    BS_CALL(
+        rd->ctx,
+        check_keys(rd, body, what, NULL, proj_key_ok,
+                   &(proj_keys){
+                       &(bs_syn_model){.np = m->np, .params = m->params}, NULL},
+                   expected));
+  } else {
+    body = NULL;
+  }
+  BS_CALL(rd->ctx, read_params(rd, body, m->np, m->params, what, pj->plp));
+  const char *bad = m->check ? m->check(pj->plp) : NULL;
+  if (bad)
+    return err_at(rd, n, "%s: %s", what, bad);
+  if (pj->syn->trace || pj->syn->to_V || pj->syn->gap)
+    return err_at(rd, n,
+                  "%s: needs a synapse linear in the spike train "
+                  "(Exponential, DualExponential, Alpha, ...), not %s",
+                  what, pj->syn->name);
+  if (pj->dense)
+    return err_at(rd, lookup(proj, "comp_method"),
+                  "%s: needs sparse storage (weights are per synapse and "
+                  "change); drop comp_method: dense",
+                  what);
+  pj->plast = m;
+  return BS_OK;
+}
+
 /* IJ's optional per-pair lists g_max, delay (time) or delay_step (whole
  * steps), as long as i and j; they take the place of the projection's
  * g_max and delay. */
@@ -1309,7 +1373,7 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
   static const char *const fixed[] = {
       "pre",          "post",         "synapse", "output",      "g_max",
       "delay",        "delay_step",   "connect", "comp_method", "stp",
-      "post_ref_key", "post_has_ref", NULL};
+      "post_ref_key", "post_has_ref", "plasticity", NULL};
   char owner[256], expected[1024];
   snprintf(owner, sizeof owner, "projection '%s'", name);
   BS_CALL(rd->ctx, expect_mapping(rd, n, owner));
@@ -1586,6 +1650,9 @@ static bs_status read_proj(reader *rd, const char *name, fnode *n,
                   "initializer (not from files, per-pair lists, a g_max "
                   "dataset or comp_method dense)",
                   owner);
+  fnode *pl = lookup(n, "plasticity");
+  if (pl)
+    BS_CALL(rd->ctx, read_plasticity(rd, pl, n, owner, pj));
   return BS_OK;
 }
 

@@ -46,6 +46,7 @@ typedef struct lpop {
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
   uint64_t nspikes; /* spikes of this rank's neurons (summed: all) */
+  size_t nspk;      /* spikes in spk[]: those of the previous step */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
@@ -107,6 +108,7 @@ typedef struct lproj {
   double *stp_u, *stp_x;
   int64_t *stp_last;             /* step of the pre neuron's last spike */
   ltrace *tr;                    /* trace synapses, else NULL */
+  struct lplast *pl;             /* plastic (STDP) projections, else NULL */
   const struct bs_proj_ops *ops; /* the projection's kind (proj.c) */
   /* Dense storage: one decoded row (lproj_row), npost entries each. */
   uint32_t *scol;
@@ -164,6 +166,7 @@ typedef struct lmon {
    * columns cols[c0 .. c1) of the report (ascending, not contiguous), each
    * with its pre neuron, weight and delay. */
   uint64_t *cols, *spre;
+  uint64_t *ssyn; /* position of the synapse in the projection's storage */
   double *sw;
   uint32_t *sd;
 } lmon;
@@ -249,13 +252,19 @@ typedef struct bs_proj_ops {
   /* Checkpoint: the same walk writes and reads. Collective. */
   bs_status (*walk)(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
                     int64_t step, bs_block_fn fn, int reading);
+  /* The current weight of chosen synapse c of monitor m, for kinds whose
+   * weights change (sampled every step); NULL: the stored weight. */
+  double (*weight)(const lproj *lj, const lmon *m, uint64_t c);
   void (*reset)(lproj *lj); /* a new trial: rest */
   void (*destroy)(bs_ctx *ctx, bs_net *net, lproj *lj);
   void (*destroy_all)(bs_ctx *ctx, bs_net *net);
 } bs_proj_ops;
 
 extern const bs_proj_ops bs_proj_linear, bs_proj_linear_V, bs_proj_trace,
-    bs_proj_gap;
+    bs_proj_gap, bs_proj_plastic;
+/* linear.c's step: this step's ring slot into the synapse state, then the
+ * output (the plastic kind fills the slot itself). */
+void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n);
 /* The registry, in match order, NULL-terminated. */
 extern const bs_proj_ops *const bs_proj_kinds[];
 

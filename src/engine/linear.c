@@ -61,7 +61,7 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
 /* This step's arrivals into the synapse state, then the output into the
  * post's input with V of the previous step; in blocks small enough for L1,
  * so the output reads g while hot. */
-static void step_linear(bs_net *net, lproj *lj, int64_t n) {
+void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n) {
   (void)net;
   const bs_proj_spec *js = lj->spec;
   double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
@@ -113,7 +113,7 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .stage = BS_STAGE_I,
                                     .build = build,
                                     .deliver = deliver,
-                                    .step = step_linear,
+                                    .step = bs_proj_linear_step,
                                     .walk = walk};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",

@@ -75,6 +75,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
                          .model = ps->model,
                          .spk = lp->spk};
     ps->model->update(&na);
+    lp->nspk = na.nspk; /* read by plastic projections in step n + 1 */
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,

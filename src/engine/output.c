@@ -58,10 +58,19 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m) {
 void bs_engine_sample_state(bs_net *net, int64_t n) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
-    if (n % m->spec->every || m->spec->per_pre || m->spec->per_syn)
+    if (n % m->spec->every || m->spec->per_pre)
       continue;
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
+    if (m->spec->per_syn) { /* changing weights: sampled as they change */
+      const lproj *lj = &net->projs[m->spec->proj];
+      if (m->spec->syn_var != 3 || !lj->ops->weight)
+        continue;
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = lj->ops->weight(lj, m, c);
+      m->nbuf++;
+      continue;
+    }
     for (uint64_t c = 0; c < nc; c++)
       row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
     m->nbuf++;
@@ -79,6 +88,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
     if (!(ms->per_pre || ms->per_syn) || n % ms->every)
       continue;
     const lproj *lj = &net->projs[ms->proj];
+    if (ms->per_syn && ms->syn_var == 3 && lj->ops->weight)
+      continue; /* sampled in the step (bs_engine_sample_state) */
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
     for (uint64_t c = 0; c < nc; c++) {

@@ -1,0 +1,313 @@
+/* Kind "plastic": a linear synapse (Exponential, Alpha, ...) whose weights
+ * change by a long-term plasticity rule (model/: STDP_Song2000,
+ * stdp_synapse, Triplet). README "Long-term plasticity".
+ *
+ * Where: each synapse lives with its post neuron, as for every kind, with
+ * its own double weight. A post spike is local; pre spikes come through
+ * the exchange. Traces are per pre neuron with a local target (one per
+ * source of the CSR) and per local post neuron, each held as the value
+ * after its last jump and that step: a trace is a function of its own
+ * spike train only, so every rank computes the same bits.
+ *
+ * Delays are axonal: a spike of step n with delay d reaches the synapse
+ * in step m = n + 1 + d, where the rule sees it and the synapse delivers
+ * the updated weight into the input of step m; the post spike reaches the
+ * synapse at once (no dendritic delay). The exchange hands a spike over
+ * at the end of its interval, before step m (d >= D - 1), so deliver only
+ * queues it for step m; step m then runs the rule's events in its order
+ * (bs_plast_order) with the post spikes of step m - 1, which the neurons
+ * left in the post's spike list. The delay must be the same for all of a
+ * pre neuron's synapses (per projection or per pre neuron). */
+#include <math.h>
+#include <string.h>
+
+#include "engine_impl.h"
+
+typedef struct lplast {
+  const bs_plast_rule *rule;
+  const double *p;
+  double *w; /* per synapse, in storage order */
+  /* Traces: side 0 per source position (nsrc), side 1 per local post. */
+  int ntr[2];
+  uint64_t n[2];
+  double *x[2];     /* value after the last jump, ntr per element */
+  int64_t *last[2]; /* its step */
+  double *c[2];     /* the value at step cstep (a memo, not state) */
+  int64_t *cstep[2];
+  double dec[2][BS_PLAST_MAX_TR]; /* dt / tau */
+  /* Synapses per local post: trow[j] .. trow[j + 1] in tsyn (position in
+   * storage) and tsrc (source position), ascending storage order. */
+  uint64_t *trow, *tsyn;
+  uint32_t *tsrc;
+  /* Spikes reaching the synapses in step m: slot m % R, at most one per
+   * source. */
+  uint32_t *qk;
+  double *qeff;
+  uint64_t *qn;
+} lplast;
+
+static int match(const bs_proj_spec *js) { return js->plast != NULL; }
+
+static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  BS_CALL(ctx, bs_proj_build_spiking(ctx, net, lj));
+  if (lj->dl)
+    return bs_error_set(
+        ctx, BS_ERR_CONFIG,
+        "projection '%s': plasticity needs one delay per pre neuron (per "
+        "projection, or per pre neuron with delay_per_pre), not per synapse",
+        lj->spec->name);
+  return BS_OK;
+}
+
+/* Trace values of element e of side s at step m (before any jump at m). */
+static const double *trace_at(lplast *pl, int s, uint64_t e, int64_t m) {
+  const int nt = pl->ntr[s];
+  double *c = pl->c[s] + e * (uint64_t)nt;
+  if (pl->cstep[s][e] != m) {
+    const double gap = (double)(m - pl->last[s][e]);
+    for (int t = 0; t < nt; t++)
+      c[t] = pl->x[s][e * (uint64_t)nt + t] * exp(-(gap * pl->dec[s][t]));
+    pl->cstep[s][e] = m;
+  }
+  return c;
+}
+
+/* A spike of element e of side s at step m: every trace jumps by 1. */
+static void jump(lplast *pl, int s, uint64_t e, int64_t m) {
+  const double *v = trace_at(pl, s, e, m);
+  const int nt = pl->ntr[s];
+  for (int t = 0; t < nt; t++)
+    pl->x[s][e * (uint64_t)nt + t] = v[t] + 1.0;
+  pl->last[s][e] = m;
+  pl->cstep[s][e] = INT64_MIN; /* the memo is stale */
+}
+
+static void reset(lproj *lj) {
+  lplast *pl = lj->pl;
+  for (int s = 0; s < 2; s++) {
+    memset(pl->x[s], 0, pl->n[s] * (uint64_t)pl->ntr[s] * sizeof(double));
+    memset(pl->last[s], 0, pl->n[s] * sizeof(int64_t));
+    for (uint64_t e = 0; e < pl->n[s]; e++)
+      pl->cstep[s][e] = INT64_MIN;
+  }
+  memset(pl->qn, 0, lj->R * sizeof(uint64_t));
+}
+
+static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  const bs_plast_rule *rule = lj->spec->plast;
+  lplast *pl;
+  BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *pl, &pl));
+  lj->pl = pl;
+  pl->rule = rule;
+  pl->p = lj->spec->plp;
+  pl->ntr[0] = rule->npre;
+  pl->ntr[1] = rule->npost;
+  pl->n[0] = lj->nsrc;
+  pl->n[1] = lj->post->n;
+  for (int t = 0; t < rule->npre; t++)
+    pl->dec[0][t] = net->spec->dt / pl->p[rule->pre_tau[t]];
+  for (int t = 0; t < rule->npost; t++)
+    pl->dec[1][t] = net->spec->dt / pl->p[rule->post_tau[t]];
+  for (int s = 0; s < 2; s++) {
+    const size_t n = pl->n[s] ? pl->n[s] : 1;
+    const size_t nt = (size_t)(pl->ntr[s] ? pl->ntr[s] : 1);
+    BS_CALL(ctx, bs_calloc(ctx, n * nt, sizeof(double), &pl->x[s]));
+    BS_CALL(ctx, bs_calloc(ctx, n * nt, sizeof(double), &pl->c[s]));
+    BS_CALL(ctx, bs_calloc(ctx, n, sizeof(int64_t), &pl->last[s]));
+    BS_CALL(ctx, bs_calloc(ctx, n, sizeof(int64_t), &pl->cstep[s]));
+  }
+  const uint64_t nnz = lj->nnz, npost = lj->post->n;
+  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(double), &pl->w));
+  BS_CALL(ctx, bs_calloc(ctx, npost + 1, sizeof(uint64_t), &pl->trow));
+  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint64_t), &pl->tsyn));
+  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tsrc));
+  for (uint64_t k = 0; k < lj->nsrc; k++) {
+    lrow r;
+    lproj_row(lj, lj->src[k], &r);
+    const uint64_t b = (uint64_t)(r.col - lj->col);
+    for (uint64_t q = 0; q < r.n; q++) {
+      pl->w[b + q] = lrow_w(&r, q);
+      pl->trow[r.col[q] + 1]++;
+    }
+  }
+  for (uint64_t j = 0; j < npost; j++)
+    pl->trow[j + 1] += pl->trow[j];
+  uint64_t *fill;
+  BS_CALL(ctx, bs_malloc(ctx, npost ? npost : 1, sizeof(uint64_t), &fill));
+  memcpy(fill, pl->trow, npost * sizeof(uint64_t));
+  for (uint64_t k = 0; k < lj->nsrc; k++) {
+    lrow r;
+    lproj_row(lj, lj->src[k], &r);
+    const uint64_t b = (uint64_t)(r.col - lj->col);
+    for (uint64_t q = 0; q < r.n; q++) {
+      const uint64_t at = fill[r.col[q]]++;
+      pl->tsyn[at] = b + q;
+      pl->tsrc[at] = (uint32_t)k;
+    }
+  }
+  bs_free(ctx, npost ? npost : 1, sizeof(uint64_t), &fill);
+  const size_t qn = (size_t)lj->R * (lj->nsrc ? lj->nsrc : 1);
+  BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(uint32_t), &pl->qk));
+  BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(double), &pl->qeff));
+  BS_CALL(ctx, bs_calloc(ctx, lj->R, sizeof(uint64_t), &pl->qn));
+  reset(lj);
+  return BS_OK;
+}
+
+static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  (void)net;
+  lplast *pl = lj->pl;
+  if (!pl)
+    return;
+  for (int s = 0; s < 2; s++) {
+    const size_t n = pl->n[s] ? pl->n[s] : 1;
+    const size_t nt = (size_t)(pl->ntr[s] ? pl->ntr[s] : 1);
+    bs_free(ctx, n * nt, sizeof(double), &pl->x[s]);
+    bs_free(ctx, n * nt, sizeof(double), &pl->c[s]);
+    bs_free(ctx, n, sizeof(int64_t), &pl->last[s]);
+    bs_free(ctx, n, sizeof(int64_t), &pl->cstep[s]);
+  }
+  const uint64_t nnz = lj->nnz ? lj->nnz : 1;
+  bs_free(ctx, nnz, sizeof(double), &pl->w);
+  bs_free(ctx, lj->post->n + 1, sizeof(uint64_t), &pl->trow);
+  bs_free(ctx, nnz, sizeof(uint64_t), &pl->tsyn);
+  bs_free(ctx, nnz, sizeof(uint32_t), &pl->tsrc);
+  const size_t qn = (size_t)lj->R * (lj->nsrc ? lj->nsrc : 1);
+  bs_free(ctx, qn, sizeof(uint32_t), &pl->qk);
+  bs_free(ctx, qn, sizeof(double), &pl->qeff);
+  bs_free(ctx, lj->R, sizeof(uint64_t), &pl->qn);
+  bs_free(ctx, 1, sizeof *pl, &lj->pl);
+}
+
+/* Source position of pre i, or nsrc. */
+static uint64_t src_of(const lproj *lj, uint64_t i) {
+  uint64_t lo = 0, hi = lj->nsrc;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (lj->src[mid] < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < lj->nsrc && lj->src[lo] == i ? lo : lj->nsrc;
+}
+
+/* Queued for the step it reaches the synapses (one delay per pre). */
+static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
+                    double eff) {
+  (void)net;
+  const uint64_t k = src_of(lj, i);
+  if (k == lj->nsrc)
+    return;
+  lplast *pl = lj->pl;
+  const uint32_t d = lj->dpre ? lj->dpre[i] : lj->d0;
+  const uint64_t sl = (uint64_t)(step + 1 + d) % lj->R;
+  const uint64_t at = sl * lj->nsrc + pl->qn[sl]++;
+  pl->qk[at] = (uint32_t)k;
+  pl->qeff[at] = eff;
+}
+
+/* The pre spikes arriving in step m: on_pre on their synapses. */
+static void pre_events(lplast *pl, lproj *lj, const uint32_t *qk, uint64_t n,
+                       int64_t m) {
+  const bs_plast_rule *ru = pl->rule;
+  for (uint64_t a = 0; a < n; a++) {
+    const uint64_t k = qk[a];
+    const double *vpre = trace_at(pl, 0, k, m);
+    const uint64_t b = lj->row32[k], e = lj->row32[k + 1];
+    for (uint64_t s = b; s < e; s++)
+      pl->w[s] =
+          ru->on_pre(pl->p, vpre, trace_at(pl, 1, lj->col[s], m), pl->w[s]);
+  }
+}
+
+/* The post spikes of step m - 1, seen at step `at`: on_post. */
+static void post_events(lplast *pl, const lpop *post, int64_t at) {
+  const bs_plast_rule *ru = pl->rule;
+  for (size_t q = 0; q < post->nspk; q++) {
+    const uint32_t j = post->spk[q];
+    const double *vpost = trace_at(pl, 1, j, at);
+    for (uint64_t t = pl->trow[j]; t < pl->trow[j + 1]; t++)
+      pl->w[pl->tsyn[t]] = ru->on_post(pl->p, trace_at(pl, 0, pl->tsrc[t], at),
+                                       vpost, pl->w[pl->tsyn[t]]);
+  }
+}
+
+static void step(bs_net *net, lproj *lj, int64_t m) {
+  lplast *pl = lj->pl;
+  const lpop *post = lj->post;
+  const uint64_t sl = (uint64_t)m % lj->R;
+  const uint32_t *qk = pl->qk + sl * lj->nsrc;
+  const double *qe = pl->qeff + sl * lj->nsrc;
+  const uint64_t na = pl->qn[sl];
+  if (pl->rule->order == BS_PLAST_TIME_ORDER) {
+    /* post spikes of step m - 1 first, at their own time */
+    post_events(pl, post, m - 1);
+    for (size_t q = 0; q < post->nspk; q++)
+      jump(pl, 1, post->spk[q], m - 1);
+    pre_events(pl, lj, qk, na, m);
+    for (uint64_t a = 0; a < na; a++)
+      jump(pl, 0, qk[a], m);
+  } else { /* BrainPy: every trace first, then on_pre, then on_post */
+    for (uint64_t a = 0; a < na; a++)
+      jump(pl, 0, qk[a], m);
+    for (size_t q = 0; q < post->nspk; q++)
+      jump(pl, 1, post->spk[q], m);
+    pre_events(pl, lj, qk, na, m);
+    post_events(pl, post, m);
+  }
+  /* The spikes deliver the updated weights, in arrival order. */
+  double *restrict in = lj->ring + sl * post->n;
+  for (uint64_t a = 0; a < na; a++) {
+    const uint64_t k = qk[a], b = lj->row32[k], e = lj->row32[k + 1];
+    const double eff = qe[a];
+    for (uint64_t s = b; s < e; s++)
+      in[lj->col[s]] += pl->w[s] * eff;
+    net->syn_events += e - b;
+  }
+  pl->qn[sl] = 0;
+  bs_proj_linear_step(net, lj, m);
+}
+
+static double weight(const lproj *lj, const lmon *m, uint64_t c) {
+  return lj->pl->w[m->ssyn[c]];
+}
+
+static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                      int64_t t0, int64_t t1) {
+  const lplast *pl = lj->pl;
+  if (bs_engine_all_finite(pl->w, lj->nnz))
+    return BS_OK;
+  for (uint64_t s = 0; s < lj->nnz; s++)
+    if (!isfinite(pl->w[s]))
+      return bs_error_set(
+          ctx, BS_ERR_NUMERIC,
+          "projection '%s': a weight became %g between t = %.4g and %.4g ms "
+          "(plasticity %s): check the rule's parameters and bounds",
+          lj->spec->name, pl->w[s], (double)t0 * net->spec->dt,
+          (double)t1 * net->spec->dt, pl->rule->name);
+  return BS_OK;
+}
+
+static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
+                      int64_t step, bs_block_fn fn, int reading) {
+  (void)net, (void)io, (void)step, (void)fn, (void)reading;
+  return bs_error_set(ctx, BS_ERR_CONFIG,
+                      "projection '%s': checkpoints of plastic projections "
+                      "are not implemented yet (weights and traces would be "
+                      "lost); run without --checkpoint",
+                      lj->spec->name);
+}
+
+const bs_proj_ops bs_proj_plastic = {.name = "plastic",
+                                     .match = match,
+                                     .stage = BS_STAGE_I,
+                                     .build = build,
+                                     .setup = setup,
+                                     .deliver = deliver,
+                                     .step = step,
+                                     .weight = weight,
+                                     .scan = scan,
+                                     .walk = walk,
+                                     .reset = reset,
+                                     .destroy = destroy};
