@@ -255,6 +255,9 @@ typedef struct bs_proj_ops {
   /* The current weight of chosen synapse c of monitor m, for kinds whose
    * weights change (sampled every step); NULL: the stored weight. */
   double (*weight)(const lproj *lj, const lmon *m, uint64_t c);
+  /* At the end of a run: the kind's final state to the output (plastic:
+   * the trained weights as SONATA edges). Collective. */
+  bs_status (*output)(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io);
   void (*reset)(lproj *lj); /* a new trial: rest */
   void (*destroy)(bs_ctx *ctx, bs_net *net, lproj *lj);
   void (*destroy_all)(bs_ctx *ctx, bs_net *net);

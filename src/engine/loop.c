@@ -268,6 +268,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   BS_CALL(ctx, bs_engine_flush_output(ctx, net, io));
   for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
+  for (int j = 0; io && j < s->n_projs; j++)
+    if (net->projs[j].ops->output)
+      BS_CALL(ctx, net->projs[j].ops->output(ctx, net, &net->projs[j], io));
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)

@@ -19,8 +19,11 @@
  * left in the post's spike list. The delay must be the same for all of a
  * pre neuron's synapses (per projection or per pre neuron). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "brainsim/comm.h"
+#include "brainsim/io.h"
 #include "engine_impl.h"
 
 typedef struct lplast {
@@ -299,6 +302,79 @@ static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
                       lj->spec->name);
 }
 
+/* The trained weights in SONATA's edge layout, /edges/<projection>: one
+ * row per synapse ordered by target, then by the rank-independent
+ * storage order (source, generation), so the file is the same on every
+ * rank count; delay (ms) only where it varies per pre neuron. The SONATA
+ * connector reads it back (README "Long-term plasticity"). */
+static bs_status output(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io) {
+  const lplast *pl = lj->pl;
+  const uint64_t n = lj->nnz, nn = n ? n : 1;
+  uint64_t row0 = 0, total = n;
+  BS_CALL(ctx, bs_comm_exscan_u64(ctx, n, &row0));
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &total, 1));
+  uint64_t *src = NULL, *tgt = NULL, *idx = NULL, *zero = NULL;
+  double *w = NULL, *d = NULL;
+  bs_status st = bs_malloc(ctx, nn, sizeof(uint64_t), &src);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, nn, sizeof(uint64_t), &tgt);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, nn, sizeof(uint64_t), &idx);
+  if (st == BS_OK)
+    st = bs_calloc(ctx, nn, sizeof(uint64_t), &zero);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, nn, sizeof(double), &w);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, nn, sizeof(double), &d);
+  st = bs_comm_agree(ctx, st, NULL);
+  if (st == BS_OK) {
+    uint64_t r = 0;
+    for (uint64_t j = 0; j < lj->post->n; j++)
+      for (uint64_t t = pl->trow[j]; t < pl->trow[j + 1]; t++, r++) {
+        const uint64_t pre = lj->src[pl->tsrc[t]];
+        src[r] = pre;
+        tgt[r] = lj->post->lo + j;
+        idx[r] = row0 + r;
+        w[r] = pl->w[pl->tsyn[t]];
+        d[r] = (double)(lj->dpre ? lj->dpre[pre] : lj->d0) * net->spec->dt;
+      }
+    char base[600], path[700];
+    snprintf(base, sizeof base, "/edges/%s", lj->spec->name);
+    struct {
+      const char *name;
+      int u64;
+      const void *buf;
+    } cols[] = {{"source_node_id", 1, src},
+                {"target_node_id", 1, tgt},
+                {"edge_type_id", 1, zero},
+                {"edge_group_id", 1, zero},
+                {"edge_group_index", 1, idx},
+                {"0/syn_weight", 0, w},
+                {"0/delay", 0, d}};
+    const int ncols = lj->dpre ? 7 : 6;
+    for (int c = 0; st == BS_OK && c < ncols; c++) {
+      snprintf(path, sizeof path, "%s/%s", base, cols[c].name);
+      st = bs_io_column_write(ctx, io, path, cols[c].u64, total, row0, n,
+                              cols[c].buf);
+    }
+    snprintf(path, sizeof path, "%s/source_node_id", base);
+    if (st == BS_OK)
+      st =
+          bs_io_attr_str(ctx, io, path, "node_population", lj->pre->spec->name);
+    snprintf(path, sizeof path, "%s/target_node_id", base);
+    if (st == BS_OK)
+      st = bs_io_attr_str(ctx, io, path, "node_population",
+                          lj->post->spec->name);
+  }
+  bs_free(ctx, nn, sizeof(uint64_t), &src);
+  bs_free(ctx, nn, sizeof(uint64_t), &tgt);
+  bs_free(ctx, nn, sizeof(uint64_t), &idx);
+  bs_free(ctx, nn, sizeof(uint64_t), &zero);
+  bs_free(ctx, nn, sizeof(double), &w);
+  bs_free(ctx, nn, sizeof(double), &d);
+  return st;
+}
+
 const bs_proj_ops bs_proj_plastic = {.name = "plastic",
                                      .match = match,
                                      .stage = BS_STAGE_I,
@@ -309,5 +385,6 @@ const bs_proj_ops bs_proj_plastic = {.name = "plastic",
                                      .weight = weight,
                                      .scan = scan,
                                      .walk = walk,
+                                     .output = output,
                                      .reset = reset,
                                      .destroy = destroy};

@@ -16,7 +16,14 @@ step, so the test reads the weight trajectory.
    test): at least half the synapses of each projection moved.
 3. Spikes and every weight report are bitwise identical on 1, 2, 3, 4
    ranks.
-4. Refusals: an unknown rule, a trace synapse, comp_method dense,
+4. The trained weights are in the output as SONATA edges
+   (/edges/<projection>/source_node_id, target_node_id, 0/syn_weight,
+   0/delay for the per-pre delays), equal to the last monitor sample of
+   each pair, bitwise at 1-4 ranks; a run that reads them back through
+   the SONATA connector (static, and plastic again) starts from them
+   (its sample 0, rounded to float32: the static weight storage) with the
+   per-pre delays of `mult` restored.
+5. Refusals: an unknown rule, a trace synapse, comp_method dense,
    per-synapse delays, W_min > W_max."""
 import os
 
@@ -92,7 +99,8 @@ def read(path):
     with h5py.File(path, "r") as f:
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset) and (
-                    name.startswith("report") or name.startswith("spikes")):
+                    name.startswith("report") or name.startswith("spikes")
+                    or name.startswith("edges")):
                 out[name] = obj[()]
         f.visititems(visit)
     return out
@@ -124,6 +132,65 @@ def check_reference(out):
         bstest.check(moved >= len(PAIRS) // 2,
                      "%s: only %d of %d weights changed" % (name, moved,
                                                             len(PAIRS)))
+
+
+RERUN = """run: {dt: 0.1 ms, duration: 5 ms, seed: 11}
+populations:
+  S: {model: PoissonGroup, size: 20, freqs: 30 Hz}
+  E: {model: LIF, size: 3, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+      tau: 20 ms, tau_ref: 2 ms}
+projections:
+  again: {pre: S, post: E, synapse: Exponential, tau: 5 ms,
+          connect: {SONATA: {file: %s, population: song}}%s}
+  mult: {pre: S, post: E, synapse: Exponential, tau: 5 ms,
+         connect: {SONATA: {file: %s, population: mult}}}
+monitors:
+  - {projection: again, variables: [w], synapses: %s}
+  - {projection: mult, variables: [w, delay], synapses: %s}
+"""
+
+
+def check_edges(args, wd, out, h5):
+    for name in RULES:
+        src = out["edges/%s/source_node_id" % name]
+        tgt = out["edges/%s/target_node_id" % name]
+        w = out["edges/%s/0/syn_weight" % name]
+        last = out["report/%s/w/data" % name][-1]
+        bstest.check(list(tgt) == sorted(tgt) and len(src) == len(PAIRS),
+                     "%s: edges not ordered by target or %d rows"
+                     % (name, len(src)))
+        col = {(i, j): c for c, (i, j) in enumerate(PAIRS)}
+        bad = [k for k in range(len(src))
+               if w[k] != last[col[(int(src[k]), int(tgt[k]))]]]
+        bstest.check(not bad, "%s: %d edge weights differ from the last "
+                     "monitor sample" % (name, len(bad)))
+    d = out.get("edges/mult/0/delay")
+    bstest.check(d is not None and all(
+        abs(d[k] - DPRE[int(out["edges/mult/source_node_id"][k])] * DT) < 1e-9
+        for k in range(len(d))), "mult: edge delays are not the per-pre delays")
+    bstest.check("edges/song/0/delay" not in out,
+                 "song: a constant delay was written per edge")
+    for plast in ("", ",\n          plasticity: {STDP_Song2000: {A1: 0.01, "
+                  "A2: 0.01, W_min: 0, W_max: 1}}"):
+        cfg = bstest.write_config(os.path.join(wd, "rerun.yaml"), RERUN % (
+            h5, plast, h5, PAIRS, PAIRS))
+        o2 = os.path.join(wd, "rerun.h5")
+        bstest.run(args, ["run", cfg, "-o", o2, "--overwrite"], np=2)
+        r = read(o2)
+        for mine, name in (("again", "song"), ("mult", "mult")):
+            src = out["edges/%s/source_node_id" % name]
+            tgt = out["edges/%s/target_node_id" % name]
+            w = out["edges/%s/0/syn_weight" % name]
+            first = r["report/%s/w/data" % mine][0]
+            col = {(i, j): c for c, (i, j) in enumerate(PAIRS)}
+            bad = [k for k in range(len(src)) if first[col[(
+                int(src[k]), int(tgt[k]))]] != float(np.float32(w[k]))]
+            bstest.check(not bad, "rerun%s: %d weights read back differ from "
+                         "the trained ones" % (" plastic" if plast else "",
+                                               len(bad)))
+        dl = r["report/mult/delay/data"][0]
+        bstest.check(all(dl[c] == DPRE[i] for c, (i, j) in enumerate(PAIRS)),
+                     "rerun: per-pre delays not restored from the edges")
 
 
 def check_refusals(args, wd):
@@ -170,6 +237,7 @@ def main():
             bstest.check(o is not None and o.shape == v.shape
                          and o.tobytes() == v.tobytes(),
                          "%s differs between 1 and %d ranks" % (key, np_))
+    check_edges(args, wd, runs[1], os.path.join(wd, "stdp_np1.h5"))
     check_refusals(args, wd)
     bstest.finish("stdp")
 
