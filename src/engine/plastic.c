@@ -20,6 +20,7 @@
  * pre neuron's synapses (per projection or per pre neuron). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "brainsim/comm.h"
@@ -292,14 +293,142 @@ static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
   return BS_OK;
 }
 
+/* Checkpoint. Per synapse, in the target-major order of the edges output
+ * (the same on every rank count), one column of: the weight, its pre
+ * neuron's traces and their step, and for each of the next R steps the
+ * stp efficacy of a spike of the pre reaching the synapse then (NaN:
+ * none). Per post neuron: its traces, their step and whether it spiked in
+ * the last step (seen in the next). A reader rebuilds each step's queue in
+ * delivery order, (emission step, pre). */
+typedef struct qent {
+  int64_t emit;
+  uint32_t k;
+  double eff;
+} qent;
+
+static int cmp_qent(const void *a, const void *b) {
+  const qent *x = a, *y = b;
+  if (x->emit != y->emit)
+    return x->emit < y->emit ? -1 : 1;
+  return (x->k > y->k) - (x->k < y->k);
+}
+
+static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
+                              bs_block_fn fn, int reading) {
+  lplast *pl = lj->pl;
+  const uint64_t n = lj->nnz, nn = n ? n : 1, R = lj->R, ns = lj->nsrc;
+  const int t0 = pl->ntr[0], t1 = pl->ntr[1];
+  const uint64_t rows = 1 + (uint64_t)t0 + 1 + R;
+  uint64_t row0 = 0, total = n;
+  BS_CALL(ctx, bs_comm_exscan_u64(ctx, n, &row0));
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &total, 1));
+  double *buf = NULL, *q = NULL;
+  bs_status st = bs_malloc(ctx, rows * nn, sizeof(double), &buf);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, R * (ns ? ns : 1), sizeof(double), &q);
+  st = bs_comm_agree(ctx, st, NULL);
+  if (st != BS_OK)
+    goto done;
+  for (uint64_t e = 0; e < R * ns; e++)
+    q[e] = NAN;
+  if (!reading) {
+    for (uint64_t r = 0; r < R; r++) {
+      const uint64_t sl = ((uint64_t)step + r) % R;
+      for (uint64_t a = 0; a < pl->qn[sl]; a++)
+        q[r * ns + pl->qk[sl * ns + a]] = pl->qeff[sl * ns + a];
+    }
+    for (uint64_t t = 0; t < n; t++) {
+      const uint64_t k = pl->tsrc[t];
+      buf[t] = pl->w[pl->tsyn[t]];
+      for (int v = 0; v < t0; v++)
+        buf[(uint64_t)(1 + v) * n + t] = pl->x[0][k * (uint64_t)t0 + v];
+      buf[(uint64_t)(1 + t0) * n + t] = (double)pl->last[0][k];
+      for (uint64_t r = 0; r < R; r++)
+        buf[(2 + (uint64_t)t0 + r) * n + t] = q[r * ns + k];
+    }
+  }
+  char path[1024];
+  snprintf(path, sizeof path, "/state/projections/%s/plastic_syn",
+           lj->spec->name);
+  st = fn(ctx, io, path, rows, total, row0, n, buf);
+  if (st == BS_OK && reading) {
+    for (uint64_t t = 0; t < n; t++) {
+      const uint64_t k = pl->tsrc[t];
+      pl->w[pl->tsyn[t]] = buf[t];
+      for (int v = 0; v < t0; v++)
+        pl->x[0][k * (uint64_t)t0 + v] = buf[(uint64_t)(1 + v) * n + t];
+      pl->last[0][k] = (int64_t)buf[(uint64_t)(1 + t0) * n + t];
+      pl->cstep[0][k] = INT64_MIN;
+      for (uint64_t r = 0; r < R; r++)
+        q[r * ns + k] = buf[(2 + (uint64_t)t0 + r) * n + t];
+    }
+    /* each slot's queue in delivery order: (emission step, pre) */
+    qent *tmp = (qent *)
+        buf; /* rows * n doubles (rows >= 3) hold ns <= n entries of 24 B */
+    for (uint64_t r = 0; r < R; r++) {
+      const uint64_t sl = ((uint64_t)step + r) % R;
+      uint64_t m = 0;
+      for (uint64_t k = 0; k < ns; k++)
+        if (!isnan(q[r * ns + k])) {
+          const uint32_t d = lj->dpre ? lj->dpre[lj->src[k]] : lj->d0;
+          tmp[m++] = (qent){step + (int64_t)r - 1 - (int64_t)d, (uint32_t)k,
+                            q[r * ns + k]};
+        }
+      qsort(tmp, m, sizeof *tmp, cmp_qent);
+      for (uint64_t a = 0; a < m; a++) {
+        pl->qk[sl * ns + a] = tmp[a].k;
+        pl->qeff[sl * ns + a] = tmp[a].eff;
+      }
+      pl->qn[sl] = m;
+    }
+  }
+  if (st != BS_OK)
+    goto done;
+  /* per post neuron */
+  const uint64_t np_ = lj->post->n, prow = (uint64_t)t1 + 2;
+  double *pb = NULL;
+  st = bs_comm_agree(
+      ctx, bs_malloc(ctx, prow * (np_ ? np_ : 1), sizeof(double), &pb), NULL);
+  if (st != BS_OK)
+    goto done;
+  if (!reading) {
+    for (uint64_t j = 0; j < np_; j++) {
+      for (int v = 0; v < t1; v++)
+        pb[(uint64_t)v * np_ + j] = pl->x[1][j * (uint64_t)t1 + v];
+      pb[(uint64_t)t1 * np_ + j] = (double)pl->last[1][j];
+      pb[(uint64_t)(t1 + 1) * np_ + j] = 0.0;
+    }
+    for (size_t a = 0; a < lj->post->nspk; a++)
+      pb[(uint64_t)(t1 + 1) * np_ + lj->post->spk[a]] = 1.0;
+  }
+  snprintf(path, sizeof path, "/state/projections/%s/plastic_post",
+           lj->spec->name);
+  st = fn(ctx, io, path, prow, lj->post->spec->size, lj->post->lo, np_, pb);
+  if (st == BS_OK && reading) {
+    lpop *post = lj->post;
+    post->nspk = 0;
+    for (uint64_t j = 0; j < np_; j++) {
+      for (int v = 0; v < t1; v++)
+        pl->x[1][j * (uint64_t)t1 + v] = pb[(uint64_t)v * np_ + j];
+      pl->last[1][j] = (int64_t)pb[(uint64_t)t1 * np_ + j];
+      pl->cstep[1][j] = INT64_MIN;
+      if (pb[(uint64_t)(t1 + 1) * np_ + j] != 0.0)
+        post->spk[post->nspk++] = (uint32_t)j;
+    }
+  }
+  bs_free(ctx, prow * (np_ ? np_ : 1), sizeof(double), &pb);
+done:
+  bs_free(ctx, rows * nn, sizeof(double), &buf);
+  bs_free(ctx, R * (ns ? ns : 1), sizeof(double), &q);
+  return st;
+}
+
 static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
                       int64_t step, bs_block_fn fn, int reading) {
-  (void)net, (void)io, (void)step, (void)fn, (void)reading;
-  return bs_error_set(ctx, BS_ERR_CONFIG,
-                      "projection '%s': checkpoints of plastic projections "
-                      "are not implemented yet (weights and traces would be "
-                      "lost); run without --checkpoint",
-                      lj->spec->name);
+  (void)net;
+  BS_CALL(ctx, bs_proj_walk_x(ctx, lj, io, fn));
+  BS_CALL(ctx, bs_proj_walk_stp(ctx, lj, io, fn, reading));
+  return walk_plastic(ctx, lj, io, step, fn, reading);
 }
 
 /* The trained weights in SONATA's edge layout, /edges/<projection>: one

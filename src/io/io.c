@@ -853,6 +853,10 @@ bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
 bs_status bs_io_column_write(bs_ctx *ctx, bs_io *io, const char *path,
                              int is_u64, uint64_t total, uint64_t row0,
                              uint64_t n, const void *buf) {
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
+  if (exists) /* a continued run writes its final weights again */
+    H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
   hsize_t dim = total, start = row0, cnt = n;
   hid_t sp = H5Screate_simple(1, &dim, NULL);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
