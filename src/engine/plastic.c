@@ -48,7 +48,17 @@ typedef struct lplast {
   uint32_t *qk;
   double *qeff;
   uint64_t *qn;
+  /* Bit 63 set once a weight became NaN or infinite (bs_engine_all_finite's
+   * test, accumulated as the rules write: a scan of every weight at every
+   * exchange would cost more than the events). */
+  uint64_t bad;
 } lplast;
+
+static inline uint64_t nonfinite_bits(double w) {
+  uint64_t b;
+  memcpy(&b, &w, sizeof b);
+  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
+}
 
 static int match(const bs_proj_spec *js) { return js->plast != NULL; }
 
@@ -219,9 +229,13 @@ static void pre_events(lplast *pl, lproj *lj, const uint32_t *qk, uint64_t n,
     const uint64_t k = qk[a];
     const double *vpre = trace_at(pl, 0, k, m);
     const uint64_t b = lj->row32[k], e = lj->row32[k + 1];
-    for (uint64_t s = b; s < e; s++)
+    uint64_t bad = 0;
+    for (uint64_t s = b; s < e; s++) {
       pl->w[s] =
           ru->on_pre(pl->p, vpre, trace_at(pl, 1, lj->col[s], m), pl->w[s]);
+      bad |= nonfinite_bits(pl->w[s]);
+    }
+    pl->bad |= bad;
   }
 }
 
@@ -231,9 +245,13 @@ static void post_events(lplast *pl, const lpop *post, int64_t at) {
   for (size_t q = 0; q < post->nspk; q++) {
     const uint32_t j = post->spk[q];
     const double *vpost = trace_at(pl, 1, j, at);
-    for (uint64_t t = pl->trow[j]; t < pl->trow[j + 1]; t++)
-      pl->w[pl->tsyn[t]] = ru->on_post(pl->p, trace_at(pl, 0, pl->tsrc[t], at),
-                                       vpost, pl->w[pl->tsyn[t]]);
+    uint64_t bad = 0;
+    for (uint64_t t = pl->trow[j]; t < pl->trow[j + 1]; t++) {
+      double *w = &pl->w[pl->tsyn[t]];
+      *w = ru->on_post(pl->p, trace_at(pl, 0, pl->tsrc[t], at), vpost, *w);
+      bad |= nonfinite_bits(*w);
+    }
+    pl->bad |= bad;
   }
 }
 
@@ -280,7 +298,7 @@ static double weight(const lproj *lj, const lmon *m, uint64_t c) {
 static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
                       int64_t t0, int64_t t1) {
   const lplast *pl = lj->pl;
-  if (bs_engine_all_finite(pl->w, lj->nnz))
+  if (!(pl->bad >> 63))
     return BS_OK;
   for (uint64_t s = 0; s < lj->nnz; s++)
     if (!isfinite(pl->w[s]))
