@@ -69,6 +69,7 @@ typedef struct bs_run_result {
    * received from other ranks. */
   uint64_t spikes_recv, bytes_sent, bytes_recv;
   double recv_min, recv_mean, recv_max; /* spikes_recv over ranks */
+  uint64_t spikes_run; /* spikes of this run segment (a restart's), global */
 } bs_run_result;
 
 /* Restore the state of a checkpoint written by any rank count of the same

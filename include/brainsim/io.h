@@ -95,8 +95,6 @@ bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
                            uint64_t ncols, double *buf);
 bs_status bs_io_read_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
                               const char *name, uint64_t *v, size_t n);
-bs_status bs_io_read_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
-                              const char *name, double *v, size_t n);
 /* A fixed-length string dataset (as bs_io_text writes); caller frees. */
 bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
                           char **text);

@@ -194,6 +194,8 @@ typedef struct bs_syn_model {
   int nx;
   const bs_var *vars; /* vars[0] is the conductance the output reads */
   int nk;
+  /* Either may be NULL where the kind has no state (Delta: prepare;
+   * GapJunction: both; engine/gap.c does its work). */
   void (*prepare)(const double *p, double dt, double *k);
   void (*update)(bs_syn_args *a);
   /* Adds the arrivals to the post-synaptic V itself (BrainPy's Delta,
@@ -256,7 +258,6 @@ typedef struct bs_stp_model {
 } bs_stp_model;
 const bs_stp_model *bs_stp_find(const char *name);
 int bs_stp_count(void);
-const bs_stp_model *bs_stp_at(int i);
 /* Resting state before the first spike: u = 0, x = 1. */
 void bs_stp_rest(double *u, double *x);
 /* One pre-synaptic spike gap_steps steps after the previous one (or after

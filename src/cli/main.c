@@ -261,7 +261,8 @@ static void report_error(bs_ctx *ctx, int first, int verbose) {
   else if (ctx->errcode == BS_ERR_CONFIG)
     fprintf(stderr, "%s\n", ctx->errmsg);
   else
-    fprintf(stderr, "brainsim: error: %s\n", ctx->errmsg);
+    fprintf(stderr, "brainsim: error: %s\n",
+            ctx->errmsg[0] ? ctx->errmsg : bs_strerror(ctx->errcode));
   if (verbose && ctx->trace[0])
     fprintf(stderr, "%s", ctx->trace);
   fflush(stderr);
@@ -395,14 +396,14 @@ static void print_summary(const bs_ctx *ctx, const bs_spec *s,
          (unsigned long long)res->syn_events,
          res->wall_run > 0 ? (double)res->syn_events / res->wall_run : 0.0,
          bs_fmt_bytes((double)res->mem_peak_max, mem, sizeof mem));
-  uint64_t all = 0;
-  for (int p = 0; p < s->n_pops; p++)
-    all += res->spikes[p];
+  /* Against the spikes of this segment: a restart's exchange counts start
+   * at its checkpoint. */
+  const uint64_t all = res->spikes_run;
   printf("spikes received per rank: min %.0f, mean %.0f, max %.0f (at most "
-         "%.1f%% of all %llu spikes)\n",
+         "%.1f%% of all %llu spikes%s)\n",
          res->recv_min, res->recv_mean, res->recv_max,
          all ? 100.0 * res->recv_max / (double)all : 0.0,
-         (unsigned long long)all);
+         (unsigned long long)all, res->step0 ? " since the restart" : "");
   printf("network built in %.3f s (slowest rank); %llu synapses in %s, %.2f "
          "bytes per synapse\n",
          sto->wall_build, (unsigned long long)sto->syn_all,

@@ -3,6 +3,7 @@
 #include "brainsim/comm.h"
 
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,15 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
     }
     c->we_initialised = 1;
   }
-  MPI_Comm_dup(MPI_COMM_WORLD, &c->comm);
+  /* The rest of brainsim has no context yet to report into: a failed
+   * duplicate is told here and ends the process. */
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &c->comm) != MPI_SUCCESS) {
+    fprintf(stderr, "brainsim: MPI_Comm_dup of MPI_COMM_WORLD failed\n");
+    if (c->we_initialised)
+      MPI_Finalize();
+    free(c);
+    return BS_ERR_MPI;
+  }
   MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);

@@ -510,15 +510,76 @@ static int gridn_generate(const bs_conn_args *a, bs_syn_emit_fn emit,
                        a->p[2] != 0);
 }
 
-static double grid_expected(const double *p, uint64_t n_pre, uint64_t n_post,
-                            int same, uint64_t n_ij) {
-  (void)n_pre;
-  (void)same;
-  (void)n_ij;
-  /* An upper bound (open edges have fewer): enough for memory estimates.
-   * GridFour and GridEight have 2 parameters, GridN 3 (N first). */
-  double N = p[0] >= 1 ? p[0] : 1;
-  return (double)n_post * (2 * N + 1) * (2 * N + 1);
+/* The exact synapse count of a grid connector: the same neighbourhood as
+ * grid_neighbours, counted per offset. Open edges: offset (dr, dc) is
+ * realised by (n0 - |dr|)+ (n1 - |dc|)+ positions. Periodic: every
+ * position has the same number of distinct offset classes modulo the
+ * shape (the zero class only with include_self). */
+static double grid_count(gshape g, int64_t N, int four, int self,
+                         int periodic) {
+  const int64_t N1 = g.nd == 2 ? N : 0;
+  if (!four && !periodic) { /* the square factorises */
+    double s0 = 0, s1 = 0;
+    for (int64_t d = -N; d <= N; d++)
+      s0 += g.n[0] - llabs(d) > 0 ? (double)(g.n[0] - llabs(d)) : 0.0;
+    for (int64_t d = -N1; d <= N1; d++)
+      s1 += g.n[1] - llabs(d) > 0 ? (double)(g.n[1] - llabs(d)) : 0.0;
+    return s0 * s1 - (self ? 0.0 : (double)g.n[0] * (double)g.n[1]);
+  }
+  if (!four) { /* periodic square: per-axis distinct residues */
+    const double c0 = (double)(2 * N + 1 < g.n[0] ? 2 * N + 1 : g.n[0]);
+    const double c1 = (double)(2 * N1 + 1 < g.n[1] ? 2 * N1 + 1 : g.n[1]);
+    return (double)g.n[0] * (double)g.n[1] * (c0 * c1 - (self ? 0.0 : 1.0));
+  }
+  /* von Neumann: at most 5 offsets */
+  int64_t cls[5][2];
+  int ncls = 0;
+  double tot = 0;
+  for (int64_t dr = -1; dr <= 1; dr++)
+    for (int64_t dc = -1; dc <= 1; dc++) {
+      if (llabs(dr) + llabs(dc) > 1 || (g.nd == 1 && dc != 0))
+        continue;
+      if (!self && dr == 0 && dc == 0)
+        continue;
+      if (!periodic) {
+        const int64_t a = g.n[0] - llabs(dr), b = g.n[1] - llabs(dc);
+        tot += a > 0 && b > 0 ? (double)a * (double)b : 0.0;
+        continue;
+      }
+      const int64_t r = ((dr % g.n[0]) + g.n[0]) % g.n[0],
+                    c = ((dc % g.n[1]) + g.n[1]) % g.n[1];
+      if (!self && r == 0 && c == 0)
+        continue; /* wraps onto the position itself */
+      int dup = 0;
+      for (int k = 0; k < ncls; k++)
+        dup |= cls[k][0] == r && cls[k][1] == c;
+      if (!dup) {
+        cls[ncls][0] = r;
+        cls[ncls][1] = c;
+        ncls++;
+      }
+    }
+  return periodic ? (double)g.n[0] * (double)g.n[1] * ncls : tot;
+}
+
+/* GridFour and GridEight have 2 parameters, GridN 3 (N first); the shape
+ * follows them. */
+static double grid4_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                             int same, uint64_t n_ij) {
+  (void)n_pre, (void)n_post, (void)same, (void)n_ij;
+  return grid_count(grid_shape(p, 2), 1, 1, p[0] != 0, p[1] != 0);
+}
+
+static double grid8_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                             int same, uint64_t n_ij) {
+  (void)n_pre, (void)n_post, (void)same, (void)n_ij;
+  return grid_count(grid_shape(p, 2), 1, 0, p[0] != 0, p[1] != 0);
+}
+
+static double gridn_expected(const double *p, uint64_t n_pre, uint64_t n_post,
+                             int same, uint64_t n_ij) {
+  (void)n_pre, (void)n_post, (void)same, (void)n_ij;
+  return grid_count(grid_shape(p, 3), (int64_t)p[0], 0, p[1] != 0, p[2] != 0);
 }
 
 /* GaussianProb: p_ij = exp(-|x_i - x_j|^2 / (2 sigma^2)) on grid positions
@@ -645,15 +706,15 @@ static const bs_connector connectors[] = {
     {"GridFour", "von Neumann neighbours on a grid (pre = post)",
      "exact: the 2 (1-D) or 4 (2-D) nearest neighbours, fewer at open "
      "edges; periodic wraps; no duplicates",
-     2, grid4_params, 0, grid_check, grid_expected, grid4_generate, 1},
+     2, grid4_params, 0, grid_check, grid4_expected, grid4_generate, 1},
     {"GridEight", "Moore neighbours on a grid (GridN with N = 1)",
      "exact: 2 (1-D) or 8 (2-D) neighbours, fewer at open edges; no "
      "duplicates",
-     2, grid4_params, 0, grid_check, grid_expected, grid8_generate, 1},
+     2, grid4_params, 0, grid_check, grid8_expected, grid8_generate, 1},
     {"GridN", "all neighbours within Chebyshev distance N on a grid",
      "exact: (2N+1)^d - 1 neighbours, fewer at open edges; periodic "
      "wraps without duplicates on small grids",
-     3, gridn_params, 0, grid_check, grid_expected, gridn_generate, 1},
+     3, gridn_params, 0, grid_check, gridn_expected, gridn_generate, 1},
     {"GaussianProb", "pairs on a grid with probability exp(-d^2 / (2 sigma^2))",
      "independent Bernoulli pairs, p from the grid distance (per-axis "
      "wrap when periodic); pairs beyond 8.6 sigma (p < 2^-53) are skipped",

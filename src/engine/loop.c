@@ -135,6 +135,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   double next_progress = t_start + opts->progress_every;
   int64_t printed = 0; /* step of the last progress line */
   size_t rec_buffered = 0;
+  uint64_t spikes_run = 0; /* this rank's spikes in this run segment */
   bs_status st = BS_OK;
 
   int64_t t0;
@@ -197,6 +198,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
       lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
       lp->nspikes++;
+      spikes_run++;
       if (lp->record) {
         st = bs_engine_record_spike(ctx, lp,
                                     (double)(t0 + (int64_t)(key >> 32)) * s->dt,
@@ -278,6 +280,8 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   BS_CALL(ctx, bs_comm_sum_u64(ctx, res->spikes, np));
   res->syn_events = net->syn_events;
   BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->syn_events, 1));
+  res->spikes_run = spikes_run;
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &res->spikes_run, 1));
   res->spikes_recv = net->ex->spikes_recv;
   res->bytes_sent = net->ex->bytes_sent;
   res->bytes_recv = net->ex->bytes_recv;

@@ -36,7 +36,8 @@ bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   lj->pre = &net->pops[js->pre];
   lj->post = &net->pops[js->post];
   lj->ops = kind_of(js);
-  js->syn->prepare(js->sp, s->dt, lj->k);
+  if (js->syn->prepare) /* stateless kinds (Delta, GapJunction) have none */
+    js->syn->prepare(js->sp, s->dt, lj->k);
   BS_CALL(ctx, bs_engine_alloc_state(ctx, js->syn->nx, lj->post->n, &lj->x));
   return lj->ops->build(ctx, net, lj);
 }

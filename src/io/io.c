@@ -955,11 +955,6 @@ bs_status bs_io_read_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
   return attr_read(ctx, io, path, name, H5T_NATIVE_UINT64, n, v);
 }
 
-bs_status bs_io_read_attr_f64(bs_ctx *ctx, bs_io *io, const char *path,
-                              const char *name, double *v, size_t n) {
-  return attr_read(ctx, io, path, name, H5T_NATIVE_DOUBLE, n, v);
-}
-
 bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
                           char **text) {
   *text = NULL;

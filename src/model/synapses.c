@@ -151,12 +151,6 @@ const bs_syn_model bs_syn_alpha = {
  * t_{n-1} - t_last_spike <= tau_ref (true in the step after a spike, and
  * one step past the end of the hold, as in BrainPy). Without gating a
  * neuron held at its old V during refractoriness keeps the jump. */
-static void delta_prepare(const double *p, double dt, double *k) {
-  (void)p;
-  (void)dt;
-  (void)k;
-}
-
 static void delta_update(bs_syn_args *a) {
   double *restrict V = a->V;
   double *restrict in = a->in;
@@ -185,7 +179,6 @@ const bs_syn_model bs_syn_delta = {
     .nx = 0,
     .vars = NULL,
     .nk = 0,
-    .prepare = delta_prepare,
     .update = delta_update,
     .to_V = 1,
 };
@@ -196,14 +189,6 @@ const bs_syn_model bs_syn_delta = {
  *   post.input += sum_i diff_ij,  pre.input -= sum_j diff_ij,
  * with V of the previous step. No state and nothing spike-driven: the
  * engine (engine/gap.c) computes it; this entry names it and its g_max. */
-static void gap_prepare(const double *p, double dt, double *k) {
-  (void)p;
-  (void)dt;
-  (void)k;
-}
-
-static void gap_update(bs_syn_args *a) { (void)a; }
-
 const bs_syn_model bs_syn_gap = {
     .name = "GapJunction",
     .doc = "electrical coupling: both ends get g_max (V_other - V_self) as "
@@ -213,8 +198,6 @@ const bs_syn_model bs_syn_gap = {
     .nx = 0,
     .vars = NULL,
     .nk = 0,
-    .prepare = gap_prepare,
-    .update = gap_update,
     .gap = 1,
 };
 
@@ -371,7 +354,6 @@ const bs_stp_model *bs_stp_find(const char *name) {
 int bs_stp_count(void) {
   return (int)(sizeof stp_models / sizeof stp_models[0]);
 }
-const bs_stp_model *bs_stp_at(int i) { return &stp_models[i]; }
 
 void bs_stp_rest(double *u, double *x) {
   *u = 0.0;

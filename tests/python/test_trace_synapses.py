@@ -239,12 +239,29 @@ def restart(args, wd):
                      "checkpoint trace of EE: shape %s" % (tr.shape,))
         ident = f["meta/identity"][()]
         ident = ident.decode() if isinstance(ident, bytes) else ident
-    # BrainPy's default outputs when the config gives none
-    for frag in ("NMDA tau_decay=100 a=0.5 tau_rise=2 output MgBlock E=0 cc_Mg=1.2 alpha=0.062",
-                 "BioNMDA alpha1=2 beta1=0.01 alpha2=1 beta2=0.5 T_0=1 T_dur=0.5 output MgBlock E=0",
-                 "AMPA alpha=0.97999999999999998 beta=0.17999999999999999 T=0.5 T_duration=0.5 output COBA E=0 ",
-                 "GABAa alpha=0.53000000000000003 beta=0.17999999999999999 T=1 T_duration=1 output COBA E=-80 "):
-        bstest.check(frag in ident, "default parameters/output: '%s' not in\n%s" % (frag, ident))
+    # BrainPy's default outputs when the config gives none: the identity
+    # holds one "key<TAB>value" line per fact (checkpoint.c).
+    kv = dict(line.split("\t", 1) for line in ident.splitlines() if "\t" in line)
+    want = {
+        "NMDA": {"tau_decay": "100", "a": "0.5", "tau_rise": "2", "output": "MgBlock",
+                 "output.MgBlock.E": "0", "output.MgBlock.cc_Mg": "1.2",
+                 "output.MgBlock.alpha": "0.062"},
+        "BioNMDA": {"alpha1": "2", "beta1": "0.01", "alpha2": "1", "beta2": "0.5", "T_0": "1",
+                    "T_dur": "0.5", "output": "MgBlock", "output.MgBlock.E": "0"},
+        "AMPA": {"alpha": "0.97999999999999998", "beta": "0.17999999999999999", "T": "0.5",
+                 "T_duration": "0.5", "output": "COBA", "output.COBA.E": "0"},
+        "GABAa": {"alpha": "0.53000000000000003", "beta": "0.17999999999999999", "T": "1",
+                  "T_duration": "1", "output": "COBA", "output.COBA.E": "-80"},
+    }
+    for syn, params in want.items():
+        projs = [k[len("projections."):-len(".synapse")] for k, v in kv.items()
+                 if k.startswith("projections.") and k.endswith(".synapse") and v == syn]
+        bstest.check(projs, "default parameters/output: no %s projection in\n%s" % (syn, ident))
+        for j in projs:
+            for key, val in params.items():
+                got = kv.get("projections.%s.%s" % (j, key))
+                bstest.check(got == val, "default parameters/output: %s (%s) %s = %r, expected %r"
+                             % (j, syn, key, got, val))
     bstest.run(args, ["run", NET, "--restore", wd + "/ck/ckpt.h5", "-q"], np=3)
     bstest.check(identical(ref, out), "restart at 3 ranks from the 200 ms checkpoint differs "
                  "from the uninterrupted run")
