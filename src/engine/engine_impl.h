@@ -9,6 +9,7 @@
  *                projection has (stp, ring, per-post state), its checkpoint
  *                walks and destruction
  *   linear.c     kinds "linear" and "linear_V" (ring-buffer synapses)
+ *   plastic.c    kind "plastic" (linear synapses with STDP weights)
  *   trace.c      kind "trace" (per-pre traces: AMPA, GABAa, NMDA, ...)
  *   gap.c        kind "gap" (gap junctions)
  *   synmon.c     monitors of chosen synapses
