@@ -110,6 +110,15 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     if (pj->syn->trace)
       other +=
           (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * npre;
+    /* Plasticity (plastic.c): a double weight and the transposed index per
+     * synapse; traces, their steps and memos per source and per post; the
+     * arrival queue (ring slots x sources). */
+    if (pj->plast) {
+      const double src = npre > 0 ? npre * -expm1(-syn / npre) : 0.0;
+      other += syn * 20.0 + nl * (16.0 * pj->plast->npost + 24.0) +
+               src * (16.0 * pj->plast->npre + 16.0 +
+                      12.0 * (delay_max(&pj->delay) + 2.0));
+    }
     if (pj->dense) {
       bs_proj_spec sp = *pj;
       sp.dense = 0;

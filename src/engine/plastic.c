@@ -164,6 +164,9 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(uint32_t), &pl->qk));
   BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(double), &pl->qeff));
   BS_CALL(ctx, bs_calloc(ctx, lj->R, sizeof(uint64_t), &pl->qn));
+  /* The per-synapse part is connectivity storage: weight and transposed
+   * index (bytes per synapse in the summary and /meta). */
+  lj->syn_bytes += nnz * (sizeof(double) + sizeof(uint64_t) + sizeof(uint32_t));
   reset(lj);
   return BS_OK;
 }
