@@ -16,8 +16,23 @@ typedef struct bs_pop_spec {
   uint64_t size;
   uint64_t gid0; /* first global id: populations get contiguous ranges */
   double p[BS_MAX_PARAMS];
-  bs_dist *init; /* one per state variable (model->nx) */
-  int method;    /* bs_method: the integrator (`method:`) */
+  bs_dist *init;      /* one per state variable (model->nx) */
+  double **init_list; /* per state variable: size listed values, or NULL */
+  /* (ifile/idset below: initial values from a dataset) */
+  int method; /* bs_method: the integrator (`method:`) */
+  /* Heterogeneous parameters, or NULL when every one is a scalar: per
+   * parameter an initializer drawn per neuron (keyed by gid), or, when
+   * plist[i] is set, size listed values; CONST entries with no list are
+   * the scalar p[i]. p[i] is NAN for the heterogeneous ones. */
+  /* Noise amplitude g per ODE variable (dx = f dt + g dW, Euler-Maruyama
+   * as BrainPy's sdeint; 0: none), in the variable's unit per sqrt(ms). */
+  double noise[BS_MAX_VARS];
+  int has_noise;
+  bs_dist *pdist;
+  double **plist;
+  char **pfile, **pdset; /* per parameter: {file, dataset}, or NULL */
+  char **ifile, **idset; /* per state variable: {file, dataset}, or NULL */
+  int nhetero;
   /* The population's own descriptor (ConNeuGroup: its channels), owned
    * here; model points to it. NULL for registry models. */
   bs_neuron_model *own;
@@ -64,10 +79,16 @@ typedef struct bs_proj_spec {
   char *g_file, *g_dataset;        /* g_max: {file, dataset} */
 } bs_proj_spec;
 
+/* One entry of `inputs:`: a kind of brainpy.inputs (or the plain
+ * `current: I`, kind "current") into [start, stop) of a population. */
 typedef struct bs_input_spec {
   int pop;
   uint64_t start, stop; /* index range [start, stop) */
-  double current;
+  double current;       /* the plain form's I (kind "current") */
+  const bs_input_kind *kind;
+  double p[BS_MAX_PARAMS];
+  double *l[BS_INPUT_MAXL]; /* list parameters, owned */
+  uint64_t ln[BS_INPUT_MAXL];
 } bs_input_spec;
 
 typedef enum { BS_MON_SPIKES, BS_MON_STATE } bs_mon_kind;
@@ -89,12 +110,48 @@ typedef struct bs_monitor_spec {
    * syn_var: 0 var (trace g), 1 stp.u, 2 stp.x, 3 w, 4 delay. */
   int per_syn;
   int syn_var;
+  /* A population's summed input current of the step (`input`: constant
+   * inputs, synaptic outputs, gap junctions, at V of the previous step),
+   * as the neurons integrate it; var is -1. */
+  int input;
+  /* A population rate (`rate`): one column, the spikes of each step over
+   * size x dt, in Hz; idx = {0}, every = 1, var -1. */
+  int rate;
+  /* A projection's synaptic current per post neuron (`I_syn`): what its
+   * output adds to the post's input in the step; var -1. */
+  int isyn;
   uint64_t *syn;
   char *name;    /* report name, unique per target */
+  char *file;    /* report file, or NULL for the default beside the output */
   uint64_t *idx; /* sorted, unique element indices */
   uint64_t n_idx;
   int64_t every; /* steps */
+  /* The window [start, stop) in steps (`start:`, `stop:`); stop -1: the
+   * end of the run (so a continued, longer run extends it). A state
+   * monitor samples start, start + every, ...; a spike monitor records
+   * the spikes of steps in the window, of its indices (idx, n_idx; none:
+   * all) when it names one population. */
+  int64_t start, stop;
 } bs_monitor_spec;
+
+/* The last step + 1 of a monitor's window in a run of n_steps. */
+static inline int64_t bs_monitor_stop(const bs_monitor_spec *m,
+                                      int64_t n_steps) {
+  return m->stop < 0 || m->stop > n_steps ? n_steps : m->stop;
+}
+/* Whether monitor m records step n. */
+static inline int bs_monitor_due(const bs_monitor_spec *m, int64_t n,
+                                 int64_t n_steps) {
+  return n >= m->start && n < bs_monitor_stop(m, n_steps) &&
+         (n - m->start) % m->every == 0;
+}
+/* Samples of a state monitor in a run of n_steps. */
+static inline uint64_t bs_monitor_rows(const bs_monitor_spec *m,
+                                       int64_t n_steps) {
+  const int64_t e = bs_monitor_stop(m, n_steps);
+  return e > m->start ? (uint64_t)((e - m->start + m->every - 1) / m->every)
+                      : 0;
+}
 
 typedef struct bs_spec {
   char *file;
@@ -120,6 +177,10 @@ typedef struct bs_spec {
 bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
                          char *const *set, bs_spec **spec);
 void bs_config_destroy(bs_spec **spec);
+
+/* The kind's view of input q of the spec (its parameters, the run's dt,
+ * trial duration and seed). Not collective. */
+bs_input_args bs_config_input_args(const bs_spec *s, int q);
 
 /* Parse "<number> [unit]" with the expected dimension. Returns 0 on
  * success, else writes a reason to why. */

@@ -25,6 +25,11 @@ bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *local,
                            uint64_t *syn_per_proj /* n_projs, global */);
 int bs_net_exchange_interval(const bs_net *net);
 
+/* The rows each rank keeps per projection, summed over ranks: rows (the
+ * pre neurons of its table, or the whole pre population where that is
+ * smaller) and ids (rows listed by id in a table, else 0). Collective. */
+bs_status bs_net_table_get(bs_ctx *ctx, const bs_net *net, uint64_t *rows,
+                           uint64_t *ids);
 /* Connectivity actually stored, per projection and summed over ranks:
  * synapses and bytes (CSR or dense matrix, per-pre delays). Collective. */
 bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,

@@ -45,13 +45,22 @@ bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int handle,
                               uint64_t total, uint64_t offset, uint64_t n,
                               const double *t, const uint64_t *ids);
 
-/* A SONATA frame report at `group` (e.g. /report/E/V): data[rows, nodes],
- * mapping/{node_ids, index_pointers, element_ids, time}. */
+/* A SONATA frame report (sonata.md §6.4) for group /report/<target>/<name>:
+ * one variable per file, so the report is its own file (`file`, or NULL:
+ * <output without .h5>.<target>.<name>.h5 beside the output) holding
+ * /report/<target>/data [rows, nodes] (float64, attr units) and
+ * mapping/{node_ids, index_pointers, element_ids, time (attr units ms)};
+ * the output links it at `group` (an HDF5 external link, relative to the
+ * output's folder when the two share it). When the link exists (a
+ * restart), the report file is reopened and its shape checked. */
 bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
-                              const char *units, const uint64_t *node_ids,
-                              uint64_t n_nodes, uint64_t n_rows, double tstart,
-                              double tstop, double tstep,
-                              const char *population, bs_io_report **rep);
+                              const char *file, const char *units,
+                              const uint64_t *node_ids, uint64_t n_nodes,
+                              uint64_t n_rows, double tstart, double tstop,
+                              double tstep, const char *population,
+                              bs_io_report **rep);
+/* The report's own file. */
+const char *bs_io_report_path(const bs_io_report *rep);
 /* Write rows [row0, row0 + nrows) x columns [col0, col0 + ncols) from buf
  * (row-major, ncols per row). */
 bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
@@ -65,7 +74,7 @@ bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *rep, uint64_t row0,
 /* A report of chosen synapses: mapping/pre_node_ids [nodes] (node_ids are
  * the posts) and the group's attr pre_population. Collective; kept as it
  * is when the report exists (a restart). */
-bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io *io, const char *group,
+bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io_report *rep,
                                const uint64_t *pre_ids, uint64_t n,
                                const char *pre_population);
 bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rep);
@@ -161,5 +170,28 @@ bs_status bs_matrix_read(bs_ctx *ctx, bs_matrix_in *m, uint64_t row0,
                          uint64_t nrows, uint64_t col0, uint64_t ncols,
                          double *buf);
 void bs_matrix_close(bs_matrix_in **m);
+
+/* ---- SONATA spike files as input (src/io/spikefile.c) ----------------
+ * /spikes/<population>/{timestamps, node_ids} (sonata.md §6.1), or the old
+ * form /spikes/{gids, timestamps}. Not collective: each rank opens the
+ * file read-only with serial HDF5 on its own. */
+typedef struct bs_sonata_spikes {
+  uint64_t n;         /* spikes kept (node ids in [lo, hi)) */
+  uint64_t *node_ids; /* ids within the population */
+  double *t;          /* ms (a file in units "s" is converted) */
+  uint64_t total;     /* rows in the file, all nodes */
+} bs_sonata_spikes;
+
+/* The spikes of nodes [lo, hi) of `population` (NULL or "": the only one
+ * in the file) of n_nodes nodes, in (time, node id, row) order: the same
+ * on any rank count. Refuses, naming file, dataset and row: a missing
+ * group or dataset, lengths that differ, non-integer ids, ids outside [0,
+ * n_nodes), times that are negative or not finite, units other than ms
+ * or s. The file is read in chunks of 2^20 rows. */
+bs_status bs_io_sonata_spikes_read(bs_ctx *ctx, const char *file,
+                                   const char *population, uint64_t n_nodes,
+                                   uint64_t lo, uint64_t hi,
+                                   bs_sonata_spikes *out);
+void bs_io_sonata_spikes_free(bs_ctx *ctx, bs_sonata_spikes *s);
 
 #endif

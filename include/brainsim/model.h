@@ -108,6 +108,10 @@ typedef struct bs_neuron_args {
    * exp_auto linearisation, as Brian2 and BrainPy's LTC neurons do; LIF's
    * fast kernel keeps it frozen (BrainPy 2.3). */
   const double *G;
+  /* Per ODE variable: this step's noise increment g dW to add to the
+   * integrated value before refractoriness and threshold (BrainPy's
+   * sdeint), or NULL for none; the array NULL: no noise at all. */
+  double *const *noise;
   int method;                          /* bs_method of the population */
   const struct bs_neuron_model *model; /* the population's descriptor */
   uint32_t *spk;                       /* out: local indices that spiked */
@@ -258,6 +262,7 @@ typedef struct bs_stp_model {
 } bs_stp_model;
 const bs_stp_model *bs_stp_find(const char *name);
 int bs_stp_count(void);
+const bs_stp_model *bs_stp_at(int i); /* the config lists the kinds */
 /* Resting state before the first spike: u = 0, x = 1. */
 void bs_stp_rest(double *u, double *x);
 /* One pre-synaptic spike gap_steps steps after the previous one (or after
@@ -405,6 +410,49 @@ const double *bs_cng_channel_params(const bs_neuron_model *m, int c,
                                     const char **name);
 /* The registry's ConNeuGroup entry (what the config names). */
 int bs_neuron_is_cng(const bs_neuron_model *m);
+
+/* ---- current inputs ------------------------------------------------------ */
+
+/* A current input kind, as BrainPy 2.x's brainpy.inputs: scalar parameters
+ * (params) and list parameters (lists: each a list of quantities, or one
+ * value where BrainPy broadcasts one). The value used in step n is the
+ * value of BrainPy's array at index n, i.e. at t = n dt. */
+#define BS_INPUT_MAXL 3
+typedef struct bs_input_args {
+  const double *p;     /* params, in the table's order */
+  double *const *l;    /* lists */
+  const uint64_t *ln;  /* their lengths */
+  double dt, duration; /* a trial's (t_end defaults to its duration);
+                          the step given to apply counts from the
+                          trial's start, as each trial replays the
+                          protocol (BrainPy: reset, run again) */
+  uint64_t seed;       /* run.seed */
+  uint32_t input;      /* the input's index in the config (noise key) */
+} bs_input_args;
+typedef struct bs_input_kind {
+  const char *name;
+  const char *doc;
+  int np;
+  const bs_param *params;
+  int nl;
+  const bs_param *lists;
+  /* Why the values are refused (blame: the param index, or np + list
+   * index), or NULL. */
+  const char *(*check)(const bs_input_args *a, int *blame);
+  /* Adds the input's current in step `step` to I[0, n) of the neurons
+   * with global ids gid0, gid0 + 1, ... Noise kinds draw from Philox keyed
+   * by (seed, input, gid, step): any rank split gives the same values. */
+  void (*apply)(const bs_input_args *a, int64_t step, uint64_t gid0, uint64_t n,
+                double *I);
+  /* The first step whose value may be non-zero (a restore compares the
+   * inputs that start before the checkpoint). */
+  int64_t (*start)(const bs_input_args *a);
+  /* The value never changes in time: summed once into the constant input. */
+  int constant;
+} bs_input_kind;
+const bs_input_kind *bs_input_find(const char *name);
+int bs_input_count(void);
+const bs_input_kind *bs_input_at(int i);
 
 /* ---- registry ---------------------------------------------------------- */
 

@@ -14,7 +14,10 @@ enum {
   BS_RNG_DELAY = 4,     /* per-synapse delay: (projection, synapse key) */
   BS_RNG_POISSON = 5,   /* Poisson sources: (gid, step) */
   BS_RNG_DELAY_PRE = 6, /* per-pre delay: (projection, pre index) */
-  BS_RNG_OUT_E = 7      /* per-post reversal potential: (projection, post) */
+  BS_RNG_OUT_E = 7,     /* per-post reversal potential: (projection, post) */
+  BS_RNG_PARAM = 8,     /* heterogeneous neuron parameter: (gid, param) */
+  BS_RNG_NOISE = 9,     /* neuron noise dW: (gid, variable, step) */
+  BS_RNG_INPUT = 12     /* noise inputs: (input, gid, step) */
 };
 
 typedef struct bs_rng {

@@ -445,6 +445,12 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
     st = bs_net_sizes_get(ctx, net, &l, per_proj);
   if (st == BS_OK)
     st = bs_net_storage_get(ctx, net, ssyn, sbytes);
+  uint64_t *trows = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8),
+           *tids = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8);
+  if (st == BS_OK && (!trows || !tids))
+    st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
+  if (st == BS_OK)
+    st = bs_net_table_get(ctx, net, trows, tids);
   if (st == BS_OK)
     st = bs_comm_gather_u64(ctx, l.neurons, all);
   if (st == BS_OK)
@@ -470,13 +476,15 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
       bs_net_proj_storage(s, j, &esyn, &ebytes);
       const int exact = strncmp(pj->conn->stats, "exact", 5) == 0;
       printf("projection %-12s %s -> %s, %s + %s, %s, %s: %s %.0f synapses, "
-             "%.2f bytes/synapse; built %llu, %.2f bytes/synapse\n",
+             "%.2f bytes/synapse; built %llu, %.2f bytes/synapse; rows "
+             "%llu, %llu listed by id\n",
              pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
              pj->syn->name, pj->syn->gap ? "no output" : pj->out->name,
              pj->conn->name, pj->dense ? "dense" : "sparse",
              exact ? "exactly" : "expected", esyn,
              esyn > 0 ? ebytes / esyn : 0.0, (unsigned long long)per_proj[j],
-             ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0);
+             ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0,
+             (unsigned long long)trows[j], (unsigned long long)tids[j]);
     }
     printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
            (unsigned long long)s->n_neurons, (unsigned long long)tot,
@@ -497,7 +505,24 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   free(all);
   free(ssyn);
   free(sbytes);
+  free(trows);
+  free(tids);
   return st;
+}
+
+/* A SONATA simulation or circuit config is JSON, which YAML would parse
+ * and then refuse key by key; say what it is instead. */
+static bs_status refuse_sonata_config(bs_ctx *ctx, const char *path) {
+  size_t n = strlen(path);
+  if (n < 5 || strcmp(path + n - 5, ".json") != 0)
+    return BS_OK;
+  return bs_error_set(ctx, BS_ERR_CONFIG,
+                      "%s: a SONATA simulation or circuit config (JSON): "
+                      "brainsim does not read these yet; write a brainsim "
+                      "YAML config, whose projections can read SONATA edges "
+                      "(connect: {SONATA: {file: ..., population: ...}}); "
+                      "see the README, 'SONATA and BMTK'",
+                      path);
 }
 
 int main(int argc, char **argv) {
@@ -554,7 +579,9 @@ int main(int argc, char **argv) {
   char *out = NULL, *ckpt_dir = NULL;
   int first = -1, rc = 1;
   storage sto = {0};
-  bs_status st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
+  bs_status st = refuse_sonata_config(ctx, c.config);
+  if (st == BS_OK)
+    st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
     goto fail;

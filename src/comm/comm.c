@@ -1,5 +1,7 @@
 /* All of brainsim's MPI: a duplicated communicator with MPI_ERRORS_RETURN,
  * so an MPI failure becomes a status with MPI's own message. */
+/* setenv */
+#define _POSIX_C_SOURCE 200809L
 #include "brainsim/comm.h"
 
 #include <mpi.h>
@@ -32,6 +34,23 @@ static bs_status mpi_err(bs_ctx *ctx, int code, const char *what) {
 
 static MPI_Comm C(bs_ctx *ctx) { return ctx->comm->comm; }
 
+/* A process started without a launcher is an MPI singleton of size 1.
+ * Open MPI 4 then forks an orted and probes UCX/OFI networks it cannot use:
+ * ~0.3 s before the first step. Isolated singleton, ob1 and the self BTL
+ * cost ~0.02 s. Only set when no launcher is seen and the user set none. */
+static void singleton_mca_defaults(void) {
+#ifdef OPEN_MPI
+  static const char *launched[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
+                                   "PMI_RANK", "PMI_SIZE"};
+  for (size_t i = 0; i < sizeof launched / sizeof *launched; i++)
+    if (getenv(launched[i]))
+      return;
+  setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+  setenv("OMPI_MCA_pml", "ob1", 0);
+  setenv("OMPI_MCA_btl", "self", 0);
+#endif
+}
+
 bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
   bs_comm *c = calloc(1, sizeof *c);
   if (!c)
@@ -39,6 +58,7 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
   int inited = 0;
   MPI_Initialized(&inited);
   if (!inited) {
+    singleton_mca_defaults();
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
       free(c);
       return BS_ERR_MPI;

@@ -10,101 +10,86 @@
 
 #define MAX_INTERVAL 100 /* steps per exchange without projections */
 
-typedef struct gid_list {
-  uint64_t *v;
-  size_t n, cap;
-} gid_list;
-
-static bs_status gid_add(bs_ctx *ctx, gid_list *l, uint64_t gid) {
-  if (l->n == l->cap) {
-    size_t nc = l->cap ? 2 * l->cap : 1024;
-    BS_CALL(ctx, bs_realloc(ctx, l->cap, nc, sizeof(uint64_t), &l->v));
-    l->cap = nc;
-  }
-  l->v[l->n++] = gid;
-  return BS_OK;
-}
-
-/* The rank that owns neuron gid (the block partition of its population). */
-static int owner_of(const bs_net *net, uint64_t gid) {
-  const bs_pop_spec *ps =
-      &net->spec->pops[bs_engine_pop_of_gid(net->spec, gid)];
-  const uint64_t i = gid - ps->gid0;
-  int lo = 0, hi = net->P - 1; /* the last r with block_lo(r) <= i */
-  while (lo < hi) {
-    int mid = (lo + hi + 1) / 2;
-    if (bs_engine_block_lo(ps->size, mid, net->P) <= i)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
-}
-
-/* The exchange plan: this rank asks for the spikes of every source with a
- * local target, and of its own neurons where state driven by their own
+/* Whether population p's own block is needed here: state driven by its own
  * spikes lives here (short-term plasticity and traces are checkpointed by
- * the owner; per-pre monitors sample the owner's block). Collective. */
+ * the owner; per-pre monitors sample the owner's block). */
+static int own_needed(const bs_net *net, const lpop *lp) {
+  int own = net->per_pre;
+  for (int o = 0; o < lp->nout; o++)
+    own |= net->projs[lp->out[o]].stp_u || net->projs[lp->out[o]].tr;
+  return own;
+}
+
+/* The exchange plan: this rank asks for the spikes of every pre neuron of
+ * a projection's table with a local synapse, and of its own neurons where
+ * own_needed. The list is allocated at its exact size and grouped by
+ * owner without a second copy of it while the plan is made (the build's
+ * peak memory). Collective. */
 static bs_status build_exchange(bs_ctx *ctx, bs_net *net) {
   const bs_spec *s = net->spec;
-  gid_list need = {0};
-  uint64_t *grouped = NULL, *cnt = NULL, *at = NULL;
-  int *own = NULL;
+  uint64_t *need = NULL, *grouped = NULL, *cnt = NULL;
+  size_t n = 0, cap = 0;
   bs_gid_range *ranges = NULL;
   int nr = 0;
   bs_status st = bs_exchange_create(ctx, &net->ex);
-  for (int j = 0; j < s->n_projs && st == BS_OK; j++) {
-    const lproj *lj = &net->projs[j];
-    if (!lj->ops->deliver || !lj->nnz)
-      continue;
-    const uint64_t g0 = lj->pre->spec->gid0;
-    if (!lj->dense)
-      for (uint64_t k = 0; k < lj->nsrc && st == BS_OK; k++)
-        st = gid_add(ctx, &need, g0 + lj->src[k]);
-    else
-      for (uint64_t i = 0; i < lj->pre->spec->size && st == BS_OK; i++) {
+  for (int pass = 0; pass < 2 && st == BS_OK; pass++) {
+    if (pass == 1) {
+      cap = n;
+      n = 0;
+      st = bs_malloc(ctx, cap ? cap : 1, sizeof(uint64_t), &need);
+    }
+    for (int j = 0; j < s->n_projs && st == BS_OK; j++) {
+      const lproj *lj = &net->projs[j];
+      if (!lj->ops->deliver || !lj->nnz)
+        continue;
+      const uint64_t g0 = lj->pre->spec->gid0;
+      for (uint64_t k = 0; k < lj->npos; k++) {
         lrow r;
-        lproj_row(lj, i, &r);
-        if (r.n)
-          st = gid_add(ctx, &need, g0 + i);
+        lproj_row(lj, k, &r);
+        if (r.n && pass)
+          need[n] = g0 + lproj_id(lj, k);
+        n += r.n > 0;
       }
+    }
+    for (int p = 0; p < s->n_pops && st == BS_OK; p++) {
+      const lpop *lp = &net->pops[p];
+      for (uint64_t i = lp->lo; own_needed(net, lp) && i < lp->hi; i++) {
+        if (pass)
+          need[n] = lp->spec->gid0 + i;
+        n++;
+      }
+    }
   }
-  for (int p = 0; p < s->n_pops && st == BS_OK; p++) {
-    const lpop *lp = &net->pops[p];
-    int mine = net->per_pre;
-    for (int o = 0; o < lp->nout; o++)
-      mine |= net->projs[lp->out[o]].stp_u || net->projs[lp->out[o]].tr;
-    for (uint64_t i = lp->lo; mine && i < lp->hi && st == BS_OK; i++)
-      st = gid_add(ctx, &need, lp->spec->gid0 + i);
-  }
-  if (st == BS_OK && need.n) {
-    qsort(need.v, need.n, sizeof(uint64_t), bs_engine_cmp_u64);
+  if (st == BS_OK && n) {
+    qsort(need, n, sizeof(uint64_t), bs_engine_cmp_u64);
     size_t u = 1;
-    for (size_t q = 1; q < need.n; q++)
-      if (need.v[q] != need.v[u - 1])
-        need.v[u++] = need.v[q];
-    need.n = u;
+    for (size_t q = 1; q < n; q++)
+      if (need[q] != need[u - 1])
+        need[u++] = need[q];
+    n = u;
   }
-  /* Grouped by owner rank, ascending within each group (stable). */
-  const size_t P = (size_t)net->P, nn = need.n ? need.n : 1;
+  /* Grouped by owner rank, ascending within each group: owners ascend
+   * with the index within a population, so the gids of (population,
+   * owner) are one run of the sorted list. */
+  const size_t P = (size_t)net->P;
   if (st == BS_OK)
     st = bs_calloc(ctx, P, sizeof(uint64_t), &cnt);
   if (st == BS_OK)
-    st = bs_calloc(ctx, P, sizeof(uint64_t), &at);
-  if (st == BS_OK)
-    st = bs_malloc(ctx, nn, sizeof(uint64_t), &grouped);
-  if (st == BS_OK)
-    st = bs_malloc(ctx, nn, sizeof(int), &own);
+    st = bs_malloc(ctx, n ? n : 1, sizeof(uint64_t), &grouped);
   if (st == BS_OK)
     st = bs_malloc(ctx, (size_t)s->n_pops, sizeof *ranges, &ranges);
-  for (size_t q = 0; st == BS_OK && q < need.n; q++) {
-    own[q] = owner_of(net, need.v[q]);
-    cnt[own[q]]++;
-  }
-  for (size_t r = 1; st == BS_OK && r < P; r++)
-    at[r] = at[r - 1] + cnt[r - 1];
-  for (size_t q = 0; st == BS_OK && q < need.n; q++)
-    grouped[at[own[q]]++] = need.v[q];
+  for (size_t r = 0, at = 0; st == BS_OK && r < P; r++)
+    for (int p = 0; p < s->n_pops; p++) {
+      const bs_pop_spec *ps = &s->pops[p];
+      const uint64_t a = bs_engine_lower_bound(
+          need, n, ps->gid0 + bs_engine_block_lo(ps->size, (int)r, net->P));
+      const uint64_t b = bs_engine_lower_bound(
+          need, n, ps->gid0 + bs_engine_block_lo(ps->size, (int)r + 1, net->P));
+      memcpy(grouped + at, need + a, (size_t)(b - a) * sizeof(uint64_t));
+      at += (size_t)(b - a);
+      cnt[r] += b - a;
+    }
+  bs_free(ctx, cap ? cap : 1, sizeof(uint64_t), &need);
   for (int p = 0; st == BS_OK && p < s->n_pops; p++)
     if (net->pops[p].n)
       ranges[nr++] = (bs_gid_range){s->pops[p].gid0 + net->pops[p].lo,
@@ -113,11 +98,8 @@ static bs_status build_exchange(bs_ctx *ctx, bs_net *net) {
   st = bs_comm_agree(ctx, st, NULL);
   if (st == BS_OK)
     st = bs_exchange_plan(ctx, net->ex, ranges, nr, grouped, cnt);
-  bs_free(ctx, need.cap, sizeof(uint64_t), &need.v);
-  bs_free(ctx, nn, sizeof(uint64_t), &grouped);
-  bs_free(ctx, nn, sizeof(int), &own);
+  bs_free(ctx, n ? n : 1, sizeof(uint64_t), &grouped);
   bs_free(ctx, P, sizeof(uint64_t), &cnt);
-  bs_free(ctx, P, sizeof(uint64_t), &at);
   bs_free(ctx, (size_t)s->n_pops, sizeof *ranges, &ranges);
   return st;
 }
@@ -212,8 +194,13 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     const bs_monitor_spec *ms = &s->monitors[q];
     if (ms->kind == BS_MON_SPIKES) {
       for (int p = 0; p < s->n_pops; p++)
-        if (ms->pops[p])
+        if (ms->pops[p]) {
           net->pops[p].record = 1;
+          /* The config allows a window or indices only on a monitor that
+           * is the population's only spike monitor. */
+          if (ms->start > 0 || ms->stop >= 0 || ms->idx)
+            net->pops[p].rec_mon = ms;
+        }
       continue;
     }
     mst = bs_realloc(ctx, (size_t)net->nmons, (size_t)net->nmons + 1,

@@ -89,11 +89,12 @@ typedef struct facts {
 } facts;
 
 static uint64_t syn_sum(const lproj *lj) {
-  const uint64_t npre = lj->pre->spec->size, g0 = lj->post->lo;
+  const uint64_t g0 = lj->post->lo;
   uint64_t h = 0;
-  for (uint64_t i = 0; i < npre; i++) {
+  for (uint64_t k = 0; k < lj->npos; k++) { /* the rows of the table */
+    const uint64_t i = lproj_id(lj, k);
     lrow r;
-    lproj_row(lj, i, &r);
+    lproj_row(lj, k, &r);
     for (uint64_t k = 0; k < r.n; k++)
       h += mix_f64(mix(i << 32 ^ (g0 + r.col[k])) ^ lrow_d(&r, k),
                    lrow_w(&r, k));
@@ -126,9 +127,9 @@ static void facts_free(bs_ctx *ctx, const bs_net *net, facts *f) {
 
 /* The step an input starts at: inputs that start at or after a
  * checkpoint are a new protocol phase and may change on a restore. */
-static int64_t input_start(const bs_input_spec *in) {
-  (void)in;
-  return 0; /* constant currents act from step 0 */
+static int64_t input_start(const bs_spec *s, int q) {
+  const bs_input_args a = bs_config_input_args(s, q);
+  return s->inputs[q].kind->start(&a);
 }
 
 static char *identity(const bs_spec *s, const facts *f) {
@@ -148,12 +149,37 @@ static char *identity(const bs_spec *s, const facts *f) {
     put(&b, "%s.model\t%s\n", key, m->name);
     put(&b, "%s.size\t%llu\n", key, (unsigned long long)ps->size);
     put(&b, "%s.method\t%s\n", key, bs_method_name(ps->method));
-    put_params(&b, key, m->np, m->params, ps->p);
+    for (int i = 0; i < m->np; i++) {
+      char pk[1200];
+      snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
+      if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
+        put(&b, "%s\tfile %s:%s\n", pk, ps->pfile[i], ps->pdset[i]);
+      else if (ps->plist && ps->plist[i]) { /* per neuron, listed */
+        uint64_t h = 0;
+        for (uint64_t q = 0; q < ps->size; q++)
+          h += mix_f64(q, ps->plist[i][q]);
+        put(&b, "%s\tlist, checksum %016llx\n", pk, (unsigned long long)h);
+      } else if (ps->pdist && ps->pdist[i].kind != BS_DIST_CONST)
+        put_dist(&b, pk, &ps->pdist[i], " per neuron");
+      else
+        put(&b, "%s\t%.17g\n", pk, ps->p[i]);
+    }
     for (int v = 0; v < m->nx; v++) {
       char vk[1200];
       snprintf(vk, sizeof vk, "%s.%s_initializer", key, m->vars[v].name);
-      put_dist(&b, vk, &ps->init[v], "");
+      if (ps->ifile && ps->ifile[v])
+        put(&b, "%s\tfile %s:%s\n", vk, ps->ifile[v], ps->idset[v]);
+      else if (ps->init_list && ps->init_list[v]) {
+        uint64_t h = 0;
+        for (uint64_t q = 0; q < ps->size; q++)
+          h += mix_f64(q, ps->init_list[v][q]);
+        put(&b, "%s\tlist, checksum %016llx\n", vk, (unsigned long long)h);
+      } else
+        put_dist(&b, vk, &ps->init[v], "");
     }
+    for (int v = 0; v < m->nx; v++)
+      if (ps->noise[v] > 0)
+        put(&b, "%s.noise.%s\t%.17g\n", key, m->vars[v].name, ps->noise[v]);
     for (int c = 0; c < bs_cng_channel_count(m); c++) {
       const bs_channel_kind *kind = NULL;
       const char *name = NULL;
@@ -181,6 +207,11 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; pj->stp && i < BS_STP_NP; i++)
       put(&b, " %.17g", pj->stpp[i]);
     put(&b, "\n");
+    put(&b, "%s.plasticity\t%s\n", key, pj->plast ? pj->plast->name : "none");
+    if (pj->plast) {
+      snprintf(ok, sizeof ok, "%s.plasticity.%s", key, pj->plast->name);
+      put_params(&b, ok, pj->plast->np, pj->plast->params, pj->plp);
+    }
     put(&b, "%s.connect\t%s", key, pj->conn->name);
     for (int i = 0; i < pj->conn->np; i++)
       put(&b, " %s=%.17g", pj->conn->params[i].name, pj->cp[i]);
@@ -212,10 +243,22 @@ static char *identity(const bs_spec *s, const facts *f) {
    * compares those that start before the checkpoint as a set. */
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
-    put(&b, "inputs@%lld\t%s [%llu, %llu) current %.17g\n",
-        (long long)input_start(in), s->pops[in->pop].name,
-        (unsigned long long)in->start, (unsigned long long)in->stop,
-        in->current);
+    const bs_input_kind *kd = in->kind;
+    put(&b, "inputs@%lld\t%s [%llu, %llu) %s", (long long)input_start(s, q),
+        s->pops[in->pop].name, (unsigned long long)in->start,
+        (unsigned long long)in->stop, kd->name);
+    for (int i = 0; i < kd->np; i++) /* `current I`: the old text */
+      if (kd->np == 1 && !kd->nl)
+        put(&b, " %.17g", in->p[i]);
+      else
+        put(&b, " %s=%.17g", kd->params[i].name, in->p[i]);
+    for (int i = 0; i < kd->nl; i++) {
+      put(&b, " %s=[", kd->lists[i].name);
+      for (uint64_t e = 0; e < in->ln[i]; e++)
+        put(&b, "%s%.17g", e ? ", " : "", in->l[i][e]);
+      put(&b, "]");
+    }
+    put(&b, "\n");
   }
   for (int q = 0; q < s->n_monitors; q++) {
     const bs_monitor_spec *m = &s->monitors[q];
@@ -225,11 +268,22 @@ static char *identity(const bs_spec *s, const facts *f) {
       for (int p = 0; p < s->n_pops; p++)
         if (m->pops[p])
           put(&b, " %s", s->pops[p].name);
+      if (m->idx) {
+        uint64_t h = 0;
+        for (uint64_t c = 0; c < m->n_idx; c++)
+          h = mix(h ^ m->idx[c]);
+        put(&b, " indices %llu, checksum %016llx", (unsigned long long)m->n_idx,
+            (unsigned long long)h);
+      }
     } else {
       put(&b, "%s %s every %lld steps, %llu elements",
           m->pop >= 0 ? s->pops[m->pop].name : s->projs[m->proj].name, m->name,
           (long long)m->every, (unsigned long long)m->n_idx);
     }
+    /* The window; an open end follows run.duration. */
+    if (m->start > 0 || m->stop >= 0)
+      put(&b, " from step %lld to %lld", (long long)m->start,
+          (long long)m->stop);
     put(&b, "\n");
   }
   return b.s;

@@ -1,9 +1,17 @@
 /* Local connectivity storage (DESIGN.md "Performance model"): synapses
- * live on the rank of their post neuron, either as a CSR over the pre
- * neurons that have a local target (sparse; sorted source ids, a binary
- * search per spike) or as one bit per (pre, local post) pair (dense), with
+ * live on the rank of their post neuron, either as a CSR by pre-synaptic
+ * index (sparse) or as one bit per (pre, local post) pair (dense), with
  * weights and delays stored only where they vary. Everything else reads a
- * row through lproj_row, the one iterator over both storages. */
+ * row through lproj_row, the one iterator over both storages.
+ *
+ * Rows and per-pre state exist only for the pre neurons a rank needs (its
+ * "table", README "Memory per rank"): those with a local synapse, and,
+ * where there is per-pre state (stp, traces), its own block of the pre
+ * population (monitors and checkpoints of that state are the owner's). The
+ * table is the sorted list of their ids (pid), so memory is O(local synapses +
+ * local neurons) whatever the network's size; when the identity over the whole
+ * pre population is smaller (a rank that needs most pre neurons, e.g. one
+ * rank), it is used instead (pid = NULL). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +19,13 @@
 #include "brainsim/rng.h"
 #include "engine_impl.h"
 
-/* Position of pre neuron i among the sources with a local target
- * (binary search), or nsrc when it has none. */
-static inline uint64_t src_pos(const lproj *lj, uint64_t i) {
-  uint64_t lo = 0, hi = lj->nsrc;
-  while (lo < hi) {
-    const uint64_t mid = lo + (hi - lo) / 2;
-    if (lj->src[mid] < i)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < lj->nsrc && lj->src[lo] == i ? lo : lj->nsrc;
+/* Row offsets: 32 bits while the local synapses fit, else 64. */
+static inline uint64_t row_off(const lproj *lj, uint64_t i) {
+  return lj->row32 ? lj->row32[i] : lj->row64[i];
 }
 
 void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
+  /* i is a position in the table (lproj_pos). */
   r->w0 = lj->w0;
   r->d = lj->dpre ? lj->dpre[i] : lj->d0;
   if (lj->dense) {
@@ -48,9 +48,8 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
     r->dl_bytes = 0;
     return;
   }
-  const uint64_t k = src_pos(lj, i);
-  const uint64_t b = k < lj->nsrc ? lj->row32[k] : 0;
-  r->n = k < lj->nsrc ? lj->row32[k + 1] - b : 0;
+  const uint64_t b = row_off(lj, i);
+  r->n = row_off(lj, i + 1) - b;
   r->col = lj->col + b;
   r->w = lj->w ? lj->w + b : NULL;
   r->dl_bytes = lj->dl_bytes;
@@ -124,7 +123,100 @@ static bs_status check_delay(bs_ctx *ctx, const bs_proj_spec *js, double d,
   return BS_OK;
 }
 
-/* Dense storage is filled straight from the connector: no list. */
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Whether the identity over all n_pre pre neurons costs no more than a
+ * table of nt ids (4 bytes each), rc the bytes per row (the offset, dense
+ * mask row and weights, per-pre delay). estimate.c makes the same choice. */
+static int table_full(uint64_t n_pre, uint64_t nt, uint64_t rc) {
+  return n_pre * rc <= nt * (4 + rc);
+}
+
+/* The table from the local synapses' pre ids pre[0..n) (any order, with
+ * repeats) and the local block of the pre population. Deduplicated with a
+ * byte per pre neuron only while that is within a constant of the local
+ * data, else by sorting a copy. rc: bytes per row (table_full). */
+static bs_status make_table(bs_ctx *ctx, lproj *lj, const uint32_t *pre,
+                            size_t n, uint64_t rc) {
+  /* The own block only where per-pre state lives (stp, traces). */
+  const int own = lj->spec->stp || lj->ops->owner_state;
+  const uint64_t N = lj->pre->spec->size, lo = lj->pre->lo,
+                 hi = own ? lj->pre->hi : lo;
+  uint32_t *ids = NULL;
+  uint64_t nt = 0;
+  if (N <= 2 * ((uint64_t)n + (hi - lo)) + 4096) {
+    uint8_t *mark;
+    BS_CALL(ctx, bs_calloc(ctx, N ? N : 1, 1, &mark));
+    for (size_t q = 0; q < n; q++)
+      mark[pre[q]] = 1;
+    for (uint64_t i = lo; i < hi; i++)
+      mark[i] = 1;
+    for (uint64_t i = 0; i < N; i++)
+      nt += mark[i];
+    bs_status st = BS_OK;
+    if (!table_full(N, nt, rc)) {
+      st = bs_malloc(ctx, nt ? nt : 1, sizeof(uint32_t), &ids);
+      for (uint64_t i = 0, k = 0; st == BS_OK && i < N; i++)
+        if (mark[i])
+          ids[k++] = (uint32_t)i;
+    }
+    bs_free(ctx, N ? N : 1, 1, &mark);
+    BS_CALL(ctx, st);
+  } else {
+    const size_t cap = n + (size_t)(hi - lo);
+    BS_CALL(ctx, bs_malloc(ctx, cap ? cap : 1, sizeof(uint32_t), &ids));
+    memcpy(ids, pre, n * sizeof(uint32_t));
+    for (uint64_t i = lo; i < hi; i++)
+      ids[n + (i - lo)] = (uint32_t)i;
+    qsort(ids, cap, sizeof(uint32_t), cmp_u32);
+    for (size_t q = 0; q < cap; q++)
+      if (!nt || ids[q] != ids[nt - 1])
+        ids[nt++] = ids[q];
+    if (table_full(N, nt, rc)) {
+      bs_free(ctx, cap ? cap : 1, sizeof(uint32_t), &ids);
+    } else {
+      BS_CALL(ctx, bs_realloc(ctx, cap ? cap : 1, nt ? nt : 1, sizeof(uint32_t),
+                              &ids));
+    }
+  }
+  lj->pid = ids;
+  lj->npos = ids ? nt : N;
+  return BS_OK;
+}
+
+/* Position of pre id i in a table known to hold it. */
+static uint32_t pos_of(const lproj *lj, uint64_t i) {
+  return (uint32_t)lproj_pos(lj, i);
+}
+
+/* Pass 1 of dense storage: the local synapses' pre ids. */
+typedef struct pre_list {
+  bs_ctx *ctx;
+  uint32_t *pre;
+  size_t n, cap;
+  int failed;
+} pre_list;
+
+static int pre_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
+  (void)post;
+  (void)key;
+  pre_list *l = sink;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? 2 * l->cap : 1024;
+    if (bs_realloc(l->ctx, l->cap, nc, sizeof(uint32_t), &l->pre)) {
+      l->failed = 1;
+      return 1;
+    }
+    l->cap = nc;
+  }
+  l->pre[l->n++] = (uint32_t)pre;
+  return 0;
+}
+
+/* Dense storage is filled straight from the connector (pass 2): no list. */
 typedef struct dense_sink {
   const bs_spec *s;
   int j;
@@ -137,7 +229,8 @@ static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
   dense_sink *d = sink;
   lproj *lj = d->lj;
   const uint64_t jl = post - lj->post->lo;
-  uint64_t *word = &lj->mask[pre * lj->mask_words + jl / 64];
+  const uint64_t k = pos_of(lj, pre);
+  uint64_t *word = &lj->mask[k * lj->mask_words + jl / 64];
   const uint64_t bit = (uint64_t)1 << (jl % 64);
   if (*word & bit) { /* a multapse: one matrix entry cannot hold two */
     d->dup = 1;
@@ -147,7 +240,7 @@ static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
   }
   *word |= bit;
   if (lj->wd)
-    lj->wd[pre * lj->post->n + jl] = draw_weight(d->s, d->j, key);
+    lj->wd[k * lj->post->n + jl] = draw_weight(d->s, d->j, key);
   lj->nnz++;
   return 0;
 }
@@ -155,12 +248,30 @@ static int dense_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
 static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                              const bs_conn_args *a) {
   const bs_proj_spec *js = lj->spec;
-  const uint64_t n_pre = lj->pre->spec->size, npost = lj->post->n;
+  const uint64_t npost = lj->post->n;
   lj->dense = 1;
   lj->mask_words = (npost + 63) / 64;
+  /* Pass 1: which pre neurons have a local synapse (the table). */
+  pre_list l = {.ctx = ctx};
+  if (js->conn->generate(a, pre_emit, &l)) {
+    bs_free(ctx, l.cap, sizeof(uint32_t), &l.pre);
+    if (!l.failed)
+      bs_error_set(ctx, BS_ERR_NOMEM, "projection '%s': out of memory",
+                   js->name);
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return ctx->errcode;
+  }
+  const uint64_t rc = lj->mask_words * 8 +
+                      (bs_dist_is_const(&js->g_max) ? 0 : 4 * npost) +
+                      (js->delay_per_pre ? 4 : 0);
+  bs_status ts = make_table(ctx, lj, l.pre, l.n, rc);
+  bs_free(ctx, l.cap, sizeof(uint32_t), &l.pre);
+  BS_CALL(ctx, ts);
+  const uint64_t n_pre = lj->npos;
   const size_t nm = (size_t)(n_pre * lj->mask_words);
   BS_CALL(ctx, bs_calloc(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask));
-  lj->syn_bytes = (uint64_t)nm * sizeof(uint64_t);
+  lj->syn_bytes =
+      (uint64_t)nm * sizeof(uint64_t) + (lj->pid ? 4 * (uint64_t)lj->npos : 0);
   if (!bs_dist_is_const(&js->g_max)) {
     const size_t nw = (size_t)(n_pre * npost);
     BS_CALL(ctx, bs_calloc(ctx, nw ? nw : 1, sizeof(float), &lj->wd));
@@ -179,33 +290,6 @@ static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                         "sparse",
                         js->name, (unsigned long long)d.dup_pre,
                         (unsigned long long)d.dup_post, js->conn->name);
-  return BS_OK;
-}
-
-/* Stable LSD radix sort of (pre << 32 | position) by pre, one pass per
- * byte of the largest pre index: O(synapses), no per-pre array (a
- * counting sort would need one over the whole pre population). *ord may
- * be swapped with the scratch buffer. */
-static bs_status sort_by_pre(bs_ctx *ctx, uint64_t **ord, size_t n,
-                             uint32_t maxpre) {
-  if (n < 2 || maxpre == 0)
-    return BS_OK;
-  uint64_t *a = *ord, *b = NULL;
-  BS_CALL(ctx, bs_malloc(ctx, n, sizeof(uint64_t), &b));
-  for (int shift = 32; shift < 64 && (maxpre >> (shift - 32)); shift += 8) {
-    size_t cnt[257] = {0};
-    for (size_t q = 0; q < n; q++)
-      cnt[((a[q] >> shift) & 255) + 1]++;
-    for (int k = 0; k < 256; k++)
-      cnt[k + 1] += cnt[k];
-    for (size_t q = 0; q < n; q++)
-      b[cnt[(a[q] >> shift) & 255]++] = a[q];
-    uint64_t *t = a;
-    a = b;
-    b = t;
-  }
-  *ord = a;
-  bs_free(ctx, n, sizeof(uint64_t), &b);
   return BS_OK;
 }
 
@@ -245,11 +329,20 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
     return ctx->errcode;
   }
   lj->nnz = c.n;
+  /* The table, then each synapse's pre as its position in it. */
+  bs_status ts =
+      make_table(ctx, lj, c.pre, c.n,
+                 (c.n <= UINT32_MAX ? 4 : 8) + (js->delay_per_pre ? 4 : 0));
+  if (ts != BS_OK) {
+    coo_free(&c);
+    return ts;
+  }
+  for (size_t q = 0; lj->pid && q < c.n; q++)
+    c.pre[q] = pos_of(lj, c.pre[q]);
+  const uint64_t n_pre = lj->npos;
 
-  /* CSR over the sources that have a local target only (DESIGN.md: no
-   * per-source arrays over a whole pre population): sorting (pre, position
-   * in the list) keeps the generation order within a row, which is the
-   * same on every rank. */
+  /* CSR by position in the table; a stable counting sort keeps the
+   * generation order within a row, which is the same on every rank. */
   /* Per-synapse values from a file's columns, IJ's lists or a g_max
    * dataset take the place of the projection's g_max and delay. */
   const int w_file = fe && fe->w, d_file = fe && fe->delay;
@@ -257,51 +350,37 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
       !bs_dist_is_const(&js->g_max) || w_file || js->ij_w || js->g_file;
   const int d_var = (!bs_dist_is_const(&js->delay) && !js->delay_per_pre) ||
                     d_file || js->ij_d;
-  const size_t nz = c.n ? c.n : 1;
-  if (c.n > UINT32_MAX) {
-    coo_free(&c);
-    return bs_error_set(ctx, BS_ERR_LIMIT,
-                        "projection '%s': %zu synapses on rank %d; at most "
-                        "2^32 - 1 per projection and rank",
-                        js->name, c.n, ctx->rank);
-  }
-  uint64_t *ord = NULL;
-  bs_status st = bs_malloc(ctx, nz, sizeof(uint64_t), &ord);
-  uint32_t maxpre = 0;
-  for (size_t q = 0; st == BS_OK && q < c.n; q++) {
-    ord[q] = (uint64_t)c.pre[q] << 32 | q;
-    maxpre = c.pre[q] > maxpre ? c.pre[q] : maxpre;
-  }
-  if (st == BS_OK)
-    st = sort_by_pre(ctx, &ord, c.n, maxpre);
-  uint64_t nsrc = 0;
-  for (size_t q = 0; st == BS_OK && q < c.n; q++)
-    nsrc += q == 0 || ord[q] >> 32 != ord[q - 1] >> 32;
-  lj->nsrc = nsrc;
-  const size_t nr = (size_t)nsrc + 1;
-  if (st == BS_OK)
-    st = bs_malloc(ctx, nsrc ? nsrc : 1, sizeof(uint32_t), &lj->src);
-  if (st == BS_OK) /* c.n < 2^32 (above) */
+  const size_t nr = (size_t)n_pre + 1, nz = c.n ? c.n : 1;
+  uint64_t *fill = NULL;
+  bs_status st = bs_calloc(ctx, nr, sizeof(uint64_t), &fill);
+  if (st == BS_OK && c.n <= UINT32_MAX)
     st = bs_malloc(ctx, nr, sizeof(uint32_t), &lj->row32);
+  else if (st == BS_OK)
+    st = bs_malloc(ctx, nr, sizeof(uint64_t), &lj->row64);
   if (st == BS_OK)
     st = bs_malloc(ctx, nz, sizeof(uint32_t), &lj->col);
   if (st == BS_OK && w_var)
     st = bs_malloc(ctx, nz, sizeof(float), &lj->w);
   if (st != BS_OK) {
-    bs_free(ctx, nz, sizeof(uint64_t), &ord);
+    bs_free(ctx, nr, sizeof(uint64_t), &fill);
     coo_free(&c);
     return st;
+  }
+  for (size_t q = 0; q < c.n; q++)
+    fill[c.pre[q] + 1]++;
+  for (uint64_t i = 0; i < n_pre; i++)
+    fill[i + 1] += fill[i];
+  for (uint64_t i = 0; i <= n_pre; i++) {
+    if (lj->row32)
+      lj->row32[i] = (uint32_t)fill[i];
+    else
+      lj->row64[i] = fill[i];
   }
   /* Drawn delays go into the key array (no longer needed once drawn) so
    * that their width can follow the largest. */
   uint32_t dmin = UINT32_MAX, dmax = 0;
-  uint64_t k = 0;
-  for (size_t at = 0; at < c.n && st == BS_OK; at++) {
-    const size_t q = (size_t)(ord[at] & 0xffffffffu);
-    if (at == 0 || ord[at] >> 32 != ord[at - 1] >> 32) {
-      lj->src[k] = c.pre[q];
-      lj->row32[k++] = (uint32_t)at;
-    }
+  for (size_t q = 0; q < c.n && st == BS_OK; q++) {
+    uint64_t at = fill[c.pre[q]]++;
     lj->col[at] = c.post[q];
     if (w_file)
       lj->w[at] = (float)fe->w[q];
@@ -324,37 +403,38 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
         dd = bs_dist_sample(&js->delay, &r);
       }
       uint32_t d = 0;
-      st = check_delay(ctx, js, dd, c.pre[q],
+      st = check_delay(ctx, js, dd, lproj_id(lj, c.pre[q]),
                        (int64_t)(c.post[q] + lj->post->lo), &d);
       c.key[q] = d;
       dmin = d < dmin ? d : dmin;
       dmax = d > dmax ? d : dmax;
     }
   }
-  lj->row32[nsrc] = (uint32_t)c.n;
   if (st == BS_OK && d_var) {
     lj->dl_bytes = dmax <= UINT8_MAX ? 1 : dmax <= UINT16_MAX ? 2 : 4;
     st = bs_malloc(ctx, nz, (size_t)lj->dl_bytes, &lj->dl);
-    for (size_t at = 0; at < c.n && st == BS_OK; at++) {
-      const uint64_t d = c.key[ord[at] & 0xffffffffu];
+    for (uint64_t i = 0; st == BS_OK && i < n_pre; i++)
+      fill[i] = row_off(lj, i);
+    for (size_t q = 0; q < c.n && st == BS_OK; q++) {
+      uint64_t at = fill[c.pre[q]]++;
       if (lj->dl_bytes == 1)
-        ((uint8_t *)lj->dl)[at] = (uint8_t)d;
+        ((uint8_t *)lj->dl)[at] = (uint8_t)c.key[q];
       else if (lj->dl_bytes == 2)
-        ((uint16_t *)lj->dl)[at] = (uint16_t)d;
+        ((uint16_t *)lj->dl)[at] = (uint16_t)c.key[q];
       else
-        ((uint32_t *)lj->dl)[at] = (uint32_t)d;
+        ((uint32_t *)lj->dl)[at] = (uint32_t)c.key[q];
     }
     lj->dmin = dmin;
     lj->dmax = dmax;
   }
-  bs_free(ctx, nz, sizeof(uint64_t), &ord);
+  bs_free(ctx, nr, sizeof(uint64_t), &fill);
   coo_free(&c);
   if (fe)
     bs_edges_free(ctx, fe);
   if (st == BS_OK && js->g_file && !w_file)
     st = bs_engine_gmax_file(ctx, lj);
   lj->syn_bytes =
-      (uint64_t)nr * 4 + nsrc * 4 +
+      (uint64_t)nr * (lj->row32 ? 4 : 8) + (lj->pid ? 4 * lj->npos : 0) +
       (uint64_t)c.n * (4 + (w_var ? 4 : 0) + (uint64_t)lj->dl_bytes);
   return st;
 }
@@ -378,7 +458,6 @@ bs_conn_args bs_conn_args_of(const bs_spec *s, int j, uint64_t post_lo,
 bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   const bs_spec *s = net->spec;
   const bs_proj_spec *js = lj->spec;
-  const uint64_t n_pre = lj->pre->spec->size;
   lj->w0 = js->g_max.a;
   lj->d0 = (uint32_t)js->delay.a;
   lj->dmin = lj->dmax = lj->d0;
@@ -397,13 +476,16 @@ bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   else
     st = js->dense ? build_dense(ctx, s, j, lj, &a)
                    : build_sparse(ctx, s, j, lj, &a, fe);
-  /* Per pre neuron (axonal) delays, for the whole pre population on every
-   * rank, keyed by the pre index. */
+  /* Per pre neuron (axonal) delays of the table's pre neurons, keyed by
+   * the pre index. Every pre neuron is in some rank's table (its own
+   * block), so the global min and max are those of all pre neurons. */
+  const uint64_t npos = lj->npos;
   if (st == BS_OK && js->delay_per_pre) {
-    st = bs_malloc(ctx, n_pre ? n_pre : 1, sizeof(uint32_t), &lj->dpre);
+    st = bs_malloc(ctx, npos ? npos : 1, sizeof(uint32_t), &lj->dpre);
     lj->dmin = UINT32_MAX;
     lj->dmax = 0;
-    for (uint64_t i = 0; i < n_pre && st == BS_OK; i++) {
+    for (uint64_t k = 0; k < npos && st == BS_OK; k++) {
+      const uint64_t i = lproj_id(lj, k);
       double d = js->delay.a;
       if (js->delay_list) {
         d = js->delay_list[i];
@@ -413,11 +495,11 @@ bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
                     (uint32_t)(i >> 32));
         d = bs_dist_sample(&js->delay, &r);
       }
-      st = check_delay(ctx, js, d, i, -1, &lj->dpre[i]);
-      lj->dmin = lj->dpre[i] < lj->dmin ? lj->dpre[i] : lj->dmin;
-      lj->dmax = lj->dpre[i] > lj->dmax ? lj->dpre[i] : lj->dmax;
+      st = check_delay(ctx, js, d, i, -1, &lj->dpre[k]);
+      lj->dmin = lj->dpre[k] < lj->dmin ? lj->dpre[k] : lj->dmin;
+      lj->dmax = lj->dpre[k] > lj->dmax ? lj->dpre[k] : lj->dmax;
     }
-    lj->syn_bytes += n_pre * sizeof(uint32_t);
+    lj->syn_bytes += npos * sizeof(uint32_t);
   }
   bs_phase_end(ctx, BS_PHASE_CONNECT);
   return st;
@@ -425,16 +507,17 @@ bs_status bs_conn_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
 
 void bs_conn_free(bs_ctx *ctx, lproj *lj) {
   const size_t nnz = lj->nnz ? lj->nnz : 1, n = lj->post->n ? lj->post->n : 1;
-  const size_t npre = lj->pre->spec->size ? lj->pre->spec->size : 1;
-  bs_free(ctx, lj->nsrc + 1, sizeof(uint32_t), &lj->row32);
-  bs_free(ctx, lj->nsrc ? lj->nsrc : 1, sizeof(uint32_t), &lj->src);
+  const size_t npre = lj->npos ? lj->npos : 1;
+  bs_free(ctx, npre, sizeof(uint32_t), &lj->pid);
+  bs_free(ctx, lj->npos + 1, sizeof(uint32_t), &lj->row32);
+  bs_free(ctx, lj->npos + 1, sizeof(uint64_t), &lj->row64);
   bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
   bs_free(ctx, nnz, sizeof(float), &lj->w);
   bs_free(ctx, nnz, (size_t)(lj->dl_bytes ? lj->dl_bytes : 1), &lj->dl);
   bs_free(ctx, npre, sizeof(uint32_t), &lj->dpre);
-  const size_t nm = (size_t)(lj->pre->spec->size * lj->mask_words);
+  const size_t nm = (size_t)(lj->npos * lj->mask_words);
   bs_free(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask);
-  const size_t nw = (size_t)(lj->pre->spec->size * lj->post->n);
+  const size_t nw = (size_t)(lj->npos * lj->post->n);
   bs_free(ctx, nw ? nw : 1, sizeof(float), &lj->wd);
   bs_free(ctx, n, sizeof(uint32_t), &lj->scol);
   bs_free(ctx, n, sizeof(float), &lj->sw);

@@ -41,23 +41,33 @@ typedef struct lpop {
   double k[BS_MAX_K];
   int *out; /* projections whose pre is this population */
   int nout;
-  int record; /* spikes recorded to the output */
+  int record;                     /* spikes recorded to the output */
+  const bs_monitor_spec *rec_mon; /* its window and indices, or NULL */
+  /* Heterogeneous parameters (spec->pdist): every local neuron's
+   * parameters and derived constants, row-major (np, nk per neuron), or
+   * NULL: the scalars spec->p and k serve all. */
+  double *pn, *kn;
+  /* Noise (spec->has_noise): per ODE variable this step's g dW per local
+   * neuron, NULL for variables without noise; or NULL. */
+  double **nz;
+  double **x0; /* initial states read from datasets (per var), or NULL */
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
-  uint64_t nspikes; /* spikes of this rank's neurons (summed: all) */
+  uint64_t nspikes; /* spikes of this rank's neurons (sum over ranks: all) */
   size_t nspk;      /* spikes in spk[]: those of the previous step */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
- * trace.c): the pre neurons with a local target and the local block of
- * the pre population (for monitors and checkpoints), each advanced from
- * the undelayed spike train, which every rank receives. */
+ * trace.c): the pre neurons of the table with a local target or in the
+ * local block of the pre population (for monitors and checkpoints), each
+ * advanced from the undelayed spike train, which reaches every rank whose
+ * table holds the neuron. */
 typedef struct ltrace {
   uint64_t n;     /* traced pre neurons */
-  uint64_t *pre;  /* their indices in the pre population, ascending */
-  uint32_t *slot; /* pre index -> position in pre[], or UINT32_MAX */
+  uint64_t *pre;  /* their positions in the projection's table, ascending */
+  uint32_t *slot; /* table position -> index in pre[], or UINT32_MAX */
   double **x;     /* model state per traced neuron (x[0] = g) */
   double *s;      /* spikes arriving in the next step: 0 or the efficacy */
   uint32_t *hit;  /* positions with s != 0 */
@@ -70,27 +80,26 @@ typedef struct ltrace {
 typedef struct lproj {
   const bs_proj_spec *spec;
   lpop *pre, *post;
-  /* Sparse storage (DESIGN.md "Performance model"): a CSR over the pre
-   * neurons with a local target (src, ascending) with 32-bit row offsets,
+  /* Sparse storage (DESIGN.md "Performance model"): a CSR by pre-synaptic
+   * index with 32-bit row offsets when the local synapses fit (else 64),
    * the local post index, and weight (float: BrainPy's default float32)
    * and delay (1, 2 or 4 bytes, the narrowest that holds the largest
    * delay) only where they vary per synapse. Read through lproj_row and
    * lproj_delay. */
-  uint32_t *src; /* pre neurons with a local target, ascending */
-  uint64_t nsrc;
-  uint32_t *row32; /* nsrc + 1: source k's synapses start at row32[k] */
-  uint32_t *col;   /* local post index */
-  float *w;        /* per synapse, or NULL when constant (w0) */
-  void *dl;        /* per-synapse delays in steps, or NULL */
-  int dl_bytes;    /* 1, 2 or 4 */
-  uint32_t *dpre;  /* per pre-synaptic neuron delays (all of pre), or NULL */
+  uint32_t *row32;
+  uint64_t *row64;
+  uint32_t *col;  /* local post index */
+  float *w;       /* per synapse, or NULL when constant (w0) */
+  void *dl;       /* per-synapse delays in steps, or NULL */
+  int dl_bytes;   /* 1, 2 or 4 */
+  uint32_t *dpre; /* per-pre delays (by table position), or NULL */
   /* Dense storage (comp_method: dense): one bit per (pre, local post),
    * rows padded to whole words, and a float weight per pair when the
    * weights vary (else w0). */
   int dense;
   uint64_t *mask;
   uint64_t mask_words; /* words per pre row */
-  float *wd;           /* pre.num x post->n, or NULL */
+  float *wd;           /* npos x post->n, or NULL */
   double w0;
   uint32_t d0, dmin, dmax;
   uint64_t nnz;
@@ -103,14 +112,19 @@ typedef struct lproj {
   uint32_t R;
   double **x; /* per-post synaptic state */
   double k[BS_MAX_K];
-  /* Short-term plasticity: per pre-synaptic neuron (the whole pre
-   * population, on every rank: it depends only on the pre spike train,
-   * which every rank receives), or NULL. */
+  /* Short-term plasticity per pre neuron of the table (it depends only on
+   * the pre's spike train), or NULL. */
   double *stp_u, *stp_x;
   int64_t *stp_last;             /* step of the pre neuron's last spike */
   ltrace *tr;                    /* trace synapses, else NULL */
   struct lplast *pl;             /* plastic (STDP) projections, else NULL */
   const struct bs_proj_ops *ops; /* the projection's kind (proj.c) */
+  /* The table (connect.c): the pre neurons this rank keeps rows and
+   * per-pre state for, ascending ids, or NULL: all of them (identity).
+   * Rows, per-pre delays, dense rows, stp and trace state are indexed by
+   * the position in it (lproj_pos). */
+  uint32_t *pid;
+  uint64_t npos;
   /* Dense storage: one decoded row (lproj_row), npost entries each. */
   uint32_t *scol;
   float *sw;
@@ -132,9 +146,32 @@ typedef struct lrow {
   uint32_t d;
 } lrow;
 
-/* Pre neuron i's row. A dense row is decoded into lj's scratch: valid
- * until the next call on the same projection. Not collective. */
-void lproj_row(const lproj *lj, uint64_t i, lrow *r);
+#define LPROJ_NONE UINT64_MAX
+
+/* Position of pre neuron i in the projection's table, or LPROJ_NONE. */
+static inline uint64_t lproj_pos(const lproj *lj, uint64_t i) {
+  if (!lj->pid)
+    return i;
+  uint64_t lo = 0, hi = lj->npos;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (lj->pid[mid] < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < lj->npos && lj->pid[lo] == i ? lo : LPROJ_NONE;
+}
+
+/* The pre neuron at position k. */
+static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
+  return lj->pid ? lj->pid[k] : k;
+}
+
+/* The row at position k (lproj_pos) of the table. A dense row is decoded into
+ * lj's scratch: valid until the next call on the same projection. Not
+ * collective. */
+void lproj_row(const lproj *lj, uint64_t k, lrow *r);
 
 static inline double lrow_w(const lrow *r, uint64_t k) {
   return r->w ? (double)r->w[k] : r->w0;
@@ -165,11 +202,15 @@ typedef struct lmon {
   bs_io_report *rep;
   /* Chosen synapses (synmon.c): the local ones (post on this rank), as
    * columns cols[c0 .. c1) of the report (ascending, not contiguous), each
-   * with its pre neuron, weight and delay. */
+   * with its pre neuron's position in the table, weight and delay. */
   uint64_t *cols, *spre;
   uint64_t *ssyn; /* position of the synapse in the projection's storage */
   double *sw;
   uint32_t *sd;
+  /* A population rate: this rank's spikes per buffered row (every rank),
+   * summed over ranks at the flush; pop its population's index. */
+  uint64_t *cnt;
+  double rate_per; /* the rate's divisor: size x dt in neuron-seconds */
 } lmon;
 
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
@@ -224,6 +265,10 @@ typedef struct bs_proj_ops {
   const char *name;
   int (*match)(const bs_proj_spec *js);
   int stage; /* when step / step_all run within a step */
+  /* Keeps state per pre neuron (besides stp) that its owner rank must
+   * hold for checkpoints and monitors: the table then also lists the
+   * rank's own block of the pre population. */
+  int owner_state;
   /* The local part of the projection (after the common part: spec, pre,
    * post, k, per-post state); sets dmin, dmax (UINT32_MAX, 0: no spikes).
    * Not collective (the caller agrees). */
@@ -235,8 +280,8 @@ typedef struct bs_proj_ops {
   bs_status (*setup_all)(bs_ctx *ctx, bs_net *net);
   /* Once per kind at the start of every interval. Collective. */
   bs_status (*interval)(bs_ctx *ctx, bs_net *net);
-  /* One spike of pre neuron i at step `step`, with the stp efficacy eff.
-   * Projections with no deliver carry no spikes. */
+  /* One spike of the pre neuron at table position k at step `step`, with
+   * the stp efficacy eff. Projections with no deliver carry no spikes. */
   void (*deliver)(bs_net *net, lproj *lj, uint64_t i, int64_t step, double eff);
   /* Per-pre state of step m, from the spikes of steps < m (delivered). */
   void (*advance)(bs_net *net, lproj *lj, int64_t m);
@@ -247,6 +292,10 @@ typedef struct bs_proj_ops {
   /* Column c of a per-pre or per-synapse monitor m on this projection, for
    * the variables the kind holds (not stp, weight or delay). */
   double (*sample)(const lproj *lj, const lmon *m, uint64_t c, int64_t n);
+  /* The output's current into local post i in this step, as step adds it
+   * (the I_syn monitor; after step, before the neurons move V). NULL:
+   * the kind has no output. */
+  double (*current)(const lproj *lj, uint64_t i);
   /* NaN / infinity scan of state beyond the per-post arrays. */
   bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
                     int64_t t1);
@@ -269,26 +318,33 @@ extern const bs_proj_ops bs_proj_linear, bs_proj_linear_V, bs_proj_trace,
 /* linear.c's step: this step's ring slot into the synapse state, then the
  * output (the plastic kind fills the slot itself). */
 void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n);
+/* linear.c's current: the I_syn monitor of the per-post state (also the
+ * plastic kind's). */
+double bs_proj_linear_current(const lproj *lj, uint64_t i);
 /* The registry, in match order, NULL-terminated. */
 extern const bs_proj_ops *const bs_proj_kinds[];
 
+/* The kind of a projection: the first registry entry that matches. */
+const bs_proj_ops *bs_proj_kind_of(const bs_proj_spec *js);
 /* Common part of every projection (proj.c), then ops->build. */
 bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj);
 /* What every spiking kind builds: stp, the output's E, Delta's refractory
  * gating and the local connectivity with its delays. */
 bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj);
-/* The stp efficacy of a spike of pre i at `step` (1 without stp). */
-double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t i,
+/* The stp efficacy of a spike of the pre at position k (1 without stp). */
+double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t k,
                          int64_t step);
 void bs_proj_reset(lproj *lj); /* common state, then ops->reset */
 void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj);
 /* Checkpoint walks of the common state (collective). */
+void bs_proj_pre_cols(const lproj *lj, int reading, uint64_t *c0, uint64_t *nc);
 bs_status bs_proj_walk_x(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn);
 bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
                             bs_block_fn fn, int reading);
 bs_status bs_proj_walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn,
                            int reading);
-/* stp u (which 1) or x (2) of pre e at step n, relaxed from its last spike. */
+/* stp u (which 1) or x (2) of the pre at position e at step n, relaxed
+ * from its last spike. */
 double bs_proj_stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
                       double dt);
 
@@ -336,6 +392,9 @@ static inline int bs_engine_cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The rank that owns neuron gid (pop.c). */
+int bs_engine_owner_of(const bs_net *net, uint64_t gid);
+
 /* First position in the sorted a[0..n) whose value is >= v. */
 static inline uint64_t bs_engine_lower_bound(const uint64_t *a, uint64_t n,
                                              uint64_t v) {
@@ -380,12 +439,29 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m);
 /* Creates the output's spike tables and reports. Collective. */
 bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_record_spike(bs_ctx *ctx, lpop *lp, double t, uint64_t id);
+/* Whether neuron i's spike of step n goes to the output: in the window
+ * and among the indices of the population's spike monitor. */
+static inline int bs_engine_spike_recorded(const lpop *lp, int64_t n,
+                                           int64_t n_steps, uint64_t i) {
+  const bs_monitor_spec *m = lp->rec_mon;
+  if (!m)
+    return 1;
+  if (n < m->start || n >= bs_monitor_stop(m, n_steps))
+    return 0;
+  if (!m->idx)
+    return 1;
+  const uint64_t k = bs_engine_lower_bound(m->idx, m->n_idx, i);
+  return k < m->n_idx && m->idx[k] == i;
+}
 /* State monitors at step n (V at the start of the step, g as used). */
 void bs_engine_sample_state(bs_net *net, int64_t n);
+/* One step of a population's neurons (its model's update). */
+void bs_pop_update(lpop *lp, bs_neuron_args *na);
+/* Population p's nspk spikes of this step into its rate monitors. */
+void bs_engine_count_rate(bs_net *net, int p, size_t nspk);
 /* Per-pre and per-synapse monitors at step n. */
 void bs_engine_sample_pre(bs_net *net, int64_t n);
-/* Collective: every rank buffered the same monitor rows; spike flushes
- * are agreed in the exchange (rank 0 gathers and writes them). */
+/* Collective: every rank buffered the same spikes and monitor rows. */
 bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m);
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);

@@ -38,35 +38,45 @@ static double delay_max(const bs_dist *d) {
 }
 
 /* Steady-state bytes of one projection's connectivity on a rank with nl of
- * the post neurons (syn of its synapses): sparse CSR (rows, column, and
- * weight and delay where they vary) or the dense mask and weights; plus
- * the per-pre delays. In doubles, so no product overflows. */
-static double proj_storage(const bs_proj_spec *pj, double n_pre, double nl,
-                           double syn) {
+ * the post neurons (syn of its synapses) and nlb of the pre neurons:
+ * sparse CSR (rows, column, and weight and delay where they vary) or the
+ * dense mask and weights, plus the per-pre delays, over the rank's table
+ * (connect.c): the pre neurons with a local synapse, expected
+ * n_pre (1 - exp(-syn / n_pre)) of them (independent targets), and its own
+ * block. *nt: the table's expected size; *npos: the rows kept (n_pre when
+ * the identity is smaller, as connect.c's table_full chooses). In doubles,
+ * so no product overflows. */
+static double proj_storage(const bs_proj_spec *pj, double n_pre, double nlb,
+                           double nl, double syn, double *nt, double *npos) {
   const int w_var = !bs_dist_is_const(&pj->g_max);
   const int d_var = !bs_dist_is_const(&pj->delay) && !pj->delay_per_pre;
-  double bytes = pj->delay_per_pre ? 4.0 * n_pre : 0.0;
+  const double ow = syn <= 4294967295.0 ? 4.0 : 8.0;
+  const double rc =
+      (pj->dense ? ceil(nl / 64.0) * 8.0 + (w_var ? 4.0 * nl : 0.0) : ow) +
+      (pj->delay_per_pre ? 4.0 : 0.0);
+  *nt = n_pre > 0 ? nlb + (n_pre - nlb) * -expm1(-syn / n_pre) : 0.0;
+  const int full = n_pre * rc <= *nt * (4.0 + rc);
+  *npos = full ? n_pre : *nt;
+  const double ids = full ? 0.0 : 4.0 * *nt;
   if (pj->dense)
-    return bytes + n_pre * (ceil(nl / 64.0) * 8.0 + (w_var ? 4.0 * nl : 0.0));
+    return ids + *npos * rc;
   const double dmax = delay_max(&pj->delay);
   const double dlb = !d_var          ? 0.0
                      : dmax <= 255   ? 1.0
                      : dmax <= 65535 ? 2.0
                                      : 4.0;
-  /* Sources with a local target: the expected number of pre neurons hit
-   * by at least one of syn synapses drawn over n_pre (exact when every
-   * one is hit or none is). */
-  const double src = n_pre > 0 ? n_pre * -expm1(-syn / n_pre) : 0.0;
-  return bytes + (src + 1.0) * 4.0 + src * 4.0 +
-         syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
+  return ids + *npos * rc + ow + syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
 }
 
+/* At one rank (the table is the whole pre population). */
 void bs_net_proj_storage(const bs_spec *s, int j, double *syn, double *bytes) {
   const bs_proj_spec *pj = &s->projs[j];
   const bs_pop_spec *pre = &s->pops[pj->pre], *post = &s->pops[pj->post];
+  double nt, npos;
   *syn = pj->conn->expected(pj->cp, pre->size, post->size, pj->pre == pj->post,
                             pj->n_ij);
-  *bytes = proj_storage(pj, (double)pre->size, (double)post->size, *syn);
+  *bytes = proj_storage(pj, (double)pre->size, (double)pre->size,
+                        (double)post->size, *syn, &nt, &npos);
 }
 
 void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
@@ -75,8 +85,17 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     const bs_pop_spec *ps = &s->pops[p];
     double n = (double)(bs_engine_block_lo(ps->size, rank + 1, size) -
                         bs_engine_block_lo(ps->size, rank, size));
-    est_add(e, n * (8.0 * (ps->model->nx + 3) + 4.0),
-            "population '%s' (%.3g neurons on this rank)", ps->name, n);
+    /* Heterogeneous parameters: every neuron's parameters and constants;
+     * noise: one increment per noisy variable; dataset initial states. */
+    double per = 8.0 * (ps->model->nx + 3) + 4.0;
+    if (ps->pdist)
+      per += 8.0 * (ps->model->np + (ps->model->nk ? ps->model->nk : 1));
+    for (int v = 0; v < ps->model->nv; v++)
+      per += ps->noise[v] > 0 ? 8.0 : 0.0;
+    for (int v = 0; ps->ifile && v < ps->model->nx; v++)
+      per += ps->ifile[v] ? 8.0 : 0.0; /* initial states from a dataset */
+    est_add(e, n * per, "population '%s' (%.3g neurons on this rank)", ps->name,
+            n);
   }
   for (int j = 0; j < s->n_projs; j++) {
     const bs_proj_spec *pj = &s->projs[j];
@@ -97,42 +116,52 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
               ends);
       continue;
     }
-    double npre = (double)pre->size;
+    const double n_pre = (double)pre->size;
+    /* The own block is in the table where per-pre state lives (stp,
+     * traces: the kinds with owner_state). */
+    const double nlb =
+        pj->stp || bs_proj_kind_of(pj)->owner_state
+            ? (double)(bs_engine_block_lo(pre->size, rank + 1, size) -
+                       bs_engine_block_lo(pre->size, rank, size))
+            : 0.0;
+    double nt, npre;
+    const double stor = proj_storage(pj, n_pre, nlb, nl, syn, &nt, &npre);
     /* Sparse: during the build the generated list (16 B per synapse) and
-     * its radix sort (two 8 B keys per synapse) coexist with the CSR.
-     * Dense is filled directly. */
-    double build = pj->dense ? 0.0 : syn * 32.0;
+     * a counting array (8 B per row) coexist with the CSR. Dense is
+     * filled directly (after a pass that lists the pre ids). */
+    double build = pj->dense ? 0.0 : syn * 16.0 + 8.0 * (npre + 1.0);
     double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
     double other = ring + 8.0 * pj->syn->nx * nl +
                    (pj->stp ? 24.0 * npre : 0.0) +
                    (pj->E_per_post ? 8.0 * nl : 0.0);
-    /* Trace synapses: state and history of g per traced pre neuron. */
+    /* Trace synapses: state and history of g per traced pre neuron (those
+     * of the table with a local synapse or in the local block). */
     if (pj->syn->trace)
-      other +=
-          (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * npre;
+      other += (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * nt +
+               4.0 * npre;
     /* Plasticity (plastic.c): a double weight and the transposed index per
-     * synapse; traces, their steps and memos per source and per post; the
-     * arrival queue (ring slots x sources). */
-    if (pj->plast) {
-      const double src = npre > 0 ? npre * -expm1(-syn / npre) : 0.0;
+     * synapse; traces, their steps and memos per table position and per
+     * post; the arrival queue (ring slots x table positions). */
+    if (pj->plast)
       other += syn * 20.0 + nl * (16.0 * pj->plast->npost + 24.0) +
-               src * (16.0 * pj->plast->npre + 16.0 +
-                      12.0 * (delay_max(&pj->delay) + 2.0));
-    }
+               npre * (16.0 * pj->plast->npre + 16.0 +
+                       12.0 * (delay_max(&pj->delay) + 2.0));
     if (pj->dense) {
       bs_proj_spec sp = *pj;
       sp.dense = 0;
       char sb[32];
-      est_add(e, proj_storage(pj, npre, nl, syn) + other,
+      double nt2, np2;
+      est_add(e, stor + other,
               "projection '%s' (comp_method dense: a %.3g x %.3g matrix on "
               "this rank, %s weights, where comp_method sparse would store "
               "%s; %.3g-slot ring buffer)",
               pj->name, npre, nl,
               bs_dist_is_const(&pj->g_max) ? "1-bit" : "1-bit + float",
-              bs_fmt_bytes(proj_storage(&sp, npre, nl, syn), sb, sizeof sb),
+              bs_fmt_bytes(proj_storage(&sp, n_pre, nlb, nl, syn, &nt2, &np2),
+                           sb, sizeof sb),
               delay_max(&pj->delay) + 1.0);
     } else {
-      est_add(e, proj_storage(pj, npre, nl, syn) + build + other,
+      est_add(e, stor + build + other,
               "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
               "buffer)",
               pj->name, syn, delay_max(&pj->delay) + 1.0);
@@ -142,7 +171,7 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     const bs_monitor_spec *m = &s->monitors[q];
     if (m->kind != BS_MON_STATE)
       continue;
-    double rows = (double)((s->n_steps + m->every - 1) / m->every);
+    double rows = (double)bs_monitor_rows(m, s->n_steps);
     double all = rows * (double)m->n_idx * 8.0;
     est_add(e, all < MON_BUF_BYTES * 2.0 ? all : MON_BUF_BYTES * 2.0,
             "monitor '%s' of %s", m->name,
@@ -181,6 +210,21 @@ bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
   if (nj) {
     BS_CALL(ctx, bs_comm_sum_u64(ctx, syn, nj));
     BS_CALL(ctx, bs_comm_sum_u64(ctx, bytes, nj));
+  }
+  return BS_OK;
+}
+
+bs_status bs_net_table_get(bs_ctx *ctx, const bs_net *net, uint64_t *rows,
+                           uint64_t *ids) {
+  const int nj = net->spec->n_projs;
+  for (int j = 0; j < nj; j++) {
+    const lproj *lj = &net->projs[j];
+    rows[j] = lj->npos;
+    ids[j] = lj->pid ? lj->npos : 0;
+  }
+  if (nj) {
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, rows, nj));
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, ids, nj));
   }
   return BS_OK;
 }

@@ -75,22 +75,22 @@ bs_status bs_engine_gmax_file(bs_ctx *ctx, lproj *lj) {
   double *buf = NULL;
   const size_t nbuf = (size_t)((vec ? 1 : B) * (nl ? nl : 1));
   bs_status st = bs_malloc(ctx, nbuf, sizeof(double), &buf);
-  for (uint64_t i0 = 0; i0 < n_pre && st == BS_OK; i0 += B) {
-    uint64_t i1 = i0 + B < n_pre ? i0 + B : n_pre;
-    uint64_t any = 0;
-    for (uint64_t i = i0; i < i1 && !any; i++) {
+  /* The table's pre neurons ascending: each block of B pre rows that
+   * holds one of them is read once. */
+  for (uint64_t k = 0; k < lj->npos && st == BS_OK;) {
+    const uint64_t i0 = lproj_id(lj, k) / B * B;
+    const uint64_t i1 = i0 + B < n_pre ? i0 + B : n_pre;
+    int read = 0;
+    for (; k < lj->npos && lproj_id(lj, k) < i1 && st == BS_OK; k++) {
       lrow r;
-      lproj_row(lj, i, &r);
-      any = r.n;
-    }
-    if (!any)
-      continue;
-    st = vec ? bs_matrix_read(ctx, m, 0, 0, lo, nl, buf)
-             : bs_matrix_read(ctx, m, i0, i1 - i0, lo, nl, buf);
-    for (uint64_t i = i0; i < i1 && st == BS_OK; i++) {
-      lrow r;
-      lproj_row(lj, i, &r);
-      for (uint64_t q = 0; q < r.n; q++) {
+      lproj_row(lj, k, &r);
+      if (r.n && !read) {
+        st = vec ? bs_matrix_read(ctx, m, 0, 0, lo, nl, buf)
+                 : bs_matrix_read(ctx, m, i0, i1 - i0, lo, nl, buf);
+        read = 1;
+      }
+      const uint64_t i = lproj_id(lj, k);
+      for (uint64_t q = 0; q < r.n && st == BS_OK; q++) {
         uint32_t c = r.col[q];
         double w = vec ? buf[c] : buf[(i - i0) * nl + c];
         if (!isfinite(w)) {

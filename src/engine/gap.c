@@ -122,38 +122,17 @@ static int cmp_end(const void *a, const void *b) {
   return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 static int is_local(const bs_net *net, uint64_t gid) {
   const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
   const uint64_t i = gid - lp->spec->gid0;
   return i >= lp->lo && i < lp->hi;
 }
 
-/* The rank that owns gid (blocks as bs_engine_block_lo cuts them). */
-static int owner_of(const bs_net *net, uint64_t gid) {
-  const bs_pop_spec *ps =
-      &net->spec->pops[bs_engine_pop_of_gid(net->spec, gid)];
-  const uint64_t i = gid - ps->gid0;
-  int lo = 0, hi = net->P - 1;
-  while (lo < hi) {
-    int mid = (lo + hi + 1) / 2;
-    if (bs_engine_block_lo(ps->size, mid, net->P) <= i)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
-}
-
 /* Sorted unique gids of a (sorted or not) list, in place; returns count. */
 static size_t sort_unique(uint64_t *a, size_t n) {
   if (!n)
     return 0;
-  qsort(a, n, sizeof *a, cmp_u64);
+  qsort(a, n, sizeof *a, bs_engine_cmp_u64);
   size_t m = 1;
   for (size_t q = 1; q < n; q++)
     if (a[q] != a[m - 1])
@@ -321,7 +300,7 @@ static bs_status gap_build(bs_ctx *ctx, bs_net *net, bs_gap **out) {
       if (is_local(net, e->other)) {
         g->src[q] = g->nrecv + bs_engine_lower_bound(others, g->nloc, e->other);
       } else {
-        const int r = owner_of(net, e->other);
+        const int r = bs_engine_owner_of(net, e->other);
         const uint64_t *seg = allbnd + g->displs[r];
         g->src[q] = (uint64_t)g->displs[r] +
                     bs_engine_lower_bound(seg, (size_t)g->counts[r], e->other);

@@ -108,12 +108,27 @@ static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
   return bs_proj_walk_stp(ctx, lj, io, fn, reading);
 }
 
+double bs_proj_linear_current(const lproj *lj, uint64_t i) {
+  double I = 0.0, G = 0.0;
+  const bs_proj_spec *js = lj->spec;
+  bs_out_args oa = {.n = 1,
+                    .p = js->op,
+                    .g = lj->x[0] + i,
+                    .V = lj->post->x[0] + i,
+                    .I = &I,
+                    .G = &G,
+                    .E = lj->E_post ? lj->E_post + i : NULL};
+  js->out->apply(&oa);
+  return I;
+}
+
 const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .match = match_linear,
                                     .stage = BS_STAGE_I,
                                     .build = build,
                                     .deliver = deliver,
                                     .step = bs_proj_linear_step,
+                                    .current = bs_proj_linear_current,
                                     .walk = walk};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",

@@ -41,6 +41,18 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
              net->pops[p].n * sizeof(double));
       memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
     }
+  /*    and the time-varying inputs of this step, each over its local part */
+  for (int q = 0; q < s->n_inputs; q++) {
+    const bs_input_spec *in = &s->inputs[q];
+    lpop *lp = &net->pops[in->pop];
+    const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
+    const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
+    if (in->kind->constant || a >= b)
+      continue;
+    const bs_input_args ia = bs_config_input_args(s, q);
+    in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
+                    lp->I + (a - lp->lo));
+  }
   /* 2. synapses read this step's arrivals, then their outputs add to the
    *    post-synaptic input with V of the previous step: currents first,
    *    then gap junctions, then what adds to V (Delta), so every output
@@ -74,12 +86,13 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
                          .method = ps->method,
                          .model = ps->model,
                          .spk = lp->spk};
-    ps->model->update(&na);
+    bs_pop_update(lp, &na);
     lp->nspk = na.nspk; /* read by plastic projections in step n + 1 */
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
               push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
+    bs_engine_count_rate(net, p, na.nspk);
   }
   return BS_OK;
 }
@@ -111,12 +124,16 @@ static void pre_catch_up(bs_net *net, int64_t step, int64_t t1) {
 }
 
 /* One spike of step `step` from neuron i of lp to every projection it
- * drives, in projection order, with the pre's stp efficacy. */
+ * drives, in projection order, with the pre's stp efficacy; looked up in
+ * each projection's table (a pre neuron not in it has nothing here). */
 static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   for (int o = 0; o < lp->nout; o++) {
     lproj *lj = &net->projs[lp->out[o]];
-    const double eff = bs_proj_stp_spike(net, lj, i, step);
-    lj->ops->deliver(net, lj, i, step, eff);
+    const uint64_t k = lproj_pos(lj, i);
+    if (k == LPROJ_NONE)
+      continue;
+    const double eff = bs_proj_stp_spike(net, lj, k, step);
+    lj->ops->deliver(net, lj, k, step, eff);
   }
 }
 
@@ -199,10 +216,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
       lp->nspikes++;
       spikes_run++;
-      if (lp->record) {
-        st = bs_engine_record_spike(ctx, lp,
-                                    (double)(t0 + (int64_t)(key >> 32)) * s->dt,
-                                    gid - lp->spec->gid0);
+      const int64_t step = t0 + (int64_t)(key >> 32);
+      const uint64_t i = gid - lp->spec->gid0;
+      if (lp->record && bs_engine_spike_recorded(lp, step, s->n_steps, i)) {
+        st = bs_engine_record_spike(ctx, lp, (double)step * s->dt, i);
         rec_buffered++;
       }
     }

@@ -1,12 +1,14 @@
 /* Output and sampling: state monitors and their row buffers, spike
  * recording, and the flushes to the output file (io/ writes). Every rank
- * buffers the same rows of its columns, and the spike flushes are agreed
- * in the exchange, so all flush at the same intervals. */
+ * buffers the same number of rows of its columns, and the spike flushes
+ * are agreed through the exchange flag, so all flush at the same
+ * intervals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "brainsim/comm.h"
+
 #include "engine_impl.h"
 
 bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
@@ -20,7 +22,9 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
   lpop *lp = ms->pop >= 0  ? &net->pops[ms->pop]
              : ms->per_pre ? net->projs[ms->proj].pre
                            : net->projs[ms->proj].post;
-  m->src = ms->pop >= 0                 ? lp->x[ms->var]
+  m->src = ms->rate || ms->isyn         ? NULL
+           : ms->input                  ? lp->I
+           : ms->pop >= 0               ? lp->x[ms->var]
            : ms->per_pre || ms->per_syn ? NULL
                                         : net->projs[ms->proj].x[ms->var];
   m->lo = lp->lo;
@@ -28,14 +32,14 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
     m->c0 = bs_engine_lower_bound(ms->idx, ms->n_idx, lp->lo);
     m->c1 = bs_engine_lower_bound(ms->idx, ms->n_idx, lp->hi);
   }
-  m->rows = (uint64_t)((s->n_steps + ms->every - 1) / ms->every);
+  m->rows = bs_monitor_rows(ms, s->n_steps);
   /* Rows per flush from the global column count, so every rank flushes at
    * the same steps and no rank's buffer exceeds MON_BUF_BYTES. */
   uint64_t F = MON_BUF_BYTES / (8 * ms->n_idx);
   if (F < 1)
     F = 1;
   if (F > m->rows)
-    F = m->rows;
+    F = m->rows ? m->rows : 1;
   m->F = F;
   /* Flushes happen after the interval's exchange (where all ranks agree
    * that none failed), so the buffer also holds one interval of samples. */
@@ -43,12 +47,18 @@ bs_status bs_engine_monitor_build(bs_ctx *ctx, bs_net *net,
   uint64_t ncol = m->c1 - m->c0;
   BS_CALL(ctx,
           bs_malloc(ctx, m->cap * (ncol ? ncol : 1), sizeof(double), &m->buf));
+  if (ms->rate) {
+    BS_CALL(ctx, bs_calloc(ctx, m->cap, sizeof(uint64_t), &m->cnt));
+    m->rate_per = (double)lp->spec->size * (s->dt * 1e-3); /* neuron-s */
+  }
   return BS_OK;
 }
 
 void bs_engine_monitor_free(bs_ctx *ctx, lmon *m) {
   bs_free(ctx, m->cap * ((m->c1 - m->c0) ? (m->c1 - m->c0) : 1), sizeof(double),
           &m->buf);
+  if (m->cnt)
+    bs_free(ctx, m->cap, sizeof(uint64_t), &m->cnt);
   bs_synmon_free(ctx, m);
   bs_io_report_close(ctx, &m->rep);
 }
@@ -58,7 +68,7 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m) {
 void bs_engine_sample_state(bs_net *net, int64_t n) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
-    if (n % m->spec->every || m->spec->per_pre)
+    if (!bs_monitor_due(m->spec, n, net->spec->n_steps) || m->spec->per_pre)
       continue;
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
@@ -68,12 +78,24 @@ void bs_engine_sample_state(bs_net *net, int64_t n) {
         continue;
       for (uint64_t c = 0; c < nc; c++)
         row[c] = lj->ops->weight(lj, m, c);
-      m->nbuf++;
-      continue;
-    }
-    for (uint64_t c = 0; c < nc; c++)
-      row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
+    } else if (m->cnt) /* counted by bs_engine_count_rate after the update */
+      m->cnt[m->nbuf] = 0;
+    else if (m->spec->isyn) {
+      const lproj *lj = &net->projs[m->spec->proj];
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = lj->ops->current(lj, m->spec->idx[m->c0 + c] - m->lo);
+    } else
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = m->src[m->spec->idx[m->c0 + c] - m->lo];
     m->nbuf++;
+  }
+}
+
+void bs_engine_count_rate(bs_net *net, int p, size_t nspk) {
+  for (int q = 0; q < net->nmons; q++) {
+    lmon *m = &net->mons[q];
+    if (m->cnt && m->spec->pop == p)
+      m->cnt[m->nbuf - 1] += nspk;
   }
 }
 
@@ -85,7 +107,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
     const bs_monitor_spec *ms = m->spec;
-    if (!(ms->per_pre || ms->per_syn) || n % ms->every)
+    if (!(ms->per_pre || ms->per_syn) ||
+        !bs_monitor_due(ms, n, net->spec->n_steps))
       continue;
     const lproj *lj = &net->projs[ms->proj];
     if (ms->per_syn && ms->syn_var == 3 && lj->ops->weight)
@@ -101,7 +124,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
                                     : (double)m->sd[c];
       else
         row[c] = ms->stp
-                     ? bs_proj_stp_at(lj, ms->stp, ms->idx[m->c0 + c], n, dt)
+                     ? bs_proj_stp_at(lj, ms->stp,
+                                      lproj_pos(lj, ms->idx[m->c0 + c]), n, dt)
                      : lj->ops->sample(lj, m, c, n);
     }
     m->nbuf++;
@@ -128,11 +152,13 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
     char group[600];
     const char *target =
         ms->pop >= 0 ? s->pops[ms->pop].name : s->projs[ms->proj].name;
-    const bs_var *var = ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
+    const bs_var *var = ms->input || ms->rate || ms->isyn ? NULL
+                        : ms->pop >= 0 ? &s->pops[ms->pop].model->vars[ms->var]
                         : ms->stp || (ms->per_syn && ms->var < 0)
                             ? NULL
                             : &s->projs[ms->proj].syn->vars[ms->var];
-    const char *units = var ? bs_dim_unit(var->dim)
+    const char *units = var        ? bs_dim_unit(var->dim)
+                        : ms->rate ? "Hz"
                         : ms->syn_var == 3
                             ? bs_dim_unit(s->projs[ms->proj].syn->vars[0].dim)
                         : ms->syn_var == 4 ? "steps"
@@ -142,15 +168,17 @@ bs_status bs_engine_open_outputs(bs_ctx *ctx, bs_net *net, bs_io *io) {
                        : ms->per_pre ? s->pops[pj->pre].name
                                      : s->pops[pj->post].name;
     snprintf(group, sizeof group, "/report/%s/%s", target, ms->name);
-    BS_CALL(ctx, bs_io_report_create(ctx, io, group, units, ms->idx, ms->n_idx,
-                                     m->rows, 0.0, s->duration,
-                                     (double)ms->every * s->dt, post, &m->rep));
+    BS_CALL(ctx,
+            bs_io_report_create(ctx, io, group, ms->file, units, ms->idx,
+                                ms->n_idx, m->rows, (double)ms->start * s->dt,
+                                (double)bs_monitor_stop(ms, s->n_steps) * s->dt,
+                                (double)ms->every * s->dt, post, &m->rep));
     if (ms->per_syn) { /* the pre of each column */
       uint64_t *pre;
       BS_CALL(ctx, bs_malloc(ctx, ms->n_idx, sizeof(uint64_t), &pre));
       for (uint64_t c = 0; c < ms->n_idx; c++)
         pre[c] = ms->syn[2 * c];
-      bs_status ps = bs_io_report_pre_ids(ctx, io, group, pre, ms->n_idx,
+      bs_status ps = bs_io_report_pre_ids(ctx, m->rep, pre, ms->n_idx,
                                           s->pops[pj->pre].name);
       bs_free(ctx, ms->n_idx, sizeof(uint64_t), &pre);
       BS_CALL(ctx, ps);
@@ -237,6 +265,11 @@ bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io) {
 }
 
 bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m) {
+  if (m->cnt && m->nbuf) { /* the rate: the spikes of all ranks */
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, m->cnt, (int)m->nbuf));
+    for (uint64_t r = 0; m->c1 > m->c0 && r < m->nbuf; r++)
+      m->buf[r] = (double)m->cnt[r] / m->rate_per;
+  }
   if (m->rep && m->cols)
     BS_CALL(ctx, bs_io_report_write_cols(ctx, m->rep, m->row0, m->nbuf, m->cols,
                                          m->c1 - m->c0, m->buf));

@@ -4,8 +4,8 @@
  *
  * Where: each synapse lives with its post neuron, as for every kind, with
  * its own double weight. A post spike is local; pre spikes come through
- * the exchange. Traces are per pre neuron with a local target (one per
- * source of the CSR) and per local post neuron, each held as the value
+ * the exchange. Traces are per pre neuron of the projection's table (its
+ * position, lproj_pos) and per local post neuron, each held as the value
  * after its last jump and that step: a trace is a function of its own
  * spike train only, so every rank computes the same bits.
  *
@@ -31,7 +31,7 @@ typedef struct lplast {
   const bs_plast_rule *rule;
   const double *p;
   double *w; /* per synapse, in storage order */
-  /* Traces: side 0 per source position (nsrc), side 1 per local post. */
+  /* Traces: side 0 per table position (npos), side 1 per local post. */
   int ntr[2];
   uint64_t n[2];
   double *x[2];     /* value after the last jump, ntr per element */
@@ -40,11 +40,11 @@ typedef struct lplast {
   int64_t *cstep[2];
   double dec[2][BS_PLAST_MAX_TR]; /* dt / tau */
   /* Synapses per local post: trow[j] .. trow[j + 1] in tsyn (position in
-   * storage) and tsrc (source position), ascending storage order. */
+   * storage) and tsrc (table position), ascending storage order. */
   uint64_t *trow, *tsyn;
   uint32_t *tsrc;
   /* Spikes reaching the synapses in step m: slot m % R, at most one per
-   * source. */
+   * table position. */
   uint32_t *qk;
   double *qeff;
   uint64_t *qn;
@@ -116,7 +116,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   pl->p = lj->spec->plp;
   pl->ntr[0] = rule->npre;
   pl->ntr[1] = rule->npost;
-  pl->n[0] = lj->nsrc;
+  pl->n[0] = lj->npos;
   pl->n[1] = lj->post->n;
   for (int t = 0; t < rule->npre; t++)
     pl->dec[0][t] = net->spec->dt / pl->p[rule->pre_tau[t]];
@@ -135,9 +135,9 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   BS_CALL(ctx, bs_calloc(ctx, npost + 1, sizeof(uint64_t), &pl->trow));
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint64_t), &pl->tsyn));
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tsrc));
-  for (uint64_t k = 0; k < lj->nsrc; k++) {
+  for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
-    lproj_row(lj, lj->src[k], &r);
+    lproj_row(lj, k, &r);
     const uint64_t b = (uint64_t)(r.col - lj->col);
     for (uint64_t q = 0; q < r.n; q++) {
       pl->w[b + q] = lrow_w(&r, q);
@@ -149,9 +149,9 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   uint64_t *fill;
   BS_CALL(ctx, bs_malloc(ctx, npost ? npost : 1, sizeof(uint64_t), &fill));
   memcpy(fill, pl->trow, npost * sizeof(uint64_t));
-  for (uint64_t k = 0; k < lj->nsrc; k++) {
+  for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
-    lproj_row(lj, lj->src[k], &r);
+    lproj_row(lj, k, &r);
     const uint64_t b = (uint64_t)(r.col - lj->col);
     for (uint64_t q = 0; q < r.n; q++) {
       const uint64_t at = fill[r.col[q]]++;
@@ -160,7 +160,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
     }
   }
   bs_free(ctx, npost ? npost : 1, sizeof(uint64_t), &fill);
-  const size_t qn = (size_t)lj->R * (lj->nsrc ? lj->nsrc : 1);
+  const size_t qn = (size_t)lj->R * (lj->npos ? lj->npos : 1);
   BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(uint32_t), &pl->qk));
   BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(double), &pl->qeff));
   BS_CALL(ctx, bs_calloc(ctx, lj->R, sizeof(uint64_t), &pl->qn));
@@ -189,37 +189,39 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   bs_free(ctx, lj->post->n + 1, sizeof(uint64_t), &pl->trow);
   bs_free(ctx, nnz, sizeof(uint64_t), &pl->tsyn);
   bs_free(ctx, nnz, sizeof(uint32_t), &pl->tsrc);
-  const size_t qn = (size_t)lj->R * (lj->nsrc ? lj->nsrc : 1);
+  const size_t qn = (size_t)lj->R * (lj->npos ? lj->npos : 1);
   bs_free(ctx, qn, sizeof(uint32_t), &pl->qk);
   bs_free(ctx, qn, sizeof(double), &pl->qeff);
   bs_free(ctx, lj->R, sizeof(uint64_t), &pl->qn);
   bs_free(ctx, 1, sizeof *pl, &lj->pl);
 }
 
-/* Source position of pre i, or nsrc. */
-static uint64_t src_of(const lproj *lj, uint64_t i) {
-  uint64_t lo = 0, hi = lj->nsrc;
-  while (lo < hi) {
-    const uint64_t mid = lo + (hi - lo) / 2;
-    if (lj->src[mid] < i)
-      lo = mid + 1;
-    else
-      hi = mid;
+/* Row k's synapses: storage positions [*b, *e). */
+static inline void row_span(const lproj *lj, uint64_t k, uint64_t *b,
+                            uint64_t *e) {
+  if (lj->row32) {
+    *b = lj->row32[k];
+    *e = lj->row32[k + 1];
+  } else {
+    *b = lj->row64[k];
+    *e = lj->row64[k + 1];
   }
-  return lo < lj->nsrc && lj->src[lo] == i ? lo : lj->nsrc;
 }
 
-/* Queued for the step it reaches the synapses (one delay per pre). */
-static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
+/* The spike of the pre at table position k, queued for the step it
+ * reaches the synapses (one delay per pre); a pre without local synapses
+ * has nothing to learn here. */
+static void deliver(bs_net *net, lproj *lj, uint64_t k, int64_t step,
                     double eff) {
   (void)net;
-  const uint64_t k = src_of(lj, i);
-  if (k == lj->nsrc)
+  uint64_t b, e;
+  row_span(lj, k, &b, &e);
+  if (b == e)
     return;
   lplast *pl = lj->pl;
-  const uint32_t d = lj->dpre ? lj->dpre[i] : lj->d0;
+  const uint32_t d = lj->dpre ? lj->dpre[k] : lj->d0;
   const uint64_t sl = (uint64_t)(step + 1 + d) % lj->R;
-  const uint64_t at = sl * lj->nsrc + pl->qn[sl]++;
+  const uint64_t at = sl * lj->npos + pl->qn[sl]++;
   pl->qk[at] = (uint32_t)k;
   pl->qeff[at] = eff;
 }
@@ -231,7 +233,8 @@ static void pre_events(lplast *pl, lproj *lj, const uint32_t *qk, uint64_t n,
   for (uint64_t a = 0; a < n; a++) {
     const uint64_t k = qk[a];
     const double *vpre = trace_at(pl, 0, k, m);
-    const uint64_t b = lj->row32[k], e = lj->row32[k + 1];
+    uint64_t b, e;
+    row_span(lj, k, &b, &e);
     uint64_t bad = 0;
     for (uint64_t s = b; s < e; s++) {
       pl->w[s] =
@@ -262,8 +265,8 @@ static void step(bs_net *net, lproj *lj, int64_t m) {
   lplast *pl = lj->pl;
   const lpop *post = lj->post;
   const uint64_t sl = (uint64_t)m % lj->R;
-  const uint32_t *qk = pl->qk + sl * lj->nsrc;
-  const double *qe = pl->qeff + sl * lj->nsrc;
+  const uint32_t *qk = pl->qk + sl * lj->npos;
+  const double *qe = pl->qeff + sl * lj->npos;
   const uint64_t na = pl->qn[sl];
   if (pl->rule->order == BS_PLAST_TIME_ORDER) {
     /* post spikes of step m - 1 first, at their own time */
@@ -284,7 +287,8 @@ static void step(bs_net *net, lproj *lj, int64_t m) {
   /* The spikes deliver the updated weights, in arrival order. */
   double *restrict in = lj->ring + sl * post->n;
   for (uint64_t a = 0; a < na; a++) {
-    const uint64_t k = qk[a], b = lj->row32[k], e = lj->row32[k + 1];
+    uint64_t b, e;
+    row_span(lj, qk[a], &b, &e);
     const double eff = qe[a];
     for (uint64_t s = b; s < e; s++)
       in[lj->col[s]] += pl->w[s] * eff;
@@ -337,7 +341,7 @@ static int cmp_qent(const void *a, const void *b) {
 static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
                               bs_block_fn fn, int reading) {
   lplast *pl = lj->pl;
-  const uint64_t n = lj->nnz, nn = n ? n : 1, R = lj->R, ns = lj->nsrc;
+  const uint64_t n = lj->nnz, nn = n ? n : 1, R = lj->R, ns = lj->npos;
   const int t0 = pl->ntr[0], t1 = pl->ntr[1];
   const uint64_t rows = 1 + (uint64_t)t0 + 1 + R;
   uint64_t row0 = 0, total = n;
@@ -391,7 +395,7 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
       uint64_t m = 0;
       for (uint64_t k = 0; k < ns; k++)
         if (!isnan(q[r * ns + k])) {
-          const uint32_t d = lj->dpre ? lj->dpre[lj->src[k]] : lj->d0;
+          const uint32_t d = lj->dpre ? lj->dpre[k] : lj->d0;
           tmp[m++] = (qent){step + (int64_t)r - 1 - (int64_t)d, (uint32_t)k,
                             q[r * ns + k]};
         }
@@ -481,12 +485,12 @@ static bs_status output(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io) {
     uint64_t r = 0;
     for (uint64_t j = 0; j < lj->post->n; j++)
       for (uint64_t t = pl->trow[j]; t < pl->trow[j + 1]; t++, r++) {
-        const uint64_t pre = lj->src[pl->tsrc[t]];
+        const uint64_t k = pl->tsrc[t], pre = lproj_id(lj, k);
         src[r] = pre;
         tgt[r] = lj->post->lo + j;
         idx[r] = row0 + r;
         w[r] = pl->w[pl->tsyn[t]];
-        d[r] = (double)(lj->dpre ? lj->dpre[pre] : lj->d0) * net->spec->dt;
+        d[r] = (double)(lj->dpre ? lj->dpre[k] : lj->d0) * net->spec->dt;
       }
     char base[600], path[700];
     snprintf(base, sizeof base, "/edges/%s", lj->spec->name);
@@ -532,6 +536,7 @@ const bs_proj_ops bs_proj_plastic = {.name = "plastic",
                                      .setup = setup,
                                      .deliver = deliver,
                                      .step = step,
+                                     .current = bs_proj_linear_current,
                                      .weight = weight,
                                      .scan = scan,
                                      .walk = walk,

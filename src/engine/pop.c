@@ -1,6 +1,8 @@
 /* Populations: each split into contiguous blocks over the ranks, with one
  * array per state variable over the local block (DESIGN.md, "Data flow of
  * one run"). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "brainsim/rng.h"
@@ -8,6 +10,22 @@
 
 uint64_t bs_engine_block_lo(uint64_t n, int r, int P) {
   return n * (uint64_t)r / (uint64_t)P;
+}
+
+/* The rank that owns gid (blocks as bs_engine_block_lo cuts them). */
+int bs_engine_owner_of(const bs_net *net, uint64_t gid) {
+  const bs_pop_spec *ps =
+      &net->spec->pops[bs_engine_pop_of_gid(net->spec, gid)];
+  const uint64_t i = gid - ps->gid0;
+  int lo = 0, hi = net->P - 1; /* last r with block_lo(r) <= i */
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (bs_engine_block_lo(ps->size, mid, net->P) <= i)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
 }
 
 bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x) {
@@ -24,9 +42,15 @@ void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial) {
   const bs_neuron_model *m = ps->model;
   for (int v = 0; v < m->nx; v++) {
     const bs_dist *d = &ps->init[v];
+    const double *list = ps->init_list ? ps->init_list[v] : NULL;
+    const double *file = lp->x0 ? lp->x0[v] : NULL;
     for (uint64_t i = 0; i < lp->n; i++) {
       uint64_t gid = ps->gid0 + lp->lo + i;
-      if (d->kind == BS_DIST_CONST) {
+      if (file) {
+        lp->x[v][i] = file[i];
+      } else if (list) {
+        lp->x[v][i] = list[lp->lo + i];
+      } else if (d->kind == BS_DIST_CONST) {
         lp->x[v][i] = d->a;
       } else {
         bs_rng r;
@@ -36,13 +60,168 @@ void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial) {
       }
     }
   }
-  if (m->init) /* state derived from the initial V (gates at steady state) */
+  if (m->init && !lp->pn) /* state derived from V (gates at steady state) */
     m->init(&(bs_neuron_args){.n = lp->n,
                               .dt = s->dt,
                               .p = ps->p,
                               .k = lp->k,
                               .x = lp->x,
                               .model = m});
+  for (uint64_t i = 0; m->init && lp->pn && i < lp->n; i++) {
+    double *xs[BS_MAX_VARS];
+    for (int v = 0; v < m->nx; v++)
+      xs[v] = lp->x[v] + i;
+    const size_t nk = (size_t)(m->nk ? m->nk : 1);
+    m->init(&(bs_neuron_args){.n = 1,
+                              .dt = s->dt,
+                              .p = lp->pn + i * (size_t)m->np,
+                              .k = lp->kn + i * nk,
+                              .x = xs,
+                              .model = m});
+  }
+}
+
+/* This rank's block [lo, lo + n) of a dataset of one value per neuron. */
+static bs_status read_block(bs_ctx *ctx, const bs_pop_spec *ps, const lpop *lp,
+                            const char *file, const char *dataset,
+                            const char *name, double **out) {
+  char what[400];
+  snprintf(what, sizeof what, "%s of population '%s' (one value per neuron)",
+           name, ps->name);
+  bs_matrix_in *m = NULL;
+  BS_CALL(ctx, bs_matrix_open(ctx, file, dataset, 0, ps->size, what, &m));
+  bs_status st = bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(double), out);
+  if (st == BS_OK && lp->n)
+    st = bs_matrix_read(ctx, m, 0, 0, lp->lo, lp->n, *out);
+  bs_matrix_close(&m);
+  return st;
+}
+
+/* Whether v is inside parameter d's range. */
+static int in_range(const bs_param *d, double v) {
+  const int lo = (d->flags & BS_P_LO_OPEN) ? v > d->lo : v >= d->lo;
+  const int hi = (d->flags & BS_P_HI_OPEN) ? v < d->hi : v <= d->hi;
+  return lo && hi;
+}
+
+/* Every local neuron's parameters (from a dataset, listed, drawn keyed by
+ * (gid, param), or the scalar), checked as the config checks one value,
+ * and its derived constants. Not collective (the caller agrees). */
+static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
+  const bs_pop_spec *ps = lp->spec;
+  const bs_neuron_model *m = ps->model;
+  const size_t np = (size_t)m->np, nk = (size_t)(m->nk ? m->nk : 1);
+  BS_CALL(ctx,
+          bs_malloc(ctx, (lp->n ? lp->n : 1) * np, sizeof(double), &lp->pn));
+  BS_CALL(ctx,
+          bs_calloc(ctx, (lp->n ? lp->n : 1) * nk, sizeof(double), &lp->kn));
+  double *fv[BS_MAX_PARAMS] = {0}; /* from datasets: one read each */
+  bs_status st = BS_OK;
+  for (size_t q = 0; q < np && st == BS_OK; q++)
+    if (ps->pfile[q])
+      st = read_block(ctx, ps, lp, ps->pfile[q], ps->pdset[q],
+                      m->params[q].name, &fv[q]);
+  for (uint64_t i = 0; i < lp->n && st == BS_OK; i++) {
+    const uint64_t gid = ps->gid0 + lp->lo + i;
+    double *p = lp->pn + i * np;
+    for (size_t q = 0; q < np && st == BS_OK; q++) {
+      const bs_dist *d = &ps->pdist[q];
+      const char *from = NULL;
+      if (fv[q]) {
+        p[q] = fv[q][i];
+        from = ps->pdset[q];
+      } else if (ps->plist[q])
+        p[q] = ps->plist[q][lp->lo + i];
+      else if (d->kind == BS_DIST_CONST)
+        p[q] = ps->p[q];
+      else {
+        bs_rng r;
+        bs_rng_init(&r, s->seed, BS_RNG_PARAM, (uint32_t)gid, (uint32_t)q, 0);
+        p[q] = bs_dist_sample(d, &r);
+        from = bs_dist_name(d);
+      }
+      if (from && !in_range(&m->params[q], p[q]))
+        st = bs_error_set(ctx, BS_ERR_CONFIG,
+                          "population %s, neuron %llu: parameter %s = %g "
+                          "(from %s) is outside its range [%g, %g]",
+                          ps->name, (unsigned long long)(lp->lo + i),
+                          m->params[q].name, p[q], from, m->params[q].lo,
+                          m->params[q].hi);
+    }
+    int blame = -1;
+    const char *why =
+        st == BS_OK && m->check ? m->check(p, s->dt, &blame) : NULL;
+    if (why)
+      st = bs_error_set(ctx, BS_ERR_CONFIG,
+                        "population %s, neuron %llu: %s (%s = %g)", ps->name,
+                        (unsigned long long)(lp->lo + i), why,
+                        blame >= 0 ? m->params[blame].name : "-",
+                        blame >= 0 ? p[blame] : NAN);
+    if (st == BS_OK && m->prepare)
+      m->prepare(p, s->dt, lp->kn + i * nk);
+  }
+  for (size_t q = 0; q < np; q++)
+    bs_free(ctx, lp->n ? lp->n : 1, sizeof(double), &fv[q]);
+  return st;
+}
+
+/* This step's noise increments g sqrt(dt) N(0, 1), one Philox stream per
+ * (gid, variable, step): the same on any rank count. */
+static void draw_noise(const lpop *lp, const bs_neuron_args *na) {
+  const bs_pop_spec *ps = lp->spec;
+  const bs_dist unit = {.kind = BS_DIST_NORMAL, .a = 0.0, .b = 1.0};
+  for (int v = 0; v < ps->model->nv; v++) {
+    if (!lp->nz[v])
+      continue;
+    const double s = ps->noise[v] * sqrt(na->dt);
+    for (size_t i = 0; i < na->n; i++) {
+      bs_rng r;
+      bs_rng_init(&r, na->seed, BS_RNG_NOISE, (uint32_t)(na->gid0 + i),
+                  (uint32_t)v, (uint32_t)na->step);
+      lp->nz[v][i] = s * bs_dist_sample(&unit, &r);
+    }
+  }
+}
+
+/* A uniform population runs its model's kernel over the block; one with
+ * heterogeneous parameters runs it neuron by neuron with each neuron's
+ * parameters and constants (the same arithmetic per neuron, so the
+ * results do not depend on the block). */
+void bs_pop_update(lpop *lp, bs_neuron_args *na) {
+  const bs_neuron_model *m = lp->spec->model;
+  if (lp->nz) {
+    draw_noise(lp, na);
+    na->noise = lp->nz;
+  }
+  if (!lp->pn) {
+    m->update(na);
+    return;
+  }
+  const size_t np = (size_t)m->np, nk = (size_t)(m->nk ? m->nk : 1);
+  const size_t n = na->n;
+  size_t nspk = 0;
+  double *xs[BS_MAX_VARS], *ns[BS_MAX_VARS];
+  uint32_t one;
+  for (size_t i = 0; i < n; i++) {
+    for (int v = 0; v < m->nx; v++)
+      xs[v] = lp->x[v] + i;
+    for (int v = 0; lp->nz && v < m->nv; v++)
+      ns[v] = lp->nz[v] ? lp->nz[v] + i : NULL;
+    bs_neuron_args a = *na;
+    a.n = 1;
+    a.gid0 = na->gid0 + i;
+    a.p = lp->pn + i * np;
+    a.k = lp->kn + i * nk;
+    a.x = xs;
+    a.I = na->I + i;
+    a.G = na->G ? na->G + i : NULL;
+    a.noise = lp->nz ? ns : NULL;
+    a.spk = &one;
+    m->update(&a);
+    if (a.nspk)
+      na->spk[nspk++] = (uint32_t)i;
+  }
+  na->nspk = nspk;
 }
 
 bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
@@ -59,15 +238,31 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(uint32_t), &lp->spk));
   if (m->prepare)
     m->prepare(ps->p, s->dt, lp->k);
+  if (ps->pdist)
+    BS_CALL(ctx, hetero_build(ctx, s, lp));
+  if (ps->ifile) { /* initial states from datasets, kept for trials */
+    BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->x0));
+    for (int v = 0; v < m->nx; v++)
+      if (ps->ifile[v])
+        BS_CALL(ctx, read_block(ctx, ps, lp, ps->ifile[v], ps->idset[v],
+                                m->vars[v].name, &lp->x0[v]));
+  }
+  if (ps->has_noise) {
+    BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz));
+    for (int v = 0; v < m->nv; v++)
+      if (ps->noise[v] > 0)
+        BS_CALL(ctx,
+                bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->nz[v]));
+  }
   bs_pop_init_state(s, lp, 0);
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
-    if (in->pop != p)
-      continue;
     uint64_t a = in->start > lp->lo ? in->start : lp->lo;
     uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    for (uint64_t i = a; i < b; i++)
-      lp->I_ext[i - lp->lo] += in->current;
+    if (in->pop != p || !in->kind->constant || a >= b)
+      continue; /* time-varying kinds are applied every step (loop.c) */
+    const bs_input_args ia = bs_config_input_args(s, q);
+    in->kind->apply(&ia, 0, ps->gid0 + a, b - a, lp->I_ext + (a - lp->lo));
   }
   return BS_OK;
 }
@@ -83,6 +278,20 @@ void bs_pop_free(bs_ctx *ctx, lpop *lp) {
   bs_free(ctx, n, sizeof(double), &lp->I_ext);
   bs_free(ctx, n, sizeof(double), &lp->G);
   bs_free(ctx, n, sizeof(uint32_t), &lp->spk);
+  for (int v = 0; lp->x0 && v < BS_MAX_VARS; v++)
+    bs_free(ctx, n, sizeof(double), &lp->x0[v]);
+  bs_free(ctx, BS_MAX_VARS, sizeof(double *), &lp->x0);
+  for (int v = 0; lp->nz && v < BS_MAX_VARS; v++)
+    bs_free(ctx, n, sizeof(double), &lp->nz[v]);
+  bs_free(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz);
+  if (lp->pn) {
+    const bs_neuron_model *m = lp->spec->model;
+    bs_free(ctx, n * (size_t)m->np, sizeof(double), &lp->pn);
+    bs_free(ctx, n * (size_t)(m->nk ? m->nk : 1), sizeof(double), &lp->kn);
+  } else if (lp->kn) {
+    const bs_neuron_model *m = lp->spec->model;
+    bs_free(ctx, n * (size_t)(m->nk ? m->nk : 1), sizeof(double), &lp->kn);
+  }
   bs_free(ctx, (size_t)lp->nout, sizeof(int), &lp->out);
   bs_free(ctx, lp->rec_cap, sizeof(double), &lp->rec_t);
   bs_free(ctx, lp->rec_cap, sizeof(uint64_t), &lp->rec_id);

@@ -15,7 +15,7 @@ const bs_proj_ops *const bs_proj_kinds[] = {&bs_proj_gap,     &bs_proj_trace,
                                             &bs_proj_linear,  NULL};
 
 /* linear, last, accepts every projection. */
-static const bs_proj_ops *kind_of(const bs_proj_spec *js) {
+const bs_proj_ops *bs_proj_kind_of(const bs_proj_spec *js) {
   int k = 0;
   while (!bs_proj_kinds[k]->match(js))
     k++;
@@ -23,7 +23,7 @@ static const bs_proj_ops *kind_of(const bs_proj_spec *js) {
 }
 
 static void stp_reset(lproj *lj) {
-  for (uint64_t i = 0; i < lj->pre->spec->size; i++) {
+  for (uint64_t i = 0; i < lj->npos; i++) {
     bs_stp_rest(&lj->stp_u[i], &lj->stp_x[i]);
     lj->stp_last[i] = 0;
   }
@@ -35,7 +35,7 @@ bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   lj->spec = js;
   lj->pre = &net->pops[js->pre];
   lj->post = &net->pops[js->post];
-  lj->ops = kind_of(js);
+  lj->ops = bs_proj_kind_of(js);
   if (js->syn->prepare) /* stateless kinds (Delta, GapJunction) have none */
     js->syn->prepare(js->sp, s->dt, lj->k);
   BS_CALL(ctx, bs_engine_alloc_state(ctx, js->syn->nx, lj->post->n, &lj->x));
@@ -46,15 +46,7 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const bs_spec *s = net->spec;
   const bs_proj_spec *js = lj->spec;
   const int j = (int)(js - s->projs);
-  const uint64_t n_pre = lj->pre->spec->size;
   const uint64_t npost = lj->post->n;
-  if (js->stp) {
-    const size_t m = n_pre ? n_pre : 1;
-    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_u));
-    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_x));
-    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(int64_t), &lj->stp_last));
-    stp_reset(lj);
-  }
   /* The output's E per post neuron, keyed by the post index. */
   if (js->E_per_post) {
     BS_CALL(ctx,
@@ -73,14 +65,28 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
     const bs_pop_spec *ps = lj->post->spec;
     lj->ref_var = bs_var_index(ps->model->nx, ps->model->vars, "t_last_spike");
     const int ip = bs_param_index(ps->model->np, ps->model->params, "tau_ref");
+    if (ps->pdist && (ps->plist[ip] || ps->pdist[ip].kind != BS_DIST_CONST))
+      return bs_error_set(ctx, BS_ERR_CONFIG,
+                          "projection %s: post_ref_key needs one tau_ref for "
+                          "population %s, which has one per neuron",
+                          js->name, ps->name);
     lj->ref_lim = ps->p[ip] + 1e-7 * s->dt; /* the neurons' own limit */
   }
-  return bs_conn_build(ctx, net, j, lj);
+  BS_CALL(ctx, bs_conn_build(ctx, net, j, lj));
+  /* Short-term plasticity per pre neuron of the table. */
+  if (js->stp) {
+    const size_t m = lj->npos ? lj->npos : 1;
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_u));
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(double), &lj->stp_x));
+    BS_CALL(ctx, bs_malloc(ctx, m, sizeof(int64_t), &lj->stp_last));
+    stp_reset(lj);
+  }
+  return BS_OK;
 }
 
-/* Short-term plasticity advances at every spike of the pre neuron on every
- * rank, targets here or not, so the state is global (and a checkpoint can
- * take it from rank 0). */
+/* Short-term plasticity advances at every spike of the pre neuron, on
+ * every rank whose table holds it (its targets' ranks and its owner), the
+ * same way on each. */
 double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t i,
                          int64_t step) {
   if (!lj->stp_u)
@@ -128,7 +134,7 @@ void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   bs_conn_free(ctx, lj);
   bs_free(ctx, n, sizeof(double), &lj->E_post);
   bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
-  const size_t m = lj->pre->spec->size ? lj->pre->spec->size : 1;
+  const size_t m = lj->npos ? lj->npos : 1;
   bs_free(ctx, m, sizeof(double), &lj->stp_u);
   bs_free(ctx, m, sizeof(double), &lj->stp_x);
   bs_free(ctx, m, sizeof(int64_t), &lj->stp_last);
@@ -172,34 +178,49 @@ bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   return st;
 }
 
+/* Columns of a per-pre checkpoint block: a writer writes its own block of
+ * the pre population (every pre neuron is in its owner's table, and its
+ * state is the same on every rank that holds it); a reader reads the range
+ * that covers its table and takes its neurons. So a checkpoint restores
+ * onto any rank count. */
+void bs_proj_pre_cols(const lproj *lj, int reading, uint64_t *c0,
+                      uint64_t *nc) {
+  *c0 = lj->pre->lo;
+  *nc = lj->pre->n;
+  if (reading) {
+    *c0 = lj->npos ? lproj_id(lj, 0) : 0;
+    *nc = lj->npos ? lproj_id(lj, lj->npos - 1) + 1 - *c0 : 0;
+  }
+}
+
 /* Short-term plasticity: rows u, x and the step of the last spike (exact
- * in a double below 2^53) per pre neuron. A pre neuron's state is the same
- * on every rank that receives its spikes, and its owner always does
- * (build.c, build_exchange), so each rank writes its own block of the pre
- * population and every rank reads all. */
+ * in a double below 2^53) per pre neuron, by bs_proj_pre_cols. */
 bs_status bs_proj_walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn,
                            int reading) {
   if (!lj->stp_u)
     return BS_OK;
   const uint64_t N = lj->pre->spec->size;
-  const uint64_t c0 = reading ? 0 : lj->pre->lo, nc = reading ? N : lj->pre->n;
+  uint64_t c0, nc;
+  bs_proj_pre_cols(lj, reading, &c0, &nc);
   char path[1024];
   snprintf(path, sizeof path, "/state/projections/%s/stp", lj->spec->name);
   double *tmp;
   BS_CALL(ctx, bs_malloc(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp));
-  if (!reading)
-    for (uint64_t c = 0; c < nc; c++) {
-      tmp[c] = lj->stp_u[c0 + c];
-      tmp[nc + c] = lj->stp_x[c0 + c];
-      tmp[2 * nc + c] = (double)lj->stp_last[c0 + c];
-    }
+  for (uint64_t c = 0; !reading && c < nc; c++) {
+    const uint64_t k = lproj_pos(lj, c0 + c); /* in the table: own block */
+    tmp[c] = lj->stp_u[k];
+    tmp[nc + c] = lj->stp_x[k];
+    tmp[2 * nc + c] = (double)lj->stp_last[k];
+  }
   bs_status st = fn(ctx, io, path, 3, N, c0, nc, tmp);
-  if (st == BS_OK && reading)
-    for (uint64_t i = 0; i < N; i++) {
-      lj->stp_u[i] = tmp[i];
-      lj->stp_x[i] = tmp[N + i];
-      lj->stp_last[i] = (int64_t)tmp[2 * N + i];
-    }
+  for (uint64_t c = 0; st == BS_OK && reading && c < nc; c++) {
+    const uint64_t k = lproj_pos(lj, c0 + c);
+    if (k == LPROJ_NONE)
+      continue;
+    lj->stp_u[k] = tmp[c];
+    lj->stp_x[k] = tmp[nc + c];
+    lj->stp_last[k] = (int64_t)tmp[2 * nc + c];
+  }
   bs_free(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp);
   return st;
 }

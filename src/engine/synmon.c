@@ -16,8 +16,11 @@
  * the projection has none. */
 static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
                     uint32_t *d, uint64_t *pos) {
+  const uint64_t k = lproj_pos(lj, pre);
+  if (k == LPROJ_NONE)
+    return 0;
   lrow r;
-  lproj_row(lj, pre, &r);
+  lproj_row(lj, k, &r);
   for (uint64_t q = 0; q < r.n; q++)
     if (r.col[q] == jl) {
       *w = lrow_w(&r, q);
@@ -58,7 +61,7 @@ bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m) {
                           lj->pre->spec->name, (unsigned long long)i,
                           post->spec->name, (unsigned long long)j);
     m->cols[k] = c;
-    m->spre[k] = i;
+    m->spre[k] = lproj_pos(lj, i); /* in the table: it has a local synapse */
     k++;
   }
   return BS_OK;

@@ -3,9 +3,9 @@
  * Which state where, and why (README, "Synapses"): the state of a trace
  * synapse is nonlinear in the spike train, so it is kept per pre-synaptic
  * neuron as in BrainPy, and the post-synaptic input is sum_i w_ij g_i
- * every step. Every rank receives every spike, so each rank advances the
- * traces it needs (pre neurons with a local target, and its own block of
- * the pre population for monitors and checkpoints) identically.
+ * every step. Each rank advances the traces it needs (pre neurons with a
+ * local target, and its own block of the pre population for monitors and
+ * checkpoints) from the same spikes, identically.
  *
  * Delays: trace i is driven by the UNDELAYED spike train (a spike of step
  * n arrives in step n + 1, BrainPy's delay 0), giving G_i(m). The model
@@ -26,6 +26,12 @@
 #include "engine_impl.h"
 
 #define NONE UINT32_MAX
+
+/* The trace of pre neuron i, or NONE. */
+static uint32_t slot_of(const lproj *lj, uint64_t i) {
+  const uint64_t k = lproj_pos(lj, i);
+  return k == LPROJ_NONE ? NONE : lj->tr->slot[k];
+}
 
 static int match(const bs_proj_spec *js) { return js->syn->trace != NULL; }
 
@@ -50,7 +56,7 @@ static void reset(lproj *lj) {
  * the pre population (monitors, checkpoints). After the global delays. */
 static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const bs_syn_model *m = lj->spec->syn;
-  const uint64_t N = lj->pre->spec->size;
+  const uint64_t N = lj->npos;
   ltrace *tr;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *tr, &tr));
   lj->tr = tr;
@@ -60,7 +66,8 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   for (uint64_t i = 0; i < N; i++) {
     lrow r;
     lproj_row(lj, i, &r);
-    const int need = r.n > 0 || (i >= lj->pre->lo && i < lj->pre->hi);
+    const uint64_t id = lproj_id(lj, i);
+    const int need = r.n > 0 || (id >= lj->pre->lo && id < lj->pre->hi);
     tr->slot[i] = need ? (uint32_t)n++ : NONE;
   }
   tr->n = n;
@@ -87,7 +94,7 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   ltrace *tr = lj->tr;
   if (!tr)
     return;
-  const size_t nn = tr->n ? tr->n : 1, N = lj->pre->spec->size;
+  const size_t nn = tr->n ? tr->n : 1, N = lj->npos;
   for (int v = 0; tr->x && v < lj->spec->syn->nx; v++)
     bs_free(ctx, nn, sizeof(double), &tr->x[v]);
   bs_free(ctx, (size_t)lj->spec->syn->nx, sizeof(double *), &tr->x);
@@ -149,7 +156,7 @@ static void step(bs_net *net, lproj *lj, int64_t n) {
 
 /* Read every step from the pre neuron's trace: the spike only marks it. */
 static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t st,
-                    double eff) {
+                    double eff) { /* i: table position */
   (void)st;
   ltrace *tr = lj->tr;
   const uint32_t k = tr->slot[i];
@@ -188,11 +195,11 @@ static void advance(bs_net *net, lproj *lj, int64_t m) {
 static double sample(const lproj *lj, const lmon *m, uint64_t c, int64_t n) {
   const ltrace *tr = lj->tr;
   if (m->spec->per_syn) {
-    const uint32_t k = tr->slot[m->spre[c]];
+    const uint32_t k = tr->slot[m->spre[c]]; /* spre: table positions */
     return m->sw[c] *
            tr->hist[((uint64_t)n + tr->H - m->sd[c]) % tr->H * tr->n + k];
   }
-  return tr->x[m->spec->var][tr->slot[m->spec->idx[m->c0 + c]]];
+  return tr->x[m->spec->var][slot_of(lj, m->spec->idx[m->c0 + c])];
 }
 
 /* The state per pre neuron ("pre neuron" in the message: the index is in
@@ -212,7 +219,8 @@ static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
             "projection (pre neuron of %s) '%s', neuron %llu: %s became %g "
             "between t = %.4g and %.4g ms. The integration diverged: reduce "
             "dt (now %g ms), or check the parameters and inputs.",
-            lj->pre->spec->name, lj->spec->name, (unsigned long long)tr->pre[k],
+            lj->pre->spec->name, lj->spec->name,
+            (unsigned long long)lproj_id(lj, tr->pre[k]),
             lj->spec->syn->vars[v].name, x[k], (double)t0 * dt, (double)t1 * dt,
             dt);
   }
@@ -229,18 +237,15 @@ static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   ltrace *tr = lj->tr;
   const int nx = lj->spec->syn->nx;
   const uint64_t N = lj->pre->spec->size, H = tr->H, rows = (uint64_t)nx + H;
-  uint64_t c0 = lj->pre->lo, nc = lj->pre->n;
-  if (reading) {
-    c0 = tr->n ? tr->pre[0] : 0;
-    nc = tr->n ? tr->pre[tr->n - 1] + 1 - c0 : 0;
-  }
+  uint64_t c0, nc;
+  bs_proj_pre_cols(lj, reading, &c0, &nc);
   char path[1024];
   snprintf(path, sizeof path, "/state/projections/%s/trace", lj->spec->name);
   double *tmp;
   BS_CALL(ctx, bs_malloc(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp));
-  for (uint64_t c = 0; c < nc; c++) {
-    const uint32_t k = tr->slot[c0 + c];
-    if (reading || k == UINT32_MAX)
+  for (uint64_t c = 0; !reading && c < nc; c++) {
+    const uint32_t k = slot_of(lj, c0 + c);
+    if (k == UINT32_MAX)
       continue;
     for (int v = 0; v < nx; v++)
       tmp[(uint64_t)v * nc + c] = tr->x[v][k];
@@ -253,7 +258,7 @@ static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   }
   bs_status st = fn(ctx, io, path, rows, N, c0, nc, tmp);
   for (uint64_t c = 0; st == BS_OK && reading && c < nc; c++) {
-    const uint32_t k = tr->slot[c0 + c];
+    const uint32_t k = slot_of(lj, c0 + c);
     if (k == UINT32_MAX)
       continue;
     for (int v = 0; v < nx; v++)
@@ -277,15 +282,28 @@ static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
   return walk_trace(ctx, lj, io, step, fn, reading);
 }
 
+static double current(const lproj *lj, uint64_t i) {
+  double I = 0.0, G = 0.0;
+  lj->spec->out->apply(&(bs_out_args){.n = 1,
+                                      .p = lj->spec->op,
+                                      .g = lj->tr->gpost + i,
+                                      .V = lj->post->x[0] + i,
+                                      .I = &I,
+                                      .G = &G});
+  return I;
+}
+
 const bs_proj_ops bs_proj_trace = {.name = "trace",
                                    .match = match,
                                    .stage = BS_STAGE_I,
+                                   .owner_state = 1,
                                    .build = build,
                                    .setup = setup,
                                    .deliver = deliver,
                                    .advance = advance,
                                    .step = step,
                                    .sample = sample,
+                                   .current = current,
                                    .scan = scan,
                                    .walk = walk,
                                    .reset = reset,

@@ -207,59 +207,18 @@ static bs_status read_points(reader *r, col *c, const uint64_t *idx, uint64_t n,
   return s;
 }
 
-/* A string attribute (fixed or variable length, scalar or one element). */
+/* A string attribute that SONATA requires. */
 static bs_status read_str_attr(reader *r, const col *c, const char *name,
                                char *out, size_t len) {
-  out[0] = '\0';
-  if (H5Aexists(c->d, name) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
+  int found = 0;
+  BS_CALL(r->ctx, bs_io_str_attr(r->ctx, c->d, r->file, c->path, name, out, len,
+                                 &found));
+  if (!found)
     return bs_error_set(r->ctx, BS_ERR_IO,
                         "%s: attribute %s of %s is missing (SONATA names "
                         "the node population of every edge there)",
                         r->file, name, c->path);
-  }
-  hid_t a = H5Aopen(c->d, name, H5P_DEFAULT);
-  hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-  hssize_t npts = H5Sget_simple_extent_npoints(sp);
-  bs_status s = BS_OK;
-  if (H5Tget_class(t) != H5T_STRING || npts != 1) {
-    s = bs_error_set(r->ctx, BS_ERR_IO,
-                     "%s: attribute %s of %s is not one string", r->file, name,
-                     c->path);
-  } else if (H5Tis_variable_str(t) > 0) {
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5Tget_cset(t)); /* h5py writes UTF-8 */
-    char *v = NULL;
-    if (H5Aread(a, mt, &v) < 0)
-      s = h5fail(r->ctx, "%s: reading attribute %s of %s", r->file, name,
-                 c->path);
-    else if (v) {
-      snprintf(out, len, "%s", v);
-      H5free_memory(v);
-    }
-    H5Tclose(mt);
-  } else {
-    size_t n = H5Tget_size(t);
-    char *v = calloc(n + 1, 1);
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, n + 1);
-    H5Tset_strpad(mt, H5T_STR_NULLTERM);
-    H5Tset_cset(mt, H5Tget_cset(t));
-    if (!v)
-      s = bs_error_set(r->ctx, BS_ERR_NOMEM, "out of memory");
-    else if (H5Aread(a, mt, v) < 0)
-      s = h5fail(r->ctx, "%s: reading attribute %s of %s", r->file, name,
-                 c->path);
-    else
-      snprintf(out, len, "%s", v);
-    H5Tclose(mt);
-    free(v);
-  }
-  H5Sclose(sp);
-  H5Tclose(t);
-  H5Aclose(a);
-  return s;
+  return BS_OK;
 }
 
 /* ---- opening ----------------------------------------------------------- */

@@ -26,12 +26,19 @@ struct bs_io {
   int nspk;
   hid_t spk_t[MAX_SPIKE_POPS], spk_id[MAX_SPIKE_POPS];
   uint64_t spk_len[MAX_SPIKE_POPS];
+  int overwrite;
+  bs_io_report *reports; /* open reports, flushed with the file */
 };
 
+/* A report is its own SONATA file (one variable per file, sonata.md §6.4),
+ * linked from the main output at /report/<target>/<name>. */
 struct bs_io_report {
-  bs_io *io;
+  bs_io *io;   /* the report's own file */
+  bs_io *main; /* the output file that links it */
   hid_t data;
   uint64_t rows, cols;
+  char group[600]; /* /report/<target> inside the report file */
+  bs_io_report *next;
 };
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
@@ -90,8 +97,8 @@ static bs_status h5_err_in(bs_ctx *ctx, const char *file, const char *what,
     }                                                                          \
   } while (0)
 
-bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
-                       bs_io **out) {
+static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
+                             int with_meta, bs_io **out) {
   *out = NULL;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   /* Every rank looks before any rank creates, then all agree. */
@@ -143,11 +150,19 @@ bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
   H5Awrite(a, H5T_NATIVE_UINT32, version);
   H5Aclose(a);
   H5Sclose(sp);
+  io->overwrite = overwrite;
   *out = io;
+  if (!with_meta)
+    return BS_OK;
   BS_CALL(ctx, bs_io_group(ctx, io, "/meta"));
   uint64_t zero = 0;
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "complete", &zero, 1));
   return BS_OK;
+}
+
+bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
+                       bs_io **out) {
+  return file_create(ctx, path, overwrite, 1, out);
 }
 
 bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **out) {
@@ -541,6 +556,66 @@ bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int h, uint64_t total,
 
 /* ---- reports ---------------------------------------------------------- */
 
+/* "dir/" of a path ("" for none), into buf. */
+static void dir_of(const char *path, char *buf, size_t len) {
+  const char *sl = strrchr(path, '/');
+  size_t n = sl ? (size_t)(sl - path) + 1 : 0;
+  snprintf(buf, len, "%.*s", (int)n, path);
+}
+
+/* The report file of group /report/<target>/<name>: `file` when given,
+ * else <output without .h5>.<target>.<name>.h5 beside the output. */
+static void report_file_name(const bs_io *io, const char *target,
+                             const char *name, const char *file, char *buf,
+                             size_t len) {
+  if (file && file[0]) {
+    snprintf(buf, len, "%s", file);
+    return;
+  }
+  size_t n = strlen(io->path);
+  if (n > 3 && strcmp(io->path + n - 3, ".h5") == 0)
+    n -= 3;
+  snprintf(buf, len, "%.*s.%s.%s.h5", (int)n, io->path, target, name);
+}
+
+static void report_free(bs_ctx *ctx, bs_io_report **r) {
+  if ((*r)->data >= 0)
+    H5Dclose((*r)->data);
+  if ((*r)->io)
+    bs_io_close(ctx, &(*r)->io, 0);
+  bs_free(ctx, 1, sizeof **r, r);
+}
+
+/* Continue a report of an earlier run: follow the output's external link
+ * to the report file and open it for writing. */
+static bs_status report_reopen(bs_ctx *ctx, bs_io *io, const char *link,
+                               bs_io_report *r) {
+  H5L_info_t li;
+  H5_TRY(ctx, H5Lget_info(io->file, link, &li, H5P_DEFAULT), "reading link",
+         link);
+  BS_CHECK(ctx, li.type == H5L_TYPE_EXTERNAL, BS_ERR_IO,
+           "%s: %s is not a link to a report file: the output is from an "
+           "older brainsim; start the run again",
+           io->path, link);
+  char val[1400], target[1400];
+  BS_CHECK(ctx, li.u.val_size <= sizeof val, BS_ERR_IO, "%s: link %s too long",
+           io->path, link);
+  H5_TRY(ctx, H5Lget_val(io->file, link, val, sizeof val, H5P_DEFAULT),
+         "reading link", link);
+  const char *fname = NULL, *obj = NULL;
+  H5_TRY(ctx, H5Lunpack_elink_val(val, li.u.val_size, NULL, &fname, &obj),
+         "reading link", link);
+  if (fname[0] == '/')
+    snprintf(target, sizeof target, "%s", fname);
+  else {
+    char dir[1024];
+    dir_of(io->path, dir, sizeof dir);
+    snprintf(target, sizeof target, "%s%s", dir, fname);
+  }
+  snprintf(r->group, sizeof r->group, "%s", obj);
+  return bs_io_open(ctx, target, 1, &r->io);
+}
+
 /* The data of a report: rows x nodes float64, contiguous, no fill. */
 static bs_status report_data(bs_ctx *ctx, hid_t g, const char *name,
                              uint64_t n_rows, uint64_t n_nodes,
@@ -630,108 +705,212 @@ static bs_status report_grow(bs_ctx *ctx, bs_io *io, const char *group,
   return st;
 }
 
+/* Open the report group's data in a report file, checking its shape. */
+static bs_status report_reopen_data(bs_ctx *ctx, bs_io_report *r,
+                                    const char *units, uint64_t n_rows,
+                                    uint64_t n_nodes, double tstart,
+                                    double tstop, double tstep) {
+  char mpath[700];
+  snprintf(mpath, sizeof mpath, "%s/data", r->group);
+  hid_t d = H5Dopen2(r->io->file, mpath, H5P_DEFAULT);
+  if (d < 0)
+    return h5_err_in(ctx, r->io->path, "opening report", mpath);
+  hid_t sp = H5Dget_space(d);
+  hsize_t dims[2] = {0, 0};
+  int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
+  H5Sclose(sp);
+  if (nd == 2 && dims[0] < n_rows && dims[1] == n_nodes) {
+    /* A run continued into a longer duration: the same report with more
+     * rows. */
+    H5Dclose(d);
+    BS_CALL(ctx, report_grow(ctx, r->io, r->group, units, dims[0], n_rows,
+                             n_nodes, tstart, tstop, tstep));
+    d = H5Dopen2(r->io->file, mpath, H5P_DEFAULT);
+    if (d < 0)
+      return h5_err_in(ctx, r->io->path, "opening report", mpath);
+  } else if (nd != 2 || dims[0] != n_rows || dims[1] != n_nodes) {
+    H5Dclose(d);
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "%s: report %s has shape [%llu, %llu], this run "
+                        "needs [%llu, %llu]",
+                        r->io->path, mpath, (unsigned long long)dims[0],
+                        (unsigned long long)dims[1], (unsigned long long)n_rows,
+                        (unsigned long long)n_nodes);
+  }
+  r->data = d;
+  return BS_OK;
+}
+
+/* A step of creating a report, agreed over the ranks: rank 0 alone
+ * writes the mapping, and a rank that failed must not leave the others
+ * inside the next collective call. */
+static bs_status agreed(bs_ctx *ctx, bs_status st) {
+  return bs_comm_agree(ctx, st, NULL);
+}
+
 bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
-                              const char *units, const uint64_t *node_ids,
-                              uint64_t n_nodes, uint64_t n_rows, double tstart,
-                              double tstop, double tstep,
-                              const char *population, bs_io_report **out) {
-  char mpath[600];
+                              const char *file, const char *units,
+                              const uint64_t *node_ids, uint64_t n_nodes,
+                              uint64_t n_rows, double tstart, double tstop,
+                              double tstep, const char *population,
+                              bs_io_report **out) {
+  *out = NULL;
+  /* group = /report/<target>/<name>: the file gets /report/<target>. */
+  const char *sl = strrchr(group, '/');
+  BS_CHECK(ctx, strncmp(group, "/report/", 8) == 0 && sl && sl > group + 8,
+           BS_ERR_INTERNAL, "report group %s is not /report/<target>/<name>",
+           group);
+  char target[300], rfile[1024], mpath[700];
+  snprintf(target, sizeof target, "%.*s", (int)(sl - group - 8), group + 8);
   int exists = 0;
   BS_CALL(ctx, bs_io_exists(ctx, io, group, &exists));
-  if (exists) { /* continuing a run: the mapping is already there */
-    snprintf(mpath, sizeof mpath, "%s/data", group);
-    hid_t d = H5Dopen2(io->file, mpath, H5P_DEFAULT);
-    H5_TRY(ctx, d, "opening report", mpath);
-    hid_t sp = H5Dget_space(d);
-    hsize_t dims[2] = {0, 0};
-    int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    if (nd == 2 && dims[0] < n_rows && dims[1] == n_nodes) {
-      /* A run continued into a longer duration: the same report with
-       * more rows. */
-      H5Dclose(d);
-      BS_CALL(ctx, report_grow(ctx, io, group, units, dims[0], n_rows, n_nodes,
-                               tstart, tstop, tstep));
-      d = H5Dopen2(io->file, mpath, H5P_DEFAULT);
-      H5_TRY(ctx, d, "opening report", mpath);
-    } else if (nd != 2 || dims[0] != n_rows || dims[1] != n_nodes) {
-      H5Dclose(d);
-      return bs_error_set(ctx, BS_ERR_IO,
-                          "%s: report %s has shape [%llu, %llu], this run "
-                          "needs [%llu, %llu]",
-                          io->path, mpath, (unsigned long long)dims[0],
-                          (unsigned long long)dims[1],
-                          (unsigned long long)n_rows,
-                          (unsigned long long)n_nodes);
-    }
-    bs_io_report *r;
-    BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *r, &r));
-    r->io = io;
-    r->data = d;
-    r->rows = n_rows;
-    r->cols = n_nodes;
-    *out = r;
-    return BS_OK;
-  }
-  BS_CALL(ctx, bs_io_group(ctx, io, group));
-  snprintf(mpath, sizeof mpath, "%s/mapping", group);
-  BS_CALL(ctx, bs_io_group(ctx, io, mpath));
-  hid_t g = H5Gopen2(io->file, group, H5P_DEFAULT);
-  H5_TRY(ctx, g, "opening group", group);
-  hid_t d = -1;
-  bs_status cs = report_data(ctx, g, "data", n_rows, n_nodes, group, &d);
-  H5Gclose(g);
-  BS_CALL(ctx, cs);
   bs_io_report *r;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *r, &r));
-  r->io = io;
-  r->data = d;
+  r->main = io;
+  r->data = -1;
   r->rows = n_rows;
   r->cols = n_nodes;
-  char dpath[700];
-  snprintf(dpath, sizeof dpath, "%s/data", group);
-  BS_CALL(ctx, bs_io_attr_str(ctx, io, dpath, "units", units));
-  if (population)
-    BS_CALL(ctx, bs_io_attr_str(ctx, io, group, "population", population));
-  hid_t m = H5Gopen2(io->file, mpath, H5P_DEFAULT);
-  H5_TRY(ctx, m, "opening group", mpath);
+  bs_status st;
+  if (exists) { /* continuing a run: the report file has the mapping */
+    st = agreed(ctx, report_reopen(ctx, io, group, r));
+    if (st == BS_OK)
+      st = agreed(ctx, report_reopen_data(ctx, r, units, n_rows, n_nodes,
+                                          tstart, tstop, tstep));
+    goto done;
+  }
+  snprintf(r->group, sizeof r->group, "/report/%s", target);
+  report_file_name(io, target, sl + 1, file, rfile, sizeof rfile);
+  /* The report files belong to the output this run created (which was
+   * refused if it existed without --overwrite): replace them with it. */
+  st = agreed(ctx, file_create(ctx, rfile, 1, 0, &r->io));
+  if (st != BS_OK)
+    goto done;
+  /* The link holds the name relative to the output's folder when the two
+   * share it (HDF5 looks there first), so the pair can be moved. */
+  {
+    char d1[1024], d2[1024], lname[1100];
+    dir_of(io->path, d1, sizeof d1);
+    dir_of(rfile, d2, sizeof d2);
+    if (strcmp(d1, d2) == 0)
+      snprintf(lname, sizeof lname, "%s", rfile + strlen(d2));
+    else if (rfile[0] == '/')
+      snprintf(lname, sizeof lname, "%s", rfile);
+    else {
+      char cwd[900];
+      if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+      snprintf(lname, sizeof lname, "%s/%s", cwd, rfile);
+    }
+    char parent[700];
+    snprintf(parent, sizeof parent, "/report/%s", target);
+    st = agreed(ctx, bs_io_group(ctx, io, parent));
+    if (st == BS_OK && H5Lcreate_external(lname, r->group, io->file, group,
+                                          H5P_DEFAULT, H5P_DEFAULT) < 0)
+      st = h5_err_in(ctx, io->path, "linking report", group);
+  }
+  st = agreed(ctx, st);
+  if (st != BS_OK)
+    goto done;
+  bs_io *f = r->io;
+  snprintf(mpath, sizeof mpath, "%s/mapping", r->group);
+  st = agreed(ctx, bs_io_group(ctx, f, mpath));
+  if (st != BS_OK)
+    goto done;
+  {
+    hid_t g = H5Gopen2(f->file, r->group, H5P_DEFAULT);
+    if (g < 0)
+      st = h5_err_in(ctx, f->path, "opening group", r->group);
+    st = agreed(ctx, st);
+    if (st != BS_OK) {
+      if (g >= 0)
+        H5Gclose(g);
+      goto done;
+    }
+    st = agreed(
+        ctx, report_data(ctx, g, "data", n_rows, n_nodes, r->group, &r->data));
+    H5Gclose(g);
+  }
+  if (st != BS_OK)
+    goto done;
+  {
+    char dpath[700];
+    snprintf(dpath, sizeof dpath, "%s/data", r->group);
+    st = agreed(ctx, bs_io_attr_str(ctx, f, dpath, "units", units));
+    if (st == BS_OK) /* bmtk's CompartmentReport.variable() */
+      st = agreed(ctx, bs_io_attr_str(ctx, f, dpath, "variable", sl + 1));
+  }
+  if (st == BS_OK && population)
+    st =
+        agreed(ctx, bs_io_attr_str(ctx, f, r->group, "population", population));
+  if (st != BS_OK)
+    goto done;
+  hid_t m = H5Gopen2(f->file, mpath, H5P_DEFAULT);
+  if (m < 0)
+    st = h5_err_in(ctx, f->path, "opening group", mpath);
+  st = agreed(ctx, st);
+  if (st != BS_OK) {
+    if (m >= 0)
+      H5Gclose(m);
+    goto done;
+  }
   uint64_t *ip = malloc((n_nodes + 1) * sizeof *ip);
   uint32_t *el = calloc(n_nodes ? n_nodes : 1, sizeof *el);
-  bs_status st = BS_OK;
-  if (!ip || !el)
+  float *pos = malloc((n_nodes ? n_nodes : 1) * sizeof *pos);
+  if (!ip || !el || !pos)
     st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory for report mapping");
+  st = agreed(ctx, st);
   if (st == BS_OK) {
     for (uint64_t i = 0; i <= n_nodes; i++)
       ip[i] = i;
     double time[3] = {tstart, tstop, tstep};
-    st = small_dataset(ctx, io, m, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                       n_nodes, node_ids, mpath);
+    st =
+        agreed(ctx, small_dataset(ctx, f, m, "node_ids", H5T_STD_U64LE,
+                                  H5T_NATIVE_UINT64, n_nodes, node_ids, mpath));
     if (st == BS_OK)
-      st = small_dataset(ctx, io, m, "index_pointers", H5T_STD_U64LE,
-                         H5T_NATIVE_UINT64, n_nodes + 1, ip, mpath);
+      st =
+          agreed(ctx, small_dataset(ctx, f, m, "index_pointers", H5T_STD_U64LE,
+                                    H5T_NATIVE_UINT64, n_nodes + 1, ip, mpath));
+    /* bmtk 1.0.6 reads the singular name: the same dataset, linked. */
+    if (st == BS_OK && H5Lcreate_hard(m, "index_pointers", m, "index_pointer",
+                                      H5P_DEFAULT, H5P_DEFAULT) < 0)
+      st = h5_err_in(ctx, f->path, "linking index_pointer in", mpath);
+    st = agreed(ctx, st);
     if (st == BS_OK)
-      st = small_dataset(ctx, io, m, "element_ids", H5T_STD_U32LE,
-                         H5T_NATIVE_UINT32, n_nodes, el, mpath);
+      st = agreed(ctx, small_dataset(ctx, f, m, "element_ids", H5T_STD_U32LE,
+                                     H5T_NATIVE_UINT32, n_nodes, el, mpath));
+    /* One element per point neuron, at the middle of its only section
+     * (bmtk counts a node's elements by element_pos). */
+    for (uint64_t i = 0; st == BS_OK && i < n_nodes; i++)
+      pos[i] = 0.5f;
     if (st == BS_OK)
-      st = small_dataset(ctx, io, m, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                         3, time, mpath);
+      st = agreed(ctx, small_dataset(ctx, f, m, "element_pos", H5T_IEEE_F32LE,
+                                     H5T_NATIVE_FLOAT, n_nodes, pos, mpath));
+    if (st == BS_OK)
+      st = agreed(ctx, small_dataset(ctx, f, m, "time", H5T_IEEE_F64LE,
+                                     H5T_NATIVE_DOUBLE, 3, time, mpath));
   }
   free(ip);
   free(el);
+  free(pos);
   H5Gclose(m);
   if (st == BS_OK) {
-    char tpath[700];
+    char tpath[720];
     snprintf(tpath, sizeof tpath, "%s/time", mpath);
-    st = bs_io_attr_str(ctx, io, tpath, "units", "ms");
+    st = agreed(ctx, bs_io_attr_str(ctx, f, tpath, "units", "ms"));
   }
+done:
   if (st != BS_OK) {
-    H5Dclose(d);
-    bs_free(ctx, 1, sizeof *r, &r);
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    report_free(ctx, &r);
     return st;
   }
+  r->next = io->reports;
+  io->reports = r;
   *out = r;
   return BS_OK;
 }
+
+const char *bs_io_report_path(const bs_io_report *r) { return r->io->path; }
 
 /* Collective transfer of rows [row0, row0 + nrows) x columns [col0, col0 +
  * ncols) of a 2-D float64 dataset, row-major in buf. A rank with nothing
@@ -796,32 +975,40 @@ bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
   return st;
 }
 
-bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io *io, const char *group,
+bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io_report *r,
                                const uint64_t *pre_ids, uint64_t n,
                                const char *pre_population) {
   char mpath[700];
   int exists = 0;
-  snprintf(mpath, sizeof mpath, "%s/mapping/pre_node_ids", group);
-  BS_CALL(ctx, bs_io_exists(ctx, io, mpath, &exists));
+  snprintf(mpath, sizeof mpath, "%s/mapping/pre_node_ids", r->group);
+  BS_CALL(ctx, bs_io_exists(ctx, r->io, mpath, &exists));
   if (exists)
     return BS_OK;
-  BS_CALL(ctx,
-          bs_io_attr_str(ctx, io, group, "pre_population", pre_population));
-  snprintf(mpath, sizeof mpath, "%s/mapping", group);
-  hid_t g = H5Gopen2(io->file, mpath, H5P_DEFAULT);
+  BS_CALL(ctx, bs_io_attr_str(ctx, r->io, r->group, "pre_population",
+                              pre_population));
+  snprintf(mpath, sizeof mpath, "%s/mapping", r->group);
+  hid_t g = H5Gopen2(r->io->file, mpath, H5P_DEFAULT);
   H5_TRY(ctx, g, "opening group", mpath);
-  bs_status st = small_dataset(ctx, io, g, "pre_node_ids", H5T_STD_U64LE,
+  bs_status st = small_dataset(ctx, r->io, g, "pre_node_ids", H5T_STD_U64LE,
                                H5T_NATIVE_UINT64, n, pre_ids, mpath);
   H5Gclose(g);
   return st;
 }
 
-bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **r) {
-  if (!r || !*r)
+bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rp) {
+  if (!rp || !*rp)
     return BS_OK;
-  H5Dclose((*r)->data);
-  bs_free(ctx, 1, sizeof **r, r);
-  return BS_OK;
+  bs_io_report *r = *rp;
+  for (bs_io_report **q = &r->main->reports; *q; q = &(*q)->next)
+    if (*q == r) {
+      *q = r->next;
+      break;
+    }
+  H5Dclose(r->data);
+  r->data = -1;
+  bs_status st = bs_io_close(ctx, &r->io, 0);
+  bs_free(ctx, 1, sizeof *r, rp);
+  return st;
 }
 
 /* ---- distributed blocks (checkpoints) ---------------------------------- */
@@ -999,6 +1186,8 @@ bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
 }
 
 bs_status bs_io_flush(bs_ctx *ctx, bs_io *io) {
+  for (bs_io_report *r = io->reports; r; r = r->next)
+    BS_CALL(ctx, bs_io_flush(ctx, r->io));
   H5_TRY(ctx, H5Fflush(io->file, H5F_SCOPE_GLOBAL), "flushing", io->path);
   return BS_OK;
 }

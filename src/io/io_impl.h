@@ -2,6 +2,10 @@
 #ifndef BRAINSIM_IO_IMPL_H
 #define BRAINSIM_IO_IMPL_H
 
+#include <hdf5.h>
+
+#include "brainsim/util.h"
+
 /* The outermost and innermost descriptions on HDF5's error stack, and how
  * many entries it had. */
 typedef struct bs_h5_stack {
@@ -11,5 +15,11 @@ typedef struct bs_h5_stack {
 
 /* Read HDF5's error stack of this thread into w and clear it. */
 void bs_io_h5_stack(bs_h5_stack *w);
+
+/* A string attribute of obj (fixed or variable length, one element) into
+ * out; *found = 0 when it is absent (not an error). */
+bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
+                         const char *objpath, const char *name, char *out,
+                         size_t len, int *found);
 
 #endif

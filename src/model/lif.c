@@ -92,10 +92,17 @@ static void lif_update(bs_neuron_args *a) {
   const double *restrict I = a->I;
   /* Two passes: a branch-free integration the compiler vectorises, then a
    * threshold scan that rarely finds anything. */
-  for (size_t i = 0; i < n; i++) {
-    const double v = V[i] + A * (V_rest + R * I[i] - V[i]);
-    V[i] = (t - tl[i] <= ref) ? V[i] : v;
-  }
+  const double *restrict nz = a->noise ? a->noise[X_V] : NULL;
+  if (nz) /* Euler-Maruyama's g dW on the integrated V (BrainPy sdeint) */
+    for (size_t i = 0; i < n; i++) {
+      const double v = V[i] + A * (V_rest + R * I[i] - V[i]) + nz[i];
+      V[i] = (t - tl[i] <= ref) ? V[i] : v;
+    }
+  else
+    for (size_t i = 0; i < n; i++) {
+      const double v = V[i] + A * (V_rest + R * I[i] - V[i]);
+      V[i] = (t - tl[i] <= ref) ? V[i] : v;
+    }
   size_t nspk = 0;
   for (size_t i = 0; i < n; i++) {
     if (V[i] >= V_th) {

@@ -4,6 +4,9 @@
 #include "brainsim/model.h"
 
 extern const bs_neuron_model bs_model_lif;
+extern const bs_input_kind bs_input_current, bs_input_section,
+    bs_input_constant, bs_input_spike, bs_input_ramp, bs_input_sinusoidal,
+    bs_input_square, bs_input_wiener;
 extern const bs_neuron_model bs_model_poisson;
 extern const bs_neuron_model bs_model_leaky_integrator;
 extern const bs_neuron_model bs_model_expif;

@@ -113,6 +113,9 @@ bs_ode_advance(int method, int nv, bs_rhs_fn rhs, const double *p,
       const double G = a->G ? a->G[i] : 0.0;                                   \
       bs_ode_advance(method, NV, RHS, a->p, a->k, x, a->I[i] + G * x0[0], G,   \
                      a->dt);                                                   \
+      for (int v = 0; a->noise && v < (NV); v++)                               \
+        if (a->noise[v])                                                       \
+          x[v] += a->noise[v][i];                                              \
       if (EVENT(a->p, a->k, t, x0, x, aux))                                    \
         a->spk[nspk++] = (uint32_t)i;                                          \
       for (int v = 0; v < (NV); v++)                                           \

@@ -28,6 +28,11 @@ static const bs_syn_model *const synapses[] = {
     &bs_syn_bionmda};
 static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba,
                                                  &bs_out_mgblock};
+/* Current inputs (brainpy.inputs); "current" is the plain `current: I`. */
+static const bs_input_kind *const inputs[] = {
+    &bs_input_current, &bs_input_section, &bs_input_constant,
+    &bs_input_spike,   &bs_input_ramp,    &bs_input_sinusoidal,
+    &bs_input_square,  &bs_input_wiener};
 static const bs_syn_alias aliases[] = {
     {"ExpCUBA", "Exponential", "CUBA"},
     {"ExpCOBA", "Exponential", "COBA"},
@@ -110,6 +115,14 @@ int bs_method_find(const char *name) {
   return -1;
 }
 
+const bs_input_kind *bs_input_find(const char *name) {
+  for (int i = 0; i < COUNT(inputs); i++)
+    if (strcmp(inputs[i]->name, name) == 0)
+      return inputs[i];
+  return NULL;
+}
+int bs_input_count(void) { return COUNT(inputs); }
+const bs_input_kind *bs_input_at(int i) { return inputs[i]; }
 int bs_neuron_count(void) { return COUNT(neurons); }
 const bs_neuron_model *bs_neuron_at(int i) { return neurons[i]; }
 int bs_syn_count(void) { return COUNT(synapses); }

@@ -354,6 +354,7 @@ const bs_stp_model *bs_stp_find(const char *name) {
 int bs_stp_count(void) {
   return (int)(sizeof stp_models / sizeof stp_models[0]);
 }
+const bs_stp_model *bs_stp_at(int i) { return &stp_models[i]; }
 
 void bs_stp_rest(double *u, double *x) {
   *u = 0.0;

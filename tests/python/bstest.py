@@ -51,6 +51,20 @@ def write_config(path, text):
     return path
 
 
+def walk(group, prefix=""):
+    """(name, dataset) for every dataset under group, following links:
+    brainsim's output links each report file at /report/<target>/<name>
+    (HDF5 external links), which h5py's visititems does not enter."""
+    import h5py
+    for k in group:
+        obj = group[k]
+        name = prefix + k
+        if isinstance(obj, h5py.Dataset):
+            yield name, obj
+        else:
+            yield from walk(obj, name + "/")
+
+
 _failures = []
 
 

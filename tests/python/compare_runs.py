@@ -12,13 +12,8 @@ import bstest
 
 
 def datasets(f):
-    out = {}
-
-    def visit(name, obj):
-        if isinstance(obj, h5py.Dataset) and name.split("/")[0] in ("spikes", "report"):
-            out[name] = obj[()]
-    f.visititems(visit)
-    return out
+    return {name: d[()] for name, d in bstest.walk(f)
+            if name.split("/")[0] in ("spikes", "report")}
 
 
 def main():

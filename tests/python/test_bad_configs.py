@@ -70,9 +70,14 @@ CASES = [
     ("input_missing_pop.yaml",           6, 14, "no population named 'X'", []),
     ("input_range_out_of_bounds.yaml",   6, 40, "range: 11 is out of range (at most 10)", []),
     ("inputs_is_mapping.yaml",           5,  1, "inputs: expected a list", []),
+    ("input_section_lengths.yaml",       6, 49, "section_input: values and durations differ in length", []),
+    ("input_ramp_end_before_start.yaml", 7, 62, "ramp_input: t_end must be after t_start", []),
+    ("input_sin_frequency_unit.yaml",    6, 61, "parameter 'frequency': expected a rate value in Hz, got '5 ms'", []),
+    ("input_two_kinds.yaml",             6, 29, "'current' and 'wiener_process' in one entry", []),
+    ("input_spike_unknown_key.yaml",     6, 77, "unknown key 'sp_size' (expected one of: sp_times, sp_lens, sp_sizes)", []),
     ("monitor_unknown_variable.yaml",    6, 36, "no state variable 'U'", []),
     ("monitor_index_out_of_range.yaml",  6, 50, "index: 10 is out of range (at most 9)", []),
-    ("monitor_stp_u_of_std.yaml",        8, 37, "no state variable 'stp.u' (available: g, x, stp.x)", []),
+    ("monitor_stp_u_of_std.yaml",        8, 37, "no state variable 'stp.u' (available: g, x, stp.x, I_syn)", []),
     # a trace synapse's variables are per pre neuron (P has 5)
     ("monitor_trace_index_pre.yaml",     9, 51, "index: 7 is out of range (at most 4)", []),
     # the list is sorted before the check, so the error names the list

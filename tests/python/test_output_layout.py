@@ -163,6 +163,87 @@ def check_report(f, path, node_range):
           % (path, DURATION, time[()]))
     check(text(time.attrs.get("units")) == "ms",
           "%s: mapping/time units should be 'ms'" % path)
+    check_report_file(f, path, data[()] if data is not None else None,
+                      nodes)
+
+
+def check_report_file(f, path, data, nodes):
+    """SONATA has one variable per report file: the output links the
+    report file (an external link, relative to the output's folder) and
+    the file itself opens in bmtk's CompartmentReport, the real client."""
+    link = f.get(path, getlink=True)
+    if not check(isinstance(link, h5py.ExternalLink),
+                 "%s should be an external link to its report file, got %r"
+                 % (path, link)):
+        return
+    target, var = path.split("/")[1], path.split("/")[2]
+    base = os.path.basename(f.filename)[:-3]
+    check(link.filename == "%s.%s.%s.h5" % (base, target, var)
+          and link.path == "/report/" + target,
+          "%s links %s:%s, expected %s.%s.%s.h5:/report/%s"
+          % (path, link.filename, link.path, base, target, var, target))
+    rfile = os.path.join(os.path.dirname(f.filename), link.filename)
+    with h5py.File(rfile, "r") as r:
+        check_root(r)
+        check(list(r["report"]) == [target],
+              "%s: /report should hold only %s, got %s"
+              % (rfile, target, list(r["report"])))
+        g = r["report/" + target]
+        m = g["mapping"]
+        # libsonata reads index_pointers, bmtk 1.0.6 index_pointer
+        check("index_pointer" in m and np.array_equal(
+            m["index_pointer"][()], m["index_pointers"][()]),
+            "%s: mapping/index_pointer should equal index_pointers" % rfile)
+        check("element_pos" in m and m["element_pos"].shape == nodes.shape,
+              "%s: mapping/element_pos missing or of the wrong length"
+              % rfile)
+        check(text(g["data"].attrs.get("variable")) == var,
+              "%s: data@variable should be %s" % (rfile, var))
+    try:
+        from bmtk.utils.reports.compartment import CompartmentReport
+    except ImportError:
+        check(False, "bmtk is not installed (tools/install-deps installs "
+              "python3-bmtk)")
+        return
+    rep = CompartmentReport(rfile, "r")
+    check(rep.populations == [target], "bmtk: populations %s, expected [%s]"
+          % (rep.populations, target))
+    check(rep.tstart() == 0.0 and rep.tstop() == DURATION and rep.dt() == 1.0
+          and len(rep.time_trace()) == int(DURATION),
+          "bmtk: time %s %s %s %s" % (rep.tstart(), rep.tstop(), rep.dt(),
+                                      len(rep.time_trace())))
+    check(text(rep.variable()) == var, "bmtk: variable %r" % rep.variable())
+    check(np.array_equal(rep.node_ids(), nodes), "bmtk: node_ids %s vs %s"
+          % (rep.node_ids(), nodes))
+    if data is not None:
+        check(np.array_equal(rep.data(), data),
+              "bmtk: data() differs from h5py's through the link")
+        for c, n in enumerate(nodes):
+            check(np.array_equal(rep.data(node_id=int(n))[:, 0], data[:, c]),
+                  "bmtk: data(node_id=%d) differs from column %d" % (n, c))
+
+
+def check_bmtk_spikes(path, spikes):
+    """bmtk's SpikeTrains (the real client) reads the same spikes."""
+    try:
+        from bmtk.utils.reports.spike_trains import SpikeTrains
+    except ImportError:
+        check(False, "bmtk is not installed (tools/install-deps installs "
+              "python3-bmtk)")
+        return
+    st = SpikeTrains.from_sonata(path)
+    check(sorted(st.populations) == sorted(spikes),
+          "bmtk: populations %s, expected %s" % (st.populations,
+                                                 sorted(spikes)))
+    for pop, (ids, t) in spikes.items():
+        df = st.to_dataframe(population=pop)
+        df = df[df["population"] == pop]  # bmtk 1.0.6 returns them all
+        o = np.lexsort((df["node_ids"].values, df["timestamps"].values))
+        check(len(df) == len(ids) and len(ids) > 0
+              and np.array_equal(df["node_ids"].values[o].astype(np.uint64), ids)
+              and np.array_equal(df["timestamps"].values[o], t),
+              "bmtk: %s spikes differ from h5py's (%d vs %d)"
+              % (pop, len(df), len(ids)))
 
 
 def check_meta(f, np_ranks, config_text):
@@ -244,6 +325,9 @@ def main():
         check_report(f, "report/E/V", (0, 3200))
         check_report(f, "report/EE/g", (0, 3200))
         check_meta(f, opts.np, config_text)
+        spikes = {p: (f["spikes/%s/node_ids" % p][()],
+                      f["spikes/%s/timestamps" % p][()]) for p in pops}
+    check_bmtk_spikes(out_file, spikes)
 
     if errors:
         print("FAIL: %s (np=%d), %d problem(s):" % (out_file, opts.np,

@@ -101,12 +101,9 @@ def config_text():
 def read(path):
     out = {}
     with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and (
-                    name.startswith("report") or name.startswith("spikes")
-                    or name.startswith("edges")):
+        for name, obj in bstest.walk(f):  # follows the reports' links
+            if name.startswith(("report", "spikes", "edges")):
                 out[name] = obj[()]
-        f.visititems(visit)
     return out
 
 

@@ -2,14 +2,17 @@
 items 2, 4, 5, 10).
 
 1. Bytes per synapse: `check` reports, per projection, what the build
-   stored; it must equal the closed form n_src * 4 (the sources with a
-   local target) + (n_src + 1) * 4 (32-bit row offsets over them) + nnz *
-   (4 column + 4 float weight if g_max varies + 1/2 byte delay if the
-   delay varies, 2 when it exceeds 255 steps), and stay within 5.5 B
-   (homogeneous) and 13 B (both vary) for COBA-sized blocks. Here every
-   pre neuron has a local target (0.975^1600 < 1e-17), so n_src = n_pre.
-   With One2One over 1, 2 and 4 ranks each rank stores exactly its own
-   block's sources: the bytes do not grow with the whole network.
+   stored; it must equal the closed form: rows over the rank's table (the
+   pre neurons with a local synapse and its own block of the pre
+   population, n_t of them: n_t ids of 4 bytes + (n_t + 1) 32-bit row
+   offsets, or (n_pre + 1) offsets without ids when that is no larger)
+   + nnz * (4 column + 4 float weight if g_max varies + 1/2 byte delay if
+   the delay varies, 2 when it exceeds 255 steps) + 4 per row for per-pre
+   delays, and stay within 4.5 B (homogeneous) and 12 B (both vary) for
+   COBA-sized blocks. Here every pre neuron has a local target
+   (0.975^1600 < 1e-17), so n_t = n_pre and the rows need no ids. With
+   One2One over 1, 2 and 4 ranks each rank's table is exactly its own
+   block: the bytes do not grow with the whole network.
 2. Sparse and dense storage of the same connectivity give bitwise equal
    spikes and traces (recurrent network with drawn weights, per-pre delays
    and STP) at 1, 2 and 3 ranks.
@@ -70,11 +73,10 @@ projections:
     got = proj_lines(p.stdout)
     for name, b in per.items():
         nnz, bps = got[name]
-        exp = ((npre[name] + 1) * 4 + npre[name] * 4 + nnz * b +
-               (4 * npre[name] if name == "perpre" else 0)) / nnz
+        exp = ((npre[name] + 1) * 4 + nnz * b + (4 * npre[name] if name == "perpre" else 0)) / nnz
         bstest.check(abs(bps - exp) < 0.006, "%s: %.3f bytes/synapse reported, closed form %.3f" % (name, bps, exp))
-    bstest.check(got["hom"][1] <= 5.5, "homogeneous: %.3f > 5.5 bytes/synapse" % got["hom"][1])
-    bstest.check(got["wide"][1] <= 13, "weight and delay vary: %.3f > 13 bytes/synapse" % got["wide"][1])
+    bstest.check(got["hom"][1] <= 4.5, "homogeneous: %.3f > 4.5 bytes/synapse" % got["hom"][1])
+    bstest.check(got["wide"][1] <= 12, "weight and delay vary: %.3f > 12 bytes/synapse" % got["wide"][1])
     # The run reports the same in /meta.
     o = "%s/bytes.h5" % wd
     bstest.run(args, ["run", cfg, "-o", o, "--overwrite", "-q"], np=2)
@@ -83,14 +85,15 @@ projections:
         tot = sum(got[k][0] for k in got)
         bstest.check(int(m.attrs["synapses"]) == tot, "/meta synapses %s != %d" % (m.attrs["synapses"], tot))
         b = float(f["meta/projections/hom"].attrs["bytes_per_synapse"])
-        # each of the two ranks holds every source (all have a target in
-        # either half), with its row offset
-        exp = (2 * ((n_e + 1) * 4 + n_e * 4) + got["hom"][0] * 4) / got["hom"][0]
+        # each of the two ranks needs every pre neuron (all have a target
+        # in either half): rows over all of them, no ids, on both
+        exp = ((n_e + 1) * 8 + got["hom"][0] * 4) / got["hom"][0]
         bstest.check(abs(b - exp) < 1e-9, "/meta hom bytes_per_synapse at 2 ranks %.4f, expected %.4f" % (b, exp))
         bstest.check(float(m.attrs["wall_build"]) > 0, "/meta wall_build missing")
     print("bytes per synapse: %s" % ", ".join("%s %.2f" % (k, v[1]) for k, v in got.items()))
-    # One2One: rank r holds exactly its block's n_r sources, so the total is
-    # sum_r ((n_r + 1) * 4 + n_r * 4) + N * 4 = 12 N + 4 P, whatever N is.
+    # One2One: rank r's table is exactly its block's n_r pre neurons: rows
+    # min((N + 1) * 4, (n_r + 1) * 4 + n_r * 4) + N * 4 columns, so 8 N + 4
+    # on one rank and 12 N + 4 P on more, whatever N is.
     n = 3000
     cfg = bstest.write_config("%s/one2one.yaml" % wd, """
 run: {dt: 0.1 ms, duration: 1 ms, seed: 5}
@@ -105,8 +108,8 @@ projections:
         bstest.run(args, ["run", cfg, "-o", o, "--overwrite", "-q"], np=np_)
         with h5py.File(o, "r") as f:
             b = int(f["meta/projections/AB"].attrs["bytes"])
-        bstest.check(b == 12 * n + 4 * np_, "One2One on %d ranks: %d bytes, expected 12 N + 4 P = %d"
-                     % (np_, b, 12 * n + 4 * np_))
+        exp = 8 * n + 4 if np_ == 1 else 12 * n + 4 * np_
+        bstest.check(b == exp, "One2One on %d ranks: %d bytes, expected %d" % (np_, b, exp))
 
 
 NET = """

@@ -69,10 +69,8 @@ def config(path, pairs=PAIRS, extra=""):
 def reports(path):
     out = {}
     with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
-        f.visititems(visit)
+        for name, d in bstest.walk(f):
+            out[name] = d[()]
         spk = f["spikes/S/timestamps"][()]
     return out, spk
 

@@ -19,13 +19,9 @@ PER_PRE = {"PE": "{per: pre, Uniform: [0.5 ms, 2 ms]}",
 
 
 def datasets(path):
-    out = {}
     with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and not name.startswith("meta"):
-                out[name] = obj[()]
-        f.visititems(visit)
-    return out
+        return {name: d[()] for name, d in bstest.walk(f)
+                if not name.startswith("meta")}
 
 
 def main():
