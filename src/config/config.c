@@ -243,6 +243,12 @@ void bs_config_destroy(bs_spec **spec) {
     }
     free(s->pops[i].ifile);
     free(s->pops[i].idset);
+    free(s->pops[i].sec_v);
+    free(s->pops[i].sec_d);
+    free(s->pops[i].ev_idx);
+    free(s->pops[i].ev_t);
+    free(s->pops[i].ev_file);
+    free(s->pops[i].ev_pop);
     bs_cng_destroy(&s->pops[i].own);
     bs_sonata_types *sn = s->pops[i].sn;
     if (sn) {

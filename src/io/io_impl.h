@@ -36,5 +36,10 @@ bs_status bs_io_open_1d(bs_ctx *ctx, hid_t f, const char *file,
 bs_status bs_io_read_chunk(bs_ctx *ctx, hid_t d, const char *file,
                            const char *path, uint64_t start, uint64_t n,
                            hid_t mtype, void *buf);
+/* Refuse a variable-length string attribute `name` of obj whose global
+ * heap HDF5 1.10 would loop on or read past (h5guard.c); call it before
+ * H5Aread. */
+bs_status bs_io_vlen_attr_check(bs_ctx *ctx, hid_t obj, const char *file,
+                                const char *objpath, const char *name);
 
 #endif
