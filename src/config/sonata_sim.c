@@ -923,18 +923,21 @@ static bs_status pick_model(sreader *sr, npop *p, const csv *c) {
   return BS_OK;
 }
 
-/* The virtual populations become spike sources fed from SONATA spike
- * files (inputs); brainsim's SpikeTimeGroup is the model for that. */
+/* Virtual nodes (input sources) are a SpikeTimeGroup population; its
+ * spikes come from the SONATA spike file an input names (read per rank
+ * when the network is built), or none. */
 static bs_status virtual_pop(sreader *sr, npop *p) {
-  return serr(sr, p->file,
-              "population '%s' has virtual nodes (model_type virtual): "
-              "brainsim feeds virtual nodes through a SpikeTimeGroup "
-              "population, which this build does not have yet",
-              p->name);
+  bs_spec *s = sr->spec;
+  bs_pop_spec *ps = &s->pops[s->n_pops];
+  p->spec = s->n_pops++;
+  p->model = bs_neuron_find("SpikeTimeGroup");
+  ps->name = bs_strdup(p->name);
+  ps->model = p->model;
+  ps->size = p->size;
+  ps->method = BS_METHOD_EXP_AUTO;
+  return bs_calloc(sr->ctx, 1, sizeof *ps->init, &ps->init);
 }
 
-/* One entry of networks.nodes or networks.edges (kind): its h5 file and
- * its types CSV, read. */
 static bs_status entry_files(sreader *sr, const sdoc *d, json_t *e,
                              const char *kind, int k, char **h5, csv **c) {
   char what[128], fk[64], tk[64], w1[200], w2[200];
@@ -1606,8 +1609,6 @@ static bs_status read_edges_entry(sreader *sr, const sdoc *d, json_t *e,
                 ei->name, post->name);
       break;
     }
-    if (pre->spec < 0 && (st = virtual_pop(sr, pre)) != BS_OK)
-      break;
     for (int k2 = 0; k2 < nty && st == BS_OK; k2++) {
       const etype *t = &ty[k2];
       const int split = post->tp && post->tp->by_sign &&
@@ -1822,8 +1823,8 @@ static bs_status read_reports(sreader *sr) {
       .kind = BS_MON_SPIKES, .pop = -1, .proj = -1, .every = 1, .stop = -1};
   BS_CALL(sr->ctx, bs_calloc(sr->ctx, (size_t)(s->n_pops ? s->n_pops : 1),
                              sizeof(int), &sm->pops));
-  for (int p = 0; p < s->n_pops; p++)
-    sm->pops[p] = 1;
+  for (int p = 0; p < sr->np; p++) /* BMTK records the simulated nodes */
+    sm->pops[sr->pop[p].spec] = !sr->pop[p].virt;
   json_t *reps = NULL;
   BS_CALL(sr->ctx,
           get_object(sr, f, sr->sim.root, "reports", "reports", &reps));
@@ -1940,18 +1941,92 @@ static bs_status read_reports(sreader *sr) {
   return BS_OK;
 }
 
+/* inputs of type spikes: a SONATA spike file into the virtual nodes of
+ * one population (its SpikeTimeGroup reads the file, each rank its own
+ * nodes' spikes). */
 static bs_status read_inputs(sreader *sr) {
+  static const char *const keys[] = {"input_type", "module", "input_file",
+                                     "node_set", NULL};
   json_t *in = NULL;
   const char *f = sr->sim.file;
   BS_CALL(sr->ctx, get_object(sr, f, sr->sim.root, "inputs", "inputs", &in));
   const char *name;
-  json_t *v;
-  json_object_foreach(in, name, v) {
-    return serr(sr, f,
-                "key 'inputs.%s': inputs into virtual nodes need a "
-                "SpikeTimeGroup population, which this build does not have "
-                "yet",
-                name);
+  json_t *e;
+  json_object_foreach(in, name, e) {
+    char what[300], w2[400];
+    snprintf(what, sizeof what, "inputs.%s", name);
+    if (!json_is_object(e))
+      return serr(sr, f, "key '%s': expected an object, got %s", what,
+                  jtype(e));
+    BS_CALL(sr->ctx, check_keys(sr, f, what, e, keys));
+    const char *ty = NULL, *mod = NULL;
+    json_t *v;
+    snprintf(w2, sizeof w2, "%s.input_type", what);
+    if (!(v = json_object_get(e, "input_type")))
+      return serr(sr, f, "key '%s': missing required key 'input_type'", what);
+    BS_CALL(sr->ctx, get_string(sr, f, v, w2, &ty));
+    if (strcmp(ty, "spikes"))
+      return serr(sr, f,
+                  "key '%s': '%s'; brainsim reads inputs of type spikes "
+                  "(SONATA spike files into virtual nodes)",
+                  w2, ty);
+    snprintf(w2, sizeof w2, "%s.module", what);
+    if ((v = json_object_get(e, "module"))) {
+      BS_CALL(sr->ctx, get_string(sr, f, v, w2, &mod));
+      if (strcmp(mod, "sonata") && strcmp(mod, "h5"))
+        return serr(sr, f,
+                    "key '%s': '%s'; brainsim reads SONATA spike files "
+                    "(module sonata or h5)",
+                    w2, mod);
+    }
+    snprintf(w2, sizeof w2, "%s.input_file", what);
+    if (!(v = json_object_get(e, "input_file")))
+      return serr(sr, f, "key '%s': missing required key 'input_file'", what);
+    char *file = NULL;
+    BS_CALL(sr->ctx, get_path(sr, &sr->sim, v, w2, NULL, &file));
+    snprintf(w2, sizeof w2, "%s.node_set", what);
+    nsel sel = {{0}};
+    bs_status st = BS_OK;
+    if (!(v = json_object_get(e, "node_set")))
+      st = serr(sr, f, "key '%s': missing required key 'node_set'", what);
+    else
+      st = resolve_set(sr, f, w2, v, 0, &sel);
+    int pop = -1;
+    for (int p = 0; p < sr->np && st == BS_OK; p++) {
+      if (!sel.m[p] || !memchr(sel.m[p], 1, (size_t)sr->pop[p].size))
+        continue;
+      if (!sr->pop[p].virt)
+        st = serr(sr, f,
+                  "key '%s': population '%s' is not virtual: spike inputs "
+                  "go into virtual nodes",
+                  w2, sr->pop[p].name);
+      else if (pop >= 0)
+        st = serr(sr, f,
+                  "key '%s': the node set spans populations '%s' and '%s'; "
+                  "give each its own input",
+                  w2, sr->pop[pop].name, sr->pop[p].name);
+      else if (memchr(sel.m[p], 0, (size_t)sr->pop[p].size))
+        st = serr(sr, f,
+                  "key '%s': the node set holds part of population '%s'; "
+                  "brainsim feeds a spike file into a whole population",
+                  w2, sr->pop[p].name);
+      pop = p;
+    }
+    nsel_free(sr, &sel);
+    if (st == BS_OK && pop < 0)
+      st = serr(sr, f, "key '%s': the node set is empty", w2);
+    bs_pop_spec *ps = st == BS_OK ? &sr->spec->pops[sr->pop[pop].spec] : NULL;
+    if (ps && ps->ev_file)
+      st = serr(sr, f,
+                "key '%s': population '%s' already takes the spikes of %s; "
+                "brainsim reads one spike file per virtual population",
+                w2, ps->name, ps->ev_file);
+    if (st != BS_OK) {
+      free(file);
+      return st;
+    }
+    ps->ev_file = file;
+    ps->ev_pop = bs_strdup(ps->name);
   }
   return BS_OK;
 }
@@ -2039,8 +2114,9 @@ static bs_status read_networks(sreader *sr) {
   uint64_t gid = 0;
   for (int p = 0; p < sr->np; p++) {
     if (sr->pop[p].virt)
-      continue;
-    BS_CALL(sr->ctx, build_pop(sr, &sr->pop[p]));
+      BS_CALL(sr->ctx, virtual_pop(sr, &sr->pop[p]));
+    else
+      BS_CALL(sr->ctx, build_pop(sr, &sr->pop[p]));
     s->pops[sr->pop[p].spec].gid0 = gid;
     gid += sr->pop[p].size;
     if (gid >= UINT32_MAX)

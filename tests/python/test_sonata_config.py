@@ -170,6 +170,14 @@ cases = [
      ["key 'reports.V.cells'", "no node set 'Q'"]),
     ("tstart", lambda f: sim(f, ["run", "tstart"], 10.0),
      ["key 'run.tstart'"]),
+    ("current clamp input", lambda f: sim(f, ["inputs"], {"ic": {
+        "input_type": "current_clamp", "module": "IClamp", "node_set": "A",
+        "input_file": "x.h5"}}),
+     ["key 'inputs.ic.input_type'", "'current_clamp'"]),
+    ("spikes into simulated nodes", lambda f: sim(f, ["inputs"], {"sp": {
+        "input_type": "spikes", "module": "sonata", "node_set": "A",
+        "input_file": "$BASE/x.h5"}}),
+     ["key 'inputs.sp.node_set'", "population 'A' is not virtual"]),
     ("--set on JSON", None, ["--set overrides apply to YAML configs"]),
 ]
 

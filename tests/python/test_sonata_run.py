@@ -43,6 +43,7 @@ from bmtk.builder.networks import NetworkBuilder  # noqa: E402
 from bmtk.utils.sim_setup import build_env_pointnet  # noqa: E402
 from bmtk.utils.reports.spike_trains import SpikeTrains  # noqa: E402
 from bmtk.utils.reports.compartment import CompartmentReport  # noqa: E402
+from bmtk.utils.reports.spike_trains import PoissonSpikeGenerator  # noqa: E402
 
 DT, TSTOP = 0.1, 300.0
 models = os.path.join(wd, "components", "point_neuron_models")
@@ -77,6 +78,8 @@ dump(models, "cond_exp.json", {"C_m": 250.0, "g_L": 16.7, "tau_syn_ex": 0.5,
                                "tau_syn_in": 3.0, "I_e": 250.0})
 dump(models, "lif.json", {"V_rest": -60.0, "V_reset": -60.0, "V_th": -50.0,
                           "tau": 20.0, "tau_ref": 5.0, "V_initializer": -58.0})
+dump(models, "probe.json", {"C_m": 250.0, "tau_m": 10.0, "V_th": 1e6,
+                            "t_ref": 0.0, "E_L": -70.0, "V_m": -70.0})
 dump(synmods, "static.json", {})
 dump(synmods, "exp_coba.json", {"tau": 5.0, "output": "COBA", "E": 0.0})
 
@@ -125,8 +128,36 @@ for name, tmpl, dyn, ew, iw, stmpl, sdyn in (
     b.build()
     b.save(output_dir="network")
 
+# Virtual Poisson inputs (bmtk's PoissonSpikeGenerator) into V1's E and
+# into `probe`, iaf_psc_delta neurons that never spike: their V is the sum
+# of the input's jumps.
+lgn = NetworkBuilder("LGN")
+lgn.add_nodes(N=6, pop_name="lgn", model_type="virtual")
+lgn.add_edges(source=lgn.nodes(), target=v1.nodes(pop_name="E"),
+              connection_rule=lambda s, t: np.random.randint(0, 3),
+              syn_weight=3.0, delay=2.0, dynamics_params="static.json",
+              model_template="static_synapse")
+lgn.build()
+lgn.save(output_dir="network")
+probe = NetworkBuilder("probe")
+probe.add_nodes(N=2, pop_name="probe", model_type="point_process",
+                model_template="nest:iaf_psc_delta",
+                dynamics_params="probe.json")
+probe.add_edges(source=lgn.nodes(), target=probe.nodes(),
+                connection_rule=lambda s, t: np.random.randint(0, 3),
+                syn_weight=0.7, delay=1.3, dynamics_params="static.json",
+                model_template="static_synapse")
+probe.build()
+probe.save(output_dir="network")
+os.makedirs("inputs")
+psg = PoissonSpikeGenerator(population="LGN", seed=5)
+psg.add(node_ids=range(6), firing_rate=40.0, times=(0.0, TSTOP / 1000.0))
+psg.to_sonata(os.path.join(wd, "inputs", "lgn.h5"))
+
 build_env_pointnet(base_dir=wd, network_dir=os.path.join(wd, "network"),
                    tstop=TSTOP, dt=DT, report_vars=["V_m"],
+                   spikes_inputs=[("LGN", os.path.join(wd, "inputs",
+                                                       "lgn.h5"))],
                    include_examples=False)
 with open("simulation_config.json") as f:
     sim = json.load(f)
@@ -152,7 +183,7 @@ for np_ in (1, 2, 3):
         out = os.path.join(wd, "run%d.h5" % np_)
         bstest.run(args, ["run", "config.json", "-o", out, "-q"], np=np_)
     rep = {}
-    for pop in ("V1", "solo", "X", "Y", "Z"):
+    for pop in ("V1", "solo", "X", "Y", "Z", "probe"):
         fn = os.path.join(wd, "output", "V_m_report.%s.h5" % pop)
         bstest.check(os.path.exists(fn), "np %d: no report file %s"
                      % (np_, fn))
@@ -177,6 +208,8 @@ for np_ in (2, 3):
 spk, rep = outs[1]
 for k in ("V1", "X", "Y", "Z"):
     bstest.check(len(spk[k][0]) > 0, "population %s never spiked" % k)
+bstest.check("LGN" not in spk, "the virtual population's spikes were "
+             "recorded (BMTK records the simulated nodes)")
 
 # ---- bmtk reads the output (spikes of 1 rank, reports of the last run) -----
 st = SpikeTrains.from_sonata(os.path.join(wd, "output", "spikes.h5"))
@@ -269,4 +302,38 @@ for i, t in enumerate(types):
                  % (i, mine[:5], stamps[:5]))
     print("solo %d (type %d): %d spikes, max |dV| %.2g mV" % (i, t,
                                                              len(stamps), err))
+# ---- probe: the virtual input's spikes, nsyns and delays ---------------------
+# brainsim's stated semantics (README, "Running a BMTK network"): a file
+# spike at t fires in step n = ceil(t / dt); static_synapse's delay d
+# becomes round(d / dt) - 1 steps, so the jump w * nsyns is added in step
+# n + round(d / dt), before that step's decay (Delta), and shows in that
+# row of the report. Weights are stored as float32 (BrainPy's default);
+# two spikes of one virtual node in one step are one (SpikeTimeGroup,
+# as BrainPy; brainsim warns).
+with h5py.File(os.path.join(wd, "inputs", "lgn.h5"), "r") as f:
+    ts = f["spikes/LGN/timestamps"][()]
+    ids = f["spikes/LGN/node_ids"][()]
+with h5py.File(os.path.join("network", "LGN_probe_edges.h5"), "r") as f:
+    g = f["edges/LGN_to_probe"]
+    pre, post = g["source_node_id"][()], g["target_node_id"][()]
+    nsyns = g["0/nsyns"][()][g["edge_group_index"][()]]
+P33 = np.exp(-DT / 10.0)
+d_steps = int(round(1.3 / DT))
+for j in range(2):
+    J = np.zeros(steps + d_steps + 2)
+    for a, b, m in zip(pre, post, nsyns):
+        if b != j:
+            continue
+        for n in np.unique(np.ceil(ts[ids == a] / DT - 1e-9).astype(int)):
+            J[n + d_steps] += float(np.float32(0.7 * m))
+    y, V = 0.0, []
+    for k in range(steps):
+        y += J[k]
+        V.append(y - 70.0)
+        y *= P33
+    err = np.max(np.abs(rep["probe"][:, j] - np.array(V)))
+    bstest.check(err < 1e-9, "probe %d: V differs from the summed jumps of "
+                 "the input spikes by %.3g mV" % (j, err))
+    print("probe %d: %d input synapses, max |dV| %.2g mV"
+          % (j, int(np.sum(nsyns[post == j])), err))
 bstest.finish("sonata_run")
