@@ -256,9 +256,11 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->projs[i].g_file);
     free(s->projs[i].g_dataset);
   }
-  for (int i = 0; i < s->n_inputs; i++)
+  for (int i = 0; i < s->n_inputs; i++) {
     for (int k = 0; k < BS_INPUT_MAXL; k++)
       free(s->inputs[i].l[k]);
+    free(s->inputs[i].idx);
+  }
   for (int i = 0; i < s->n_monitors; i++) {
     free(s->monitors[i].pops);
     free(s->monitors[i].name);

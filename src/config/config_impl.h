@@ -55,6 +55,8 @@ bs_status cfg_get_path(reader *rd, fnode *n, const char *what, char **out);
 bs_status cfg_get_string(reader *rd, fnode *n, const char *what, char **out);
 bs_status cfg_read_range(reader *rd, fnode *n, const char *what, uint64_t size,
                          uint64_t *lo, uint64_t *hi);
+bs_status cfg_read_indices(reader *rd, fnode *n, uint64_t size, uint64_t **idx,
+                           uint64_t *count);
 
 /* ---- mapping helpers --------------------------------------------------- */
 

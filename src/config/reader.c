@@ -820,3 +820,52 @@ bs_status cfg_parse_document(reader *rd, const char *text, size_t len) {
   fy_diag_destroy(diag);
   return st;
 }
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* `indices`: a list (sorted here; a repeat is an error), {range: [a, b]}
+ * or `all` (also n NULL): the element indices below size. */
+bs_status cfg_read_indices(reader *rd, fnode *n, uint64_t size, uint64_t **idx,
+                           uint64_t *count) {
+  uint64_t lo = 0, hi = size;
+  if (n && fy_node_is_mapping(n)) {
+    static const char *const keys[] = {"range", NULL};
+    BS_CALL(rd->ctx,
+            cfg_check_keys(rd, n, "indices", keys, NULL, NULL, "range"));
+    fnode *r = cfg_lookup(n, "range");
+    if (!r)
+      return cfg_err_at(rd, n, "indices: expected a list or {range: [a, b]}");
+    BS_CALL(rd->ctx, cfg_read_range(rd, r, "indices: range", size, &lo, &hi));
+    n = NULL;
+  } else if (n && cfg_scalar(n) && strcmp(cfg_scalar(n), "all") == 0) {
+    n = NULL;
+  }
+  if (!n) {
+    *count = hi - lo;
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, *count, sizeof(uint64_t), idx));
+    for (uint64_t q = 0; q < *count; q++)
+      (*idx)[q] = lo + q;
+    return BS_OK;
+  }
+  if (!fy_node_is_sequence(n))
+    return cfg_err_at(
+        rd, n, "indices: expected a list, {range: [a, b]} or all, got %s",
+        cfg_kind_name(n));
+  uint64_t cnt = (uint64_t)fy_node_sequence_item_count(n);
+  if (cnt == 0)
+    return cfg_err_at(rd, n, "indices: the list is empty");
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, cnt, sizeof(uint64_t), idx));
+  for (uint64_t q = 0; q < cnt; q++)
+    BS_CALL(rd->ctx, cfg_get_uint(rd, fy_node_sequence_get_by_index(n, (int)q),
+                                  "index", size - 1, &(*idx)[q]));
+  qsort(*idx, cnt, sizeof(uint64_t), cmp_u64);
+  for (uint64_t q = 1; q < cnt; q++)
+    if ((*idx)[q] == (*idx)[q - 1])
+      return cfg_err_at(rd, n, "indices: %llu is listed twice",
+                        (unsigned long long)(*idx)[q]);
+  *count = cnt;
+  return BS_OK;
+}
