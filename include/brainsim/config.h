@@ -76,8 +76,10 @@ typedef struct bs_proj_spec {
   bs_dist E_init;
   double *E_list;
   int post_ref; /* Delta: arrivals times (1 - refractory) of the post */
-  const bs_stp_model *stp; /* short-term plasticity, or NULL */
-  double stpp[BS_STP_NP];  /* U, tau_f, tau_d */
+  const bs_stp_model *stp;    /* short-term plasticity, or NULL */
+  double stpp[BS_STP_NP];     /* U, tau_f, tau_d */
+  const bs_plast_rule *plast; /* long-term plasticity (STDP), or NULL */
+  double plp[BS_MAX_PARAMS];  /* its parameters, in the rule's order */
   const bs_connector *conn;
   double cp[BS_MAX_PARAMS];
   uint64_t *ci, *cj; /* explicit pairs */

@@ -169,6 +169,10 @@ typedef struct bs_neuron_model {
   bs_rhs_fn rhs;    /* NULL for models without one */
   bs_event_fn event;
   const void *impl; /* model-private data (ConNeuGroup's channels) */
+  /* The block kernel of a fused update (bs_fused_update) for `method`, or
+   * NULL (NULL selector: none); needs_G when it reads the input
+   * conductance G. */
+  const struct bs_fused_neuron *(*fused)(int method);
 } bs_neuron_model;
 
 #define BS_MAX_K 16
@@ -259,6 +263,67 @@ typedef struct bs_output_model {
   void (*apply)(bs_out_args *a);
 } bs_output_model;
 
+/* ---- fused updates ------------------------------------------------------
+ * A population whose incoming synapses all have block kernels, and whose
+ * model has one for its method, is updated in one pass per block of
+ * BS_FUSED_BLOCK neurons (model/fused.c): each projection reads its
+ * arrivals, decays and adds its output into the block's input, then the
+ * neurons integrate and detect spikes, while the block is in L1. Each
+ * kernel does the arithmetic of the unfused kernels in the same order, so
+ * the results are bitwise the same, and tests what it stores for NaN and
+ * infinity (an OR per block), so no separate scan is needed. Kernels are
+ * chosen once, at setup. */
+#define BS_FUSED_BLOCK 256
+
+struct bs_fused_syn;
+/* Synapses [b0, b0 + n) of one projection: the block's arrivals in[0, n)
+ * (cleared), decay, output added to the block's I[0, n) (and G[0, n) when
+ * G is not NULL) with V the block's V; bad gets a bit 63 when a stored
+ * state is not finite. */
+typedef void (*bs_fused_syn_fn)(const struct bs_fused_syn *s, size_t b0,
+                                size_t n, double *in, const double *V,
+                                double *I, double *G, uint64_t *bad);
+typedef struct bs_fused_syn {
+  bs_fused_syn_fn block;
+  const double *k;  /* synapse constants (prepare) */
+  const double *op; /* output parameters */
+  const double *E;  /* per-post reversal potential, or NULL: op's */
+  double *const *x; /* per-post state arrays */
+  /* This step's arrivals per post neuron, cleared as read: the summed
+   * weights in[i], or, where all weights are one w, the count count[i]
+   * with in[i] = sums[count[i]] (sums: w added up as often, in double). */
+  double *in;
+  uint16_t *count;
+  const double *sums;
+} bs_fused_syn;
+
+/* The block kernel of synapse kinetics syn with output out, or NULL. */
+bs_fused_syn_fn bs_fused_syn_kernel(const bs_syn_model *syn,
+                                    const bs_output_model *out);
+
+/* Neurons [b0, b0 + n) of a population: a's arrays are the whole local
+ * block's; I (and G when needs_G) are the block's input. Appends the
+ * indices (from 0 of the local block) of the neurons that spiked to
+ * a->spk at *nspk; bad as above, for every state it stores. */
+typedef struct bs_fused_neuron {
+  void (*block)(const bs_neuron_args *a, size_t b0, size_t n, const double *I,
+                const double *G, size_t *nspk, uint64_t *bad);
+  int needs_G;
+} bs_fused_neuron;
+
+typedef struct bs_fused_args {
+  bs_neuron_args *na; /* as for the model's update; na->I is unused */
+  const double *I0;   /* the input before synapses (constant and
+                         time-varying inputs) */
+  const bs_fused_neuron *neuron;
+  int nsyn; /* incoming projections, in projection order */
+  const bs_fused_syn *syn;
+} bs_fused_args;
+
+/* One step of a population and its incoming synapses; sets na->spk and
+ * na->nspk. Returns nonzero when it stored a value that is not finite. */
+int bs_fused_update(const bs_fused_args *a);
+
 /* Short-term plasticity (BrainPy synplast STD / STP, Tsodyks-Markram) on
  * a projection: state per pre-synaptic neuron, advanced only at that
  * neuron's spikes (the dynamics between spikes have a closed form), and
@@ -285,6 +350,50 @@ void bs_stp_rest(double *u, double *x);
  * pure function of its arguments, so every rank computes the same. */
 double bs_stp_spike(bs_stp_kind kind, const double *p, double dt,
                     int64_t gap_steps, double *u, double *x);
+
+/* Long-term plasticity (STDP) of a projection's weights: a rule is a
+ * descriptor (parameters, traces per pre-synaptic neuron and per
+ * post-synaptic neuron, weight updates at pre and at post spikes); a new
+ * rule is one file in src/model/ plus one registry line (plasticity.c).
+ * Traces are sums of exponentials: trace t of a side decays with the time
+ * constant p[tau[t]] and jumps by 1 at each of that side's spikes (the
+ * engine keeps the value at the last jump and its step, so a trace is a
+ * pure function of its own spike train). README "Long-term plasticity"
+ * gives the equations and the order of the events within a step. */
+#define BS_PLAST_MAX_TR 2
+typedef enum {
+  /* Events in time order: the post spikes of step m - 1 (on_post, then
+   * their traces jump), then the pre spikes arriving in step m (on_pre,
+   * then their traces jump). NEST's and Pfister & Gerstner's convention. */
+  BS_PLAST_TIME_ORDER,
+  /* BrainPy's projection update in step m: first every trace jumps (pre
+   * arrivals of step m, post spikes of step m - 1), then on_pre, then
+   * on_post. */
+  BS_PLAST_BRAINPY_ORDER
+} bs_plast_order;
+typedef struct bs_plast_rule {
+  const char *name;
+  const char *doc;
+  int np;
+  const bs_param *params;
+  bs_plast_order order;
+  int npre, npost;              /* traces per side */
+  int pre_tau[BS_PLAST_MAX_TR]; /* parameter index of each tau */
+  int post_tau[BS_PLAST_MAX_TR];
+  /* The new weight of one synapse at a pre spike (on_pre) or a post spike
+   * (on_post), given the traces of its pre and post neuron as they stand.
+   * Pure functions: every rank computes the same. */
+  double (*on_pre)(const double *p, const double *pre, const double *post,
+                   double w);
+  double (*on_post)(const double *p, const double *pre, const double *post,
+                    double w);
+  /* Config check of the parameters (e.g. W_min <= W_max): NULL or an error
+   * message. */
+  const char *(*check)(const double *p);
+} bs_plast_rule;
+const bs_plast_rule *bs_plast_find(const char *name);
+int bs_plast_count(void);
+const bs_plast_rule *bs_plast_at(int i);
 
 /* Compatibility names (ExpCUBA, ExpCOBA): a synapse plus an output whose
  * parameters are given at the projection level. */

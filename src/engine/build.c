@@ -228,6 +228,7 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     mst = bs_engine_monitor_build(ctx, net, ms, &net->mons[net->nmons - 1]);
   }
   BS_CALL(ctx, bs_comm_agree(ctx, mst, NULL));
+  BS_CALL(ctx, bs_engine_fuse_setup(ctx, net));
   net->local_cap = 4096;
   BS_CALL(ctx,
           bs_malloc(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk));

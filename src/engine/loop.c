@@ -36,7 +36,8 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   const int np = s->n_pops, nj = s->n_projs;
   /* 1. inputs: constant currents */
   for (int p = 0; p < np; p++)
-    if (net->pops[p].spec->model->has_V) {
+    if (net->pops[p].spec->model->has_V &&
+        (!net->pops[p].fused || net->pops[p].tv_inputs)) {
       memcpy(net->pops[p].I, net->pops[p].I_ext,
              net->pops[p].n * sizeof(double));
       memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
@@ -50,7 +51,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   for (int stage = 0; stage < BS_STAGES; stage++) {
     for (int j = 0; j < nj; j++) {
       lproj *lj = &net->projs[j];
-      if (lj->ops->stage == stage && lj->ops->step)
+      if (lj->ops->stage == stage && lj->ops->step && !lj->fused)
         lj->ops->step(net, lj, n);
     }
     for (int k = 0; bs_proj_kinds[k]; k++)
@@ -61,7 +62,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
    *    previous step, as Delta's arrivals */
   bs_engine_inputs_apply(net, n, 1);
   /* 3. monitors: V at the start of the step, g as used in this step */
-  bs_engine_sample_state(net, n);
+  bs_engine_sample_state(net, n, 0);
   /* 4. neurons integrate and detect spikes */
   for (int p = 0; p < np; p++) {
     lpop *lp = &net->pops[p];
@@ -80,13 +81,19 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
                          .method = ps->method,
                          .model = ps->model,
                          .spk = lp->spk};
-    bs_pop_update(lp, &na);
+    if (lp->fused)
+      BS_CALL(ctx, bs_engine_fused_update(ctx, net, lp, &na, n));
+    else
+      bs_pop_update(lp, &na);
+    lp->nspk = na.nspk; /* read by plastic projections in step n + 1 */
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
               push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
     bs_engine_count_rate(net, p, na.nspk);
   }
+  /* 5. g of fused projections, as this step used it */
+  bs_engine_sample_state(net, n, 1);
   return BS_OK;
 }
 
@@ -140,6 +147,23 @@ static bs_status keep_samples(bs_ctx *ctx, bs_net *net, bs_status st) {
   return st;
 }
 
+/* The rows of a spike to come, into cache while earlier spikes are
+ * delivered (at 256k neurons a row is a cache miss otherwise). */
+static void prefetch(const bs_net *net, uint64_t key, int rows) {
+  const uint64_t gid = key & 0xffffffffu;
+  const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
+  for (int o = 0; o < lp->nout; o++) {
+    const lproj *lj = &net->projs[lp->out[o]];
+    const uint64_t k = lproj_pos(lj, gid - lp->spec->gid0);
+    if (k != LPROJ_NONE && lj->ops->prefetch)
+      lj->ops->prefetch(lj, k, rows);
+  }
+}
+
+/* Spikes ahead whose row offsets, and rows, are fetched. */
+#define PREFETCH_OFFSETS 16
+#define PREFETCH_ROWS 8
+
 bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                      const bs_run_opts *opts, bs_run_result *res) {
   const bs_spec *s = net->spec;
@@ -176,7 +200,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* A state that became NaN or infinite stops the run at this
      * interval's exchange, with the place named. */
     if (st == BS_OK)
-      st = bs_engine_check_finite(ctx, net, t0, t1);
+      st = bs_engine_check_finite(ctx, net, t0, t1, 0);
     bs_phase_end(ctx, BS_PHASE_UPDATE);
 
     /* One collective per interval; it also carries the error flag, so a
@@ -229,7 +253,12 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     }
     /* The spikes this rank asked for, in canonical (step, gid) order. */
     pre_begin(net, t0);
-    for (size_t q = 0; q < net->ex->nall; q++) {
+    const size_t nall = net->ex->nall;
+    for (size_t q = 0; q < nall; q++) {
+      if (q + PREFETCH_OFFSETS < nall)
+        prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
+      if (q + PREFETCH_ROWS < nall)
+        prefetch(net, net->ex->all[q + PREFETCH_ROWS], 1);
       const uint64_t key = net->ex->all[q];
       const int64_t step = t0 + (int64_t)(key >> 32);
       const uint64_t gid = key & 0xffffffffu;
@@ -308,6 +337,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   BS_CALL(ctx, keep_samples(ctx, net, bs_engine_flush_output(ctx, net, io)));
   for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
+  for (int j = 0; io && j < s->n_projs; j++)
+    if (net->projs[j].ops->output)
+      BS_CALL(ctx, net->projs[j].ops->output(ctx, net, &net->projs[j], io));
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)

@@ -387,6 +387,7 @@ void bs_pop_free(bs_ctx *ctx, lpop *lp) {
     bs_free(ctx, n * (size_t)(m->nk ? m->nk : 1), sizeof(double), &lp->kn);
   }
   bs_free(ctx, (size_t)lp->nout, sizeof(int), &lp->out);
+  bs_engine_fuse_free(ctx, lp);
   bs_free(ctx, lp->rec_cap, sizeof(double), &lp->rec_t);
   bs_free(ctx, lp->rec_cap, sizeof(uint64_t), &lp->rec_id);
 }

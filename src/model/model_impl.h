@@ -1,7 +1,28 @@
 /* Private to model/: the descriptors the registry lists. */
 #ifndef BRAINSIM_MODEL_IMPL_H
 #define BRAINSIM_MODEL_IMPL_H
+#include <string.h>
+
 #include "brainsim/model.h"
+
+/* Bit 63 set when x is NaN or infinite: an exponent of all ones is the only
+ * one that carries into bit 63 when 1 is added to it. And, add and or
+ * vectorize, so block kernels OR this over what they store. */
+static inline uint64_t bs_nonfinite_bit(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
+}
+
+/* Wider vectors where the CPU has them (x86-64 function multiversioning):
+ * still only basic operations, and no FMA, since -ffp-contract=off forbids
+ * contraction whatever the target, so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
+    !defined(BS_NO_CLONES)
+#define BS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BS_CLONES
+#endif
 
 extern const bs_neuron_model bs_model_lif;
 extern const bs_input_kind bs_input_current, bs_input_section,
@@ -34,5 +55,17 @@ extern const bs_syn_model bs_syn_bionmda;
 extern const bs_output_model bs_out_cuba;
 extern const bs_output_model bs_out_coba;
 extern const bs_output_model bs_out_mgblock;
+extern const bs_plast_rule bs_plast_song2000;
+extern const bs_plast_rule bs_plast_nest;
+extern const bs_plast_rule bs_plast_triplet;
+
+/* w clipped to [lo, hi]; a NaN bound (BrainPy's None) does not clip. */
+static inline double bs_plast_clip(double w, double lo, double hi) {
+  if (w < lo) /* false for a NaN lo */
+    w = lo;
+  if (w > hi)
+    w = hi;
+  return w;
+}
 
 #endif
