@@ -238,7 +238,7 @@ static const bs_param wave_params[] = {
     {"bias", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER, "add A (true/false)"}};
 
 static const char *wave_check(const bs_input_args *a, int *blame) {
-  if (!(t_end_of(a, a->p[3]) > a->p[2])) {
+  if (!isnan(a->p[3]) && !(a->p[3] > a->p[2])) { /* null: open */
     *blame = 3;
     return "t_end must be after t_start";
   }
@@ -310,7 +310,7 @@ static const bs_param wiener_params[] = {
      "end (null: the run's duration)"}};
 
 static const char *wiener_check(const bs_input_args *a, int *blame) {
-  if (!(t_end_of(a, a->p[1]) > a->p[0])) {
+  if (!isnan(a->p[1]) && !(a->p[1] > a->p[0])) { /* null: open */
     *blame = 1;
     return "t_end must be after t_start";
   }
@@ -372,7 +372,7 @@ static const char *pinput_check(const bs_input_args *a, int *blame) {
     *blame = 1;
     return "freq * dt exceeds one spike per source and step";
   }
-  if (!(t_end_of(a, a->p[4]) > a->p[3])) {
+  if (!isnan(a->p[4]) && !(a->p[4] > a->p[3])) { /* null: open */
     *blame = 4;
     return "t_end must be after t_start";
   }
@@ -433,7 +433,7 @@ static const bs_param ou_params[] = {
 static const char *const ou_states[] = {"x"};
 
 static const char *ou_check(const bs_input_args *a, int *blame) {
-  if (!(t_end_of(a, a->p[4]) > a->p[3])) {
+  if (!isnan(a->p[4]) && !(a->p[4] > a->p[3])) { /* null: open */
     *blame = 4;
     return "t_end must be after t_start";
   }
