@@ -36,11 +36,16 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
   net->syn_events += r.n;
   if (r.dl) {
     for (uint64_t q = 0; q < r.n; q++) {
+      /* a delay of R or more would land in a slot read too early */
+      BS_ASSERT(lrow_d(&r, q) < lj->R && col[q] < npost);
       size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(&r, q)) % lj->R);
       ring[sl * npost + col[q]] += lrow_w(&r, q) * eff;
     }
     return;
   }
+  BS_ASSERT(r.d < lj->R);
+  for (uint64_t q = 0; q < r.n; q++) /* no code in Release */
+    BS_ASSERT(col[q] < npost);
   double *restrict slot =
       ring + (size_t)((uint64_t)(step + 1 + r.d) % lj->R) * npost;
   if (!r.w) {

@@ -72,6 +72,7 @@ void bs_engine_sample_state(bs_net *net, int64_t n) {
         m->spec->per_syn)
       continue;
     const uint64_t nc = m->c1 - m->c0;
+    BS_ASSERT(m->nbuf < m->cap); /* flushed at F rows, cap > F */
     double *row = m->buf + m->nbuf * nc;
     if (m->cnt) /* counted by bs_engine_count_rate after the update */
       m->cnt[m->nbuf] = 0;
@@ -107,6 +108,7 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
       continue;
     const lproj *lj = &net->projs[ms->proj];
     const uint64_t nc = m->c1 - m->c0;
+    BS_ASSERT(m->nbuf < m->cap);
     double *row = m->buf + m->nbuf * nc;
     for (uint64_t c = 0; c < nc; c++) {
       if (ms->per_syn)

@@ -125,6 +125,7 @@ double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t i,
                          int64_t step) {
   if (!lj->stp_u)
     return 1.0;
+  BS_ASSERT(i < lj->npos);
   const double eff =
       bs_stp_spike(lj->spec->stp->kind, lj->spec->stpp, net->spec->dt,
                    step - lj->stp_last[i], &lj->stp_u[i], &lj->stp_x[i]);
@@ -190,6 +191,7 @@ bs_status bs_proj_walk_x(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn) {
 bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
                             bs_block_fn fn, int reading) {
   const uint64_t N = lj->post->spec->size, n = lj->post->n;
+  BS_ASSERT(lj->post->lo + n <= N);
   char path[1024];
   double *tmp;
   BS_CALL(ctx,
@@ -239,6 +241,7 @@ bs_status bs_proj_walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn,
   BS_CALL(ctx, bs_malloc(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp));
   for (uint64_t c = 0; !reading && c < nc; c++) {
     const uint64_t k = lproj_pos(lj, c0 + c); /* in the table: own block */
+    BS_ASSERT(k < lj->npos);
     tmp[c] = lj->stp_u[k];
     tmp[nc + c] = lj->stp_x[k];
     tmp[2 * nc + c] = (double)lj->stp_last[k];
