@@ -94,8 +94,16 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
       per += ps->noise[v] > 0 ? 8.0 : 0.0;
     for (int v = 0; ps->ifile && v < ps->model->nx; v++)
       per += ps->ifile[v] ? 8.0 : 0.0; /* initial states from a dataset */
-    est_add(e, n * per, "population '%s' (%.3g neurons on this rank)", ps->name,
-            n);
+    /* Listed spikes: 8 bytes each for the rank's own neurons (a spike
+     * file's count is not known before it is read; its reader holds 16
+     * bytes per kept row while the keys are made). */
+    const uint64_t lo = bs_engine_block_lo(ps->size, rank, size),
+                   hi = bs_engine_block_lo(ps->size, rank + 1, size);
+    double ev = 0.0;
+    for (uint64_t q = 0; q < ps->n_ev; q++)
+      ev += ps->ev_idx[q] >= lo && ps->ev_idx[q] < hi;
+    est_add(e, n * per + 8.0 * ev,
+            "population '%s' (%.3g neurons on this rank)", ps->name, n);
   }
   for (int j = 0; j < s->n_projs; j++) {
     const bs_proj_spec *pj = &s->projs[j];

@@ -418,4 +418,5 @@ const bs_proj_ops bs_proj_gap = {.name = "gap",
                                  .setup_all = setup_all,
                                  .interval = interval,
                                  .step_all = step_all,
+                                 .pre_input = 1,
                                  .destroy_all = destroy_all};

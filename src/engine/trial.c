@@ -25,4 +25,5 @@ void bs_engine_trial_reset(bs_net *net, uint32_t trial) {
     bs_pop_init_state(s, &net->pops[p], trial);
   for (int j = 0; j < s->n_projs; j++)
     bs_proj_reset(&net->projs[j]);
+  bs_engine_inputs_reset(net);
 }

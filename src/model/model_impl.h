@@ -1,13 +1,35 @@
 /* Private to model/: the descriptors the registry lists. */
 #ifndef BRAINSIM_MODEL_IMPL_H
 #define BRAINSIM_MODEL_IMPL_H
+#include <string.h>
+
 #include "brainsim/model.h"
+
+/* Bit 63 set when x is NaN or infinite: an exponent of all ones is the only
+ * one that carries into bit 63 when 1 is added to it. And, add and or
+ * vectorize, so block kernels OR this over what they store. */
+static inline uint64_t bs_nonfinite_bit(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
+}
+
+/* Wider vectors where the CPU has them (x86-64 function multiversioning):
+ * still only basic operations, and no FMA, since -ffp-contract=off forbids
+ * contraction whatever the target, so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
+    !defined(BS_NO_CLONES)
+#define BS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BS_CLONES
+#endif
 
 extern const bs_neuron_model bs_model_lif;
 extern const bs_input_kind bs_input_current, bs_input_section,
     bs_input_constant, bs_input_spike, bs_input_ramp, bs_input_sinusoidal,
-    bs_input_square, bs_input_wiener;
+    bs_input_square, bs_input_wiener, bs_input_poisson, bs_input_ou;
 extern const bs_neuron_model bs_model_poisson;
+extern const bs_neuron_model bs_model_spiketime;
 extern const bs_neuron_model bs_model_leaky_integrator;
 extern const bs_neuron_model bs_model_expif;
 extern const bs_neuron_model bs_model_adexif;
