@@ -192,6 +192,7 @@ double *bs_proj_arrivals(lproj *lj, int64_t n) {
   const double *restrict sums = lj->csum;
   double *restrict in = lj->cin;
   for (size_t i = 0; i < np; i++) {
+    BS_ASSERT(c[i] <= lj->cmax);
     in[i] = sums[c[i]];
     c[i] = 0;
   }

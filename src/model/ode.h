@@ -137,8 +137,13 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
  * flagged, then collected. ivdep: the state arrays never overlap. With
  * BS_ODE_KERNEL_ADV(..., bs_ode_vadvance) the model's scalar kernel gives
  * the same bits (noise aside). */
+#if defined(__clang__) /* clang has no ivdep (tools/sanitize builds with it) */
+#define BS_IVDEP
+#else
+#define BS_IVDEP _Pragma("GCC ivdep")
+#endif
 #define BS_ODE_BLOCK_LOOP(M, NV, NAUX, RHS, EVENT)                             \
-  _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++) {                        \
+  BS_IVDEP for (size_t i = 0; i < n; i++) {                                    \
     double x[NV], x0[NV], aux[(NAUX) + 1];                                     \
     _Pragma("GCC unroll 16") for (int v = 0; v < (NV); v++) x[v] = x0[v] =     \
         xs[v][i];                                                              \
