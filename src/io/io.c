@@ -962,7 +962,7 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   /* The link holds the name relative to the output's folder when the two
    * share it (HDF5 looks there first), so the pair can be moved. */
   {
-    char d1[1024], d2[1024], lname[1100];
+    char d1[1024], d2[1024], lname[2048];
     dir_of(io->path, d1, sizeof d1);
     dir_of(rfile, d2, sizeof d2);
     if (strcmp(d1, d2) == 0)
