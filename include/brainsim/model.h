@@ -351,6 +351,50 @@ void bs_stp_rest(double *u, double *x);
 double bs_stp_spike(bs_stp_kind kind, const double *p, double dt,
                     int64_t gap_steps, double *u, double *x);
 
+/* Long-term plasticity (STDP) of a projection's weights: a rule is a
+ * descriptor (parameters, traces per pre-synaptic neuron and per
+ * post-synaptic neuron, weight updates at pre and at post spikes); a new
+ * rule is one file in src/model/ plus one registry line (plasticity.c).
+ * Traces are sums of exponentials: trace t of a side decays with the time
+ * constant p[tau[t]] and jumps by 1 at each of that side's spikes (the
+ * engine keeps the value at the last jump and its step, so a trace is a
+ * pure function of its own spike train). README "Long-term plasticity"
+ * gives the equations and the order of the events within a step. */
+#define BS_PLAST_MAX_TR 2
+typedef enum {
+  /* Events in time order: the post spikes of step m - 1 (on_post, then
+   * their traces jump), then the pre spikes arriving in step m (on_pre,
+   * then their traces jump). NEST's and Pfister & Gerstner's convention. */
+  BS_PLAST_TIME_ORDER,
+  /* BrainPy's projection update in step m: first every trace jumps (pre
+   * arrivals of step m, post spikes of step m - 1), then on_pre, then
+   * on_post. */
+  BS_PLAST_BRAINPY_ORDER
+} bs_plast_order;
+typedef struct bs_plast_rule {
+  const char *name;
+  const char *doc;
+  int np;
+  const bs_param *params;
+  bs_plast_order order;
+  int npre, npost;              /* traces per side */
+  int pre_tau[BS_PLAST_MAX_TR]; /* parameter index of each tau */
+  int post_tau[BS_PLAST_MAX_TR];
+  /* The new weight of one synapse at a pre spike (on_pre) or a post spike
+   * (on_post), given the traces of its pre and post neuron as they stand.
+   * Pure functions: every rank computes the same. */
+  double (*on_pre)(const double *p, const double *pre, const double *post,
+                   double w);
+  double (*on_post)(const double *p, const double *pre, const double *post,
+                    double w);
+  /* Config check of the parameters (e.g. W_min <= W_max): NULL or an error
+   * message. */
+  const char *(*check)(const double *p);
+} bs_plast_rule;
+const bs_plast_rule *bs_plast_find(const char *name);
+int bs_plast_count(void);
+const bs_plast_rule *bs_plast_at(int i);
+
 /* Compatibility names (ExpCUBA, ExpCOBA): a synapse plus an output whose
  * parameters are given at the projection level. */
 typedef struct bs_syn_alias {

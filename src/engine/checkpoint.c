@@ -229,6 +229,11 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; pj->stp && i < BS_STP_NP; i++)
       put(&b, " %.17g", pj->stpp[i]);
     put(&b, "\n");
+    put(&b, "%s.plasticity\t%s\n", key, pj->plast ? pj->plast->name : "none");
+    if (pj->plast) {
+      snprintf(ok, sizeof ok, "%s.plasticity.%s", key, pj->plast->name);
+      put_params(&b, ok, pj->plast->np, pj->plast->params, pj->plp);
+    }
     put(&b, "%s.connect\t%s", key, pj->conn->name);
     for (int i = 0; i < pj->conn->np; i++)
       put(&b, " %s=%.17g", pj->conn->params[i].name, pj->cp[i]);

@@ -89,6 +89,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
       BS_CALL(ctx, bs_engine_fused_update(ctx, net, lp, &na, n));
     else
       bs_pop_update(lp, &na);
+    lp->nspk = na.nspk; /* read by plastic projections in step n + 1 */
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
@@ -345,6 +346,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   BS_CALL(ctx, keep_samples(ctx, net, bs_engine_flush_output(ctx, net, io)));
   for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
+  for (int j = 0; io && j < s->n_projs; j++)
+    if (net->projs[j].ops->output)
+      BS_CALL(ctx, net->projs[j].ops->output(ctx, net, &net->projs[j], io));
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)

@@ -55,5 +55,17 @@ extern const bs_syn_model bs_syn_bionmda;
 extern const bs_output_model bs_out_cuba;
 extern const bs_output_model bs_out_coba;
 extern const bs_output_model bs_out_mgblock;
+extern const bs_plast_rule bs_plast_song2000;
+extern const bs_plast_rule bs_plast_nest;
+extern const bs_plast_rule bs_plast_triplet;
+
+/* w clipped to [lo, hi]; a NaN bound (BrainPy's None) does not clip. */
+static inline double bs_plast_clip(double w, double lo, double hi) {
+  if (w < lo) /* false for a NaN lo */
+    w = lo;
+  if (w > hi)
+    w = hi;
+  return w;
+}
 
 #endif
