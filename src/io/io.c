@@ -1225,6 +1225,8 @@ bs_status bs_io_column_write(bs_ctx *ctx, bs_io *io, const char *path,
   BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
   if (exists) /* a continued run writes its final weights again */
     H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
+  BS_ASSERT(row0 + n <= total);
+  BS_CALL(ctx, room(ctx, io, total * 8, "final weights"));
   hsize_t dim = total, start = row0, cnt = n;
   hid_t sp = H5Screate_simple(1, &dim, NULL);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
