@@ -32,6 +32,8 @@ bs_status bs_comm_max_double(bs_ctx *ctx, double *v, int n);
 bs_status bs_comm_stats(bs_ctx *ctx, const double *local, int n, double *min,
                         double *mean, double *max);
 bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all);
+/* The sum of local over the ranks below this one (0 on rank 0). */
+bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before);
 /* Every rank's n values to every rank, concatenated in rank order
  * (MPI_Allgatherv): counts[r] values of rank r land at recv + displs[r];
  * counts and displs are the same on every rank. The gap junctions' V

@@ -33,6 +33,13 @@ typedef struct bs_pop_spec {
   char **pfile, **pdset; /* per parameter: {file, dataset}, or NULL */
   char **ifile, **idset; /* per state variable: {file, dataset}, or NULL */
   int nhetero;
+  /* A parameter that varies in time (BS_P_SECTIONS, the section form
+   * {values: [...], durations: [...]}): p[sec_param] is sec_v[k] for
+   * int(sec_d[k] / dt) steps each from the trial's start, and the last
+   * value after the last section; n_sec 0: none. */
+  int sec_param;
+  uint64_t n_sec;
+  double *sec_v, *sec_d;
   /* Listed spikes (models with `events`, SpikeTimeGroup): n_ev pairs
    * (ev_idx index within the population, ev_t time in ms), any order; or
    * the SONATA spike file ev_file (read when the network is built, each
@@ -69,8 +76,10 @@ typedef struct bs_proj_spec {
   bs_dist E_init;
   double *E_list;
   int post_ref; /* Delta: arrivals times (1 - refractory) of the post */
-  const bs_stp_model *stp; /* short-term plasticity, or NULL */
-  double stpp[BS_STP_NP];  /* U, tau_f, tau_d */
+  const bs_stp_model *stp;    /* short-term plasticity, or NULL */
+  double stpp[BS_STP_NP];     /* U, tau_f, tau_d */
+  const bs_plast_rule *plast; /* long-term plasticity (STDP), or NULL */
+  double plp[BS_MAX_PARAMS];  /* its parameters, in the rule's order */
   const bs_connector *conn;
   double cp[BS_MAX_PARAMS];
   uint64_t *ci, *cj; /* explicit pairs */

@@ -122,6 +122,14 @@ bs_status bs_io_read_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
 bs_status bs_io_read_text(bs_ctx *ctx, bs_io *io, const char *path,
                           char **text);
 
+/* A 1-D column of `total` values (uint64 when is_u64, else float64) of
+ * which this rank writes rows [row0, row0 + n), intermediate groups
+ * created (SONATA edge columns: the trained weights of plastic
+ * projections). Collective. */
+bs_status bs_io_column_write(bs_ctx *ctx, bs_io *io, const char *path,
+                             int is_u64, uint64_t total, uint64_t row0,
+                             uint64_t n, const void *buf);
+
 /* ---- connectivity and weights from files (src/io/edges.c) -------------
  * Input files are opened read-only by each rank on its own (serial HDF5):
  * a rank reads only the rows of its own targets where the file allows it. */

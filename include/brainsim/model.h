@@ -24,6 +24,9 @@ const char *bs_dim_name(bs_dim d);
 #define BS_P_REQUIRED 4u  /* no default: the config must give it */
 #define BS_P_INTEGER 8u   /* must be a whole number */
 #define BS_P_NULLABLE 16u /* may be `null` (BrainPy's None): stored as NAN */
+#define BS_P_SECTIONS                                                          \
+  32u /* may vary in time, {values, durations} (a                              \
+         population parameter; PoissonGroup's freqs) */
 
 typedef struct bs_param {
   const char *name;
@@ -348,6 +351,50 @@ void bs_stp_rest(double *u, double *x);
 double bs_stp_spike(bs_stp_kind kind, const double *p, double dt,
                     int64_t gap_steps, double *u, double *x);
 
+/* Long-term plasticity (STDP) of a projection's weights: a rule is a
+ * descriptor (parameters, traces per pre-synaptic neuron and per
+ * post-synaptic neuron, weight updates at pre and at post spikes); a new
+ * rule is one file in src/model/ plus one registry line (plasticity.c).
+ * Traces are sums of exponentials: trace t of a side decays with the time
+ * constant p[tau[t]] and jumps by 1 at each of that side's spikes (the
+ * engine keeps the value at the last jump and its step, so a trace is a
+ * pure function of its own spike train). README "Long-term plasticity"
+ * gives the equations and the order of the events within a step. */
+#define BS_PLAST_MAX_TR 2
+typedef enum {
+  /* Events in time order: the post spikes of step m - 1 (on_post, then
+   * their traces jump), then the pre spikes arriving in step m (on_pre,
+   * then their traces jump). NEST's and Pfister & Gerstner's convention. */
+  BS_PLAST_TIME_ORDER,
+  /* BrainPy's projection update in step m: first every trace jumps (pre
+   * arrivals of step m, post spikes of step m - 1), then on_pre, then
+   * on_post. */
+  BS_PLAST_BRAINPY_ORDER
+} bs_plast_order;
+typedef struct bs_plast_rule {
+  const char *name;
+  const char *doc;
+  int np;
+  const bs_param *params;
+  bs_plast_order order;
+  int npre, npost;              /* traces per side */
+  int pre_tau[BS_PLAST_MAX_TR]; /* parameter index of each tau */
+  int post_tau[BS_PLAST_MAX_TR];
+  /* The new weight of one synapse at a pre spike (on_pre) or a post spike
+   * (on_post), given the traces of its pre and post neuron as they stand.
+   * Pure functions: every rank computes the same. */
+  double (*on_pre)(const double *p, const double *pre, const double *post,
+                   double w);
+  double (*on_post)(const double *p, const double *pre, const double *post,
+                    double w);
+  /* Config check of the parameters (e.g. W_min <= W_max): NULL or an error
+   * message. */
+  const char *(*check)(const double *p);
+} bs_plast_rule;
+const bs_plast_rule *bs_plast_find(const char *name);
+int bs_plast_count(void);
+const bs_plast_rule *bs_plast_at(int i);
+
 /* Compatibility names (ExpCUBA, ExpCOBA): a synapse plus an output whose
  * parameters are given at the projection level. */
 typedef struct bs_syn_alias {
@@ -460,6 +507,12 @@ typedef struct bs_input_args {
                           protocol (BrainPy: reset, run again) */
   uint64_t seed;       /* run.seed */
   uint32_t input;      /* the input's index in the config (noise key) */
+  int64_t step0;       /* the run's step at which this trial started:
+                          kinds that are dynamics, not arrays (PoissonInput),
+                          draw anew in each trial with step0 + step */
+  /* The kind's per-neuron state (nstate arrays; element i belongs to
+   * gid0 + i of the call), or NULL for kinds without state. */
+  double *const *x;
 } bs_input_args;
 typedef struct bs_input_kind {
   const char *name;
@@ -481,6 +534,16 @@ typedef struct bs_input_kind {
   int64_t (*start)(const bs_input_args *a);
   /* The value never changes in time: summed once into the constant input. */
   int constant;
+  /* Draws from Philox streams keyed by the input's index in the list:
+   * a restore then needs the input at the same position. */
+  int keyed;
+  /* Per-neuron state (an OU process's x): the engine keeps nstate arrays
+   * over the target neurons, init sets them at each trial's start, apply
+   * advances them once per step (a->x), checkpoints store them by
+   * neuron. 0: stateless. */
+  int nstate;
+  const char *const *states; /* their names (checkpoint datasets) */
+  void (*init)(const bs_input_args *a, uint64_t gid0, uint64_t n);
 } bs_input_kind;
 const bs_input_kind *bs_input_find(const char *name);
 int bs_input_count(void);

@@ -140,6 +140,13 @@ static void help_models(void) {
     printf("  %s: %s\n", m->name, m->doc);
     print_params(m->np, m->params);
   }
+  printf("\nLong-term plasticity (projections: plasticity: NAME or {NAME: "
+         "{...}}):\n");
+  for (int i = 0; i < bs_plast_count(); i++) {
+    const bs_plast_rule *r = bs_plast_at(i);
+    printf("  %s: %s\n", r->name, r->doc);
+    print_params(r->np, r->params);
+  }
   printf("\nConnectors (projections: connect: {NAME: {...}}):\n");
   for (int i = 0; i < bs_connector_count(); i++) {
     const bs_connector *c = bs_connector_at(i);

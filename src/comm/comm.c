@@ -170,6 +170,13 @@ bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
   return BS_OK;
 }
 
+bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
+  uint64_t v = 0;
+  MPI_CALL(ctx, MPI_Exscan(&local, &v, 1, MPI_UINT64_T, MPI_SUM, C(ctx)));
+  *before = ctx->rank == 0 ? 0 : v;
+  return BS_OK;
+}
+
 bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n) {
   MPI_Comm node;
   MPI_CALL(ctx, MPI_Comm_split_type(C(ctx), MPI_COMM_TYPE_SHARED, ctx->rank,

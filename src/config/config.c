@@ -233,6 +233,8 @@ void bs_config_destroy(bs_spec **spec) {
     }
     free(s->pops[i].ifile);
     free(s->pops[i].idset);
+    free(s->pops[i].sec_v);
+    free(s->pops[i].sec_d);
     free(s->pops[i].ev_idx);
     free(s->pops[i].ev_t);
     free(s->pops[i].ev_file);

@@ -73,6 +73,70 @@ static bs_status get_dataset_ref(reader *rd, fnode *v, const char *what,
   return cfg_get_string(rd, ds, what, dataset);
 }
 
+/* A parameter in time (BS_P_SECTIONS): {values: [...], durations:
+ * [...]}, one value per section as section_input's; each value checked
+ * against the parameter's range and the model's own check. */
+static int is_sections(fnode *v) {
+  return v && fy_node_is_mapping(v) &&
+         (cfg_lookup(v, "values") || cfg_lookup(v, "durations"));
+}
+
+static bs_status read_sections(reader *rd, fnode *n, const char *owner,
+                               bs_pop_spec *pop) {
+  const bs_neuron_model *m = pop->model;
+  for (int i = 0; i < m->np; i++) {
+    const bs_param *d = &m->params[i];
+    fnode *v = cfg_lookup(n, d->name);
+    if (!is_sections(v))
+      continue;
+    char what[320];
+    snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
+    if (!(d->flags & BS_P_SECTIONS))
+      return cfg_err_at(rd, v,
+                        "%s: the section form {values, durations} is not "
+                        "available for this parameter (only for parameters "
+                        "that may vary in time: PoissonGroup's freqs)",
+                        what);
+    if (pop->n_sec)
+      return cfg_err_at(rd, v, "%s: only one parameter may vary in time", what);
+    static const char *const keys[] = {"values", "durations", NULL};
+    BS_CALL(rd->ctx,
+            cfg_check_keys(rd, v, what, keys, NULL, NULL, "values, durations"));
+    fnode *vv = cfg_lookup(v, "values"), *dd = cfg_lookup(v, "durations");
+    if (!vv || !dd)
+      return cfg_err_at(rd, v,
+                        "%s: the section form needs both values and "
+                        "durations",
+                        what);
+    if (!fy_node_is_sequence(vv) || fy_node_sequence_item_count(vv) < 1)
+      return cfg_err_at(rd, vv,
+                        "%s: values: expected a list of at least one "
+                        "value, got %s",
+                        what, cfg_kind_name(vv));
+    const uint64_t k = (uint64_t)fy_node_sequence_item_count(vv);
+    if (!fy_node_is_sequence(dd) ||
+        (uint64_t)fy_node_sequence_item_count(dd) != k)
+      return cfg_err_at(rd, dd,
+                        "%s: durations: expected a list of %llu times (one "
+                        "per value), got %s",
+                        what, (unsigned long long)k, cfg_kind_name(dd));
+    static const bs_param dur = {
+        "durations", BS_DIM_TIME, 0, 0, HUGE_VAL, 0, "length of each section"};
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, k, sizeof(double), &pop->sec_v));
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, k, sizeof(double), &pop->sec_d));
+    pop->n_sec = k;
+    pop->sec_param = i;
+    for (uint64_t q = 0; q < k; q++) {
+      fnode *e = fy_node_sequence_get_by_index(vv, (int)q);
+      BS_CALL(rd->ctx, cfg_get_param(rd, e, d, owner, &pop->sec_v[q]));
+      BS_CALL(rd->ctx,
+              cfg_get_param(rd, fy_node_sequence_get_by_index(dd, (int)q), &dur,
+                            what, &pop->sec_d[q]));
+    }
+  }
+  return BS_OK;
+}
+
 /* Heterogeneous neuron parameters (README "Heterogeneous parameters"): a
  * parameter given as an initializer ({Normal: [...]}) is drawn per neuron
  * keyed by its gid; a list gives one value per neuron, each checked as a
@@ -83,7 +147,7 @@ static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
   for (int i = 0; i < m->np; i++) {
     const bs_param *d = &m->params[i];
     fnode *v = cfg_lookup(n, d->name);
-    if (!v || fy_node_is_scalar(v))
+    if (!v || fy_node_is_scalar(v) || is_sections(v))
       continue;
     char what[320];
     snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
@@ -405,11 +469,26 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
   rd->hetero_ok = 0;
   BS_CALL(rd->ctx, hs);
   BS_CALL(rd->ctx, read_hetero(rd, n, owner, pop));
-  if (m->check && !pop->pdist) {
+  BS_CALL(rd->ctx, read_sections(rd, n, owner, pop));
+  if (pop->n_sec && pop->pdist)
+    return cfg_err_at(rd, cfg_lookup(n, m->params[pop->sec_param].name),
+                      "%s: a parameter in time needs the other parameters "
+                      "uniform (one value for the population)",
+                      owner);
+  if (pop->n_sec) /* step 0's value; the engine follows the sections */
+    pop->p[pop->sec_param] = pop->sec_v[0];
+  for (uint64_t q = 0;
+       m->check && !pop->pdist && q < (pop->n_sec ? pop->n_sec : 1); q++) {
+    double pq[BS_MAX_PARAMS];
+    memcpy(pq, pop->p, sizeof pq);
+    if (pop->n_sec)
+      pq[pop->sec_param] = pop->sec_v[q];
     int blame = -1;
-    const char *why = m->check(pop->p, rd->spec->dt, &blame);
+    const char *why = m->check(pq, rd->spec->dt, &blame);
     if (why) {
       fnode *at = blame >= 0 ? cfg_lookup(n, m->params[blame].name) : NULL;
+      if (pop->n_sec && blame == pop->sec_param)
+        at = fy_node_sequence_get_by_index(cfg_lookup(at, "values"), (int)q);
       return cfg_err_at(rd, at ? at : model, "%s: %s", owner, why);
     }
   }

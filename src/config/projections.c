@@ -1,5 +1,6 @@
-/* projections: synapse (or a compatibility alias), output, stp, g_max,
- * delays, connector (generated, pairs, a matrix or files). */
+/* projections: synapse (or a compatibility alias), output, stp,
+ * plasticity, g_max, delays, connector (generated, pairs, a matrix or
+ * files). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@ CFG_REGISTRY_KINDS(output_kinds, "output", bs_output_count, bs_output_at,
                    bs_output_find);
 CFG_REGISTRY_KINDS(stp_kinds, "short-term plasticity", bs_stp_count, bs_stp_at,
                    bs_stp_find);
+CFG_REGISTRY_KINDS(plast_kinds, "plasticity rule", bs_plast_count, bs_plast_at,
+                   bs_plast_find);
 CFG_REGISTRY_KINDS(connector_kinds, "connector", bs_connector_count,
                    bs_connector_at, bs_connector_find);
 
@@ -150,6 +153,63 @@ static bs_status read_stp(reader *rd, fnode *n, const char *owner,
   for (int i = 0; i < m->np; i++)
     pj->stpp[m->slot[i]] = p[i];
   pj->stp = m;
+  return BS_OK;
+}
+
+/* plasticity: RULE | {RULE: {params}} | null (README "Long-term
+ * plasticity"). Weights become per synapse and mutable: the synapse must
+ * be linear in the spike train and the storage sparse. */
+static bs_status read_plasticity(reader *rd, fnode *n, fnode *proj,
+                                 const char *owner, bs_proj_spec *pj) {
+  if (cfg_is_null(n))
+    return BS_OK;
+  fnode *body = NULL, *namenode = n;
+  const char *name = cfg_scalar(n);
+  if (!name) {
+    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+      return cfg_err_at(rd, n,
+                        "%s: plasticity: expected a rule name or {RULE: "
+                        "{parameters}}, e.g. {STDP_Song2000: {tau_s: 20 ms}}, "
+                        "got %s",
+                        owner, cfg_kind_name(n));
+    void *it = NULL;
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    namenode = fy_node_pair_key(pr);
+    name = cfg_scalar(namenode);
+    body = fy_node_pair_value(pr);
+  }
+  int ri;
+  BS_CALL(rd->ctx, cfg_pick_kind(rd, namenode, owner, &plast_kinds, name, &ri));
+  const bs_plast_rule *m = bs_plast_at(ri);
+  char what[300], expected[512];
+  snprintf(what, sizeof what, "%s: plasticity %s", owner, m->name);
+  if (body && !cfg_is_null(body)) {
+    BS_CALL(rd->ctx, cfg_expect_mapping(rd, body, what));
+    cfg_list_params(expected, sizeof expected, NULL, m->np, m->params, NULL);
+    BS_CALL(rd->ctx,
+            cfg_check_keys(
+                rd, body, what, NULL, proj_key_ok,
+                &(proj_keys){&(bs_syn_model){.np = m->np, .params = m->params},
+                             NULL},
+                expected));
+  } else {
+    body = NULL;
+  }
+  BS_CALL(rd->ctx, cfg_read_params(rd, body, m->np, m->params, what, pj->plp));
+  const char *bad = m->check ? m->check(pj->plp) : NULL;
+  if (bad)
+    return cfg_err_at(rd, n, "%s: %s", what, bad);
+  if (pj->syn->trace || pj->syn->to_V || pj->syn->gap)
+    return cfg_err_at(rd, n,
+                      "%s: needs a synapse linear in the spike train "
+                      "(Exponential, DualExponential, Alpha, ...), not %s",
+                      what, pj->syn->name);
+  if (pj->dense)
+    return cfg_err_at(rd, cfg_lookup(proj, "comp_method"),
+                      "%s: needs sparse storage (weights are per synapse and "
+                      "change); drop comp_method: dense",
+                      what);
+  pj->plast = m;
   return BS_OK;
 }
 
@@ -525,9 +585,9 @@ static bs_status check_gap(reader *rd, fnode *n, const char *owner,
 bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
                         bs_proj_spec *pj) {
   static const char *const fixed[] = {
-      "pre",          "post",         "synapse", "output",      "g_max",
-      "delay",        "delay_step",   "connect", "comp_method", "stp",
-      "post_ref_key", "post_has_ref", NULL};
+      "pre",          "post",         "synapse",    "output",      "g_max",
+      "delay",        "delay_step",   "connect",    "comp_method", "stp",
+      "post_ref_key", "post_has_ref", "plasticity", NULL};
   char owner[256], expected[1024];
   snprintf(owner, sizeof owner, "projection '%s'", name);
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, n, owner));
@@ -802,5 +862,8 @@ bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
                       "initializer (not from files, per-pair lists, a g_max "
                       "dataset or comp_method dense)",
                       owner);
+  fnode *pl = cfg_lookup(n, "plasticity");
+  if (pl)
+    BS_CALL(rd->ctx, read_plasticity(rd, pl, n, owner, pj));
   return BS_OK;
 }

@@ -124,6 +124,8 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   bs_status pst = BS_OK;
   for (int p = 0; p < s->n_pops && pst == BS_OK; p++)
     pst = bs_pop_build(ctx, s, p, &net->pops[p]);
+  if (pst == BS_OK)
+    pst = bs_engine_inputs_build(ctx, net);
   BS_CALL(ctx, bs_comm_agree(ctx, pst, NULL));
   for (int p = 0; p < s->n_pops; p++)
     if (s->pops[p].model->events) {
@@ -240,6 +242,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     return;
   bs_net *net = *netp;
   const bs_spec *s = net->spec;
+  bs_engine_inputs_free(ctx, net); /* sized by the populations' blocks */
   for (int p = 0; net->pops && p < s->n_pops; p++)
     bs_pop_free(ctx, &net->pops[p]);
   for (int j = 0; net->projs && j < s->n_projs; j++)

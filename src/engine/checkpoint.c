@@ -166,7 +166,12 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; i < m->np; i++) {
       char pk[1200];
       snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
-      if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
+      if (ps->n_sec && ps->sec_param == i) { /* in time */
+        put(&b, "%s\tsections", pk);
+        for (uint64_t q = 0; q < ps->n_sec; q++)
+          put(&b, " %.17g for %.17g ms", ps->sec_v[q], ps->sec_d[q]);
+        put(&b, "\n");
+      } else if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
         put(&b, "%s\tfile %s:%s\n", pk, ps->pfile[i], ps->pdset[i]);
       else if (ps->plist && ps->plist[i]) { /* per neuron, listed */
         uint64_t h = 0;
@@ -224,6 +229,11 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; pj->stp && i < BS_STP_NP; i++)
       put(&b, " %.17g", pj->stpp[i]);
     put(&b, "\n");
+    put(&b, "%s.plasticity\t%s\n", key, pj->plast ? pj->plast->name : "none");
+    if (pj->plast) {
+      snprintf(ok, sizeof ok, "%s.plasticity.%s", key, pj->plast->name);
+      put_params(&b, ok, pj->plast->np, pj->plast->params, pj->plp);
+    }
     put(&b, "%s.connect\t%s", key, pj->conn->name);
     for (int i = 0; i < pj->conn->np; i++)
       put(&b, " %s=%.17g", pj->conn->params[i].name, pj->cp[i]);
@@ -272,6 +282,8 @@ static char *identity(const bs_spec *s, const facts *f) {
     }
     if (in->to_V)
       put(&b, " target_var=V");
+    if (kd->keyed) /* its random streams are keyed by the position */
+      put(&b, " at inputs[%d]", q);
     put(&b, "\n");
   }
   for (int q = 0; q < s->n_monitors; q++) {
@@ -430,7 +442,7 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
     if (lj->ops->walk) /* gap junctions keep no state of their own */
       BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
   }
-  return BS_OK;
+  return bs_engine_inputs_walk(ctx, net, io, step, fn, reading);
 }
 
 /* ---- write ------------------------------------------------------------- */

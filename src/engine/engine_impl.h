@@ -9,8 +9,10 @@
  *                projection has (stp, ring, per-post state), its checkpoint
  *                walks and destruction
  *   linear.c     kinds "linear" and "linear_V" (ring-buffer synapses)
+ *   plastic.c    kind "plastic" (linear synapses with STDP weights)
  *   trace.c      kind "trace" (per-pre traces: AMPA, GABAa, NMDA, ...)
  *   gap.c        kind "gap" (gap junctions)
+ *   inputs.c     the inputs of a step and the state of stateful kinds
  *   synmon.c     monitors of chosen synapses
  *   output.c     monitors, spike recording, buffers and flushes
  *   trial.c      exchange intervals and trial resets
@@ -57,6 +59,10 @@ typedef struct lpop {
    * a step a neuron already spikes in (one spike, BrainPy's boolean
    * spike vector). */
   uint64_t *ev, nev, ev_cap, ev_next, ev_merged;
+  /* A parameter in time (spec->n_sec): the parameters with the current
+   * section's value, and that section (-1: none yet); k follows them. */
+  double psec[BS_MAX_PARAMS];
+  int64_t sec_cur;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
@@ -69,6 +75,7 @@ typedef struct lpop {
   bs_fused_syn *fsyn;
   struct lproj **fproj;
   int nfsyn, tv_inputs;
+  size_t nspk;      /* spikes in spk[]: those of the previous step */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
@@ -138,6 +145,7 @@ typedef struct lproj {
   double *stp_u, *stp_x;
   int64_t *stp_last;             /* step of the pre neuron's last spike */
   ltrace *tr;                    /* trace synapses, else NULL */
+  struct lplast *pl;             /* plastic (STDP) projections, else NULL */
   const struct bs_proj_ops *ops; /* the projection's kind (proj.c) */
   /* The table (connect.c): the pre neurons this rank keeps rows and
    * per-pre state for, ascending ids, or NULL: all of them (identity).
@@ -230,6 +238,7 @@ typedef struct lmon {
    * columns cols[c0 .. c1) of the report (ascending, not contiguous), each
    * with its pre neuron's position in the table, weight and delay. */
   uint64_t *cols, *spre;
+  uint64_t *ssyn; /* position of the synapse in the projection's storage */
   double *sw;
   uint32_t *sd;
   /* A population rate: this rank's spikes per buffered row (every rank),
@@ -265,6 +274,9 @@ struct bs_net {
    * when there is any trace synapse or per-pre monitor. */
   int64_t tr_step;
   int per_pre;
+  /* Per input: its kind's state arrays over the local part of its range
+   * (inputs.c), NULL for stateless kinds. */
+  double ***in_x;
 };
 
 /* ---- checkpoint blocks ----------------------------------------------- */
@@ -338,13 +350,25 @@ typedef struct bs_proj_ops {
   /* step / step_all also add to the pre population's input (gap
    * junctions), so the pre cannot be fused either. */
   int pre_input;
+  /* The current weight of chosen synapse c of monitor m, for kinds whose
+   * weights change (sampled every step); NULL: the stored weight. */
+  double (*weight)(const lproj *lj, const lmon *m, uint64_t c);
+  /* At the end of a run: the kind's final state to the output (plastic:
+   * the trained weights as SONATA edges). Collective. */
+  bs_status (*output)(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io);
   void (*reset)(lproj *lj); /* a new trial: rest */
   void (*destroy)(bs_ctx *ctx, bs_net *net, lproj *lj);
   void (*destroy_all)(bs_ctx *ctx, bs_net *net);
 } bs_proj_ops;
 
 extern const bs_proj_ops bs_proj_linear, bs_proj_linear_V, bs_proj_trace,
-    bs_proj_gap;
+    bs_proj_gap, bs_proj_plastic;
+/* linear.c's step: this step's ring slot into the synapse state, then the
+ * output (the plastic kind fills the slot itself). */
+void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n);
+/* linear.c's current: the I_syn monitor of the per-post state (also the
+ * plastic kind's). */
+double bs_proj_linear_current(const lproj *lj, uint64_t i);
 /* The registry, in match order, NULL-terminated. */
 extern const bs_proj_ops *const bs_proj_kinds[];
 
@@ -505,6 +529,19 @@ void bs_engine_sample_pre(bs_net *net, int64_t n);
 bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m);
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
+
+/* ---- inputs (inputs.c) ------------------------------------------------- */
+
+/* The state of stateful input kinds, initialised. Not collective. */
+bs_status bs_engine_inputs_build(bs_ctx *ctx, bs_net *net);
+void bs_engine_inputs_reset(bs_net *net); /* a trial's start */
+/* Step n: the time-varying inputs into the input current (to_V 0), or
+ * every input into V (to_V 1). */
+void bs_engine_inputs_apply(bs_net *net, int64_t n, int to_V);
+/* Checkpoint walk of the inputs' state. Collective. */
+bs_status bs_engine_inputs_walk(bs_ctx *ctx, bs_net *net, bs_io *io,
+                                int64_t step, bs_block_fn fn, int reading);
+void bs_engine_inputs_free(bs_ctx *ctx, bs_net *net);
 
 /* ---- intervals and trials (trial.c) ------------------------------------ */
 

@@ -87,7 +87,7 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
 /* This step's arrivals into the synapse state, then the output into the
  * post's input with V of the previous step; in blocks small enough for L1,
  * so the output reads g while hot. */
-static void step_linear(bs_net *net, lproj *lj, int64_t n) {
+void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n) {
   (void)net;
   const bs_proj_spec *js = lj->spec;
   double *in = bs_proj_arrivals(lj, n);
@@ -149,7 +149,7 @@ static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
   return bs_proj_walk_stp(ctx, lj, io, fn, reading);
 }
 
-static double current(const lproj *lj, uint64_t i) {
+double bs_proj_linear_current(const lproj *lj, uint64_t i) {
   double I = 0.0, G = 0.0;
   const bs_proj_spec *js = lj->spec;
   bs_out_args oa = {.n = 1,
@@ -169,8 +169,8 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .build = build,
                                     .setup = setup,
                                     .deliver = deliver,
-                                    .step = step_linear,
-                                    .current = current,
+                                    .step = bs_proj_linear_step,
+                                    .current = bs_proj_linear_current,
                                     .scan = bs_proj_scan_post,
                                     .fuse = fuse,
                                     .prefetch = lproj_prefetch,

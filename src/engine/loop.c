@@ -43,17 +43,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
       memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
     }
   /*    and the time-varying inputs of this step, each over its local part */
-  for (int q = 0; q < s->n_inputs; q++) {
-    const bs_input_spec *in = &s->inputs[q];
-    lpop *lp = &net->pops[in->pop];
-    const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
-    const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (in->kind->constant || in->to_V || a >= b)
-      continue;
-    const bs_input_args ia = bs_config_input_args(s, q);
-    in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
-                    lp->I + (a - lp->lo));
-  }
+  bs_engine_inputs_apply(net, n, 0);
   /* 2. synapses read this step's arrivals, then their outputs add to the
    *    post-synaptic input with V of the previous step: currents first,
    *    then gap junctions, then what adds to V (Delta), so every output
@@ -70,17 +60,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   }
   /*    inputs into V (target_var: V), after every output read V of the
    *    previous step, as Delta's arrivals */
-  for (int q = 0; q < s->n_inputs; q++) {
-    const bs_input_spec *in = &s->inputs[q];
-    lpop *lp = &net->pops[in->pop];
-    const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
-    const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (!in->to_V || a >= b)
-      continue;
-    const bs_input_args ia = bs_config_input_args(s, q);
-    in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
-                    lp->x[0] + (a - lp->lo));
-  }
+  bs_engine_inputs_apply(net, n, 1);
   /* 3. monitors: V at the start of the step, g as used in this step */
   bs_engine_sample_state(net, n, 0);
   /* 4. neurons integrate and detect spikes */
@@ -105,6 +85,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
       BS_CALL(ctx, bs_engine_fused_update(ctx, net, lp, &na, n));
     else
       bs_pop_update(lp, &na);
+    lp->nspk = na.nspk; /* read by plastic projections in step n + 1 */
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
       BS_CALL(ctx,
@@ -356,6 +337,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   BS_CALL(ctx, keep_samples(ctx, net, bs_engine_flush_output(ctx, net, io)));
   for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
+  for (int j = 0; io && j < s->n_projs; j++)
+    if (net->projs[j].ops->output)
+      BS_CALL(ctx, net->projs[j].ops->output(ctx, net, &net->projs[j], io));
   bs_phase_end(ctx, BS_PHASE_IO);
 
   for (int p = 0; p < np; p++)

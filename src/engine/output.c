@@ -69,11 +69,17 @@ void bs_engine_sample_state(bs_net *net, int64_t n, int late) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
     if (m->late != late || !bs_monitor_due(m->spec, n, net->spec->n_steps) ||
-        m->spec->per_pre || m->spec->per_syn)
+        m->spec->per_pre)
       continue;
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
-    if (m->cnt) /* counted by bs_engine_count_rate after the update */
+    if (m->spec->per_syn) { /* changing weights: sampled as they change */
+      const lproj *lj = &net->projs[m->spec->proj];
+      if (m->spec->syn_var != 3 || !lj->ops->weight)
+        continue;
+      for (uint64_t c = 0; c < nc; c++)
+        row[c] = lj->ops->weight(lj, m, c);
+    } else if (m->cnt) /* counted by bs_engine_count_rate after the update */
       m->cnt[m->nbuf] = 0;
     else if (m->spec->isyn) {
       const lproj *lj = &net->projs[m->spec->proj];
@@ -106,6 +112,8 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
         !bs_monitor_due(ms, n, net->spec->n_steps))
       continue;
     const lproj *lj = &net->projs[ms->proj];
+    if (ms->per_syn && ms->syn_var == 3 && lj->ops->weight)
+      continue; /* sampled in the step (bs_engine_sample_state) */
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;
     for (uint64_t c = 0; c < nc; c++) {

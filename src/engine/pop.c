@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "brainsim/rng.h"
 #include "engine_impl.h"
@@ -253,8 +254,32 @@ static void draw_noise(const lpop *lp, const bs_neuron_args *na) {
  * heterogeneous parameters runs it neuron by neuron with each neuron's
  * parameters and constants (the same arithmetic per neuron, so the
  * results do not depend on the block). */
+/* The section of a parameter in time at step `tstep` of the trial: each
+ * int(d_k / dt) steps long (section_input's arithmetic); the last one
+ * holds after the end. */
+static int64_t section_at(const bs_pop_spec *ps, int64_t tstep, double dt) {
+  int64_t start = 0;
+  for (uint64_t k = 0; k + 1 < ps->n_sec; k++) {
+    start += (int64_t)(ps->sec_d[k] / dt);
+    if (tstep < start)
+      return (int64_t)k;
+  }
+  return (int64_t)ps->n_sec - 1;
+}
+
 void bs_pop_update(lpop *lp, bs_neuron_args *na) {
   const bs_neuron_model *m = lp->spec->model;
+  if (lp->spec->n_sec) {
+    const bs_pop_spec *ps = lp->spec;
+    const int64_t k = section_at(ps, na->tstep, na->dt);
+    if (k != lp->sec_cur) {
+      lp->psec[ps->sec_param] = ps->sec_v[k];
+      if (m->prepare)
+        m->prepare(lp->psec, na->dt, lp->k);
+      lp->sec_cur = k;
+    }
+    na->p = lp->psec;
+  }
   if (lp->nz) {
     draw_noise(lp, na);
     na->noise = lp->nz;
@@ -309,6 +334,8 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(uint32_t), &lp->spk));
   if (m->prepare)
     m->prepare(ps->p, s->dt, lp->k);
+  memcpy(lp->psec, ps->p, sizeof lp->psec);
+  lp->sec_cur = -1;
   if (ps->pdist)
     BS_CALL(ctx, hetero_build(ctx, s, lp));
   if (ps->ifile) { /* initial states from datasets, kept for trials */

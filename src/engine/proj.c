@@ -10,8 +10,9 @@
 #include "engine_impl.h"
 
 /* In match order: the first kind that accepts a projection is its kind. */
-const bs_proj_ops *const bs_proj_kinds[] = {
-    &bs_proj_gap, &bs_proj_trace, &bs_proj_linear_V, &bs_proj_linear, NULL};
+const bs_proj_ops *const bs_proj_kinds[] = {&bs_proj_gap,     &bs_proj_trace,
+                                            &bs_proj_plastic, &bs_proj_linear_V,
+                                            &bs_proj_linear,  NULL};
 
 /* linear, last, accepts every projection. */
 const bs_proj_ops *bs_proj_kind_of(const bs_proj_spec *js) {

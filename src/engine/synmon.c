@@ -15,7 +15,7 @@
 /* The first synapse pre -> local post jl: its weight and delay; 0 when
  * the projection has none. */
 static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
-                    uint32_t *d) {
+                    uint32_t *d, uint64_t *pos) {
   const uint64_t k = lproj_pos(lj, pre);
   if (k == LPROJ_NONE)
     return 0;
@@ -25,6 +25,7 @@ static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
     if (r.col[q] == jl) {
       *w = lrow_w(&r, q);
       *d = lrow_d(&r, q);
+      *pos = lj->dense ? q : (uint64_t)(r.col - lj->col) + q;
       return 1;
     }
   return 0;
@@ -42,6 +43,7 @@ bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m) {
   m->c1 = n; /* before the allocations: bs_synmon_free sizes by it */
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint64_t), &m->cols));
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint64_t), &m->spre));
+  BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint64_t), &m->ssyn));
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(double), &m->sw));
   BS_CALL(ctx, bs_malloc(ctx, nn, sizeof(uint32_t), &m->sd));
   uint64_t k = 0;
@@ -49,7 +51,7 @@ bs_status bs_synmon_build(bs_ctx *ctx, const bs_net *net, lmon *m) {
     const uint64_t i = ms->syn[2 * c], j = ms->syn[2 * c + 1];
     if (j < post->lo || j >= post->hi)
       continue;
-    if (!find_syn(lj, i, j - post->lo, &m->sw[k], &m->sd[k]))
+    if (!find_syn(lj, i, j - post->lo, &m->sw[k], &m->sd[k], &m->ssyn[k]))
       return bs_error_set(ctx, BS_ERR_CONFIG,
                           "monitor '%s' of projection '%s': synapses[%llu] = "
                           "[%llu, %llu]: the projection has no synapse from "
@@ -69,6 +71,7 @@ void bs_synmon_free(bs_ctx *ctx, lmon *m) {
   const size_t nn = m->c1 - m->c0 ? m->c1 - m->c0 : 1;
   bs_free(ctx, nn, sizeof(uint64_t), &m->cols);
   bs_free(ctx, nn, sizeof(uint64_t), &m->spre);
+  bs_free(ctx, nn, sizeof(uint64_t), &m->ssyn);
   bs_free(ctx, nn, sizeof(double), &m->sw);
   bs_free(ctx, nn, sizeof(uint32_t), &m->sd);
 }

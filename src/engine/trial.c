@@ -21,8 +21,11 @@ int64_t bs_engine_interval_end(const bs_net *net, int64_t t0) {
  * synaptic state, nothing in flight. */
 void bs_engine_trial_reset(bs_net *net, uint32_t trial) {
   const bs_spec *s = net->spec;
-  for (int p = 0; p < s->n_pops; p++)
+  for (int p = 0; p < s->n_pops; p++) {
     bs_pop_init_state(s, &net->pops[p], trial);
+    net->pops[p].nspk = 0;
+  }
   for (int j = 0; j < s->n_projs; j++)
     bs_proj_reset(&net->projs[j]);
+  bs_engine_inputs_reset(net);
 }

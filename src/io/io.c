@@ -1211,6 +1211,43 @@ bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
   return st;
 }
 
+bs_status bs_io_column_write(bs_ctx *ctx, bs_io *io, const char *path,
+                             int is_u64, uint64_t total, uint64_t row0,
+                             uint64_t n, const void *buf) {
+  int exists = 0;
+  BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
+  if (exists) /* a continued run writes its final weights again */
+    H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
+  hsize_t dim = total, start = row0, cnt = n;
+  hid_t sp = H5Screate_simple(1, &dim, NULL);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t d = H5Dcreate2(io->file, path, is_u64 ? H5T_STD_U64LE : H5T_IEEE_F64LE,
+                       sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  H5Pclose(lcpl);
+  if (d < 0) {
+    H5Sclose(sp);
+    H5_TRY(ctx, d, "creating dataset", path);
+  }
+  hid_t ms = H5Screate_simple(1, &cnt, NULL);
+  if (n)
+    H5Sselect_hyperslab(sp, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+  else {
+    H5Sselect_none(sp);
+    H5Sselect_none(ms);
+  }
+  herr_t rc = H5Dwrite(d, is_u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE, ms,
+                       sp, io->dxpl, buf);
+  bs_status st =
+      rc < 0 ? h5_err_in(ctx, io->path, "writing dataset", path) : BS_OK;
+  H5Sclose(ms);
+  H5Sclose(sp);
+  H5Dclose(d);
+  if (st != BS_OK)
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
 bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
                            uint64_t rows, uint64_t cols, uint64_t col0,
                            uint64_t ncols, double *buf) {

@@ -27,7 +27,7 @@ static inline uint64_t bs_nonfinite_bit(double x) {
 extern const bs_neuron_model bs_model_lif;
 extern const bs_input_kind bs_input_current, bs_input_section,
     bs_input_constant, bs_input_spike, bs_input_ramp, bs_input_sinusoidal,
-    bs_input_square, bs_input_wiener, bs_input_poisson;
+    bs_input_square, bs_input_wiener, bs_input_poisson, bs_input_ou;
 extern const bs_neuron_model bs_model_poisson;
 extern const bs_neuron_model bs_model_spiketime;
 extern const bs_neuron_model bs_model_leaky_integrator;
@@ -55,5 +55,17 @@ extern const bs_syn_model bs_syn_bionmda;
 extern const bs_output_model bs_out_cuba;
 extern const bs_output_model bs_out_coba;
 extern const bs_output_model bs_out_mgblock;
+extern const bs_plast_rule bs_plast_song2000;
+extern const bs_plast_rule bs_plast_nest;
+extern const bs_plast_rule bs_plast_triplet;
+
+/* w clipped to [lo, hi]; a NaN bound (BrainPy's None) does not clip. */
+static inline double bs_plast_clip(double w, double lo, double hi) {
+  if (w < lo) /* false for a NaN lo */
+    w = lo;
+  if (w > hi)
+    w = hi;
+  return w;
+}
 
 #endif

@@ -10,8 +10,8 @@
 2. A shorter run.duration than the checkpoint's time is refused.
 3. Every change that alters the dynamics is refused, naming the config
    key: a parameter, an initializer, method, comp_method, Delta's post_ref
-   gating, a per-post E, a per-pre delay, a weight, stp, the seed, dt, an
-   input, a monitor."""
+   gating, a per-post E, a per-pre delay, a weight, stp, the plasticity
+   rule and each of its parameters, the seed, dt, an input, a monitor."""
 import os
 import shutil
 
@@ -37,6 +37,9 @@ projections:
        connect: {FixedProb: {prob: 0.3}}}
   PD: {pre: P, post: E, synapse: Delta, g_max: 0.5, post_ref_key: refractory,
        stp: {STD: {tau: 200 ms, U: 0.2}}, connect: {FixedProb: {prob: 0.1}}}
+  PS: {pre: P, post: E, synapse: Exponential, tau: 5 ms, g_max: 0.2,
+       plasticity: {STDP_Song2000: {W_max: 0.5, W_min: 0.0}},
+       connect: {FixedProb: {prob: 0.1}}}
 inputs:
   - {target: E, current: 5}
 monitors:
@@ -134,6 +137,12 @@ def main():
         (["projections.PE.g_max=0.31"], "projections.PE.g_max"),
         (["projections.PD.stp={STD: {tau: 100 ms, U: 0.2}}"], "projections.PD.stp"),
         (["projections.PE.connect={FixedProb: {prob: 0.31}}"], "projections.PE.connect"),
+        (["projections.PS.plasticity={stdp_synapse: {Wmax: 0.5}}"], "projections.PS.plasticity"),
+        (["projections.PS.plasticity={STDP_Song2000: {W_max: 0.5, W_min: 0.0, tau_s: 20 ms}}"],
+         "projections.PS.plasticity.STDP_Song2000.tau_s"),
+        (["projections.PS.plasticity={STDP_Song2000: {W_max: 0.6, W_min: 0.0}}"],
+         "projections.PS.plasticity.STDP_Song2000.W_max"),
+        (["projections.PS.plasticity=null"], "projections.PS.plasticity"),
         (["run.seed=6"], "run.seed"),
         (["run.dt=0.05 ms"], "run.dt"),
         (["inputs=[{target: E, current: 6}]"], "inputs"),
