@@ -22,4 +22,10 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
                          const char *objpath, const char *name, char *out,
                          size_t len, int *found);
 
+/* Refuse a variable-length string attribute `name` of obj whose global
+ * heap HDF5 1.10 would loop on or read past (h5guard.c); call it before
+ * H5Aread. */
+bs_status bs_io_vlen_attr_check(bs_ctx *ctx, hid_t obj, const char *file,
+                                const char *objpath, const char *name);
+
 #endif

@@ -73,9 +73,10 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5Tget_cset(t)); /* h5py writes UTF-8 */
     char *v = NULL;
-    if (H5Aread(a, mt, &v) < 0)
+    s = bs_io_vlen_attr_check(ctx, obj, file, objpath, name);
+    if (s == BS_OK && H5Aread(a, mt, &v) < 0)
       s = fail(ctx, "%s: reading attribute %s of %s", file, name, objpath);
-    else if (v) {
+    else if (s == BS_OK && v) {
       snprintf(out, len, "%s", v);
       H5free_memory(v);
     }

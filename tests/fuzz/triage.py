@@ -84,9 +84,14 @@ def classify(binary, artifact, env):
             p = subprocess.run([binary, "-timeout=5", artifact],
                                capture_output=True, text=True, timeout=60,
                                env=env, errors="replace")
-            text = p.stderr + p.stdout
+            text, rc = p.stderr + p.stdout, p.returncode
         except subprocess.TimeoutExpired:
-            text = ""
+            text, rc = "", None
+        if rc == 0 and "libFuzzer: timeout" not in text:
+            # Finished within the short -timeout on replay: the machine
+            # was loaded, not a hang.
+            return {"artifact": artifact, "kind": "timeout", "owner": "none",
+                    "where": "does not reproduce", "signature": "no-repro"}
         st = stacks(text) if "libFuzzer: timeout" in text else []
         who, where = first_owner(st[0][1]) if st else ("brainsim", "?")
         return {"artifact": artifact, "kind": "timeout", "owner": who,
@@ -101,6 +106,19 @@ def classify(binary, artifact, env):
                 "where": "no exit within 30 s on replay", "signature": "hang"}
     base = os.path.basename(artifact)
     kind = base.split("-")[0] if "-" in base else "crash"
+    if kind == "oom" and rc != 0 and not stacks(text):
+        # An RSS out-of-memory prints the largest live allocations, but
+        # none when the growth is many small blocks: replay with a low
+        # malloc limit, whose report is the stack of the first large
+        # allocation, to see whose memory it is.
+        try:
+            p = subprocess.run([binary, "-malloc_limit_mb=64", artifact],
+                               capture_output=True, text=True, timeout=60,
+                               env=env, errors="replace")
+            if stacks(p.stderr + p.stdout):
+                text, rc = p.stderr + p.stdout, p.returncode
+        except subprocess.TimeoutExpired:
+            pass
     if rc == 0 and kind not in ("timeout", "slow"):
         return {"artifact": artifact, "kind": kind, "owner": "none",
                 "where": "does not reproduce", "signature": "no-repro"}

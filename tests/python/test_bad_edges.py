@@ -31,11 +31,11 @@ def rows(path, pre=None, post=None, **extra):
     return path
 
 
-def sonata(path, edit=None, index=True):
+def sonata(path, edit=None, index=True, libver="earliest"):
     n = 30
     rng = np.random.default_rng(2)
     j = np.sort(rng.integers(0, 8, n))
-    with h5py.File(path, "w") as f:
+    with h5py.File(path, "w", libver=libver) as f:
         g = f.create_group("edges/PE")
         g["source_node_id"] = rng.integers(0, 10, n).astype(np.uint64)
         g["source_node_id"].attrs["node_population"] = "P"
@@ -97,6 +97,26 @@ def main():
         del g["indices/target_to_source/node_id_to_ranges"]
         g["indices/target_to_source/node_id_to_ranges"] = np.zeros((5, 2), dtype=np.uint64)
 
+    def zero_heap(path):
+        """The hang of HDF5 1.10.8 (tests/fuzz/regressions/edges): the
+        free-space object of the global heap holding the vlen attributes
+        gets size 0, so HDF5's walk of the heap never advances."""
+        data = bytearray(open(path, "rb").read())
+        at = data.find(b"GCOL")
+        size = int.from_bytes(data[at + 8:at + 16], "little")
+        p = at + 16
+        while p + 16 <= at + size:
+            idx = int.from_bytes(data[p:p + 2], "little")
+            osz = int.from_bytes(data[p + 8:p + 16], "little")
+            if idx == 0:
+                data[p + 8:p + 16] = bytes(8)
+                break
+            p += 16 + (osz + 7) // 8 * 8
+        else:
+            bstest.fail("no free-space object in the heap of %s" % path)
+        open(path, "wb").write(bytes(data))
+        return path
+
     C = "connect: {File: {file: %s}}"
     S = "connect: {SONATA: {file: %s}}"
     cases = [
@@ -122,6 +142,12 @@ def main():
          ["noattr.h5", "attribute node_population of /edges/PE/target_node_id is missing"]),
         ("sonata population name", S % sonata(wd + "/popname.h5", rename_pop),
          ["popname.h5", "node_population is 'Q'", "source population 'P'"]),
+        ("sonata population, v2 headers", S % sonata(wd + "/popname2.h5", rename_pop,
+                                                      libver="latest"),
+         ["popname2.h5", "node_population is 'Q'", "source population 'P'"]),
+        ("sonata corrupt vlen heap", S % zero_heap(sonata(wd + "/heap0.h5")),
+         ["heap0.h5", "attribute node_population of /edges/PE/source_node_id",
+          "a global heap object has size 0"]),
         ("sonata index size", S % sonata(wd + "/index5.h5", short_index),
          ["index5.h5", "node_id_to_ranges has 5 nodes but target population 'E' has 8"]),
         ("sonata group index", S % sonata(wd + "/gidx.h5", sset("edge_group_index",
