@@ -1,6 +1,9 @@
 /* Private to model/: the descriptors the registry lists. */
 #ifndef BRAINSIM_MODEL_IMPL_H
 #define BRAINSIM_MODEL_IMPL_H
+#include <stdint.h>
+#include <string.h>
+
 #include "brainsim/model.h"
 
 extern const bs_neuron_model bs_model_lif;
@@ -45,5 +48,69 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
     w = hi;
   return w;
 }
+
+/* Bit 63 set iff w is NaN or infinite (exponent all ones): OR-ed over a
+ * batch, one test at the end instead of a branch per weight. */
+static inline uint64_t bs_plast_nonfinite_bits(double w) {
+  uint64_t b;
+  memcpy(&b, &w, sizeof b);
+  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
+}
+
+/* A rule's pre_row and post_col from its static on_pre and on_post
+ * (double f(const double *p, const double *pre, const double *post,
+ * double w)) with NPRE, NPOST traces: the loops of every rule, the update
+ * inlined into them (README "Long-term plasticity", event order). */
+#define BS_PLAST_KERNELS(NPRE, NPOST)                                          \
+  static uint64_t pre_row(const bs_plast_ev *ev) {                             \
+    const double *restrict p = ev->p, *restrict xpost = ev->x[1];              \
+    const uint32_t *restrict col = ev->col;                                    \
+    const uint8_t *restrict hit = ev->hit;                                     \
+    double *restrict w = ev->w, *restrict in = ev->in;                         \
+    double vpre[NPRE], vpost[NPOST], g1[NPOST];                                \
+    for (int t = 0; t < NPRE; t++)                                             \
+      vpre[t] = ev->x[0][ev->k * NPRE + t] * ev->g[0][t];                      \
+    for (int t = 0; t < NPOST; t++)                                            \
+      g1[t] = ev->g[1][t];                                                     \
+    const double eff = ev->eff;                                                \
+    uint64_t bad = 0;                                                          \
+    for (uint64_t s = ev->b; s < ev->e; s++) {                                 \
+      const uint64_t j = col[s];                                               \
+      for (int t = 0; t < NPOST; t++)                                          \
+        vpost[t] = xpost[j * NPOST + t] * g1[t];                               \
+      double ws = on_pre(p, vpre, vpost, w[s]);                                \
+      if (hit && hit[j])                                                       \
+        ws = on_post(p, vpre, vpost, ws);                                      \
+      w[s] = ws;                                                               \
+      bad |= bs_plast_nonfinite_bits(ws);                                      \
+      in[j] += ws * eff;                                                       \
+    }                                                                          \
+    return bad;                                                                \
+  }                                                                            \
+  static uint64_t post_col(const bs_plast_ev *ev) {                            \
+    const double *restrict p = ev->p, *restrict xpre = ev->x[0];               \
+    const uint64_t *restrict tsyn = ev->tsyn;                                  \
+    const uint32_t *restrict tsrc = ev->tsrc;                                  \
+    const uint8_t *restrict skip = ev->skip;                                   \
+    double *restrict w = ev->w;                                                \
+    double vpre[NPRE], vpost[NPOST], g0[NPRE];                                 \
+    for (int t = 0; t < NPOST; t++)                                            \
+      vpost[t] = ev->x[1][ev->j * NPOST + t] * ev->g[1][t];                    \
+    for (int t = 0; t < NPRE; t++)                                             \
+      g0[t] = ev->g[0][t];                                                     \
+    uint64_t bad = 0;                                                          \
+    for (uint64_t q = ev->t0; q < ev->t1; q++) {                               \
+      const uint64_t k = tsrc[q];                                              \
+      if (skip && skip[k])                                                     \
+        continue;                                                              \
+      for (int t = 0; t < NPRE; t++)                                           \
+        vpre[t] = xpre[k * NPRE + t] * g0[t];                                  \
+      const uint64_t s = tsyn[q];                                              \
+      const double ws = on_post(p, vpre, vpost, w[s]);                         \
+      w[s] = ws;                                                               \
+      bad |= bs_plast_nonfinite_bits(ws);                                      \
+    }                                                                          \
+    return bad;                                                                \
+  }
 
 #endif
