@@ -301,22 +301,23 @@ typedef enum {
  * scaled; the value of trace t of element e is x[s][e n + t] g[s][t]. */
 typedef struct bs_plast_ev {
   const double *p; /* the rule's parameters */
-  double *w;       /* weights, in storage order */
+  double *w;       /* weights, post-major (by post, then storage order) */
   const double *x[2];
   double g[2][BS_PLAST_MAX_TR];
-  /* pre_row: the spike of pre k reaching its synapses [b, e) (post col[s]),
-   * each updated then delivering w eff into in[col[s]]; hit[j] != 0: post
-   * j also spiked (BrainPy order: on_post after on_pre), or NULL. */
+  /* pre_row: the spike of pre k reaching its synapses at storage
+   * positions [b, e) (post col[s], weight w[tpos[s]]), each updated then
+   * delivering w eff into in[col[s]]; hit[j] != 0: post j also spiked
+   * (BrainPy order: on_post after on_pre), or NULL. */
   uint64_t k, b, e;
   const uint32_t *col;
+  const uint64_t *tpos;
   double *in;
   double eff;
   const uint8_t *hit;
-  /* post_col: the spike of local post j on its synapses tsyn[t] (pre
+  /* post_col: the spike of local post j on its synapses w[t] (pre
    * tsrc[t]) for t in [t0, t1); skip[k] != 0: pre k's synapse was updated
    * in its pre_row this step, or NULL. */
   uint64_t j, t0, t1;
-  const uint64_t *tsyn;
   const uint32_t *tsrc;
   const uint8_t *skip;
 } bs_plast_ev;

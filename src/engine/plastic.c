@@ -35,7 +35,10 @@
 typedef struct lplast {
   const bs_plast_rule *rule;
   const double *p;
-  double *w; /* per synapse, in storage order */
+  /* Per synapse, in the post-major order below (t): the post spikes walk
+   * their synapses' weights contiguously; a pre spike's row reaches them
+   * through tpos (storage position -> t). */
+  double *w;
   /* Traces: side 0 per table position (npos), side 1 per local post. */
   int ntr[2];
   uint64_t n[2];
@@ -44,9 +47,9 @@ typedef struct lplast {
   double dec[2][BS_PLAST_MAX_TR]; /* dt / tau */
   uint8_t *hit;  /* per local post: spiked (BrainPy order, in a step) */
   uint8_t *skip; /* per table position: arrived (BrainPy order, in a step) */
-  /* Synapses per local post: trow[j] .. trow[j + 1] in tsyn (position in
-   * storage) and tsrc (table position), ascending storage order. */
-  uint64_t *trow, *tsyn;
+  /* Synapses per local post j: t in trow[j] .. trow[j + 1], ascending
+   * storage order, with tsrc[t] their table position. */
+  uint64_t *trow, *tpos;
   uint32_t *tsrc;
   /* Spikes reaching the synapses in step m: slot m % R, at most one per
    * table position. */
@@ -146,16 +149,13 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const uint64_t nnz = lj->nnz, npost = lj->post->n;
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(double), &pl->w));
   BS_CALL(ctx, bs_calloc(ctx, npost + 1, sizeof(uint64_t), &pl->trow));
-  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint64_t), &pl->tsyn));
+  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint64_t), &pl->tpos));
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tsrc));
   for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
     lproj_row(lj, k, &r);
-    const uint64_t b = (uint64_t)(r.col - lj->col);
-    for (uint64_t q = 0; q < r.n; q++) {
-      pl->w[b + q] = lrow_w(&r, q);
+    for (uint64_t q = 0; q < r.n; q++)
       pl->trow[r.col[q] + 1]++;
-    }
   }
   for (uint64_t j = 0; j < npost; j++)
     pl->trow[j + 1] += pl->trow[j];
@@ -168,7 +168,8 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
     const uint64_t b = (uint64_t)(r.col - lj->col);
     for (uint64_t q = 0; q < r.n; q++) {
       const uint64_t at = fill[r.col[q]]++;
-      pl->tsyn[at] = b + q;
+      pl->tpos[b + q] = at;
+      pl->w[at] = lrow_w(&r, q);
       pl->tsrc[at] = (uint32_t)k;
     }
   }
@@ -199,7 +200,7 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const uint64_t nnz = lj->nnz ? lj->nnz : 1;
   bs_free(ctx, nnz, sizeof(double), &pl->w);
   bs_free(ctx, lj->post->n + 1, sizeof(uint64_t), &pl->trow);
-  bs_free(ctx, nnz, sizeof(uint64_t), &pl->tsyn);
+  bs_free(ctx, nnz, sizeof(uint64_t), &pl->tpos);
   bs_free(ctx, nnz, sizeof(uint32_t), &pl->tsrc);
   const size_t qn = (size_t)lj->R * (lj->npos ? lj->npos : 1);
   bs_free(ctx, qn, sizeof(uint32_t), &pl->qk);
@@ -252,7 +253,7 @@ static void events(bs_net *net, lproj *lj, int64_t m, const uint32_t *qk,
                     .x = {pl->x[0], pl->x[1]},
                     .col = lj->col,
                     .in = in,
-                    .tsyn = pl->tsyn,
+                    .tpos = pl->tpos,
                     .tsrc = pl->tsrc};
   double j0[BS_PLAST_MAX_TR], j1[BS_PLAST_MAX_TR];
   uint64_t bad = 0;
@@ -326,7 +327,7 @@ static void step(bs_net *net, lproj *lj, int64_t m) {
 }
 
 static double weight(const lproj *lj, const lmon *m, uint64_t c) {
-  return lj->pl->w[m->ssyn[c]];
+  return lj->pl->w[lj->pl->tpos[m->ssyn[c]]];
 }
 
 static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
@@ -400,7 +401,7 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
     }
     for (uint64_t t = 0; t < n; t++) {
       const uint64_t k = pl->tsrc[t];
-      buf[t] = pl->w[pl->tsyn[t]];
+      buf[t] = pl->w[t];
       for (int v = 0; v < t0; v++)
         buf[(uint64_t)(1 + v) * n + t] = pl->x[0][k * (uint64_t)t0 + v];
       buf[(uint64_t)(1 + t0) * n + t] = (double)pl->base[0];
@@ -417,7 +418,7 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
     for (uint64_t t = 0; t < n; t++) {
       const uint64_t k = pl->tsrc[t];
       const int64_t b = (int64_t)buf[(uint64_t)(1 + t0) * n + t];
-      pl->w[pl->tsyn[t]] = buf[t];
+      pl->w[t] = buf[t];
       for (int v = 0; v < t0; v++)
         restore_trace(pl, 0, k, v, buf[(uint64_t)(1 + v) * n + t], b);
       for (uint64_t r = 0; r < R; r++)
@@ -525,7 +526,7 @@ static bs_status output(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io) {
         src[r] = pre;
         tgt[r] = lj->post->lo + j;
         idx[r] = row0 + r;
-        w[r] = pl->w[pl->tsyn[t]];
+        w[r] = pl->w[t];
         d[r] = (double)(lj->dpre ? lj->dpre[k] : lj->d0) * net->spec->dt;
       }
     char base[600], path[700];

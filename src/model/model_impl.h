@@ -65,6 +65,7 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
   static uint64_t pre_row(const bs_plast_ev *ev) {                             \
     const double *restrict p = ev->p, *restrict xpost = ev->x[1];              \
     const uint32_t *restrict col = ev->col;                                    \
+    const uint64_t *restrict tpos = ev->tpos;                                  \
     const uint8_t *restrict hit = ev->hit;                                     \
     double *restrict w = ev->w, *restrict in = ev->in;                         \
     double vpre[NPRE], vpost[NPOST], g1[NPOST];                                \
@@ -78,10 +79,11 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
       const uint64_t j = col[s];                                               \
       for (int t = 0; t < NPOST; t++)                                          \
         vpost[t] = xpost[j * NPOST + t] * g1[t];                               \
-      double ws = on_pre(p, vpre, vpost, w[s]);                                \
+      const uint64_t q = tpos[s];                                              \
+      double ws = on_pre(p, vpre, vpost, w[q]);                                \
       if (hit && hit[j])                                                       \
         ws = on_post(p, vpre, vpost, ws);                                      \
-      w[s] = ws;                                                               \
+      w[q] = ws;                                                               \
       bad |= bs_plast_nonfinite_bits(ws);                                      \
       in[j] += ws * eff;                                                       \
     }                                                                          \
@@ -89,7 +91,6 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
   }                                                                            \
   static uint64_t post_col(const bs_plast_ev *ev) {                            \
     const double *restrict p = ev->p, *restrict xpre = ev->x[0];               \
-    const uint64_t *restrict tsyn = ev->tsyn;                                  \
     const uint32_t *restrict tsrc = ev->tsrc;                                  \
     const uint8_t *restrict skip = ev->skip;                                   \
     double *restrict w = ev->w;                                                \
@@ -105,9 +106,8 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
         continue;                                                              \
       for (int t = 0; t < NPRE; t++)                                           \
         vpre[t] = xpre[k * NPRE + t] * g0[t];                                  \
-      const uint64_t s = tsyn[q];                                              \
-      const double ws = on_post(p, vpre, vpost, w[s]);                         \
-      w[s] = ws;                                                               \
+      const double ws = on_post(p, vpre, vpost, w[q]);                         \
+      w[q] = ws;                                                               \
       bad |= bs_plast_nonfinite_bits(ws);                                      \
     }                                                                          \
     return bad;                                                                \
