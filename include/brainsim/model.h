@@ -310,7 +310,7 @@ typedef struct bs_plast_ev {
    * (BrainPy order: on_post after on_pre), or NULL. */
   uint64_t k, b, e;
   const uint32_t *col;
-  const uint64_t *tpos;
+  const uint32_t *tpos;
   double *in;
   double eff;
   const uint8_t *hit;

@@ -139,12 +139,13 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
     if (pj->syn->trace)
       other += (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * nt +
                4.0 * npre;
-    /* Plasticity (plastic.c): a double weight and the transposed index per
-     * synapse; traces, their steps and memos per table position and per
-     * post; the arrival queue (ring slots x table positions). */
+    /* Plasticity (plastic.c): a double weight, its post-major index and
+     * its source per synapse; traces and a flag per table position and per
+     * post, the post's first synapse; the arrival queue (ring slots x
+     * table positions). */
     if (pj->plast)
-      other += syn * 20.0 + nl * (16.0 * pj->plast->npost + 24.0) +
-               npre * (16.0 * pj->plast->npre + 16.0 +
+      other += syn * 16.0 + nl * (8.0 * pj->plast->npost + 9.0) +
+               npre * (8.0 * pj->plast->npre + 1.0 +
                        12.0 * (delay_max(&pj->delay) + 2.0));
     if (pj->dense) {
       bs_proj_spec sp = *pj;

@@ -49,7 +49,8 @@ typedef struct lplast {
   uint8_t *skip; /* per table position: arrived (BrainPy order, in a step) */
   /* Synapses per local post j: t in trow[j] .. trow[j + 1], ascending
    * storage order, with tsrc[t] their table position. */
-  uint64_t *trow, *tpos;
+  uint64_t *trow;
+  uint32_t *tpos; /* 32 bits: build() refuses more local synapses */
   uint32_t *tsrc;
   /* Spikes reaching the synapses in step m: slot m % R, at most one per
    * table position. */
@@ -72,6 +73,12 @@ static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
         "projection '%s': plasticity needs one delay per pre neuron (per "
         "projection, or per pre neuron with delay_per_pre), not per synapse",
         lj->spec->name);
+  if (lj->nnz > UINT32_MAX)
+    return bs_error_set(
+        ctx, BS_ERR_CONFIG,
+        "projection '%s': %llu plastic synapses on one rank (at most 2^32 - "
+        "1: the kind indexes them in 32 bits); run on more ranks",
+        lj->spec->name, (unsigned long long)lj->nnz);
   return BS_OK;
 }
 
@@ -149,7 +156,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const uint64_t nnz = lj->nnz, npost = lj->post->n;
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(double), &pl->w));
   BS_CALL(ctx, bs_calloc(ctx, npost + 1, sizeof(uint64_t), &pl->trow));
-  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint64_t), &pl->tpos));
+  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tpos));
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tsrc));
   for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
@@ -168,7 +175,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
     const uint64_t b = (uint64_t)(r.col - lj->col);
     for (uint64_t q = 0; q < r.n; q++) {
       const uint64_t at = fill[r.col[q]]++;
-      pl->tpos[b + q] = at;
+      pl->tpos[b + q] = (uint32_t)at;
       pl->w[at] = lrow_w(&r, q);
       pl->tsrc[at] = (uint32_t)k;
     }
@@ -180,7 +187,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   BS_CALL(ctx, bs_calloc(ctx, lj->R, sizeof(uint64_t), &pl->qn));
   /* The per-synapse part is connectivity storage: weight and transposed
    * index (bytes per synapse in the summary and /meta). */
-  lj->syn_bytes += nnz * (sizeof(double) + sizeof(uint64_t) + sizeof(uint32_t));
+  lj->syn_bytes += nnz * (sizeof(double) + 2 * sizeof(uint32_t));
   reset(lj);
   return BS_OK;
 }
@@ -200,7 +207,7 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   const uint64_t nnz = lj->nnz ? lj->nnz : 1;
   bs_free(ctx, nnz, sizeof(double), &pl->w);
   bs_free(ctx, lj->post->n + 1, sizeof(uint64_t), &pl->trow);
-  bs_free(ctx, nnz, sizeof(uint64_t), &pl->tpos);
+  bs_free(ctx, nnz, sizeof(uint32_t), &pl->tpos);
   bs_free(ctx, nnz, sizeof(uint32_t), &pl->tsrc);
   const size_t qn = (size_t)lj->R * (lj->npos ? lj->npos : 1);
   bs_free(ctx, qn, sizeof(uint32_t), &pl->qk);

@@ -59,13 +59,17 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
 
 /* A rule's pre_row and post_col from its static on_pre and on_post
  * (double f(const double *p, const double *pre, const double *post,
- * double w)) with NPRE, NPOST traces: the loops of every rule, the update
- * inlined into them (README "Long-term plasticity", event order). */
-#define BS_PLAST_KERNELS(NPRE, NPOST)                                          \
+ * double w)) with NP parameters and NPRE, NPOST traces: the loops of every
+ * rule, the update inlined into them (README "Long-term plasticity",
+ * event order). The parameters are copied to a local array, which the
+ * weight stores cannot alias, so they stay in registers. */
+#define BS_PLAST_KERNELS(NP, NPRE, NPOST)                                      \
   static uint64_t pre_row(const bs_plast_ev *ev) {                             \
-    const double *restrict p = ev->p, *restrict xpost = ev->x[1];              \
+    double p[NP];                                                              \
+    memcpy(p, ev->p, sizeof p);                                                \
+    const double *restrict xpost = ev->x[1];                                   \
     const uint32_t *restrict col = ev->col;                                    \
-    const uint64_t *restrict tpos = ev->tpos;                                  \
+    const uint32_t *restrict tpos = ev->tpos;                                  \
     const uint8_t *restrict hit = ev->hit;                                     \
     double *restrict w = ev->w, *restrict in = ev->in;                         \
     double vpre[NPRE], vpost[NPOST], g1[NPOST];                                \
@@ -79,6 +83,8 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
       const uint64_t j = col[s];                                               \
       for (int t = 0; t < NPOST; t++)                                          \
         vpost[t] = xpost[j * NPOST + t] * g1[t];                               \
+      if (s + 16 < ev->e) /* the gather's miss, started early */               \
+        __builtin_prefetch(&w[tpos[s + 16]], 1);                               \
       const uint64_t q = tpos[s];                                              \
       double ws = on_pre(p, vpre, vpost, w[q]);                                \
       if (hit && hit[j])                                                       \
@@ -90,7 +96,9 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
     return bad;                                                                \
   }                                                                            \
   static uint64_t post_col(const bs_plast_ev *ev) {                            \
-    const double *restrict p = ev->p, *restrict xpre = ev->x[0];               \
+    double p[NP];                                                              \
+    memcpy(p, ev->p, sizeof p);                                                \
+    const double *restrict xpre = ev->x[0];                                    \
     const uint32_t *restrict tsrc = ev->tsrc;                                  \
     const uint8_t *restrict skip = ev->skip;                                   \
     double *restrict w = ev->w;                                                \

@@ -42,7 +42,7 @@ static double on_pre(const double *p, const double *pre, const double *post,
   return nw > 0.0 ? nw * p[WMAX] : 0.0;
 }
 
-BS_PLAST_KERNELS(1, 1)
+BS_PLAST_KERNELS(NP, 1, 1)
 
 const bs_plast_rule bs_plast_nest = {
     .name = "stdp_synapse",

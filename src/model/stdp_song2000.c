@@ -47,7 +47,7 @@ static const char *check(const double *p) {
   return NULL;
 }
 
-BS_PLAST_KERNELS(1, 1)
+BS_PLAST_KERNELS(NP, 1, 1)
 
 const bs_plast_rule bs_plast_song2000 = {
     .name = "STDP_Song2000",

@@ -62,7 +62,7 @@ static const char *check(const double *p) {
   return NULL;
 }
 
-BS_PLAST_KERNELS(2, 2)
+BS_PLAST_KERNELS(NP, 2, 2)
 
 const bs_plast_rule bs_plast_triplet = {
     .name = "Triplet",
