@@ -33,6 +33,22 @@ typedef struct bs_pop_spec {
   char **pfile, **pdset; /* per parameter: {file, dataset}, or NULL */
   char **ifile, **idset; /* per state variable: {file, dataset}, or NULL */
   int nhetero;
+  /* A parameter that varies in time (BS_P_SECTIONS, the section form
+   * {values: [...], durations: [...]}): p[sec_param] is sec_v[k] for
+   * int(sec_d[k] / dt) steps each from the trial's start, and the last
+   * value after the last section; n_sec 0: none. */
+  int sec_param;
+  uint64_t n_sec;
+  double *sec_v, *sec_d;
+  /* Listed spikes (models with `events`, SpikeTimeGroup): n_ev pairs
+   * (ev_idx index within the population, ev_t time in ms), any order; or
+   * the SONATA spike file ev_file (read when the network is built, each
+   * rank its own neurons), node population ev_pop (NULL: the file's
+   * only one). */
+  uint64_t n_ev;
+  uint64_t *ev_idx;
+  double *ev_t;
+  char *ev_file, *ev_pop;
   /* The population's own descriptor (ConNeuGroup: its channels), owned
    * here; model points to it. NULL for registry models. */
   bs_neuron_model *own;
@@ -85,6 +101,10 @@ typedef struct bs_input_spec {
   int pop;
   uint64_t start, stop; /* index range [start, stop) */
   double current;       /* the plain form's I (kind "current") */
+  /* target_var: V (BrainPy's 'E.V'): the value is added to the membrane
+   * potential before the neurons integrate, as Delta's arrivals, every
+   * step; else (`input`, the default) to the input current. */
+  int to_V;
   const bs_input_kind *kind;
   double p[BS_MAX_PARAMS];
   double *l[BS_INPUT_MAXL]; /* list parameters, owned */

@@ -16,14 +16,28 @@ typedef struct bs_io bs_io;
 typedef struct bs_io_report bs_io_report;
 
 /* Create the output file; refuses an existing file unless overwrite. The
- * file is marked incomplete (/meta@complete = 0) until bs_io_close() is
- * called with complete = 1. */
+ * file is marked incomplete (/meta@complete = 0, /meta@status
+ * "incomplete: ...") until bs_io_close() is called with complete = 1.
+ * Every write that allocates space first checks that it fits, leaving room
+ * for closing the file (file size limit and free space): if not, every
+ * rank gets BS_ERR_DISK_FULL with nothing written, and the file can still
+ * be closed, readable, up to its last flush. */
 bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
                        bs_io **io);
 bs_status bs_io_close(bs_ctx *ctx, bs_io **io, int complete);
+/* Set /meta@status of an output that will close incomplete (why, e.g.
+ * "incomplete: disk full at t = 12.0 ms"); gives back the reserved space
+ * first. Collective. */
+bs_status bs_io_status(bs_ctx *ctx, bs_io *io, const char *text);
+/* Give back the space held beside the output for its final metadata
+ * writes (done by bs_io_status and bs_io_close; call it before other final
+ * writes). Not collective; NULL is fine. */
+void bs_io_release_reserve(bs_io *io);
 /* Open an existing file (a run's output to continue, or a checkpoint). */
 bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **io);
 const char *bs_io_path(const bs_io *io);
+/* Write HDF5's metadata of the file and of its open reports to disk
+ * (H5Fflush), so the files are valid as they stand. Collective. */
 bs_status bs_io_flush(bs_ctx *ctx, bs_io *io);
 /* Rename a closed file (rank 0 renames, all agree): atomic replacement. */
 /* Create a folder (rank 0; existing is fine). Collective. */

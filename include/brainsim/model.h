@@ -24,6 +24,9 @@ const char *bs_dim_name(bs_dim d);
 #define BS_P_REQUIRED 4u  /* no default: the config must give it */
 #define BS_P_INTEGER 8u   /* must be a whole number */
 #define BS_P_NULLABLE 16u /* may be `null` (BrainPy's None): stored as NAN */
+#define BS_P_SECTIONS                                                          \
+  32u /* may vary in time, {values, durations} (a                              \
+         population parameter; PoissonGroup's freqs) */
 
 typedef struct bs_param {
   const char *name;
@@ -95,6 +98,7 @@ typedef struct bs_neuron_args {
   size_t n;         /* local neurons */
   uint64_t gid0;    /* global id of local neuron 0 */
   int64_t step;     /* the step being computed: t = step * dt */
+  int64_t tstep;    /* the same counted from the trial's start */
   double dt;        /* ms */
   uint64_t seed;    /* run seed, for models that draw (PoissonGroup) */
   const double *p;  /* parameters, in the descriptor's order */
@@ -114,8 +118,14 @@ typedef struct bs_neuron_args {
   double *const *noise;
   int method;                          /* bs_method of the population */
   const struct bs_neuron_model *model; /* the population's descriptor */
-  uint32_t *spk;                       /* out: local indices that spiked */
-  size_t nspk;                         /* out: how many */
+  /* Listed spikes of the local neurons (models with `events`): nev keys
+   * (trial step << 32 | local index), ascending and unique; *ev_next is
+   * the first not yet emitted. NULL for other models. */
+  const uint64_t *ev;
+  uint64_t nev;
+  uint64_t *ev_next;
+  uint32_t *spk; /* out: local indices that spiked */
+  size_t nspk;   /* out: how many */
 } bs_neuron_args;
 
 /* Per-element right-hand side of a model's ODEs, for the generic
@@ -139,6 +149,10 @@ typedef struct bs_neuron_model {
   const bs_var *vars; /* vars[0] is the membrane potential if has_V */
   int nk;             /* number of derived constants (<= BS_MAX_K) */
   int has_V;          /* receives currents; COBA reads vars[0] */
+  /* Replays listed spikes (BrainPy's SpikeTimeGroup): the config reads
+   * `indices` and `times` (or a SONATA spike file) into the population's
+   * spec, the engine gives update each rank's own events (ev above). */
+  int events;
   /* Cross-parameter checks: returns NULL when fine, else a message naming
    * the parameter in *blame. */
   const char *(*check)(const double *p, double dt, int *blame);
@@ -155,6 +169,10 @@ typedef struct bs_neuron_model {
   bs_rhs_fn rhs;    /* NULL for models without one */
   bs_event_fn event;
   const void *impl; /* model-private data (ConNeuGroup's channels) */
+  /* The block kernel of a fused update (bs_fused_update) for `method`, or
+   * NULL (NULL selector: none); needs_G when it reads the input
+   * conductance G. */
+  const struct bs_fused_neuron *(*fused)(int method);
 } bs_neuron_model;
 
 #define BS_MAX_K 16
@@ -244,6 +262,67 @@ typedef struct bs_output_model {
   int needs_V;
   void (*apply)(bs_out_args *a);
 } bs_output_model;
+
+/* ---- fused updates ------------------------------------------------------
+ * A population whose incoming synapses all have block kernels, and whose
+ * model has one for its method, is updated in one pass per block of
+ * BS_FUSED_BLOCK neurons (model/fused.c): each projection reads its
+ * arrivals, decays and adds its output into the block's input, then the
+ * neurons integrate and detect spikes, while the block is in L1. Each
+ * kernel does the arithmetic of the unfused kernels in the same order, so
+ * the results are bitwise the same, and tests what it stores for NaN and
+ * infinity (an OR per block), so no separate scan is needed. Kernels are
+ * chosen once, at setup. */
+#define BS_FUSED_BLOCK 256
+
+struct bs_fused_syn;
+/* Synapses [b0, b0 + n) of one projection: the block's arrivals in[0, n)
+ * (cleared), decay, output added to the block's I[0, n) (and G[0, n) when
+ * G is not NULL) with V the block's V; bad gets a bit 63 when a stored
+ * state is not finite. */
+typedef void (*bs_fused_syn_fn)(const struct bs_fused_syn *s, size_t b0,
+                                size_t n, double *in, const double *V,
+                                double *I, double *G, uint64_t *bad);
+typedef struct bs_fused_syn {
+  bs_fused_syn_fn block;
+  const double *k;  /* synapse constants (prepare) */
+  const double *op; /* output parameters */
+  const double *E;  /* per-post reversal potential, or NULL: op's */
+  double *const *x; /* per-post state arrays */
+  /* This step's arrivals per post neuron, cleared as read: the summed
+   * weights in[i], or, where all weights are one w, the count count[i]
+   * with in[i] = sums[count[i]] (sums: w added up as often, in double). */
+  double *in;
+  uint16_t *count;
+  const double *sums;
+} bs_fused_syn;
+
+/* The block kernel of synapse kinetics syn with output out, or NULL. */
+bs_fused_syn_fn bs_fused_syn_kernel(const bs_syn_model *syn,
+                                    const bs_output_model *out);
+
+/* Neurons [b0, b0 + n) of a population: a's arrays are the whole local
+ * block's; I (and G when needs_G) are the block's input. Appends the
+ * indices (from 0 of the local block) of the neurons that spiked to
+ * a->spk at *nspk; bad as above, for every state it stores. */
+typedef struct bs_fused_neuron {
+  void (*block)(const bs_neuron_args *a, size_t b0, size_t n, const double *I,
+                const double *G, size_t *nspk, uint64_t *bad);
+  int needs_G;
+} bs_fused_neuron;
+
+typedef struct bs_fused_args {
+  bs_neuron_args *na; /* as for the model's update; na->I is unused */
+  const double *I0;   /* the input before synapses (constant and
+                         time-varying inputs) */
+  const bs_fused_neuron *neuron;
+  int nsyn; /* incoming projections, in projection order */
+  const bs_fused_syn *syn;
+} bs_fused_args;
+
+/* One step of a population and its incoming synapses; sets na->spk and
+ * na->nspk. Returns nonzero when it stored a value that is not finite. */
+int bs_fused_update(const bs_fused_args *a);
 
 /* Short-term plasticity (BrainPy synplast STD / STP, Tsodyks-Markram) on
  * a projection: state per pre-synaptic neuron, advanced only at that
@@ -458,6 +537,12 @@ typedef struct bs_input_args {
                           protocol (BrainPy: reset, run again) */
   uint64_t seed;       /* run.seed */
   uint32_t input;      /* the input's index in the config (noise key) */
+  int64_t step0;       /* the run's step at which this trial started:
+                          kinds that are dynamics, not arrays (PoissonInput),
+                          draw anew in each trial with step0 + step */
+  /* The kind's per-neuron state (nstate arrays; element i belongs to
+   * gid0 + i of the call), or NULL for kinds without state. */
+  double *const *x;
 } bs_input_args;
 typedef struct bs_input_kind {
   const char *name;
@@ -479,6 +564,16 @@ typedef struct bs_input_kind {
   int64_t (*start)(const bs_input_args *a);
   /* The value never changes in time: summed once into the constant input. */
   int constant;
+  /* Draws from Philox streams keyed by the input's index in the list:
+   * a restore then needs the input at the same position. */
+  int keyed;
+  /* Per-neuron state (an OU process's x): the engine keeps nstate arrays
+   * over the target neurons, init sets them at each trial's start, apply
+   * advances them once per step (a->x), checkpoints store them by
+   * neuron. 0: stateless. */
+  int nstate;
+  const char *const *states; /* their names (checkpoint datasets) */
+  void (*init)(const bs_input_args *a, uint64_t gid0, uint64_t n);
 } bs_input_kind;
 const bs_input_kind *bs_input_find(const char *name);
 int bs_input_count(void);

@@ -38,6 +38,16 @@ double bs_rng_uniform(bs_rng *r);
 double bs_rng_normal(bs_rng *r);
 /* Uniform integer in [0, n) without modulo bias. */
 uint64_t bs_rng_below(bs_rng *r, uint64_t n);
+/* Binomial(n, p) by inversion from the mode (exact up to rounding,
+ * expected O(sqrt(n p (1 - p))) steps, one uniform per draw): the pmf at
+ * the mode is computed once by bs_binom_init, so many draws of one
+ * (n, p) cost no lgamma each. */
+typedef struct bs_binom {
+  uint64_t n, m; /* trials, the mode */
+  double p, q, pm;
+} bs_binom;
+void bs_binom_init(bs_binom *b, uint64_t n, double p);
+uint64_t bs_binom_draw(const bs_binom *b, bs_rng *r);
 /* One-shot uniform in (0,1) for (seed, purpose, a, b, c): no state kept. */
 double bs_rng_uniform_at(uint64_t seed, uint32_t purpose, uint32_t a,
                          uint32_t b, uint32_t c);

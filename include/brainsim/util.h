@@ -17,6 +17,7 @@
   X(BS_ERR_ARG, "invalid argument")                                            \
   X(BS_ERR_NOMEM, "out of memory")                                             \
   X(BS_ERR_IO, "I/O error")                                                    \
+  X(BS_ERR_DISK_FULL, "disk full")                                             \
   X(BS_ERR_MPI, "MPI error")                                                   \
   X(BS_ERR_NUMERIC, "numerical fault")                                         \
   X(BS_ERR_LIMIT, "resource limit exceeded")                                   \

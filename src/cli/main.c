@@ -712,6 +712,8 @@ int main(int argc, char **argv) {
       goto fail;
     uint64_t zero = 0;
     st = bs_io_attr_u64(ctx, io, "/meta", "complete", &zero, 1);
+    if (st == BS_OK)
+      st = bs_io_flush(ctx, io);
     st = bs_comm_agree(ctx, st, &first);
     if (st != BS_OK)
       goto fail;
@@ -760,6 +762,28 @@ int main(int argc, char **argv) {
       c.progress_every > 0 ? c.progress_every : (opts.tty ? 0.5 : 5.0);
   bs_run_result res;
   st = bs_net_run(ctx, net, io, &opts, &res);
+  if (st == BS_ERR_DISK_FULL) {
+    /* Every rank stopped at the same check, before a write that would not
+     * fit: the output holds what was flushed and closes cleanly. */
+    bs_comm_agree(ctx, st, &first);
+    report_error(ctx, first, c.verbose);
+    char why[160];
+    snprintf(why, sizeof why, "incomplete: disk full at t = %.1f ms",
+             simulated_ms(spec, &res));
+    free(res.spikes);
+    st = bs_io_status(ctx, io, why);
+    bs_status cs = bs_io_close(ctx, &io, 0);
+    if (st != BS_OK || cs != BS_OK) {
+      report_error(ctx, -1, c.verbose);
+      bs_comm_abort(comm, 1);
+    }
+    if (ctx->rank == 0)
+      fprintf(stderr,
+              "brainsim: output %s holds the run up to its last flush before "
+              "t = %.1f ms and is marked incomplete (/meta@status)\n",
+              out, simulated_ms(spec, &res));
+    goto done;
+  }
   if (st != BS_OK) {
     /* The step loop ends every rank at the same exchange when a rank
      * fails, except when MPI or a collective write itself failed: then
@@ -773,7 +797,17 @@ int main(int argc, char **argv) {
   }
   double wall_total = bs_wtime() - t_begin;
   bs_phase_begin(ctx, BS_PHASE_IO);
+  bs_io_release_reserve(io); /* room for /meta */
   st = write_meta(ctx, io, spec, net, &res, wall_total, &sto);
+  if (st == BS_OK && res.stopped) {
+    char why[160];
+    snprintf(why, sizeof why,
+             "incomplete: stopped by %s at t = %.1f ms (continue with "
+             "--restore)",
+             res.stopped == 2 ? "SIGTERM/SIGUSR1" : "SIGINT",
+             simulated_ms(spec, &res));
+    st = bs_io_status(ctx, io, why);
+  }
   if (st == BS_OK)
     st = bs_io_close(ctx, &io, !res.stopped);
   bs_phase_end(ctx, BS_PHASE_IO);

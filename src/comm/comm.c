@@ -13,7 +13,19 @@ struct bs_comm {
   MPI_Comm comm;
   int rank, size;
   int we_initialised;
+  uint64_t max_count; /* the largest count passed to one MPI call */
 };
+
+/* MPI's counts are ints. BRAINSIM_MPI_MAX_COUNT lowers the limit, so the
+ * tests reach the paths that refuse a larger message. */
+static uint64_t max_count_from_env(void) {
+  const char *v = getenv("BRAINSIM_MPI_MAX_COUNT");
+  char *end = NULL;
+  unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+  if (!v || end == v || *end || n == 0 || n > (unsigned long long)INT32_MAX)
+    return (uint64_t)INT32_MAX;
+  return (uint64_t)n;
+}
 
 static bs_status mpi_err(bs_ctx *ctx, int code, const char *what) {
   char msg[MPI_MAX_ERROR_STRING];
@@ -75,6 +87,7 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
     return BS_ERR_MPI;
   }
   MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
+  c->max_count = max_count_from_env();
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);
   *out = c;
@@ -228,15 +241,19 @@ static int in_ranges(const bs_exchange *x, uint64_t gid) {
   return 0;
 }
 
-/* Counts and displacements as MPI's ints, or a limit error. */
+/* Counts and displacements as MPI's ints, or a limit error (the same on
+ * every rank when cnt is). */
 static bs_status to_int_counts(bs_ctx *ctx, const uint64_t *cnt, int *c, int *d,
                                const char *what) {
+  const uint64_t lim = ctx->comm->max_count;
   uint64_t off = 0;
   for (int r = 0; r < ctx->size; r++) {
-    if (cnt[r] > (uint64_t)INT32_MAX || off > (uint64_t)INT32_MAX)
+    if (cnt[r] > lim || off + cnt[r] > lim)
       return bs_error_set(ctx, BS_ERR_LIMIT,
-                          "%s: %llu values for rank %d exceed MPI's int counts",
-                          what, (unsigned long long)cnt[r], r);
+                          "%s: %llu values at offset %llu for rank %d exceed "
+                          "the %llu one MPI call can carry (its int counts)",
+                          what, (unsigned long long)cnt[r],
+                          (unsigned long long)off, r, (unsigned long long)lim);
     c[r] = (int)cnt[r];
     d[r] = (int)off;
     off += cnt[r];
@@ -248,17 +265,23 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
                            const bs_gid_range *local, int nlocal,
                            const uint64_t *need, const uint64_t *need_count) {
   const int P = ctx->size;
+  /* The sizes destroy frees with are set with each allocation, so an
+   * error below leaves nothing behind and the accounting right. */
   BS_CALL(ctx, bs_malloc(ctx, (size_t)(nlocal ? nlocal : 1),
                          sizeof(bs_gid_range), &x->ranges));
+  x->nranges = nlocal;
   BS_CALL(ctx, bs_malloc(ctx, (size_t)(nlocal ? nlocal : 1), sizeof(uint64_t),
                          &x->slot0));
-  x->nranges = nlocal;
-  x->nslots = 0;
+  uint64_t nslots = 0;
   for (int k = 0; k < nlocal; k++) {
     x->ranges[k] = local[k];
-    x->slot0[k] = x->nslots;
-    x->nslots += local[k].hi - local[k].lo;
+    x->slot0[k] = nslots;
+    nslots += local[k].hi - local[k].lo;
   }
+  /* Per local neuron the ranks that asked: CSR offsets. */
+  bs_free(ctx, x->nslots + 1, sizeof(uint64_t), &x->row);
+  BS_CALL(ctx, bs_calloc(ctx, nslots + 1, sizeof(uint64_t), &x->row));
+  x->nslots = nslots;
   /* Who asks for what: counts, then the gids. */
   uint64_t *rc = NULL, *got = NULL, total = 0;
   BS_CALL(ctx, bs_calloc(ctx, (size_t)P, sizeof(uint64_t), &rc));
@@ -275,6 +298,10 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
     st = to_int_counts(ctx, rc, x->rcount, x->rdispl, "exchange plan");
   if (st == BS_OK)
     st = bs_malloc(ctx, total ? total : 1, sizeof(uint64_t), &got);
+  /* A rank over the limit (or out of memory) must not leave the others
+   * in the Alltoallv. */
+  if (mrc == MPI_SUCCESS)
+    st = bs_comm_agree(ctx, st, NULL);
   if (st == BS_OK) {
     mrc = MPI_Alltoallv(need, x->scount, x->sdispl, MPI_UINT64_T, got,
                         x->rcount, x->rdispl, MPI_UINT64_T, C(ctx));
@@ -282,10 +309,6 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
       st = mpi_err(ctx, mrc, "MPI_Alltoallv (exchange plan)");
   }
   /* Per local neuron the ranks that asked, ascending (r runs upward). */
-  if (st == BS_OK) {
-    bs_free(ctx, 1, sizeof(uint64_t), &x->row);
-    st = bs_calloc(ctx, x->nslots + 1, sizeof(uint64_t), &x->row);
-  }
   for (uint64_t q = 0; st == BS_OK && q < total; q++) {
     if (!in_ranges(x, got[q])) {
       st = bs_error_set(ctx, BS_ERR_INTERNAL,
@@ -298,9 +321,10 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
   }
   for (uint64_t k = 0; st == BS_OK && k < x->nslots; k++)
     x->row[k + 1] += x->row[k];
-  x->ndst = total;
   if (st == BS_OK)
     st = bs_malloc(ctx, total ? total : 1, sizeof(int32_t), &x->dst);
+  if (st == BS_OK) /* what destroy frees */
+    x->ndst = total;
   if (st == BS_OK) {
     uint64_t *fill;
     st = bs_malloc(ctx, x->nslots ? x->nslots : 1, sizeof(uint64_t), &fill);
@@ -340,6 +364,7 @@ static int cmp_key(const void *a, const void *b) {
 }
 
 #define EXCHANGE_WINDOW 256 /* intervals between shrink checks */
+#define FAILED UINT64_MAX   /* header count of a rank that cannot send */
 
 bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
                           size_t n, uint64_t flag, uint64_t *maxflag) {
@@ -360,43 +385,65 @@ bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
   const int shrink = x->window == EXCHANGE_WINDOW;
   if (nsend > x->hw_send)
     x->hw_send = nsend;
-  BS_CALL(ctx, fit(ctx, &x->sendbuf, &x->sendcap, shrink ? x->hw_send : nsend,
-                   shrink));
+  /* A rank that cannot send (over the count limit, out of memory) says so
+   * in its header, with FAILED as every count: every rank then skips the
+   * Alltoallv, and all return an error together instead of leaving the
+   * others inside it. */
+  bs_status lst =
+      fit(ctx, &x->sendbuf, &x->sendcap, shrink ? x->hw_send : nsend, shrink);
   /* Grouped by destination rank, each group in the sorted order. */
   uint64_t off = 0;
-  for (int r = 0; r < P; r++) {
+  for (int r = 0; lst == BS_OK && r < P; r++) {
     const uint64_t c = cnt[2 * r + 1];
-    if (c > (uint64_t)INT32_MAX || off > (uint64_t)INT32_MAX)
-      return bs_error_set(ctx, BS_ERR_LIMIT,
-                          "spike exchange: %llu spikes for rank %d exceed "
-                          "MPI's int counts",
-                          (unsigned long long)c, r);
+    if (c > ctx->comm->max_count || off + c > ctx->comm->max_count)
+      lst = bs_error_set(ctx, BS_ERR_LIMIT,
+                         "spike exchange: rank %d would send %llu spikes in "
+                         "one exchange (%llu of them to rank %d), more than "
+                         "the %llu one MPI call can carry",
+                         me, (unsigned long long)nsend, (unsigned long long)c,
+                         r, (unsigned long long)ctx->comm->max_count);
+    if (lst != BS_OK)
+      break;
     x->scount[r] = (int)c;
     x->sdispl[r] = (int)off;
     off += c;
   }
-  for (size_t q = 0; q < n; q++) {
+  if (lst != BS_OK)
+    for (int r = 0; r < P; r++)
+      cnt[2 * r + 1] = FAILED;
+  for (size_t q = 0; lst == BS_OK && q < n; q++) {
     const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
     for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++)
       x->sendbuf[x->sdispl[x->dst[k]]++] = send[q];
   }
-  for (int r = 0; r < P; r++)
+  for (int r = 0; lst == BS_OK && r < P; r++)
     x->sdispl[r] -= x->scount[r];
   if (P > 1)
     MPI_CALL(ctx, MPI_Alltoall(x->hdr_s, 2, MPI_UINT64_T, x->hdr_r, 2,
                                MPI_UINT64_T, C(ctx)));
   else
     memcpy(x->hdr_r, x->hdr_s, 2 * sizeof(uint64_t));
+  for (int r = 0; r < P; r++)
+    if (x->hdr_r[2 * r + 1] == FAILED)
+      return lst != BS_OK
+                 ? lst
+                 : bs_error_set(ctx, BS_ERR_REMOTE,
+                                "rank %d could not send its spikes", r);
   uint64_t mf = 0, total = 0;
   int runs = 0;
   for (int r = 0; r < P; r++) {
     const uint64_t c = x->hdr_r[2 * r + 1];
     mf = x->hdr_r[2 * r] > mf ? x->hdr_r[2 * r] : mf;
-    if (c > (uint64_t)INT32_MAX || total > (uint64_t)INT32_MAX)
-      return bs_error_set(ctx, BS_ERR_LIMIT,
-                          "spike exchange: %llu spikes from rank %d exceed "
-                          "MPI's int counts",
-                          (unsigned long long)c, r);
+    /* Each count is within the limit (its sender checked); only the sum
+     * can overflow the int displacements, and only this rank sees it,
+     * with the others already on their way into the Alltoallv: that is
+     * an MPI failure (the caller aborts every rank). */
+    if (total + c > (uint64_t)INT32_MAX)
+      return bs_error_set(ctx, BS_ERR_MPI,
+                          "spike exchange: rank %d would receive more than "
+                          "%d spikes in one exchange (MPI's int counts); use "
+                          "more ranks or a shorter smallest delay",
+                          me, INT32_MAX);
     x->rcount[r] = (int)c;
     x->rdispl[r] = (int)total;
     total += c;

@@ -233,6 +233,12 @@ void bs_config_destroy(bs_spec **spec) {
     }
     free(s->pops[i].ifile);
     free(s->pops[i].idset);
+    free(s->pops[i].sec_v);
+    free(s->pops[i].sec_d);
+    free(s->pops[i].ev_idx);
+    free(s->pops[i].ev_t);
+    free(s->pops[i].ev_file);
+    free(s->pops[i].ev_pop);
     bs_cng_destroy(&s->pops[i].own);
   }
   for (int i = 0; i < s->n_projs; i++) {

@@ -11,7 +11,8 @@
 
 static int kind_key_ok(const void *data, const char *key) {
   const bs_input_kind *kd = data;
-  return bs_param_index(kd->np, kd->params, key) >= 0 ||
+  return !strcmp(key, "target_var") ||
+         bs_param_index(kd->np, kd->params, key) >= 0 ||
          bs_param_index(kd->nl, kd->lists, key) >= 0;
 }
 
@@ -87,9 +88,28 @@ static bs_status read_kind(reader *rd, fnode *key, fnode *body,
   return BS_OK;
 }
 
+/* target_var (BrainPy's 'E.input' or 'E.V', and PoissonInput's
+ * target_var): `input`, the default, or the model's membrane potential. */
+static bs_status read_target_var(reader *rd, fnode *tv, const char *owner,
+                                 const bs_pop_spec *pop, bs_input_spec *in) {
+  if (!tv)
+    return BS_OK;
+  const char *v = NULL;
+  BS_CALL(rd->ctx, cfg_get_name(rd, tv, "target_var", &v));
+  const char *V = pop->model->vars[0].name;
+  if (!strcmp(v, V))
+    in->to_V = 1;
+  else if (strcmp(v, "input"))
+    return cfg_err_at(rd, tv,
+                      "%s: target_var '%s' is not a variable inputs can add "
+                      "to (available: input, %s)",
+                      owner, v, V);
+  return BS_OK;
+}
+
 bs_status cfg_read_input(reader *rd, fnode *n, int k, bs_input_spec *in) {
-  static const char *const keys[] = {"target", "range", NULL};
-  char owner[64], expected[512] = "target, range, ";
+  static const char *const keys[] = {"target", "range", "target_var", NULL};
+  char owner[64], expected[512] = "target, range, target_var, ";
   snprintf(owner, sizeof owner, "inputs[%d]", k);
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, n, owner));
   cfg_kinds_list(&input_kinds, expected + strlen(expected),
@@ -144,5 +164,9 @@ bs_status cfg_read_input(reader *rd, fnode *n, int k, bs_input_spec *in) {
   if (r)
     BS_CALL(rd->ctx,
             cfg_read_range(rd, r, "range", pop->size, &in->start, &in->stop));
-  return BS_OK;
+  fnode *tv = cfg_lookup(n, "target_var");
+  fnode *tk = fy_node_is_mapping(kval) ? cfg_lookup(kval, "target_var") : NULL;
+  if (tv && tk)
+    return cfg_err_at(rd, tk, "%s: target_var is given twice", owner);
+  return read_target_var(rd, tv ? tv : tk, owner, pop, in);
 }

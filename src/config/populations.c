@@ -32,6 +32,8 @@ static int pop_key_ok(const void *data, const char *key) {
   const bs_neuron_model *m = data;
   if (bs_param_index(m->np, m->params, key) >= 0)
     return 1;
+  if (m->events && (!strcmp(key, "indices") || !strcmp(key, "times")))
+    return 1;
   size_t n = strlen(key);
   const char *suf = "_initializer";
   size_t ns = strlen(suf);
@@ -71,6 +73,70 @@ static bs_status get_dataset_ref(reader *rd, fnode *v, const char *what,
   return cfg_get_string(rd, ds, what, dataset);
 }
 
+/* A parameter in time (BS_P_SECTIONS): {values: [...], durations:
+ * [...]}, one value per section as section_input's; each value checked
+ * against the parameter's range and the model's own check. */
+static int is_sections(fnode *v) {
+  return v && fy_node_is_mapping(v) &&
+         (cfg_lookup(v, "values") || cfg_lookup(v, "durations"));
+}
+
+static bs_status read_sections(reader *rd, fnode *n, const char *owner,
+                               bs_pop_spec *pop) {
+  const bs_neuron_model *m = pop->model;
+  for (int i = 0; i < m->np; i++) {
+    const bs_param *d = &m->params[i];
+    fnode *v = cfg_lookup(n, d->name);
+    if (!is_sections(v))
+      continue;
+    char what[320];
+    snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
+    if (!(d->flags & BS_P_SECTIONS))
+      return cfg_err_at(rd, v,
+                        "%s: the section form {values, durations} is not "
+                        "available for this parameter (only for parameters "
+                        "that may vary in time: PoissonGroup's freqs)",
+                        what);
+    if (pop->n_sec)
+      return cfg_err_at(rd, v, "%s: only one parameter may vary in time", what);
+    static const char *const keys[] = {"values", "durations", NULL};
+    BS_CALL(rd->ctx,
+            cfg_check_keys(rd, v, what, keys, NULL, NULL, "values, durations"));
+    fnode *vv = cfg_lookup(v, "values"), *dd = cfg_lookup(v, "durations");
+    if (!vv || !dd)
+      return cfg_err_at(rd, v,
+                        "%s: the section form needs both values and "
+                        "durations",
+                        what);
+    if (!fy_node_is_sequence(vv) || fy_node_sequence_item_count(vv) < 1)
+      return cfg_err_at(rd, vv,
+                        "%s: values: expected a list of at least one "
+                        "value, got %s",
+                        what, cfg_kind_name(vv));
+    const uint64_t k = (uint64_t)fy_node_sequence_item_count(vv);
+    if (!fy_node_is_sequence(dd) ||
+        (uint64_t)fy_node_sequence_item_count(dd) != k)
+      return cfg_err_at(rd, dd,
+                        "%s: durations: expected a list of %llu times (one "
+                        "per value), got %s",
+                        what, (unsigned long long)k, cfg_kind_name(dd));
+    static const bs_param dur = {
+        "durations", BS_DIM_TIME, 0, 0, HUGE_VAL, 0, "length of each section"};
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, k, sizeof(double), &pop->sec_v));
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, k, sizeof(double), &pop->sec_d));
+    pop->n_sec = k;
+    pop->sec_param = i;
+    for (uint64_t q = 0; q < k; q++) {
+      fnode *e = fy_node_sequence_get_by_index(vv, (int)q);
+      BS_CALL(rd->ctx, cfg_get_param(rd, e, d, owner, &pop->sec_v[q]));
+      BS_CALL(rd->ctx,
+              cfg_get_param(rd, fy_node_sequence_get_by_index(dd, (int)q), &dur,
+                            what, &pop->sec_d[q]));
+    }
+  }
+  return BS_OK;
+}
+
 /* Heterogeneous neuron parameters (README "Heterogeneous parameters"): a
  * parameter given as an initializer ({Normal: [...]}) is drawn per neuron
  * keyed by its gid; a list gives one value per neuron, each checked as a
@@ -81,7 +147,7 @@ static bs_status read_hetero(reader *rd, fnode *n, const char *owner,
   for (int i = 0; i < m->np; i++) {
     const bs_param *d = &m->params[i];
     fnode *v = cfg_lookup(n, d->name);
-    if (!v || fy_node_is_scalar(v))
+    if (!v || fy_node_is_scalar(v) || is_sections(v))
       continue;
     char what[320];
     snprintf(what, sizeof what, "%s: parameter '%s'", owner, d->name);
@@ -178,6 +244,88 @@ static bs_status read_noise(reader *rd, fnode *nz, const char *owner,
     pop->noise[x] = g;
     if (g > 0)
       pop->has_noise = 1;
+  }
+  return BS_OK;
+}
+
+/* A spike source's events (SpikeTimeGroup, BrainPy's size, indices,
+ * times): `indices: [...]` and `times: [...]` of the same length, or
+ * `times: {file: F, population: P}`, a SONATA spike file read when the
+ * network is built. Times are >= 0 and below 2^32 steps (the step is
+ * the high half of a 64-bit event key). */
+static bs_status read_events(reader *rd, fnode *n, const char *owner,
+                             bs_pop_spec *pop) {
+  fnode *tn = cfg_lookup(n, "times"), *in = cfg_lookup(n, "indices");
+  char what[320];
+  snprintf(what, sizeof what, "%s: times", owner);
+  if (!tn)
+    return cfg_err_at(rd, n,
+                      "%s: missing required key 'times' (spike times with "
+                      "'indices', or {file: spikes.h5, population: NAME}, a "
+                      "SONATA spike file)",
+                      owner);
+  if (fy_node_is_mapping(tn)) {
+    static const char *const keys[] = {"file", "population", NULL};
+    BS_CALL(rd->ctx,
+            cfg_check_keys(rd, tn, what, keys, NULL, NULL, "file, population"));
+    fnode *f = cfg_lookup(tn, "file");
+    if (!f)
+      return cfg_err_at(rd, tn,
+                        "%s: missing required key 'file' (a SONATA spike "
+                        "file: /spikes/<population>/timestamps, node_ids)",
+                        what);
+    if (in)
+      return cfg_err_at(rd, in,
+                        "%s: indices come from the spike file's node_ids "
+                        "when times is {file: ...}",
+                        owner);
+    BS_CALL(rd->ctx, cfg_get_path(rd, f, what, &pop->ev_file));
+    fnode *pn = cfg_lookup(tn, "population");
+    if (pn)
+      BS_CALL(rd->ctx, cfg_get_string(rd, pn, what, &pop->ev_pop));
+    return BS_OK;
+  }
+  if (!fy_node_is_sequence(tn))
+    return cfg_err_at(rd, tn,
+                      "%s: expected a list of times or {file: spikes.h5, "
+                      "population: NAME}, got %s",
+                      what, cfg_kind_name(tn));
+  if (!in)
+    return cfg_err_at(rd, n,
+                      "%s: missing required key 'indices' (the neuron of "
+                      "each of the times)",
+                      owner);
+  if (!fy_node_is_sequence(in))
+    return cfg_err_at(rd, in, "%s: indices: expected a list, got %s", owner,
+                      cfg_kind_name(in));
+  const int nt = fy_node_sequence_item_count(tn);
+  if (fy_node_sequence_item_count(in) != nt)
+    return cfg_err_at(rd, in,
+                      "%s: indices has %d entries and times %d: one index "
+                      "per time",
+                      owner, fy_node_sequence_item_count(in), nt);
+  pop->n_ev = (uint64_t)nt;
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, nt ? (size_t)nt : 1, sizeof(uint64_t),
+                             &pop->ev_idx));
+  BS_CALL(rd->ctx,
+          bs_malloc(rd->ctx, nt ? (size_t)nt : 1, sizeof(double), &pop->ev_t));
+  char iwhat[320];
+  snprintf(iwhat, sizeof iwhat, "%s: indices", owner);
+  for (int q = 0; q < nt; q++) {
+    fnode *e = fy_node_sequence_get_by_index(in, q);
+    BS_CALL(rd->ctx,
+            cfg_get_uint(rd, e, iwhat, pop->size - 1, &pop->ev_idx[q]));
+    e = fy_node_sequence_get_by_index(tn, q);
+    double t;
+    BS_CALL(rd->ctx, cfg_get_quantity(rd, e, BS_DIM_TIME, what, &t));
+    if (!(t >= 0) || !isfinite(t))
+      return cfg_err_at(rd, e, "%s: a spike time must be >= 0 ms, got %g ms",
+                        what, t);
+    if (t / rd->spec->dt >= 4294967295.0)
+      return cfg_err_at(rd, e,
+                        "%s: %g ms is beyond step 2^32 - 1 of dt = %g ms", what,
+                        t, rd->spec->dt);
+    pop->ev_t[q] = t;
   }
   return BS_OK;
 }
@@ -281,6 +429,9 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
     used +=
         (size_t)snprintf(suffix + used, sizeof suffix - used,
                          "%s%s_initializer", i ? ", " : "", m->vars[i].name);
+  if (m->events)
+    used += (size_t)snprintf(suffix + used, sizeof suffix - used,
+                             "%sindices, times", used ? ", " : "");
   cfg_list_params(expected, sizeof expected, is_cng ? fixed_cng : fixed, m->np,
                   m->params, used ? suffix : NULL);
   BS_CALL(rd->ctx, cfg_check_keys(rd, n, owner, is_cng ? fixed_cng : fixed,
@@ -311,16 +462,33 @@ bs_status cfg_read_pop(reader *rd, const char *name, fnode *n,
     pop->method = mi;
   }
   BS_CALL(rd->ctx, read_noise(rd, cfg_lookup(n, "noise"), owner, pop));
+  if (m->events)
+    BS_CALL(rd->ctx, read_events(rd, n, owner, pop));
   rd->hetero_ok = 1;
   bs_status hs = cfg_read_params(rd, n, m->np, m->params, owner, pop->p);
   rd->hetero_ok = 0;
   BS_CALL(rd->ctx, hs);
   BS_CALL(rd->ctx, read_hetero(rd, n, owner, pop));
-  if (m->check && !pop->pdist) {
+  BS_CALL(rd->ctx, read_sections(rd, n, owner, pop));
+  if (pop->n_sec && pop->pdist)
+    return cfg_err_at(rd, cfg_lookup(n, m->params[pop->sec_param].name),
+                      "%s: a parameter in time needs the other parameters "
+                      "uniform (one value for the population)",
+                      owner);
+  if (pop->n_sec) /* step 0's value; the engine follows the sections */
+    pop->p[pop->sec_param] = pop->sec_v[0];
+  for (uint64_t q = 0;
+       m->check && !pop->pdist && q < (pop->n_sec ? pop->n_sec : 1); q++) {
+    double pq[BS_MAX_PARAMS];
+    memcpy(pq, pop->p, sizeof pq);
+    if (pop->n_sec)
+      pq[pop->sec_param] = pop->sec_v[q];
     int blame = -1;
-    const char *why = m->check(pop->p, rd->spec->dt, &blame);
+    const char *why = m->check(pq, rd->spec->dt, &blame);
     if (why) {
       fnode *at = blame >= 0 ? cfg_lookup(n, m->params[blame].name) : NULL;
+      if (pop->n_sec && blame == pop->sec_param)
+        at = fy_node_sequence_get_by_index(cfg_lookup(at, "values"), (int)q);
       return cfg_err_at(rd, at ? at : model, "%s: %s", owner, why);
     }
   }

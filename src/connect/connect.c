@@ -318,45 +318,11 @@ static double totalnum_expected(const double *p, uint64_t n_pre,
   return (double)totalnum_resolve(p[0], n_pre, n_post);
 }
 
-/* Binomial(n, p) by inversion, searching outwards from the mode (expected
- * O(sqrt(n p (1 - p))) steps); exact up to rounding. */
+/* Binomial(n, p) (util/rng.c's inversion from the mode). */
 static uint64_t binomial(bs_rng *r, uint64_t n, double p) {
-  if (n == 0 || p <= 0.0)
-    return 0;
-  if (p >= 1.0)
-    return n;
-  const double q = 1.0 - p, dn = (double)n;
-  uint64_t m = (uint64_t)floor((dn + 1.0) * p);
-  if (m > n)
-    m = n;
-  const double dm = (double)m;
-  const double pm =
-      exp(lgamma(dn + 1.0) - lgamma(dm + 1.0) - lgamma(dn - dm + 1.0) +
-          dm * log(p) + (dn - dm) * log(q));
-  double u = bs_rng_uniform(r) - pm;
-  if (u <= 0.0)
-    return m;
-  uint64_t lo = m, hi = m;
-  double plo = pm, phi = pm;
-  while (lo > 0 || hi < n) {
-    if (hi < n) {
-      phi *= (double)(n - hi) / (double)(hi + 1) * p / q;
-      hi++;
-      u -= phi;
-      if (u <= 0.0)
-        return hi;
-    }
-    if (lo > 0) {
-      plo *= (double)lo / (double)(n - lo + 1) * q / p;
-      lo--;
-      u -= plo;
-      if (u <= 0.0)
-        return lo;
-    }
-    if (phi == 0.0 && plo == 0.0)
-      break;
-  }
-  return m; /* the rounding leftover */
+  bs_binom b;
+  bs_binom_init(&b, n, p);
+  return bs_binom_draw(&b, r);
 }
 
 static int totalnum_node(const bs_conn_args *a, bs_syn_emit_fn emit, void *sink,

@@ -119,8 +119,25 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
           bs_calloc(ctx, (size_t)s->n_pops, sizeof *net->pops, &net->pops));
   BS_CALL(ctx, bs_calloc(ctx, (size_t)(s->n_projs ? s->n_projs : 1),
                          sizeof *net->projs, &net->projs));
+  /* A rank that fails to read its share of a dataset or spike file
+   * stops every rank here. */
+  bs_status pst = BS_OK;
+  for (int p = 0; p < s->n_pops && pst == BS_OK; p++)
+    pst = bs_pop_build(ctx, s, p, &net->pops[p]);
+  if (pst == BS_OK)
+    pst = bs_engine_inputs_build(ctx, net);
+  BS_CALL(ctx, bs_comm_agree(ctx, pst, NULL));
   for (int p = 0; p < s->n_pops; p++)
-    BS_CALL(ctx, bs_pop_build(ctx, s, p, &net->pops[p]));
+    if (s->pops[p].model->events) {
+      uint64_t merged = net->pops[p].ev_merged;
+      BS_CALL(ctx, bs_comm_sum_u64(ctx, &merged, 1));
+      if (merged)
+        bs_log0(ctx,
+                "warning: population %s: %llu listed spike(s) fell into a "
+                "step in which the same neuron already spikes (one spike "
+                "per neuron and step, as BrainPy)\n",
+                s->pops[p].name, (unsigned long long)merged);
+    }
   bs_phase_end(ctx, BS_PHASE_BUILD);
   /* A rank that fails here (a bad value in its rows, memory) must not
    * leave the others in the reduction below. */
@@ -161,16 +178,15 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     lj->dmax = (uint32_t)dmm[2 * j + 1];
     if (gmin < dmin_all)
       dmin_all = gmin;
-    lj->R = lj->dmax + 1;
-    st = bs_calloc(ctx, (size_t)lj->R * (lj->post->n ? lj->post->n : 1),
-                   sizeof(double), &lj->ring);
+    lj->R = lj->dmax + 1; /* allocated by the kinds with a ring */
   }
   if (dmm != dd)
     free(dmm);
   BS_CALL(ctx, st);
   net->D =
       (uint32_t)(dmin_all + 1 < MAX_INTERVAL ? dmin_all + 1 : MAX_INTERVAL);
-  /* The kinds' state that needs the global delays (trace histories), then
+  /* The kinds' state that needs the global delays (rings, trace
+   * histories), then
    * their network-wide parts (gap junctions: collective; they may shorten
    * the interval). */
   bs_status sst = BS_OK;
@@ -212,6 +228,7 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
     mst = bs_engine_monitor_build(ctx, net, ms, &net->mons[net->nmons - 1]);
   }
   BS_CALL(ctx, bs_comm_agree(ctx, mst, NULL));
+  BS_CALL(ctx, bs_engine_fuse_setup(ctx, net));
   net->local_cap = 4096;
   BS_CALL(ctx,
           bs_malloc(ctx, net->local_cap, sizeof(uint64_t), &net->local_spk));
@@ -225,6 +242,7 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
     return;
   bs_net *net = *netp;
   const bs_spec *s = net->spec;
+  bs_engine_inputs_free(ctx, net); /* sized by the populations' blocks */
   for (int p = 0; net->pops && p < s->n_pops; p++)
     bs_pop_free(ctx, &net->pops[p]);
   for (int j = 0; net->projs && j < s->n_projs; j++)

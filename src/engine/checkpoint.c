@@ -86,6 +86,7 @@ static uint64_t mix_f64(uint64_t h, double v) {
  * weight or delay form or the file they came from. */
 typedef struct facts {
   uint64_t *nnz, *syn, *epost;
+  uint64_t *nev, *evsum; /* per population: listed spikes as built */
 } facts;
 
 static uint64_t syn_sum(const lproj *lj) {
@@ -102,12 +103,19 @@ static uint64_t syn_sum(const lproj *lj) {
   return h;
 }
 
+static size_t facts_len(const bs_spec *s) {
+  return 3 * (size_t)s->n_projs + 2 * (size_t)s->n_pops;
+}
+
 static bs_status facts_get(bs_ctx *ctx, const bs_net *net, facts *f) {
-  const int nj = net->spec->n_projs;
-  const size_t n = (size_t)(nj ? nj : 1);
-  BS_CALL(ctx, bs_calloc(ctx, 3 * n, sizeof(uint64_t), &f->nnz));
-  f->syn = f->nnz + n;
-  f->epost = f->syn + n;
+  const bs_spec *s = net->spec;
+  const int nj = s->n_projs;
+  const size_t n = facts_len(s);
+  BS_CALL(ctx, bs_calloc(ctx, n, sizeof(uint64_t), &f->nnz));
+  f->syn = f->nnz + nj;
+  f->epost = f->syn + nj;
+  f->nev = f->epost + nj;
+  f->evsum = f->nev + s->n_pops;
   for (int j = 0; j < nj; j++) {
     const lproj *lj = &net->projs[j];
     f->nnz[j] = lj->nnz;
@@ -115,14 +123,20 @@ static bs_status facts_get(bs_ctx *ctx, const bs_net *net, facts *f) {
     for (uint64_t k = 0; lj->E_post && k < lj->post->n; k++)
       f->epost[j] += mix_f64(lj->post->lo + k, lj->E_post[k]);
   }
-  if (nj)
-    BS_CALL(ctx, bs_comm_sum_u64(ctx, f->nnz, 3 * n));
+  /* Listed spikes by (neuron, step), whichever rank holds them. */
+  for (int p = 0; p < s->n_pops; p++) {
+    const lpop *lp = &net->pops[p];
+    f->nev[p] = lp->nev;
+    for (uint64_t q = 0; q < lp->nev; q++)
+      f->evsum[p] +=
+          mix(mix(lp->lo + (lp->ev[q] & 0xffffffffu)) ^ (lp->ev[q] >> 32));
+  }
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, f->nnz, (int)n));
   return BS_OK;
 }
 
 static void facts_free(bs_ctx *ctx, const bs_net *net, facts *f) {
-  const int nj = net->spec->n_projs;
-  bs_free(ctx, 3 * (size_t)(nj ? nj : 1), sizeof(uint64_t), &f->nnz);
+  bs_free(ctx, facts_len(net->spec), sizeof(uint64_t), &f->nnz);
 }
 
 /* The step an input starts at: inputs that start at or after a
@@ -152,7 +166,12 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int i = 0; i < m->np; i++) {
       char pk[1200];
       snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
-      if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
+      if (ps->n_sec && ps->sec_param == i) { /* in time */
+        put(&b, "%s\tsections", pk);
+        for (uint64_t q = 0; q < ps->n_sec; q++)
+          put(&b, " %.17g for %.17g ms", ps->sec_v[q], ps->sec_d[q]);
+        put(&b, "\n");
+      } else if (ps->pfile && ps->pfile[i]) /* per neuron, from a dataset */
         put(&b, "%s\tfile %s:%s\n", pk, ps->pfile[i], ps->pdset[i]);
       else if (ps->plist && ps->plist[i]) { /* per neuron, listed */
         uint64_t h = 0;
@@ -180,6 +199,9 @@ static char *identity(const bs_spec *s, const facts *f) {
     for (int v = 0; v < m->nx; v++)
       if (ps->noise[v] > 0)
         put(&b, "%s.noise.%s\t%.17g\n", key, m->vars[v].name, ps->noise[v]);
+    if (m->events) /* the spikes as built, whatever their form */
+      put(&b, "%s.times\t%llu spikes, checksum %016llx\n", key,
+          (unsigned long long)f->nev[p], (unsigned long long)f->evsum[p]);
     for (int c = 0; c < bs_cng_channel_count(m); c++) {
       const bs_channel_kind *kind = NULL;
       const char *name = NULL;
@@ -258,6 +280,10 @@ static char *identity(const bs_spec *s, const facts *f) {
         put(&b, "%s%.17g", e ? ", " : "", in->l[i][e]);
       put(&b, "]");
     }
+    if (in->to_V)
+      put(&b, " target_var=V");
+    if (kd->keyed) /* its random streams are keyed by the position */
+      put(&b, " at inputs[%d]", q);
     put(&b, "\n");
   }
   for (int q = 0; q < s->n_monitors; q++) {
@@ -413,9 +439,10 @@ static bs_status walk_state(bs_ctx *ctx, bs_net *net, bs_io *io, int64_t step,
   }
   for (int j = 0; j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
-    BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
+    if (lj->ops->walk) /* gap junctions keep no state of their own */
+      BS_CALL(ctx, lj->ops->walk(ctx, net, lj, io, step, fn, reading));
   }
-  return BS_OK;
+  return bs_engine_inputs_walk(ctx, net, io, step, fn, reading);
 }
 
 /* ---- write ------------------------------------------------------------- */
@@ -568,6 +595,10 @@ bs_status bs_net_restore(bs_ctx *ctx, bs_net *net, const char *path,
     st = bs_io_read_text(ctx, io, "/meta/output", output_path);
   if (st == BS_OK) {
     net->step0 = (int64_t)stepu;
+    /* Listed spikes go on from the first one at or after the step (the
+     * position follows from the step; the identity holds the list). */
+    for (size_t p = 0; p < np; p++)
+      bs_pop_events_seek(&net->pops[p], net->step0 % s->trial_steps);
     /* Global counts: kept on one rank so the final sums stay right. */
     for (size_t p = 0; p < np; p++)
       net->pops[p].nspikes = ctx->rank == 0 ? spk[p] : 0;

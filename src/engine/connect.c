@@ -56,6 +56,22 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
   r->dl = lj->dl ? (const char *)lj->dl + b * (uint64_t)lj->dl_bytes : NULL;
 }
 
+void lproj_prefetch(const lproj *lj, uint64_t i, int rows) {
+  if (lj->dense)
+    return;
+  if (!rows) {
+    if (lj->row32)
+      __builtin_prefetch(lj->row32 + i);
+    else
+      __builtin_prefetch(lj->row64 + i);
+    return;
+  }
+  const uint64_t b = row_off(lj, i), n = row_off(lj, i + 1) - b;
+  const char *c = (const char *)(lj->col + b);
+  for (uint64_t o = 0; o < n * sizeof(uint32_t) && o < 256; o += 64)
+    __builtin_prefetch(c + o);
+}
+
 typedef struct coo {
   bs_ctx *ctx;
   uint64_t post_lo;

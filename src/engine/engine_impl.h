@@ -12,12 +12,14 @@
  *   plastic.c    kind "plastic" (linear synapses with STDP weights)
  *   trace.c      kind "trace" (per-pre traces: AMPA, GABAa, NMDA, ...)
  *   gap.c        kind "gap" (gap junctions)
+ *   inputs.c     the inputs of a step and the state of stateful kinds
  *   synmon.c     monitors of chosen synapses
  *   output.c     monitors, spike recording, buffers and flushes
  *   trial.c      exchange intervals and trial resets
  *   estimate.c   memory estimate and storage figures
  *   build.c      bs_net_build / bs_net_destroy
  *   finite.c     the NaN / infinity scan
+ *   fuse.c       fused population updates (which, and their step)
  *   progress.c   the progress line
  *   checkpoint.c checkpoints (state walks through the kinds' ops)
  *   loop.c       bs_net_run: orchestrates one interval after another */
@@ -51,11 +53,28 @@ typedef struct lpop {
    * neuron, NULL for variables without noise; or NULL. */
   double **nz;
   double **x0; /* initial states read from datasets (per var), or NULL */
+  /* Listed spikes (a model with `events`): the local neurons' events as
+   * keys (trial step << 32 | local index), ascending and unique; ev_next
+   * the first not yet emitted; ev_merged the listed times that fell into
+   * a step a neuron already spikes in (one spike, BrainPy's boolean
+   * spike vector). */
+  uint64_t *ev, nev, ev_cap, ev_next, ev_merged;
+  /* A parameter in time (spec->n_sec): the parameters with the current
+   * section's value, and that section (-1: none yet); k follows them. */
+  double psec[BS_MAX_PARAMS];
+  int64_t sec_cur;
   int io_handle;
   double *rec_t; /* buffered output spikes of this rank's neurons */
   uint64_t *rec_id;
   size_t rec_n, rec_cap;
   uint64_t nspikes; /* spikes of this rank's neurons (sum over ranks: all) */
+  /* A fused update (fuse.c), or NULL: its model's block kernel and its
+   * incoming projections' (fsyn[q] of fproj[q], in projection order);
+   * tv_inputs when time-varying inputs reach the local block. */
+  const bs_fused_neuron *fused;
+  bs_fused_syn *fsyn;
+  struct lproj **fproj;
+  int nfsyn, tv_inputs;
   size_t nspk;      /* spikes in spk[]: those of the previous step */
 } lpop;
 
@@ -110,6 +129,15 @@ typedef struct lproj {
   double ref_lim;     /* and its tau_ref limit */
   double *ring;       /* R slots x post->n */
   uint32_t R;
+  /* Or, where every spike brings the same weight w0 (no per-synapse
+   * weights, no stp), a ring of arrival counts (2 bytes a cell instead of
+   * 8: the ring stays in cache at larger sizes) and csum[k], k weights
+   * added up in double as the double ring would (so the sums are the
+   * same bits), k up to the largest in-degree; cin, one slot expanded for
+   * the unfused kernels. */
+  uint16_t *cring;
+  double *csum, *cin;
+  uint32_t cmax;
   double **x; /* per-post synaptic state */
   double k[BS_MAX_K];
   /* Short-term plasticity per pre neuron of the table (it depends only on
@@ -128,6 +156,7 @@ typedef struct lproj {
   /* Dense storage: one decoded row (lproj_row), npost entries each. */
   uint32_t *scol;
   float *sw;
+  int fused; /* stepped by its post's fused update, not by ops->step */
 } lproj;
 
 /* ---- the one row iterator (connect.c) ---------------------------------
@@ -173,6 +202,11 @@ static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
  * collective. */
 void lproj_row(const lproj *lj, uint64_t k, lrow *r);
 
+/* Prefetches the row offsets (rows 0) or the targets (rows 1, the first
+ * 256 bytes; the offsets should be in cache by then) of the row at
+ * position k of a sparse table. */
+void lproj_prefetch(const lproj *lj, uint64_t k, int rows);
+
 static inline double lrow_w(const lrow *r, uint64_t k) {
   return r->w ? (double)r->w[k] : r->w0;
 }
@@ -211,6 +245,7 @@ typedef struct lmon {
    * summed over ranks at the flush; pop its population's index. */
   uint64_t *cnt;
   double rate_per; /* the rate's divisor: size x dt in neuron-seconds */
+  int late;        /* g of a fused projection: sampled after the neurons */
 } lmon;
 
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
@@ -239,6 +274,9 @@ struct bs_net {
    * when there is any trace synapse or per-pre monitor. */
   int64_t tr_step;
   int per_pre;
+  /* Per input: its kind's state arrays over the local part of its range
+   * (inputs.c), NULL for stateless kinds. */
+  double ***in_x;
 };
 
 /* ---- checkpoint blocks ----------------------------------------------- */
@@ -296,12 +334,22 @@ typedef struct bs_proj_ops {
    * (the I_syn monitor; after step, before the neurons move V). NULL:
    * the kind has no output. */
   double (*current)(const lproj *lj, uint64_t i);
-  /* NaN / infinity scan of state beyond the per-post arrays. */
+  /* NaN / infinity scan of the kind's state. */
   bs_status (*scan)(bs_ctx *ctx, const bs_net *net, const lproj *lj, int64_t t0,
                     int64_t t1);
   /* Checkpoint: the same walk writes and reads. Collective. */
   bs_status (*walk)(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
                     int64_t step, bs_block_fn fn, int reading);
+  /* Fills fs for the post's fused update (block kernel, constants, state;
+   * fs->in is set every step) and returns 1, or returns 0: not fusable.
+   * NULL: never. */
+  int (*fuse)(const lproj *lj, bs_fused_syn *fs);
+  /* Fetches what deliver will read for the pre at position k (rows 0: the
+   * row offsets, 1: the row). NULL: nothing. */
+  void (*prefetch)(const lproj *lj, uint64_t k, int rows);
+  /* step / step_all also add to the pre population's input (gap
+   * junctions), so the pre cannot be fused either. */
+  int pre_input;
   /* The current weight of chosen synapse c of monitor m, for kinds whose
    * weights change (sampled every step); NULL: the stored weight. */
   double (*weight)(const lproj *lj, const lmon *m, uint64_t c);
@@ -335,6 +383,18 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj);
 double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t k,
                          int64_t step);
 void bs_proj_reset(lproj *lj); /* common state, then ops->reset */
+/* Per-post state and ring buffer (x, ring): the setup, reset and scan ops
+ * of the kinds that have them. */
+bs_status bs_proj_setup_post(bs_ctx *ctx, bs_net *net, lproj *lj);
+void bs_proj_reset_post(lproj *lj);
+bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                            int64_t t0, int64_t t1);
+/* Replaces the ring by a count ring where that gives the same sums (after
+ * the ring is allocated). Not collective. */
+bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj);
+/* Step n's arrivals per post neuron as weights, the slot cleared for its
+ * next use. */
+double *bs_proj_arrivals(lproj *lj, int64_t n);
 void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj);
 /* Checkpoint walks of the common state (collective). */
 void bs_proj_pre_cols(const lproj *lj, int reading, uint64_t *c0, uint64_t *nc);
@@ -355,6 +415,9 @@ bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x);
 bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp);
 /* Initial state of trial `trial` (0: a plain run). */
 void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial);
+/* Listed spikes: continue with the first event at or after step tstep of
+ * the trial (a restore; a trial start is 0). */
+void bs_pop_events_seek(lpop *lp, int64_t tstep);
 void bs_pop_free(bs_ctx *ctx, lpop *lp);
 
 /* The population of a global id. */
@@ -453,8 +516,9 @@ static inline int bs_engine_spike_recorded(const lpop *lp, int64_t n,
   const uint64_t k = bs_engine_lower_bound(m->idx, m->n_idx, i);
   return k < m->n_idx && m->idx[k] == i;
 }
-/* State monitors at step n (V at the start of the step, g as used). */
-void bs_engine_sample_state(bs_net *net, int64_t n);
+/* State monitors at step n (V at the start of the step, g as used): the
+ * ones with late == `late` (output.c). */
+void bs_engine_sample_state(bs_net *net, int64_t n, int late);
 /* One step of a population's neurons (its model's update). */
 void bs_pop_update(lpop *lp, bs_neuron_args *na);
 /* Population p's nspk spikes of this step into its rate monitors. */
@@ -465,6 +529,19 @@ void bs_engine_sample_pre(bs_net *net, int64_t n);
 bs_status bs_engine_flush_spikes(bs_ctx *ctx, bs_net *net, bs_io *io);
 bs_status bs_engine_flush_monitor(bs_ctx *ctx, lmon *m);
 bs_status bs_engine_flush_output(bs_ctx *ctx, bs_net *net, bs_io *io);
+
+/* ---- inputs (inputs.c) ------------------------------------------------- */
+
+/* The state of stateful input kinds, initialised. Not collective. */
+bs_status bs_engine_inputs_build(bs_ctx *ctx, bs_net *net);
+void bs_engine_inputs_reset(bs_net *net); /* a trial's start */
+/* Step n: the time-varying inputs into the input current (to_V 0), or
+ * every input into V (to_V 1). */
+void bs_engine_inputs_apply(bs_net *net, int64_t n, int to_V);
+/* Checkpoint walk of the inputs' state. Collective. */
+bs_status bs_engine_inputs_walk(bs_ctx *ctx, bs_net *net, bs_io *io,
+                                int64_t step, bs_block_fn fn, int reading);
+void bs_engine_inputs_free(bs_ctx *ctx, bs_net *net);
 
 /* ---- intervals and trials (trial.c) ------------------------------------ */
 
@@ -480,8 +557,23 @@ bs_status bs_engine_nonfinite(bs_ctx *ctx, const bs_net *net, const char *what,
                               const char *name, const char *var, uint64_t idx,
                               double v, int64_t t0, int64_t t1,
                               const char *method);
+/* all: also the state that fused updates test themselves (to name the
+ * place after one of them found a value that is not finite). */
 bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
-                                 int64_t t1);
+                                 int64_t t1, int all);
+
+/* ---- fused updates (fuse.c) -------------------------------------------- */
+
+/* Chooses the populations updated by a fused kernel (their model has one
+ * for the method, every incoming projection's kind can be fused, no
+ * monitor needs their I) and marks their projections and late monitors.
+ * After the monitors are built. Not collective. */
+bs_status bs_engine_fuse_setup(bs_ctx *ctx, bs_net *net);
+/* One step n of a fused population; fails (with the place named) when a
+ * state became NaN or infinite. */
+bs_status bs_engine_fused_update(bs_ctx *ctx, bs_net *net, lpop *lp,
+                                 bs_neuron_args *na, int64_t n);
+void bs_engine_fuse_free(bs_ctx *ctx, lpop *lp);
 void bs_engine_progress(const bs_ctx *ctx, const bs_run_opts *o,
                         const bs_spec *s, int64_t step0, int64_t step,
                         double t_start, int final);

@@ -94,8 +94,16 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
       per += ps->noise[v] > 0 ? 8.0 : 0.0;
     for (int v = 0; ps->ifile && v < ps->model->nx; v++)
       per += ps->ifile[v] ? 8.0 : 0.0; /* initial states from a dataset */
-    est_add(e, n * per, "population '%s' (%.3g neurons on this rank)", ps->name,
-            n);
+    /* Listed spikes: 8 bytes each for the rank's own neurons (a spike
+     * file's count is not known before it is read; its reader holds 16
+     * bytes per kept row while the keys are made). */
+    const uint64_t lo = bs_engine_block_lo(ps->size, rank, size),
+                   hi = bs_engine_block_lo(ps->size, rank + 1, size);
+    double ev = 0.0;
+    for (uint64_t q = 0; q < ps->n_ev; q++)
+      ev += ps->ev_idx[q] >= lo && ps->ev_idx[q] < hi;
+    est_add(e, n * per + 8.0 * ev,
+            "population '%s' (%.3g neurons on this rank)", ps->name, n);
   }
   for (int j = 0; j < s->n_projs; j++) {
     const bs_proj_spec *pj = &s->projs[j];
@@ -130,15 +138,16 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
      * a counting array (8 B per row) coexist with the CSR. Dense is
      * filled directly (after a pass that lists the pre ids). */
     double build = pj->dense ? 0.0 : syn * 16.0 + 8.0 * (npre + 1.0);
-    double ring = (delay_max(&pj->delay) + 1.0) * nl * 8.0;
-    double other = ring + 8.0 * pj->syn->nx * nl +
-                   (pj->stp ? 24.0 * npre : 0.0) +
-                   (pj->E_per_post ? 8.0 * nl : 0.0);
+    double other =
+        (pj->stp ? 24.0 * npre : 0.0) + (pj->E_per_post ? 8.0 * nl : 0.0);
     /* Trace synapses: state and history of g per traced pre neuron (those
-     * of the table with a local synapse or in the local block). */
+     * of the table with a local synapse or in the local block) and g per
+     * post; the others: the ring buffer and the state per post. */
     if (pj->syn->trace)
       other += (8.0 * (pj->syn->nx + delay_max(&pj->delay) + 2.0) + 16.0) * nt +
-               4.0 * npre;
+               4.0 * npre + 8.0 * nl;
+    else
+      other += (delay_max(&pj->delay) + 1.0 + pj->syn->nx) * nl * 8.0;
     /* Plasticity (plastic.c): a double weight, its post-major index and
      * its source per synapse; traces and a flag per table position and per
      * post, the post's first synapse; the arrival queue (ring slots x
@@ -147,6 +156,7 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
       other += syn * 16.0 + nl * (8.0 * pj->plast->npost + 9.0) +
                npre * (8.0 * pj->plast->npre + 1.0 +
                        12.0 * (delay_max(&pj->delay) + 2.0));
+    const char *slots = pj->syn->trace ? "trace history" : "ring buffer";
     if (pj->dense) {
       bs_proj_spec sp = *pj;
       sp.dense = 0;
@@ -155,17 +165,16 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
       est_add(e, stor + other,
               "projection '%s' (comp_method dense: a %.3g x %.3g matrix on "
               "this rank, %s weights, where comp_method sparse would store "
-              "%s; %.3g-slot ring buffer)",
+              "%s; %.3g-slot %s)",
               pj->name, npre, nl,
               bs_dist_is_const(&pj->g_max) ? "1-bit" : "1-bit + float",
               bs_fmt_bytes(proj_storage(&sp, n_pre, nlb, nl, syn, &nt2, &np2),
                            sb, sizeof sb),
-              delay_max(&pj->delay) + 1.0);
+              delay_max(&pj->delay) + 1.0, slots);
     } else {
       est_add(e, stor + build + other,
-              "projection '%s' (%.3g synapses on this rank, %.3g-slot ring "
-              "buffer)",
-              pj->name, syn, delay_max(&pj->delay) + 1.0);
+              "projection '%s' (%.3g synapses on this rank, %.3g-slot %s)",
+              pj->name, syn, delay_max(&pj->delay) + 1.0, slots);
     }
   }
   for (int q = 0; q < s->n_monitors; q++) {

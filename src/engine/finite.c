@@ -5,14 +5,16 @@
 
 #include "engine_impl.h"
 
-/* Scan every state array for NaN or infinity: one pass per interval. */
+/* Scan every state array for NaN or infinity: one pass per interval, but
+ * for the populations and projections of fused updates, whose kernels
+ * test what they store (fuse.c). */
 bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
-                                 int64_t t1) {
+                                 int64_t t1, int all) {
   const bs_spec *s = net->spec;
   for (int p = 0; p < s->n_pops; p++) {
     const lpop *lp = &net->pops[p];
     const bs_neuron_model *m = lp->spec->model;
-    for (int v = 0; v < m->nx; v++) {
+    for (int v = 0; v < m->nx && (all || !lp->fused); v++) {
       const double *x = lp->x[v];
       if (bs_engine_all_finite(x, lp->n))
         continue;
@@ -25,18 +27,8 @@ bs_status bs_engine_check_finite(bs_ctx *ctx, const bs_net *net, int64_t t0,
   }
   for (int j = 0; j < s->n_projs; j++) {
     const lproj *lj = &net->projs[j];
-    for (int v = 0; v < lj->spec->syn->nx; v++) {
-      const double *x = lj->x[v];
-      if (bs_engine_all_finite(x, lj->post->n))
-        continue;
-      for (uint64_t i = 0; i < lj->post->n; i++)
-        if (!isfinite(x[i]))
-          return bs_engine_nonfinite(ctx, net, "projection", lj->spec->name,
-                                     lj->spec->syn->vars[v].name,
-                                     lj->post->lo + i, x[i], t0, t1, NULL);
-    }
-    /* State beyond the per-post arrays (trace synapses: per pre). */
-    if (lj->ops->scan)
+    /* The kind's state (per post, per pre for trace synapses). */
+    if (lj->ops->scan && (all || !lj->fused))
       BS_CALL(ctx, lj->ops->scan(ctx, net, lj, t0, t1));
   }
   return BS_OK;

@@ -407,13 +407,6 @@ static void step_all(bs_net *net, int64_t n) {
     gap_apply(net->gap, net);
 }
 
-static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
-                      int64_t step, bs_block_fn fn, int reading) {
-  (void)net;
-  BS_CALL(ctx, bs_proj_walk_x(ctx, lj, io, fn));
-  return bs_proj_walk_ring(ctx, lj, io, step, fn, reading);
-}
-
 static void destroy_all(bs_ctx *ctx, bs_net *net) {
   gap_destroy(ctx, &net->gap);
 }
@@ -425,5 +418,5 @@ const bs_proj_ops bs_proj_gap = {.name = "gap",
                                  .setup_all = setup_all,
                                  .interval = interval,
                                  .step_all = step_all,
-                                 .walk = walk,
+                                 .pre_input = 1,
                                  .destroy_all = destroy_all};

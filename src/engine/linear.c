@@ -22,6 +22,28 @@ static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
   return bs_proj_build_spiking(ctx, net, lj);
 }
 
+static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  BS_CALL(ctx, bs_proj_setup_post(ctx, net, lj));
+  return bs_proj_count_ring(ctx, lj);
+}
+
+/* One spike into a count ring: one more w0 in each target's cell. */
+static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
+  const size_t npost = lj->post->n;
+  uint16_t *restrict ring = lj->cring;
+  const uint32_t *restrict col = r->col;
+  if (r->dl) {
+    for (uint64_t q = 0; q < r->n; q++)
+      ring[(size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +
+           col[q]]++;
+    return;
+  }
+  uint16_t *restrict slot =
+      ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;
+  for (uint64_t q = 0; q < r->n; q++)
+    slot[col[q]]++;
+}
+
 /* One spike of pre i into the ring cells of its local targets, in the
  * row's order. */
 static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
@@ -30,10 +52,14 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
   lproj_row(lj, i, &r);
   if (!r.n)
     return;
+  net->syn_events += r.n;
+  if (lj->cring) { /* no stp: eff is 1 */
+    deliver_count(lj, &r, step);
+    return;
+  }
   const size_t npost = lj->post->n;
   double *restrict ring = lj->ring;
   const uint32_t *restrict col = r.col;
-  net->syn_events += r.n;
   if (r.dl) {
     for (uint64_t q = 0; q < r.n; q++) {
       size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(&r, q)) % lj->R);
@@ -64,7 +90,7 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
 void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n) {
   (void)net;
   const bs_proj_spec *js = lj->spec;
-  double *in = lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n;
+  double *in = bs_proj_arrivals(lj, n);
   for (size_t b0 = 0; b0 < lj->post->n; b0 += KERNEL_BLOCK) {
     const size_t bn =
         lj->post->n - b0 < KERNEL_BLOCK ? lj->post->n - b0 : KERNEL_BLOCK;
@@ -89,8 +115,7 @@ static void step_V(bs_net *net, lproj *lj, int64_t n) {
   bs_syn_args sa = {.n = lj->post->n,
                     .p = lj->spec->sp,
                     .k = lj->k,
-                    .in =
-                        lj->ring + (size_t)((uint64_t)n % lj->R) * lj->post->n,
+                    .in = bs_proj_arrivals(lj, n),
                     .V = lj->post->x[0]};
   if (lj->ref_var >= 0) {
     sa.t_last = lj->post->x[lj->ref_var];
@@ -98,6 +123,22 @@ static void step_V(bs_net *net, lproj *lj, int64_t n) {
     sa.ref_lim = lj->ref_lim;
   }
   lj->spec->syn->update(&sa);
+}
+
+/* The post's fused update does step_linear's work when the pair of
+ * synapse and output has a block kernel. */
+static int fuse(const lproj *lj, bs_fused_syn *fs) {
+  const bs_proj_spec *js = lj->spec;
+  const bs_fused_syn_fn fn = bs_fused_syn_kernel(js->syn, js->out);
+  if (!fn)
+    return 0;
+  *fs = (bs_fused_syn){.block = fn,
+                       .k = lj->k,
+                       .op = js->op,
+                       .E = lj->E_post,
+                       .x = lj->x,
+                       .sums = lj->csum};
+  return 1;
 }
 
 static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
@@ -126,15 +167,24 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .match = match_linear,
                                     .stage = BS_STAGE_I,
                                     .build = build,
+                                    .setup = setup,
                                     .deliver = deliver,
                                     .step = bs_proj_linear_step,
                                     .current = bs_proj_linear_current,
-                                    .walk = walk};
+                                    .scan = bs_proj_scan_post,
+                                    .fuse = fuse,
+                                    .prefetch = lproj_prefetch,
+                                    .walk = walk,
+                                    .reset = bs_proj_reset_post};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
                                       .match = match_linear_V,
                                       .stage = BS_STAGE_V,
                                       .build = build,
+                                      .setup = setup,
                                       .deliver = deliver,
+                                      .prefetch = lproj_prefetch,
                                       .step = step_V,
-                                      .walk = walk};
+                                      .scan = bs_proj_scan_post,
+                                      .walk = walk,
+                                      .reset = bs_proj_reset_post};

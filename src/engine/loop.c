@@ -36,23 +36,14 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   const int np = s->n_pops, nj = s->n_projs;
   /* 1. inputs: constant currents */
   for (int p = 0; p < np; p++)
-    if (net->pops[p].spec->model->has_V) {
+    if (net->pops[p].spec->model->has_V &&
+        (!net->pops[p].fused || net->pops[p].tv_inputs)) {
       memcpy(net->pops[p].I, net->pops[p].I_ext,
              net->pops[p].n * sizeof(double));
       memset(net->pops[p].G, 0, net->pops[p].n * sizeof(double));
     }
   /*    and the time-varying inputs of this step, each over its local part */
-  for (int q = 0; q < s->n_inputs; q++) {
-    const bs_input_spec *in = &s->inputs[q];
-    lpop *lp = &net->pops[in->pop];
-    const uint64_t a = in->start > lp->lo ? in->start : lp->lo;
-    const uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (in->kind->constant || a >= b)
-      continue;
-    const bs_input_args ia = bs_config_input_args(s, q);
-    in->kind->apply(&ia, n % s->trial_steps, lp->spec->gid0 + a, b - a,
-                    lp->I + (a - lp->lo));
-  }
+  bs_engine_inputs_apply(net, n, 0);
   /* 2. synapses read this step's arrivals, then their outputs add to the
    *    post-synaptic input with V of the previous step: currents first,
    *    then gap junctions, then what adds to V (Delta), so every output
@@ -60,15 +51,18 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   for (int stage = 0; stage < BS_STAGES; stage++) {
     for (int j = 0; j < nj; j++) {
       lproj *lj = &net->projs[j];
-      if (lj->ops->stage == stage && lj->ops->step)
+      if (lj->ops->stage == stage && lj->ops->step && !lj->fused)
         lj->ops->step(net, lj, n);
     }
     for (int k = 0; bs_proj_kinds[k]; k++)
       if (bs_proj_kinds[k]->stage == stage && bs_proj_kinds[k]->step_all)
         bs_proj_kinds[k]->step_all(net, n);
   }
+  /*    inputs into V (target_var: V), after every output read V of the
+   *    previous step, as Delta's arrivals */
+  bs_engine_inputs_apply(net, n, 1);
   /* 3. monitors: V at the start of the step, g as used in this step */
-  bs_engine_sample_state(net, n);
+  bs_engine_sample_state(net, n, 0);
   /* 4. neurons integrate and detect spikes */
   for (int p = 0; p < np; p++) {
     lpop *lp = &net->pops[p];
@@ -76,6 +70,7 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
     bs_neuron_args na = {.n = lp->n,
                          .gid0 = ps->gid0 + lp->lo,
                          .step = n,
+                         .tstep = n % s->trial_steps,
                          .dt = s->dt,
                          .seed = s->seed,
                          .p = ps->p,
@@ -86,7 +81,10 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
                          .method = ps->method,
                          .model = ps->model,
                          .spk = lp->spk};
-    bs_pop_update(lp, &na);
+    if (lp->fused)
+      BS_CALL(ctx, bs_engine_fused_update(ctx, net, lp, &na, n));
+    else
+      bs_pop_update(lp, &na);
     lp->nspk = na.nspk; /* read by plastic projections in step n + 1 */
     const uint64_t key_hi = (uint64_t)(n - t0) << 32;
     for (size_t q = 0; q < na.nspk; q++)
@@ -94,6 +92,8 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
               push_local(ctx, net, key_hi | (ps->gid0 + lp->lo + lp->spk[q])));
     bs_engine_count_rate(net, p, na.nspk);
   }
+  /* 5. g of fused projections, as this step used it */
+  bs_engine_sample_state(net, n, 1);
   return BS_OK;
 }
 
@@ -137,11 +137,39 @@ static void deliver(bs_net *net, lpop *lp, uint64_t i, int64_t step) {
   }
 }
 
+/* A full disk stopped the run before a write that needed space: the
+ * monitors' reports were allocated whole at their creation, so what they
+ * buffered still goes in, up to the stop. Collective. */
+static bs_status keep_samples(bs_ctx *ctx, bs_net *net, bs_status st) {
+  for (int q = 0; st == BS_ERR_DISK_FULL && q < net->nmons; q++)
+    if (net->mons[q].nbuf && bs_engine_flush_monitor(ctx, &net->mons[q]))
+      bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+  return st;
+}
+
+/* The rows of a spike to come, into cache while earlier spikes are
+ * delivered (at 256k neurons a row is a cache miss otherwise). */
+static void prefetch(const bs_net *net, uint64_t key, int rows) {
+  const uint64_t gid = key & 0xffffffffu;
+  const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
+  for (int o = 0; o < lp->nout; o++) {
+    const lproj *lj = &net->projs[lp->out[o]];
+    const uint64_t k = lproj_pos(lj, gid - lp->spec->gid0);
+    if (k != LPROJ_NONE && lj->ops->prefetch)
+      lj->ops->prefetch(lj, k, rows);
+  }
+}
+
+/* Spikes ahead whose row offsets, and rows, are fetched. */
+#define PREFETCH_OFFSETS 16
+#define PREFETCH_ROWS 8
+
 bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                      const bs_run_opts *opts, bs_run_result *res) {
   const bs_spec *s = net->spec;
   const int np = s->n_pops;
   memset(res, 0, sizeof *res);
+  res->steps_done = net->step0; /* where a failure left the run */
   BS_CALL(ctx, bs_calloc(ctx, (size_t)np, sizeof(uint64_t), &res->spikes));
   if (io) {
     bs_phase_begin(ctx, BS_PHASE_IO);
@@ -172,7 +200,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* A state that became NaN or infinite stops the run at this
      * interval's exchange, with the place named. */
     if (st == BS_OK)
-      st = bs_engine_check_finite(ctx, net, t0, t1);
+      st = bs_engine_check_finite(ctx, net, t0, t1, 0);
     bs_phase_end(ctx, BS_PHASE_UPDATE);
 
     /* One collective per interval; it also carries the error flag, so a
@@ -225,7 +253,12 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     }
     /* The spikes this rank asked for, in canonical (step, gid) order. */
     pre_begin(net, t0);
-    for (size_t q = 0; q < net->ex->nall; q++) {
+    const size_t nall = net->ex->nall;
+    for (size_t q = 0; q < nall; q++) {
+      if (q + PREFETCH_OFFSETS < nall)
+        prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
+      if (q + PREFETCH_ROWS < nall)
+        prefetch(net, net->ex->all[q + PREFETCH_ROWS], 1);
       const uint64_t key = net->ex->all[q];
       const int64_t step = t0 + (int64_t)(key >> 32);
       const uint64_t gid = key & 0xffffffffu;
@@ -240,15 +273,29 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       return st;
     /* Samples are the same count on every rank, and the spike flush was
      * agreed in the exchange, so all flush together. */
+    /* After each flush HDF5's metadata goes to disk too, so the files stay
+     * readable up to here whatever stops the run later (a full disk
+     * stops it before a write, see bs_io_create). */
     bs_phase_begin(ctx, BS_PHASE_IO);
+    bs_status ws = BS_OK;
+    int flushed = flush_now;
     if (flush_now) {
-      BS_CALL(ctx, bs_engine_flush_spikes(ctx, net, io));
+      ws = bs_engine_flush_spikes(ctx, net, io);
       rec_buffered = 0;
     }
-    for (int q = 0; q < net->nmons; q++)
-      if (net->mons[q].nbuf >= net->mons[q].F)
-        BS_CALL(ctx, bs_engine_flush_monitor(ctx, &net->mons[q]));
+    for (int q = 0; ws == BS_OK && q < net->nmons; q++)
+      if (net->mons[q].nbuf >= net->mons[q].F) {
+        ws = bs_engine_flush_monitor(ctx, &net->mons[q]);
+        flushed = 1;
+      }
+    if (ws == BS_OK && flushed && io)
+      ws = bs_io_flush(ctx, io);
     bs_phase_end(ctx, BS_PHASE_IO);
+    if (ws != BS_OK) {
+      bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+      res->steps_done = t1;
+      return keep_samples(ctx, net, ws);
+    }
     /* A new trial starts from the initial conditions (before any
      * checkpoint at this step, so a restart resumes after the reset). */
     if (t1 < s->n_steps && t1 % s->trial_steps == 0)
@@ -261,7 +308,10 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                     (opts->ckpt_end && t1 == s->n_steps);
     if (opts->ckpt_dir && (due || stop)) {
       bs_phase_begin(ctx, BS_PHASE_IO);
-      BS_CALL(ctx, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));
+      res->steps_done = t1;
+      BS_CALL(ctx, keep_samples(
+                       ctx, net,
+                       bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir)));
       rec_buffered = 0;
       bs_phase_end(ctx, BS_PHASE_IO);
     }
@@ -284,7 +334,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     bs_engine_progress(ctx, opts, s, net->step0, res->steps_done, t_start, 1);
 
   bs_phase_begin(ctx, BS_PHASE_IO);
-  BS_CALL(ctx, bs_engine_flush_output(ctx, net, io));
+  BS_CALL(ctx, keep_samples(ctx, net, bs_engine_flush_output(ctx, net, io)));
   for (int q = 0; q < net->nmons; q++)
     BS_CALL(ctx, bs_io_report_close(ctx, &net->mons[q].rep));
   for (int j = 0; io && j < s->n_projs; j++)

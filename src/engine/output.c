@@ -65,10 +65,11 @@ void bs_engine_monitor_free(bs_ctx *ctx, lmon *m) {
 
 /* V at the start of the step, g as used in this step (Brian2's sample
  * convention: sample k is the state at k dt). */
-void bs_engine_sample_state(bs_net *net, int64_t n) {
+void bs_engine_sample_state(bs_net *net, int64_t n, int late) {
   for (int q = 0; q < net->nmons; q++) {
     lmon *m = &net->mons[q];
-    if (!bs_monitor_due(m->spec, n, net->spec->n_steps) || m->spec->per_pre)
+    if (m->late != late || !bs_monitor_due(m->spec, n, net->spec->n_steps) ||
+        m->spec->per_pre)
       continue;
     const uint64_t nc = m->c1 - m->c0;
     double *row = m->buf + m->nbuf * nc;

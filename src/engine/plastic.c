@@ -114,6 +114,7 @@ static inline void jump(lplast *pl, int s, uint64_t e, const double *j) {
 }
 
 static void reset(lproj *lj) {
+  bs_proj_reset_post(lj);
   lplast *pl = lj->pl;
   for (int s = 0; s < 2; s++) {
     memset(pl->x[s], 0, pl->n[s] * (uint64_t)pl->ntr[s] * sizeof(double));
@@ -123,6 +124,8 @@ static void reset(lproj *lj) {
 }
 
 static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  /* The linear kinds' ring buffer and per-post state (proj.c). */
+  BS_CALL(ctx, bs_proj_setup_post(ctx, net, lj));
   const bs_plast_rule *rule = lj->spec->plast;
   lplast *pl;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *pl, &pl));
@@ -339,6 +342,7 @@ static double weight(const lproj *lj, const lmon *m, uint64_t c) {
 
 static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
                       int64_t t0, int64_t t1) {
+  BS_CALL(ctx, bs_proj_scan_post(ctx, net, lj, t0, t1));
   const lplast *pl = lj->pl;
   if (!(pl->bad >> 63))
     return BS_OK;

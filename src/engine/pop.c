@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "brainsim/rng.h"
 #include "engine_impl.h"
@@ -35,6 +36,71 @@ bs_status bs_engine_alloc_state(bs_ctx *ctx, int nx, size_t n, double ***x) {
   return BS_OK;
 }
 
+/* The first step n whose start n dt is at or after t: BrainPy's test
+ * `t >= times[i]` with its t = n dt (and NEST's spike_generator rounds
+ * an off-grid time up the same way), so a time on the grid, n dt as
+ * brainsim writes it, is its own step and one between steps fires at
+ * the next. */
+static uint64_t time_step(double t, double dt) {
+  const double g = ceil(t / dt);
+  uint64_t n = g > 0 ? (uint64_t)g : 0;
+  while (n > 0 && (double)(n - 1) * dt >= t)
+    n--;
+  while ((double)n * dt < t)
+    n++;
+  return n;
+}
+
+void bs_pop_events_seek(lpop *lp, int64_t tstep) {
+  lp->ev_next = bs_engine_lower_bound(lp->ev, lp->nev, (uint64_t)tstep << 32);
+}
+
+/* This rank's listed spikes as sorted unique keys: from the config's
+ * lists, or its own neurons' rows of a SONATA spike file (io/ reads
+ * them). Not collective (the caller agrees). */
+static bs_status events_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
+  const bs_pop_spec *ps = lp->spec;
+  uint64_t n = 0;
+  if (ps->ev_file) {
+    bs_sonata_spikes sp = {0};
+    BS_CALL(ctx, bs_io_sonata_spikes_read(ctx, ps->ev_file, ps->ev_pop,
+                                          ps->size, lp->lo, lp->hi, &sp));
+    bs_status st = bs_malloc(ctx, sp.n ? sp.n : 1, sizeof(uint64_t), &lp->ev);
+    lp->ev_cap = sp.n ? sp.n : 1;
+    for (uint64_t q = 0; st == BS_OK && q < sp.n; q++) {
+      if (sp.t[q] / s->dt >= 4294967295.0)
+        st = bs_error_set(ctx, BS_ERR_CONFIG,
+                          "population %s: spike file %s: neuron %llu at "
+                          "%g ms is beyond step 2^32 - 1 of dt = %g ms",
+                          ps->name, ps->ev_file,
+                          (unsigned long long)sp.node_ids[q], sp.t[q], s->dt);
+      else
+        lp->ev[n++] =
+            time_step(sp.t[q], s->dt) << 32 | (sp.node_ids[q] - lp->lo);
+    }
+    bs_io_sonata_spikes_free(ctx, &sp);
+    BS_CALL(ctx, st);
+  } else {
+    for (uint64_t q = 0; q < ps->n_ev; q++)
+      n += ps->ev_idx[q] >= lp->lo && ps->ev_idx[q] < lp->hi;
+    BS_CALL(ctx, bs_malloc(ctx, n ? n : 1, sizeof(uint64_t), &lp->ev));
+    lp->ev_cap = n ? n : 1;
+    n = 0;
+    for (uint64_t q = 0; q < ps->n_ev; q++)
+      if (ps->ev_idx[q] >= lp->lo && ps->ev_idx[q] < lp->hi)
+        lp->ev[n++] =
+            time_step(ps->ev_t[q], s->dt) << 32 | (ps->ev_idx[q] - lp->lo);
+  }
+  qsort(lp->ev, n, sizeof(uint64_t), bs_engine_cmp_u64);
+  uint64_t u = 0;
+  for (uint64_t q = 0; q < n; q++)
+    if (!u || lp->ev[q] != lp->ev[u - 1])
+      lp->ev[u++] = lp->ev[q];
+  lp->ev_merged = n - u;
+  lp->nev = u; /* the allocation keeps its size (ev_cap) */
+  return BS_OK;
+}
+
 /* Initial state (also BrainPy's reset() between trials): one stream per
  * (gid, variable, trial), independent of ranks; trial 0 is a plain run. */
 void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial) {
@@ -60,7 +126,8 @@ void bs_pop_init_state(const bs_spec *s, lpop *lp, uint32_t trial) {
       }
     }
   }
-  if (m->init && !lp->pn) /* state derived from V (gates at steady state) */
+  bs_pop_events_seek(lp, 0); /* each trial replays the listed spikes */
+  if (m->init && !lp->pn)    /* state derived from V (gates at steady state) */
     m->init(&(bs_neuron_args){.n = lp->n,
                               .dt = s->dt,
                               .p = ps->p,
@@ -187,11 +254,40 @@ static void draw_noise(const lpop *lp, const bs_neuron_args *na) {
  * heterogeneous parameters runs it neuron by neuron with each neuron's
  * parameters and constants (the same arithmetic per neuron, so the
  * results do not depend on the block). */
+/* The section of a parameter in time at step `tstep` of the trial: each
+ * int(d_k / dt) steps long (section_input's arithmetic); the last one
+ * holds after the end. */
+static int64_t section_at(const bs_pop_spec *ps, int64_t tstep, double dt) {
+  int64_t start = 0;
+  for (uint64_t k = 0; k + 1 < ps->n_sec; k++) {
+    start += (int64_t)(ps->sec_d[k] / dt);
+    if (tstep < start)
+      return (int64_t)k;
+  }
+  return (int64_t)ps->n_sec - 1;
+}
+
 void bs_pop_update(lpop *lp, bs_neuron_args *na) {
   const bs_neuron_model *m = lp->spec->model;
+  if (lp->spec->n_sec) {
+    const bs_pop_spec *ps = lp->spec;
+    const int64_t k = section_at(ps, na->tstep, na->dt);
+    if (k != lp->sec_cur) {
+      lp->psec[ps->sec_param] = ps->sec_v[k];
+      if (m->prepare)
+        m->prepare(lp->psec, na->dt, lp->k);
+      lp->sec_cur = k;
+    }
+    na->p = lp->psec;
+  }
   if (lp->nz) {
     draw_noise(lp, na);
     na->noise = lp->nz;
+  }
+  if (lp->ev) {
+    na->ev = lp->ev;
+    na->nev = lp->nev;
+    na->ev_next = &lp->ev_next;
   }
   if (!lp->pn) {
     m->update(na);
@@ -238,6 +334,8 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
   BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(uint32_t), &lp->spk));
   if (m->prepare)
     m->prepare(ps->p, s->dt, lp->k);
+  memcpy(lp->psec, ps->p, sizeof lp->psec);
+  lp->sec_cur = -1;
   if (ps->pdist)
     BS_CALL(ctx, hetero_build(ctx, s, lp));
   if (ps->ifile) { /* initial states from datasets, kept for trials */
@@ -247,6 +345,8 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
         BS_CALL(ctx, read_block(ctx, ps, lp, ps->ifile[v], ps->idset[v],
                                 m->vars[v].name, &lp->x0[v]));
   }
+  if (m->events)
+    BS_CALL(ctx, events_build(ctx, s, lp));
   if (ps->has_noise) {
     BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz));
     for (int v = 0; v < m->nv; v++)
@@ -259,7 +359,7 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
     const bs_input_spec *in = &s->inputs[q];
     uint64_t a = in->start > lp->lo ? in->start : lp->lo;
     uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (in->pop != p || !in->kind->constant || a >= b)
+    if (in->pop != p || !in->kind->constant || in->to_V || a >= b)
       continue; /* time-varying kinds are applied every step (loop.c) */
     const bs_input_args ia = bs_config_input_args(s, q);
     in->kind->apply(&ia, 0, ps->gid0 + a, b - a, lp->I_ext + (a - lp->lo));
@@ -284,6 +384,8 @@ void bs_pop_free(bs_ctx *ctx, lpop *lp) {
   for (int v = 0; lp->nz && v < BS_MAX_VARS; v++)
     bs_free(ctx, n, sizeof(double), &lp->nz[v]);
   bs_free(ctx, BS_MAX_VARS, sizeof(double *), &lp->nz);
+  if (lp->ev)
+    bs_free(ctx, lp->ev_cap, sizeof(uint64_t), &lp->ev);
   if (lp->pn) {
     const bs_neuron_model *m = lp->spec->model;
     bs_free(ctx, n * (size_t)m->np, sizeof(double), &lp->pn);
@@ -293,6 +395,7 @@ void bs_pop_free(bs_ctx *ctx, lpop *lp) {
     bs_free(ctx, n * (size_t)(m->nk ? m->nk : 1), sizeof(double), &lp->kn);
   }
   bs_free(ctx, (size_t)lp->nout, sizeof(int), &lp->out);
+  bs_engine_fuse_free(ctx, lp);
   bs_free(ctx, lp->rec_cap, sizeof(double), &lp->rec_t);
   bs_free(ctx, lp->rec_cap, sizeof(uint64_t), &lp->rec_id);
 }

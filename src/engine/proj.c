@@ -38,8 +38,46 @@ bs_status bs_proj_build(bs_ctx *ctx, bs_net *net, int j, lproj *lj) {
   lj->ops = bs_proj_kind_of(js);
   if (js->syn->prepare) /* stateless kinds (Delta, GapJunction) have none */
     js->syn->prepare(js->sp, s->dt, lj->k);
-  BS_CALL(ctx, bs_engine_alloc_state(ctx, js->syn->nx, lj->post->n, &lj->x));
   return lj->ops->build(ctx, net, lj);
+}
+
+/* The state of the kinds that sum their synapses per post neuron (linear,
+ * linear_V): per-post variables and the ring buffer of arrivals (R slots,
+ * known once the global delays are). Their setup op; the other kinds
+ * keep their own state (trace: per pre) or none (gap). */
+bs_status bs_proj_setup_post(bs_ctx *ctx, bs_net *net, lproj *lj) {
+  (void)net;
+  const size_t n = lj->post->n ? lj->post->n : 1;
+  BS_CALL(ctx, bs_engine_alloc_state(ctx, lj->spec->syn->nx, n, &lj->x));
+  return bs_calloc(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+}
+
+/* Their reset op (BrainPy's reset()): no synaptic state, nothing in
+ * flight. */
+void bs_proj_reset_post(lproj *lj) {
+  const size_t n = lj->post->n;
+  for (int v = 0; v < lj->spec->syn->nx; v++)
+    memset(lj->x[v], 0, n * sizeof(double));
+  if (lj->ring)
+    memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
+  if (lj->cring)
+    memset(lj->cring, 0, (size_t)lj->R * n * sizeof(uint16_t));
+}
+
+/* Their scan op: the per-post variables. */
+bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
+                            int64_t t0, int64_t t1) {
+  for (int v = 0; v < lj->spec->syn->nx; v++) {
+    const double *x = lj->x[v];
+    if (bs_engine_all_finite(x, lj->post->n))
+      continue;
+    for (uint64_t i = 0; i < lj->post->n; i++)
+      if (!isfinite(x[i]))
+        return bs_engine_nonfinite(ctx, net, "projection", lj->spec->name,
+                                   lj->spec->syn->vars[v].name,
+                                   lj->post->lo + i, x[i], t0, t1, NULL);
+  }
+  return BS_OK;
 }
 
 bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
@@ -109,12 +147,60 @@ double bs_proj_stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
   return 1.0 + (lj->stp_x[e] - 1.0) * exp(-gap / p[2]);
 }
 
-/* BrainPy's reset(): no synaptic state, nothing in flight. */
-void bs_proj_reset(lproj *lj) {
+/* Count rings only where the double ring would outgrow a share of L2:
+ * below, the expansion into weights costs more than the misses it saves. */
+#define COUNT_RING_BYTES (256u << 10)
+
+bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj) {
   const size_t n = lj->post->n;
-  for (int v = 0; v < lj->spec->syn->nx; v++)
-    memset(lj->x[v], 0, n * sizeof(double));
-  memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
+  if (lj->w || lj->wd || lj->stp_u || !lj->ring ||
+      (uint64_t)lj->R * n * sizeof(double) <= COUNT_RING_BYTES)
+    return BS_OK;
+  /* The most arrivals a cell can get: one per synapse onto its neuron
+   * (a pre neuron spikes at most once per step). */
+  uint64_t cmax = 0;
+  if (lj->dense)
+    cmax = lj->npos;
+  else {
+    uint32_t *deg;
+    BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(uint32_t), &deg));
+    for (uint64_t q = 0; q < lj->nnz; q++)
+      deg[lj->col[q]]++;
+    for (size_t i = 0; i < n; i++)
+      cmax = deg[i] > cmax ? deg[i] : cmax;
+    bs_free(ctx, n ? n : 1, sizeof(uint32_t), &deg);
+  }
+  if (cmax > UINT16_MAX)
+    return BS_OK;
+  const size_t cells = (size_t)lj->R * (n ? n : 1);
+  BS_CALL(ctx, bs_calloc(ctx, cells, sizeof(uint16_t), &lj->cring));
+  BS_CALL(ctx, bs_malloc(ctx, cmax + 1, sizeof(double), &lj->csum));
+  BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &lj->cin));
+  lj->cmax = (uint32_t)cmax;
+  lj->csum[0] = 0.0;
+  for (uint64_t k = 1; k <= cmax; k++)
+    lj->csum[k] = lj->csum[k - 1] + lj->w0;
+  bs_free(ctx, cells, sizeof(double), &lj->ring);
+  return BS_OK;
+}
+
+double *bs_proj_arrivals(lproj *lj, int64_t n) {
+  const size_t np = lj->post->n, at = (size_t)((uint64_t)n % lj->R) * np;
+  if (!lj->cring)
+    return lj->ring + at;
+  uint16_t *restrict c = lj->cring + at;
+  const double *restrict sums = lj->csum;
+  double *restrict in = lj->cin;
+  for (size_t i = 0; i < np; i++) {
+    in[i] = sums[c[i]];
+    c[i] = 0;
+  }
+  return in;
+}
+
+/* BrainPy's reset(): no synaptic state, nothing in flight (the kind's
+ * state through its reset op). */
+void bs_proj_reset(lproj *lj) {
   if (lj->stp_u)
     stp_reset(lj);
   if (lj->ops->reset)
@@ -134,6 +220,9 @@ void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   bs_conn_free(ctx, lj);
   bs_free(ctx, n, sizeof(double), &lj->E_post);
   bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+  bs_free(ctx, (size_t)lj->R * n, sizeof(uint16_t), &lj->cring);
+  bs_free(ctx, (size_t)lj->cmax + 1, sizeof(double), &lj->csum);
+  bs_free(ctx, n, sizeof(double), &lj->cin);
   const size_t m = lj->npos ? lj->npos : 1;
   bs_free(ctx, m, sizeof(double), &lj->stp_u);
   bs_free(ctx, m, sizeof(double), &lj->stp_x);
@@ -155,7 +244,22 @@ bs_status bs_proj_walk_x(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn) {
   return BS_OK;
 }
 
-/* Ring buffer, rotated: row k = arrivals for step `step + k`. */
+/* The count whose sum is v (csum is monotonic in k), or -1. */
+static int64_t count_of(const lproj *lj, double v) {
+  const double *cs = lj->csum;
+  uint64_t lo = 0, hi = lj->cmax;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (lj->w0 > 0 ? cs[mid] < v : cs[mid] > v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return cs[lo] == v ? (int64_t)lo : -1;
+}
+
+/* Ring buffer, rotated: row k = arrivals for step `step + k`, as weights
+ * whatever the cells hold, so a checkpoint restores into either. */
 bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
                             bs_block_fn fn, int reading) {
   const uint64_t N = lj->post->spec->size, n = lj->post->n;
@@ -163,17 +267,33 @@ bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   double *tmp;
   BS_CALL(ctx,
           bs_malloc(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp));
-  if (!reading)
-    for (uint32_t k = 0; k < lj->R; k++)
-      memcpy(tmp + (size_t)k * n,
-             lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
-             n * sizeof(double));
+  for (uint32_t k = 0; !reading && k < lj->R; k++) {
+    const size_t at = (size_t)(((uint64_t)step + k) % lj->R) * n;
+    for (uint64_t i = 0; i < n; i++)
+      tmp[(size_t)k * n + i] =
+          lj->cring ? lj->csum[lj->cring[at + i]] : lj->ring[at + i];
+  }
   snprintf(path, sizeof path, "/state/projections/%s/ring", lj->spec->name);
   bs_status st = fn(ctx, io, path, lj->R, N, lj->post->lo, n, tmp);
-  if (st == BS_OK && reading)
-    for (uint32_t k = 0; k < lj->R; k++)
-      memcpy(lj->ring + (size_t)(((uint64_t)step + k) % lj->R) * n,
-             tmp + (size_t)k * n, n * sizeof(double));
+  for (uint32_t k = 0; st == BS_OK && reading && k < lj->R; k++) {
+    const size_t at = (size_t)(((uint64_t)step + k) % lj->R) * n;
+    for (uint64_t i = 0; st == BS_OK && i < n; i++) {
+      const double v = tmp[(size_t)k * n + i];
+      if (!lj->cring) {
+        lj->ring[at + i] = v;
+        continue;
+      }
+      const int64_t c = count_of(lj, v);
+      if (c < 0)
+        st = bs_error_set(ctx, BS_ERR_IO,
+                          "checkpoint: projection '%s', post neuron %llu: "
+                          "ring value %g is not a sum of its weight %g",
+                          lj->spec->name,
+                          (unsigned long long)(lj->post->lo + i), v, lj->w0);
+      else
+        lj->cring[at + i] = (uint16_t)c;
+    }
+  }
   bs_free(ctx, (size_t)lj->R * (n ? n : 1), sizeof(double), &tmp);
   return st;
 }

@@ -277,7 +277,6 @@ static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
 static bs_status walk(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io,
                       int64_t step, bs_block_fn fn, int reading) {
   (void)net;
-  BS_CALL(ctx, bs_proj_walk_ring(ctx, lj, io, step, fn, reading));
   BS_CALL(ctx, bs_proj_walk_stp(ctx, lj, io, fn, reading));
   return walk_trace(ctx, lj, io, step, fn, reading);
 }

@@ -27,4 +27,5 @@ void bs_engine_trial_reset(bs_net *net, uint32_t trial) {
   }
   for (int j = 0; j < s->n_projs; j++)
     bs_proj_reset(&net->projs[j]);
+  bs_engine_inputs_reset(net);
 }

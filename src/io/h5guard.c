@@ -45,6 +45,8 @@ typedef struct guard {
   /* The attribute's raw data, once found. */
   uint8_t *data;
   size_t ndata;
+  unsigned dt_class; /* 9: variable length */
+  uint64_t dt_size;
   int found;
 } guard;
 
@@ -56,11 +58,13 @@ static uint64_t le(const uint8_t *p, size_t n) {
 }
 
 static bs_status refuse(guard *g, const char *why) {
-  return bs_error_set(g->ctx, BS_ERR_IO,
-                      "%s: attribute %s of %s: %s (the file is corrupt or "
-                      "written in a form brainsim does not check; HDF5 "
-                      "1.10 can hang on such heaps, so it is not read)",
-                      g->file, g->name, g->objpath, why);
+  return bs_error_set(
+      g->ctx, BS_ERR_IO,
+      "%s: attribute %s of %s: %s (the file is corrupt, or in a "
+      "form brainsim does not check; HDF5 1.10 can hang or "
+      "read out of bounds on such attributes, so it is not "
+      "read)",
+      g->file, g->name, g->objpath, why);
 }
 
 /* n bytes at relative address addr into a new buffer. */
@@ -105,6 +109,14 @@ static bs_status attr_msg(guard *g, const uint8_t *m, size_t n) {
     return BS_OK;
   if (g->found)
     return refuse(g, "the attribute is stored twice");
+  /* Its datatype message (class and version, 3 bytes of bits, size),
+   * unless shared: a variable-length string must be one heap reference
+   * wide, or HDF5 copies references past the value. */
+  const uint8_t *dt = m + pos + pad_name;
+  if ((ver > 1 && (m[1] & 0x01)) || ndt < 8)
+    return refuse(g, "its datatype is shared or truncated");
+  g->dt_class = dt[0] & 0x0f;
+  g->dt_size = le(dt + 4, 4);
   pos += pad_name + pad_dt + pad_ds;
   g->ndata = n - pos;
   g->data = malloc(g->ndata ? g->ndata : 1);
@@ -279,6 +291,8 @@ bs_status bs_io_vlen_attr_check(bs_ctx *ctx, hid_t obj, const char *file,
   /* The value: a reference (length, collection, index); the caller reads
    * one element only. HDF5 reads nothing for address 0 (a null string). */
   size_t ref = 4 + g.sa + 4;
+  if (st == BS_OK && (g.dt_class != 9 || g.dt_size != ref))
+    st = refuse(&g, "its datatype is not one heap reference wide");
   if (st == BS_OK && g.ndata < ref)
     st = refuse(&g, "its value is truncated");
   if (st == BS_OK) {

@@ -7,17 +7,29 @@
 #include "brainsim/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "brainsim/comm.h"
 #include "io_impl.h"
 
 #define MAX_SPIKE_POPS 256
+#define SPIKE_CHUNK 65536 /* elements per chunk of the spike datasets */
+/* A full disk must not make the last metadata write fail: every write that
+ * allocates space first checks that it leaves META_SLACK free (file size
+ * limit and filesystem), and rank 0 holds RESERVE_BYTES of the output's
+ * filesystem in an unlinked file, given back before the final writes (in
+ * case another process fills the disk). */
+#define META_SLACK (256u << 10)
+#define RESERVE_BYTES (1u << 20)
+#define STATUS_LEN 200 /* /meta@status, fixed so a rewrite stays in place */
 
 struct bs_io {
   hid_t file;
@@ -27,6 +39,10 @@ struct bs_io {
   hid_t spk_t[MAX_SPIKE_POPS], spk_id[MAX_SPIKE_POPS];
   uint64_t spk_len[MAX_SPIKE_POPS];
   int overwrite;
+  int has_meta;          /* the output (not a report or checkpoint) */
+  int status_set;        /* /meta@status written by bs_io_status */
+  int reserve_fd;        /* rank 0: the reserved space, or -1 */
+  uint64_t granted;      /* rank 0: the file's size with all room() gave */
   bs_io_report *reports; /* open reports, flushed with the file */
 };
 
@@ -97,6 +113,103 @@ static bs_status h5_err_in(bs_ctx *ctx, const char *file, const char *what,
     }                                                                          \
   } while (0)
 
+/* A disk-full verdict that keeps its code on every rank (the caller closes
+ * the files cleanly, which needs all ranks to know). Collective. */
+static bs_status agreed_full(bs_ctx *ctx, bs_status st) {
+  uint64_t full = st == BS_ERR_DISK_FULL;
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, &full, 1));
+  if (full && st == BS_OK)
+    return bs_error_set(ctx, BS_ERR_DISK_FULL, "disk full (found by rank 0)");
+  return st;
+}
+
+/* Whether `need` more bytes of `what` fit in io's file with META_SLACK to
+ * spare: under the file size limit (RLIMIT_FSIZE, ulimit -f) and in its
+ * filesystem's free space. Called before HDF5 allocates them, so a full
+ * disk stops the run with the file as its last flush left it, still
+ * closable. Rank 0 looks (and keeps the count), all agree. Collective. */
+static bs_status room(bs_ctx *ctx, bs_io *io, uint64_t need, const char *what) {
+  bs_status st = BS_OK;
+  if (ctx->rank == 0) {
+    /* HDF5 allocates at the end of the file, and the file's size lags
+     * behind until the next flush (chunks are written sparsely): what was
+     * granted counts as taken. */
+    struct stat sb;
+    uint64_t size = stat(io->path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    if (io->granted > size)
+      size = io->granted;
+    const uint64_t want = need + META_SLACK;
+    struct rlimit rl;
+    struct statvfs vf;
+    char a[32], b[32], c[32];
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        size + want > (uint64_t)rl.rlim_cur)
+      st = bs_error_set(
+          ctx, BS_ERR_DISK_FULL,
+          "disk full: writing %s would take '%s' from %s past the file size "
+          "limit of %s (ulimit -f / RLIMIT_FSIZE; %s more needed, with "
+          "room kept for closing the file)",
+          what, io->path, bs_fmt_bytes((double)size, a, sizeof a),
+          bs_fmt_bytes((double)rl.rlim_cur, b, sizeof b),
+          bs_fmt_bytes((double)want, c, sizeof c));
+    else if (statvfs(io->path, &vf) == 0 &&
+             (uint64_t)vf.f_bavail * vf.f_frsize < want)
+      st = bs_error_set(
+          ctx, BS_ERR_DISK_FULL,
+          "disk full: writing %s to '%s' needs %s (with room kept for "
+          "closing the file), its filesystem has %s free",
+          what, io->path, bs_fmt_bytes((double)want, a, sizeof a),
+          bs_fmt_bytes((double)vf.f_bavail * vf.f_frsize, b, sizeof b));
+    if (st == BS_OK)
+      io->granted = size + need;
+  }
+  return agreed_full(ctx, st);
+}
+
+/* Rank 0 holds RESERVE_BYTES beside the output in a file unlinked at once
+ * (the kernel frees it however the process ends). A file size limit below
+ * the reserve, or a filesystem without fallocate, leaves none: room()
+ * still holds. Collective. */
+static bs_status reserve_take(bs_ctx *ctx, bs_io *io) {
+  bs_status st = BS_OK;
+  if (ctx->rank == 0 && io->reserve_fd < 0) {
+    const size_t n = strlen(io->path) + 16;
+    char *tmp = malloc(n);
+    int fd = -1;
+    if (tmp) {
+      snprintf(tmp, n, "%s.rsrvXXXXXX", io->path);
+      fd = mkstemp(tmp);
+    }
+    if (fd >= 0) {
+      unlink(tmp);
+      const int e = posix_fallocate(fd, 0, RESERVE_BYTES);
+      if (e == ENOSPC || e == EDQUOT) {
+        char a[32];
+        st = bs_error_set(ctx, BS_ERR_DISK_FULL,
+                          "disk full: less than %s free beside the output "
+                          "'%s' before the run started",
+                          bs_fmt_bytes(RESERVE_BYTES, a, sizeof a), io->path);
+      }
+      if (e) {
+        close(fd);
+        fd = -1;
+      }
+    }
+    free(tmp);
+    io->reserve_fd = fd;
+  }
+  return agreed_full(ctx, st);
+}
+
+void bs_io_release_reserve(bs_io *io) {
+  if (io && io->reserve_fd >= 0) {
+    close(io->reserve_fd);
+    io->reserve_fd = -1;
+  }
+}
+
+static bs_status status_write(bs_ctx *ctx, bs_io *io, const char *text);
+
 static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
                              int with_meta, bs_io **out) {
   *out = NULL;
@@ -112,6 +225,7 @@ static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
   bs_io *io;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *io, &io));
   io->path = bs_strdup(path);
+  io->reserve_fd = -1;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   MPI_Comm comm = *(MPI_Comm *)bs_comm_mpi_handle(ctx->comm);
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
@@ -154,10 +268,14 @@ static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
   *out = io;
   if (!with_meta)
     return BS_OK;
+  io->has_meta = 1;
   BS_CALL(ctx, bs_io_group(ctx, io, "/meta"));
   uint64_t zero = 0;
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "complete", &zero, 1));
-  return BS_OK;
+  BS_CALL(ctx, status_write(ctx, io, "incomplete: running"));
+  BS_CALL(ctx, reserve_take(ctx, io));
+  /* On disk from the start: a run that dies leaves a readable file. */
+  return bs_io_flush(ctx, io);
 }
 
 bs_status bs_io_create(bs_ctx *ctx, const char *path, int overwrite,
@@ -176,6 +294,7 @@ bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **out) {
   bs_io *io;
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *io, &io));
   io->path = bs_strdup(path);
+  io->reserve_fd = -1;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   MPI_Comm comm = *(MPI_Comm *)bs_comm_mpi_handle(ctx->comm);
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
@@ -196,6 +315,14 @@ bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **out) {
   io->dxpl = H5Pcreate(H5P_DATASET_XFER);
   H5Pset_dxpl_mpio(io->dxpl, H5FD_MPIO_COLLECTIVE);
   *out = io;
+  /* A run's output opened to continue it: the same guard as a new one. */
+  if (writable &&
+      H5Aexists_by_name(io->file, "/meta", "complete", H5P_DEFAULT) > 0) {
+    io->has_meta = 1;
+    BS_CALL(ctx, status_write(ctx, io, "incomplete: running"));
+    BS_CALL(ctx, reserve_take(ctx, io));
+  }
+  H5Eclear2(H5E_DEFAULT);
   return BS_OK;
 }
 
@@ -229,10 +356,15 @@ bs_status bs_io_close(bs_ctx *ctx, bs_io **iop, int complete) {
     return BS_OK;
   bs_io *io = *iop;
   bs_status st = BS_OK;
+  bs_io_release_reserve(io); /* the space for these last writes */
   if (complete) {
     uint64_t one = 1;
     st = bs_io_attr_u64(ctx, io, "/meta", "complete", &one, 1);
-  }
+    if (st == BS_OK)
+      st = status_write(ctx, io, "complete");
+  } else if (io->has_meta && !io->status_set)
+    st = status_write(ctx, io,
+                      "incomplete: the run failed or stopped before its end");
   for (int i = 0; i < io->nspk; i++) {
     H5Dclose(io->spk_t[i]);
     H5Dclose(io->spk_id[i]);
@@ -327,6 +459,30 @@ bs_status bs_io_attr_u64(bs_ctx *ctx, bs_io *io, const char *path,
       attr_write(ctx, io, path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, sp, v);
   H5Sclose(sp);
   return st;
+}
+
+/* /meta@status: fixed-length, padded to STATUS_LEN, so that a rewrite
+ * reuses the attribute's place in the object header and needs no space. */
+static bs_status status_write(bs_ctx *ctx, bs_io *io, const char *text) {
+  char buf[STATUS_LEN];
+  memset(buf, 0, sizeof buf);
+  snprintf(buf, sizeof buf, "%s", text);
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, STATUS_LEN);
+  H5Tset_strpad(t, H5T_STR_NULLPAD);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  hid_t sp = H5Screate(H5S_SCALAR);
+  bs_status st = attr_write(ctx, io, "/meta", "status", t, t, sp, buf);
+  H5Sclose(sp);
+  H5Tclose(t);
+  return st;
+}
+
+bs_status bs_io_status(bs_ctx *ctx, bs_io *io, const char *text) {
+  bs_io_release_reserve(io);
+  BS_CALL(ctx, status_write(ctx, io, text));
+  io->status_set = 1;
+  return BS_OK;
 }
 
 /* A 1-D dataset written by rank 0 alone inside a collective call. */
@@ -426,7 +582,7 @@ bs_status bs_io_rank_u64(bs_ctx *ctx, bs_io *io, const char *path,
 /* ---- spikes ----------------------------------------------------------- */
 
 static hid_t spike_dataset(hid_t g, const char *name, hid_t type) {
-  hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = 65536;
+  hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = SPIKE_CHUNK;
   hid_t sp = H5Screate_simple(1, &zero, &unlim);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_chunk(dcpl, 1, &chunk);
@@ -546,6 +702,17 @@ bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int h, uint64_t total,
                               const uint64_t *ids) {
   if (total == 0)
     return BS_OK; /* same on every rank */
+  /* Parallel HDF5 allocates every chunk of the extent at once; both
+   * datasets' chunks must fit before either grows. */
+  hsize_t cur = 0;
+  hid_t cs = H5Dget_space(io->spk_t[h]);
+  H5Sget_simple_extent_dims(cs, &cur, NULL);
+  H5Sclose(cs);
+  const uint64_t have = (cur + SPIKE_CHUNK - 1) / SPIKE_CHUNK,
+                 after =
+                     (io->spk_len[h] + total + SPIKE_CHUNK - 1) / SPIKE_CHUNK;
+  if (after > have)
+    BS_CALL(ctx, room(ctx, io, 2 * (after - have) * SPIKE_CHUNK * 8, "spikes"));
   BS_CALL(ctx, append_1d(ctx, io, io->spk_t[h], H5T_NATIVE_DOUBLE,
                          io->spk_len[h], total, offset, n, t));
   BS_CALL(ctx, append_1d(ctx, io, io->spk_id[h], H5T_NATIVE_UINT64,
@@ -617,9 +784,11 @@ static bs_status report_reopen(bs_ctx *ctx, bs_io *io, const char *link,
 }
 
 /* The data of a report: rows x nodes float64, contiguous, no fill. */
-static bs_status report_data(bs_ctx *ctx, hid_t g, const char *name,
+static bs_status report_data(bs_ctx *ctx, bs_io *io, hid_t g, const char *name,
                              uint64_t n_rows, uint64_t n_nodes,
                              const char *group, hid_t *out) {
+  /* allocated at creation (parallel HDF5), whole */
+  BS_CALL(ctx, room(ctx, io, n_rows * n_nodes * 8, "report data"));
   hsize_t dims[2] = {n_rows, n_nodes};
   hid_t sp = H5Screate_simple(2, dims, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -650,9 +819,9 @@ static bs_status report_grow(bs_ctx *ctx, bs_io *io, const char *group,
   hid_t g = H5Gopen2(io->file, group, H5P_DEFAULT);
   H5_TRY(ctx, g, "opening group", group);
   hid_t od = H5Dopen2(g, "data", H5P_DEFAULT), nd = -1;
-  bs_status st =
-      od < 0 ? h5_err_in(ctx, io->path, "opening report", group)
-             : report_data(ctx, g, "data.grow", n_rows, n_nodes, group, &nd);
+  bs_status st = od < 0 ? h5_err_in(ctx, io->path, "opening report", group)
+                        : report_data(ctx, io, g, "data.grow", n_rows, n_nodes,
+                                      group, &nd);
   const uint64_t slab = n_nodes ? (1u << 20) / n_nodes + 1 : old_rows;
   double *buf = NULL;
   if (st == BS_OK && old_rows && n_nodes)
@@ -826,8 +995,8 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
         H5Gclose(g);
       goto done;
     }
-    st = agreed(
-        ctx, report_data(ctx, g, "data", n_rows, n_nodes, r->group, &r->data));
+    st = agreed(ctx, report_data(ctx, f, g, "data", n_rows, n_nodes, r->group,
+                                 &r->data));
     H5Gclose(g);
   }
   if (st != BS_OK)
@@ -928,8 +1097,12 @@ static bs_status block_io(bs_ctx *ctx, bs_io *io, hid_t d, int writing,
     H5Sselect_none(fs);
     H5Sselect_none(ms);
   }
+  /* Reads are independent: a collective read of column blocks that
+   * overlap between ranks (a checkpoint's per-pre state, each rank the
+   * range of its table) returned zeros for part of a row at 3 and 4
+   * ranks (Open MPI's MPI-IO, Debian 12). */
   herr_t rc = writing ? H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, io->dxpl, buf)
-                      : H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, io->dxpl, buf);
+                      : H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
   /* Read the error stack before H5Sclose clears it. */
   bs_status st = rc < 0 ? h5_err_in(ctx, io->path, what, obj) : BS_OK;
   H5Sclose(ms);
@@ -1016,6 +1189,7 @@ bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rp) {
 bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
                             uint64_t rows, uint64_t cols, uint64_t col0,
                             uint64_t ncols, const double *buf) {
+  BS_CALL(ctx, room(ctx, io, rows * cols * 8, "checkpoint data"));
   hsize_t dims[2] = {rows, cols};
   hid_t sp = H5Screate_simple(2, dims, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);

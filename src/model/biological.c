@@ -16,7 +16,7 @@
   { name, BS_DIM_ONE, def, 0.0, HUGE_VAL, BS_P_LO_OPEN, doc }
 
 static int crossing(double V_th, const double *x0, const double *x) {
-  return x0[0] < V_th && x[0] >= V_th;
+  return (x0[0] < V_th) & (x[0] >= V_th); /* no branch: block kernels */
 }
 
 /* ---- HH ---------------------------------------------------------------- */
@@ -48,18 +48,21 @@ static const bs_var hh_vars[HH_NX] = {
     BS_VAR("n", BS_DIM_ONE, NAN, "K activation (default: steady state at V0)"),
 };
 
-/* Hodgkin-Huxley (1952) rates, V in mV, rates in 1/ms. */
-static inline void hh_rates(double V, double r[6]) {
-  r[0] = 1.0 / bs_exprel(-(V + 40.0) / 10.0); /* 0.1(V+40)/(1-e^{..}) */
-  r[1] = 4.0 * exp(-(V + 65.0) / 18.0);
-  r[2] = 0.07 * exp(-(V + 65.0) / 20.0);
-  r[3] = 1.0 / (1.0 + exp(-(V + 35.0) / 10.0));
-  r[4] = 0.1 / bs_exprel(-(V + 55.0) / 10.0); /* 0.01(V+55)/(1-e^{..}) */
-  r[5] = 0.125 * exp(-(V + 65.0) / 80.0);
+/* Hodgkin-Huxley (1952) rates, V in mV, rates in 1/ms; exp and exprel
+ * (= phi) from vexp.h, so the block kernel vectorizes and a neuron gets
+ * the same bits in a SIMD lane or not. */
+static inline BS_VEXP_INLINE void hh_rates(double V, double r[6]) {
+  r[0] = 1.0 / bs_vphi(-(V + 40.0) / 10.0); /* 0.1(V+40)/(1-e^{..}) */
+  r[1] = 4.0 * bs_vexp(-(V + 65.0) / 18.0);
+  r[2] = 0.07 * bs_vexp(-(V + 65.0) / 20.0);
+  r[3] = 1.0 / (1.0 + bs_vexp(-(V + 35.0) / 10.0));
+  r[4] = 0.1 / bs_vphi(-(V + 55.0) / 10.0); /* 0.01(V+55)/(1-e^{..}) */
+  r[5] = 0.125 * bs_vexp(-(V + 65.0) / 80.0);
 }
 
-static void hh_rhs(const double *p, const double *k, const double *x, double J,
-                   double G, double *f, double *d) {
+static inline BS_VEXP_INLINE void hh_rhs(const double *p, const double *k,
+                                         const double *x, double J, double G,
+                                         double *f, double *d) {
   (void)k;
   const double V = x[HH_V], m = x[HH_M], h = x[HH_H], n = x[HH_N];
   const double gna = p[HH_GNA] * m * m * m * h;
@@ -99,7 +102,18 @@ static void hh_init(bs_neuron_args *a) {
   }
 }
 
-BS_ODE_KERNEL(hh_update, HH_NX, 0, hh_rhs, hh_event)
+/* Blocks of neurons with the method a constant (vectorized; also the
+ * fused update's kernel), and the per-neuron kernel with the same
+ * arithmetic for noise. */
+BS_ODE_KERNEL_ADV(hh_update_noise, HH_NX, 0, hh_rhs, hh_event, bs_ode_vadvance)
+BS_ODE_BLOCK_KERNEL(hh_block, HH_NX, 0, hh_rhs, hh_event)
+BS_ODE_BLOCK_UPDATE(hh_update, hh_block, hh_update_noise)
+
+static const bs_fused_neuron hh_fused_block = {.block = hh_block, .needs_G = 1};
+static const bs_fused_neuron *hh_fused(int method) {
+  (void)method;
+  return &hh_fused_block;
+}
 
 const bs_neuron_model bs_model_hh = {
     .name = "HH",
@@ -115,6 +129,7 @@ const bs_neuron_model bs_model_hh = {
     .nv = HH_NX,
     .rhs = hh_rhs,
     .event = hh_event,
+    .fused = hh_fused,
 };
 
 /* ---- MorrisLecar ------------------------------------------------------- */

@@ -338,4 +338,136 @@ const bs_input_kind bs_input_wiener = {
     .check = wiener_check,
     .apply = wiener_apply,
     .start = wiener_start,
+    .keyed = 1,
+};
+
+/* ---- PoissonInput(num_input, freq, weight) ------------------------------ */
+
+/* BrainPy's PoissonInput: num_input independent Poisson sources of rate
+ * freq onto every target neuron, without a population: each step adds
+ * weight * Binomial(num_input, freq dt / 1000), drawn per neuron and step
+ * from Philox keyed by (seed, input, gid, step of the run): a node with
+ * its own draws, so trials differ (the brainpy.inputs arrays replay). Exact binomial draws
+ * always (BrainPy 2.3.8 switches to a normal approximation for large
+ * N p, with the variance passed as the scale). t_start / t_end (steps
+ * [int(t_start/dt), int(t_end/dt))) are brainsim's, for protocol phases. */
+static const bs_param pinput_params[] = {
+    {"num_input", BS_DIM_ONE, 0, 1, 4294967295.0, BS_P_REQUIRED | BS_P_INTEGER,
+     "number of Poisson sources per neuron"},
+    {"freq", BS_DIM_RATE, 0, 0, INF, BS_P_REQUIRED, "rate of each source"},
+    {"weight", BS_DIM_ONE, 0, -INF, INF, BS_P_REQUIRED,
+     "added per source spike (the target variable's unit)"},
+    {"t_start", BS_DIM_TIME, 0, 0, INF, 0, "start"},
+    {"t_end", BS_DIM_TIME, NAN, 0, INF, BS_P_NULLABLE,
+     "end (null: the run's duration)"}};
+
+static const char *pinput_check(const bs_input_args *a, int *blame) {
+  if (a->p[1] * a->dt / 1000.0 > 1.0) {
+    *blame = 1;
+    return "freq * dt exceeds one spike per source and step";
+  }
+  if (!(t_end_of(a, a->p[4]) > a->p[3])) {
+    *blame = 4;
+    return "t_end must be after t_start";
+  }
+  return NULL;
+}
+
+static void pinput_apply(const bs_input_args *a, int64_t step, uint64_t gid0,
+                         uint64_t n, double *I) {
+  if (step < trunc_steps(a->p[3], a->dt) ||
+      step >= trunc_steps(t_end_of(a, a->p[4]), a->dt))
+    return;
+  bs_binom b;
+  bs_binom_init(&b, (uint64_t)a->p[0], a->p[1] * a->dt / 1000.0);
+  const double w = a->p[2];
+  for (uint64_t i = 0; i < n; i++) {
+    bs_rng r;
+    bs_rng_init(&r, a->seed, BS_RNG_INPUT, a->input, (uint32_t)(gid0 + i),
+                (uint32_t)(a->step0 + step));
+    const uint64_t k = bs_binom_draw(&b, &r);
+    if (k)
+      I[i] += w * (double)k;
+  }
+}
+
+static int64_t pinput_start(const bs_input_args *a) {
+  return trunc_steps(a->p[3], a->dt);
+}
+
+const bs_input_kind bs_input_poisson = {
+    .name = "PoissonInput",
+    .doc = "weight * Binomial(num_input, freq dt) per neuron and step "
+           "(BrainPy PoissonInput)",
+    .np = 5,
+    .params = pinput_params,
+    .check = pinput_check,
+    .apply = pinput_apply,
+    .start = pinput_start,
+    .keyed = 1,
+};
+
+/* ---- ou_process(mean, sigma, tau, t_start, t_end) ------------------------ */
+
+/* BrainPy's ou_process: per neuron x starts at mean, and in each step of
+ * [int(t_start/dt), int(t_end/dt)) x += dt (mean - x) / tau + sigma
+ * sqrt(dt) xi, then the step's current is the new x (BrainPy's for_loop
+ * over arange(t_start, t_end, dt) fills its array with x after each
+ * update); 0 outside. xi ~ N(0, 1) from Philox keyed by (seed, input,
+ * gid, step): BrainPy 2.3.8 draws xi = rng.rand, a uniform on [0, 1),
+ * a bug; this is the OU process its docstring states. */
+static const bs_param ou_params[] = {
+    {"mean", BS_DIM_ONE, 0, -INF, INF, BS_P_REQUIRED, "mean (and x at start)"},
+    {"sigma", BS_DIM_ONE, 0, 0, INF, BS_P_REQUIRED,
+     "noise amplitude per sqrt(ms)"},
+    {"tau", BS_DIM_TIME, 0, 0, INF, BS_P_REQUIRED | BS_P_LO_OPEN,
+     "time constant"},
+    {"t_start", BS_DIM_TIME, 0, 0, INF, 0, "start"},
+    {"t_end", BS_DIM_TIME, NAN, 0, INF, BS_P_NULLABLE,
+     "end (null: the run's duration)"}};
+static const char *const ou_states[] = {"x"};
+
+static const char *ou_check(const bs_input_args *a, int *blame) {
+  if (!(t_end_of(a, a->p[4]) > a->p[3])) {
+    *blame = 4;
+    return "t_end must be after t_start";
+  }
+  return NULL;
+}
+
+static void ou_init(const bs_input_args *a, uint64_t gid0, uint64_t n) {
+  (void)gid0;
+  for (uint64_t i = 0; i < n; i++)
+    a->x[0][i] = a->p[0];
+}
+
+static void ou_apply(const bs_input_args *a, int64_t step, uint64_t gid0,
+                     uint64_t n, double *I) {
+  if (step < trunc_steps(a->p[3], a->dt) ||
+      step >= trunc_steps(t_end_of(a, a->p[4]), a->dt))
+    return;
+  const double mean = a->p[0], s = a->p[1] * sqrt(a->dt), tau = a->p[2];
+  double *x = a->x[0];
+  for (uint64_t i = 0; i < n; i++) {
+    bs_rng r;
+    bs_rng_init(&r, a->seed, BS_RNG_INPUT, a->input, (uint32_t)(gid0 + i),
+                (uint32_t)step);
+    x[i] = x[i] + a->dt * ((mean - x[i]) / tau) + s * bs_rng_normal(&r);
+    I[i] += x[i];
+  }
+}
+
+const bs_input_kind bs_input_ou = {
+    .name = "ou_process",
+    .doc = "Ornstein-Uhlenbeck dx = (mean - x)/tau dt + sigma dW per neuron, "
+           "x(0) = mean",
+    .np = 5,
+    .params = ou_params,
+    .check = ou_check,
+    .apply = ou_apply,
+    .start = pinput_start, /* t_start is p[3] as PoissonInput's */
+    .keyed = 1,
+    .nstate = 1,
+    .states = ou_states,
+    .init = ou_init,
 };

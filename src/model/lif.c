@@ -114,6 +114,51 @@ static void lif_update(bs_neuron_args *a) {
   a->nspk = nspk;
 }
 
+/* The fused block (bs_fused_update) of exp_auto without noise: the two
+ * passes of lif_update in one loop over the block, the threshold as
+ * selects, and the spikes collected afterwards from a per-neuron flag when
+ * there are any. */
+BS_CLONES static void lif_block(const bs_neuron_args *a, size_t b0, size_t n,
+                                const double *restrict I, const double *G,
+                                size_t *nspk, uint64_t *bad) {
+  (void)G;
+  const double V_rest = a->p[P_V_REST], V_reset = a->p[P_V_RESET];
+  const double V_th = a->p[P_V_TH], R = a->p[P_R];
+  const double A = a->k[K_A];
+  const double ref = a->k[K_HAS_REF] != 0.0 ? a->k[K_REF] : -HUGE_VAL;
+  const double t = (double)a->step * a->dt;
+  double *restrict V = a->x[X_V] + b0;
+  double *restrict tl = a->x[X_T_LAST] + b0;
+  uint64_t fired[BS_FUSED_BLOCK];
+  uint64_t any = 0, b = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double v0 = V[i];
+    const double v = v0 + A * (V_rest + R * I[i] - v0);
+    const double w = (t - tl[i] <= ref) ? v0 : v;
+    const uint64_t f = w >= V_th;
+    const double vs = f ? V_reset : w;
+    V[i] = vs;
+    tl[i] = f ? t : tl[i]; /* t only: t_last stays finite */
+    fired[i] = f;
+    any |= f;
+    b |= bs_nonfinite_bit(vs);
+  }
+  *bad |= b;
+  if (!any)
+    return;
+  size_t q = *nspk;
+  for (size_t i = 0; i < n; i++)
+    if (fired[i])
+      a->spk[q++] = (uint32_t)(b0 + i);
+  *nspk = q;
+}
+
+static const bs_fused_neuron lif_fused_block = {.block = lif_block};
+
+static const bs_fused_neuron *lif_fused(int method) {
+  return method == BS_METHOD_EXP_AUTO ? &lif_fused_block : NULL;
+}
+
 const bs_neuron_model bs_model_lif = {
     .name = "LIF",
     .doc = "leaky integrate-and-fire (BrainPy LIF)",
@@ -130,4 +175,5 @@ const bs_neuron_model bs_model_lif = {
     .nv = 1,
     .rhs = lif_rhs,
     .event = lif_event,
+    .fused = lif_fused,
 };

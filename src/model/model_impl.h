@@ -6,11 +6,31 @@
 
 #include "brainsim/model.h"
 
+/* Bit 63 set when x is NaN or infinite: an exponent of all ones is the only
+ * one that carries into bit 63 when 1 is added to it. And, add and or
+ * vectorize, so block kernels OR this over what they store. */
+static inline uint64_t bs_nonfinite_bit(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
+}
+
+/* Wider vectors where the CPU has them (x86-64 function multiversioning):
+ * still only basic operations, and no FMA, since -ffp-contract=off forbids
+ * contraction whatever the target, so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
+    !defined(BS_NO_CLONES)
+#define BS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BS_CLONES
+#endif
+
 extern const bs_neuron_model bs_model_lif;
 extern const bs_input_kind bs_input_current, bs_input_section,
     bs_input_constant, bs_input_spike, bs_input_ramp, bs_input_sinusoidal,
-    bs_input_square, bs_input_wiener;
+    bs_input_square, bs_input_wiener, bs_input_poisson, bs_input_ou;
 extern const bs_neuron_model bs_model_poisson;
+extern const bs_neuron_model bs_model_spiketime;
 extern const bs_neuron_model bs_model_leaky_integrator;
 extern const bs_neuron_model bs_model_expif;
 extern const bs_neuron_model bs_model_adexif;
@@ -49,14 +69,6 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
   return w;
 }
 
-/* Bit 63 set iff w is NaN or infinite (exponent all ones): OR-ed over a
- * batch, one test at the end instead of a branch per weight. */
-static inline uint64_t bs_plast_nonfinite_bits(double w) {
-  uint64_t b;
-  memcpy(&b, &w, sizeof b);
-  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
-}
-
 /* A rule's pre_row and post_col from its static on_pre and on_post
  * (double f(const double *p, const double *pre, const double *post,
  * double w)) with NP parameters and NPRE, NPOST traces: the loops of every
@@ -90,7 +102,7 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
       if (hit && hit[j])                                                       \
         ws = on_post(p, vpre, vpost, ws);                                      \
       w[q] = ws;                                                               \
-      bad |= bs_plast_nonfinite_bits(ws);                                      \
+      bad |= bs_nonfinite_bit(ws);                                             \
       in[j] += ws * eff;                                                       \
     }                                                                          \
     return bad;                                                                \
@@ -116,7 +128,7 @@ static inline uint64_t bs_plast_nonfinite_bits(double w) {
         vpre[t] = xpre[k * NPRE + t] * g0[t];                                  \
       const double ws = on_post(p, vpre, vpost, w[q]);                         \
       w[q] = ws;                                                               \
-      bad |= bs_plast_nonfinite_bits(ws);                                      \
+      bad |= bs_nonfinite_bit(ws);                                             \
     }                                                                          \
     return bad;                                                                \
   }

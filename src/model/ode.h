@@ -49,57 +49,61 @@ bs_vlin_step(int method, double x, double A, double B, double dt) {
 
 /* One step of x' = f(x) for one element. rhs is a compile-time constant at
  * every call site, so it is inlined. rk2 is BrainPy's rk2 with beta = 2/3:
- * A = [(), (2/3)], B = [1/4, 3/4]. */
-static inline __attribute__((always_inline)) void
-bs_ode_advance(int method, int nv, bs_rhs_fn rhs, const double *p,
-               const double *k, double *x, double J, double G, double dt) {
-  double f[BS_ODE_MAXV], d[BS_ODE_MAXV];
-  switch (method) {
-  case BS_METHOD_EXP_AUTO:
-    /* Each variable linearised in itself, the others frozen at the start
-     * of the step (Jacobi style). */
-    rhs(p, k, x, J, G, f, d);
-    for (int v = 0; v < nv; v++)
-      x[v] += dt * bs_phi(d[v] * dt) * f[v];
-    break;
-  case BS_METHOD_EULER:
-    rhs(p, k, x, J, G, f, NULL);
-    for (int v = 0; v < nv; v++)
-      x[v] += dt * f[v];
-    break;
-  case BS_METHOD_RK2: {
-    double y[BS_ODE_MAXV], f2[BS_ODE_MAXV];
-    rhs(p, k, x, J, G, f, NULL);
-    for (int v = 0; v < nv; v++)
-      y[v] = x[v] + (2.0 / 3.0) * dt * f[v];
-    rhs(p, k, y, J, G, f2, NULL);
-    for (int v = 0; v < nv; v++)
-      x[v] += dt * (0.25 * f[v] + 0.75 * f2[v]);
-    break;
+ * A = [(), (2/3)], B = [1/4, 3/4]. bs_ode_advance uses libm's expm1 in
+ * exp_auto's phi; bs_ode_vadvance vexp.h's, for kernels that vectorize. */
+#define BS_ODE_ADVANCE(NAME, PHI)                                              \
+  static inline __attribute__((always_inline)) void NAME(                      \
+      int method, int nv, bs_rhs_fn rhs, const double *p, const double *k,     \
+      double *x, double J, double G, double dt) {                              \
+    double f[BS_ODE_MAXV], d[BS_ODE_MAXV];                                     \
+    switch (method) {                                                          \
+    case BS_METHOD_EXP_AUTO:                                                   \
+      /* Each variable linearised in itself, the others frozen at the start    \
+       * of the step (Jacobi style). */                                        \
+      rhs(p, k, x, J, G, f, d);                                                \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) x[v] +=            \
+          dt * PHI(d[v] * dt) * f[v];                                          \
+      break;                                                                   \
+    case BS_METHOD_EULER:                                                      \
+      rhs(p, k, x, J, G, f, NULL);                                             \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) x[v] += dt * f[v]; \
+      break;                                                                   \
+    case BS_METHOD_RK2: {                                                      \
+      double y[BS_ODE_MAXV], f2[BS_ODE_MAXV];                                  \
+      rhs(p, k, x, J, G, f, NULL);                                             \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) y[v] =             \
+          x[v] + (2.0 / 3.0) * dt * f[v];                                      \
+      rhs(p, k, y, J, G, f2, NULL);                                            \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) x[v] +=            \
+          dt * (0.25 * f[v] + 0.75 * f2[v]);                                   \
+      break;                                                                   \
+    }                                                                          \
+    default: { /* BS_METHOD_RK4 */                                             \
+      double y[BS_ODE_MAXV], k2[BS_ODE_MAXV], k3[BS_ODE_MAXV],                 \
+          k4[BS_ODE_MAXV];                                                     \
+      rhs(p, k, x, J, G, f, NULL);                                             \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) y[v] =             \
+          x[v] + 0.5 * dt * f[v];                                              \
+      rhs(p, k, y, J, G, k2, NULL);                                            \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) y[v] =             \
+          x[v] + 0.5 * dt * k2[v];                                             \
+      rhs(p, k, y, J, G, k3, NULL);                                            \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) y[v] =             \
+          x[v] + dt * k3[v];                                                   \
+      rhs(p, k, y, J, G, k4, NULL);                                            \
+      _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) x[v] +=            \
+          dt / 6.0 * (f[v] + 2.0 * k2[v] + 2.0 * k3[v] + k4[v]);               \
+      break;                                                                   \
+    }                                                                          \
+    }                                                                          \
   }
-  default: { /* BS_METHOD_RK4 */
-    double y[BS_ODE_MAXV], k2[BS_ODE_MAXV], k3[BS_ODE_MAXV], k4[BS_ODE_MAXV];
-    rhs(p, k, x, J, G, f, NULL);
-    for (int v = 0; v < nv; v++)
-      y[v] = x[v] + 0.5 * dt * f[v];
-    rhs(p, k, y, J, G, k2, NULL);
-    for (int v = 0; v < nv; v++)
-      y[v] = x[v] + 0.5 * dt * k2[v];
-    rhs(p, k, y, J, G, k3, NULL);
-    for (int v = 0; v < nv; v++)
-      y[v] = x[v] + dt * k3[v];
-    rhs(p, k, y, J, G, k4, NULL);
-    for (int v = 0; v < nv; v++)
-      x[v] += dt / 6.0 * (f[v] + 2.0 * k2[v] + 2.0 * k3[v] + k4[v]);
-    break;
-  }
-  }
-}
+BS_ODE_ADVANCE(bs_ode_advance, bs_phi)
+BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
 
 /* The kernel of a point model: NV ODE variables first in its state table,
  * then NAUX others (t_last_spike). The input current at V = x[0] is
  * I + G (V_prev - V) = J - G V. */
-#define BS_ODE_KERNEL(fname, NV, NAUX, RHS, EVENT)                             \
+#define BS_ODE_KERNEL_ADV(fname, NV, NAUX, RHS, EVENT, ADVANCE)                \
   static void fname(bs_neuron_args *a) {                                       \
     const double t = (double)a->step * a->dt;                                  \
     const int method = a->method;                                              \
@@ -111,8 +115,7 @@ bs_ode_advance(int method, int nv, bs_rhs_fn rhs, const double *p,
       for (int v = 0; v < (NAUX); v++)                                         \
         aux[v] = a->x[(NV) + v][i];                                            \
       const double G = a->G ? a->G[i] : 0.0;                                   \
-      bs_ode_advance(method, NV, RHS, a->p, a->k, x, a->I[i] + G * x0[0], G,   \
-                     a->dt);                                                   \
+      ADVANCE(method, NV, RHS, a->p, a->k, x, a->I[i] + G * x0[0], G, a->dt);  \
       for (int v = 0; a->noise && v < (NV); v++)                               \
         if (a->noise[v])                                                       \
           x[v] += a->noise[v][i];                                              \
@@ -122,6 +125,79 @@ bs_ode_advance(int method, int nv, bs_rhs_fn rhs, const double *p,
         a->x[v][i] = x[v];                                                     \
       for (int v = 0; v < (NAUX); v++)                                         \
         a->x[(NV) + v][i] = aux[v];                                            \
+    }                                                                          \
+    a->nspk = nspk;                                                            \
+  }
+
+#define BS_ODE_KERNEL(fname, NV, NAUX, RHS, EVENT)                             \
+  BS_ODE_KERNEL_ADV(fname, NV, NAUX, RHS, EVENT, bs_ode_advance)
+
+/* The same step over a block [b0, b0 + n) with the method a constant, for
+ * branch-free RHS and EVENT (vexp.h's exp, selects): no noise; the spikes
+ * flagged, then collected. ivdep: the state arrays never overlap. With
+ * BS_ODE_KERNEL_ADV(..., bs_ode_vadvance) the model's scalar kernel gives
+ * the same bits (noise aside). */
+#define BS_ODE_BLOCK_LOOP(M, NV, NAUX, RHS, EVENT)                             \
+  _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++) {                        \
+    double x[NV], x0[NV], aux[(NAUX) + 1];                                     \
+    _Pragma("GCC unroll 16") for (int v = 0; v < (NV); v++) x[v] = x0[v] =     \
+        xs[v][i];                                                              \
+    _Pragma("GCC unroll 16") for (int v = 0; v < (NAUX); v++) aux[v] =         \
+        xs[(NV) + v][i];                                                       \
+    const double Gi = G[i];                                                    \
+    bs_ode_vadvance(M, NV, RHS, a->p, a->k, x, I[i] + Gi * x0[0], Gi, a->dt);  \
+    fired[i] = EVENT(a->p, a->k, t, x0, x, aux);                               \
+    _Pragma("GCC unroll 16") for (int v = 0; v < (NV); v++) xs[v][i] = x[v];   \
+    _Pragma("GCC unroll 16") for (int v = 0; v < (NAUX); v++)                  \
+        xs[(NV) + v][i] = aux[v];                                              \
+  }                                                                            \
+  break;
+
+#define BS_ODE_BLOCK_KERNEL(fname, NV, NAUX, RHS, EVENT)                       \
+  BS_CLONES static void fname(const bs_neuron_args *a, size_t b0, size_t n,    \
+                              const double *I, const double *G, size_t *nspk,  \
+                              uint64_t *bad) {                                 \
+    const double t = (double)a->step * a->dt;                                  \
+    double *xs[(NV) + (NAUX)];                                                 \
+    for (int v = 0; v < (NV) + (NAUX); v++)                                    \
+      xs[v] = a->x[v] + b0;                                                    \
+    int fired[BS_FUSED_BLOCK];                                                 \
+    switch (a->method) {                                                       \
+    case BS_METHOD_EXP_AUTO:                                                   \
+      BS_ODE_BLOCK_LOOP(BS_METHOD_EXP_AUTO, NV, NAUX, RHS, EVENT)              \
+    case BS_METHOD_EULER:                                                      \
+      BS_ODE_BLOCK_LOOP(BS_METHOD_EULER, NV, NAUX, RHS, EVENT)                 \
+    case BS_METHOD_RK2:                                                        \
+      BS_ODE_BLOCK_LOOP(BS_METHOD_RK2, NV, NAUX, RHS, EVENT)                   \
+    default:                                                                   \
+      BS_ODE_BLOCK_LOOP(BS_METHOD_RK4, NV, NAUX, RHS, EVENT)                   \
+    }                                                                          \
+    uint64_t b = 0;                                                            \
+    for (int v = 0; v < (NV) + (NAUX); v++)                                    \
+      for (size_t i = 0; i < n; i++)                                           \
+        b |= bs_nonfinite_bit(xs[v][i]);                                       \
+    *bad |= b;                                                                 \
+    size_t q = *nspk;                                                          \
+    for (size_t i = 0; i < n; i++)                                             \
+      if (fired[i])                                                            \
+        a->spk[q++] = (uint32_t)(b0 + i);                                      \
+    *nspk = q;                                                                 \
+  }
+
+/* A model's update from its block kernel (per block of BS_FUSED_BLOCK),
+ * or from its per-neuron kernel when there is noise. */
+#define BS_ODE_BLOCK_UPDATE(fname, BLOCK, SCALAR)                              \
+  static void fname(bs_neuron_args *a) {                                       \
+    if (a->noise) {                                                            \
+      SCALAR(a);                                                               \
+      return;                                                                  \
+    }                                                                          \
+    size_t nspk = 0;                                                           \
+    uint64_t bad = 0; /* the engine scans the unfused state itself */          \
+    for (size_t b0 = 0; b0 < a->n; b0 += BS_FUSED_BLOCK) {                     \
+      const size_t n =                                                         \
+          a->n - b0 < BS_FUSED_BLOCK ? a->n - b0 : BS_FUSED_BLOCK;             \
+      BLOCK(a, b0, n, a->I + b0, a->G ? a->G + b0 : NULL, &nspk, &bad);        \
     }                                                                          \
     a->nspk = nspk;                                                            \
   }

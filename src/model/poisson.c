@@ -10,8 +10,9 @@ enum { P_FREQS, NP };
 enum { K_P, NK };
 
 static const bs_param poisson_params[NP] = {
-    {"freqs", BS_DIM_RATE, NAN, 0.0, HUGE_VAL, BS_P_REQUIRED,
-     "firing rate of every neuron"},
+    {"freqs", BS_DIM_RATE, NAN, 0.0, HUGE_VAL, BS_P_REQUIRED | BS_P_SECTIONS,
+     "firing rate: a value, per neuron (list, initializer, dataset) or in "
+     "time ({values, durations})"},
 };
 
 static const char *poisson_check(const double *p, double dt, int *blame) {

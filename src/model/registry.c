@@ -7,6 +7,7 @@
 
 static const bs_neuron_model *const neurons[] = {&bs_model_lif,
                                                  &bs_model_poisson,
+                                                 &bs_model_spiketime,
                                                  &bs_model_leaky_integrator,
                                                  &bs_model_expif,
                                                  &bs_model_adexif,
@@ -32,7 +33,7 @@ static const bs_output_model *const outputs[] = {&bs_out_cuba, &bs_out_coba,
 static const bs_input_kind *const inputs[] = {
     &bs_input_current, &bs_input_section, &bs_input_constant,
     &bs_input_spike,   &bs_input_ramp,    &bs_input_sinusoidal,
-    &bs_input_square,  &bs_input_wiener};
+    &bs_input_square,  &bs_input_wiener,  &bs_input_poisson, &bs_input_ou};
 static const bs_syn_alias aliases[] = {
     {"ExpCUBA", "Exponential", "CUBA"},
     {"ExpCOBA", "Exponential", "COBA"},

@@ -303,6 +303,102 @@ const bs_output_model bs_out_mgblock = {
     .apply = mg_apply,
 };
 
+/* ---- fused block kernels ----------------------------------------------
+ * Block forms of a synapse's update followed by its output (as
+ * engine/linear.c runs them): the same operations per neuron in the same
+ * order, in one loop, so they vectorize and give the same bits. */
+
+/* The output of conductance gi into neuron i of the block: CUBA adds gi;
+ * COBA adds gi (E - V), E per post (Ej) or not, and gi to G when G is
+ * tracked: four loops, so no test is left inside one. */
+#define OUT_CUBA(i, gi) I[i] += (gi);
+#define OUT_COBA_EJ(i, gi) I[i] += (gi) * (Ej[i] - V[i]);
+#define OUT_COBA_E(i, gi) I[i] += (gi) * (E - V[i]);
+#define OUT_COBA_EJ_G(i, gi) OUT_COBA_EJ(i, gi) G[i] += (gi);
+#define OUT_COBA_E_G(i, gi) OUT_COBA_E(i, gi) G[i] += (gi);
+
+/* exp_update then the output. */
+#define EXP_BLOCK(OUT)                                                         \
+  const double decay = s->k[EXP_K_DECAY];                                      \
+  double *restrict g = s->x[EXP_G] + b0;                                       \
+  uint64_t b = 0;                                                              \
+  for (size_t i = 0; i < n; i++) {                                             \
+    const double gi = g[i] * decay + in[i];                                    \
+    g[i] = gi;                                                                 \
+    in[i] = 0.0;                                                               \
+    OUT(i, gi)                                                                 \
+    b |= bs_nonfinite_bit(gi);                                                 \
+  }                                                                            \
+  *bad |= b;
+
+/* de_update (DualExponential, Alpha) then the output. */
+#define DE_BLOCK(OUT)                                                          \
+  const double ed = s->k[DE_K_ED], er = s->k[DE_K_ER], c = s->k[DE_K_C];       \
+  double *restrict g = s->x[DE_G] + b0;                                        \
+  double *restrict h = s->x[DE_H] + b0;                                        \
+  uint64_t b = 0;                                                              \
+  for (size_t i = 0; i < n; i++) {                                             \
+    const double h0 = h[i];                                                    \
+    const double gi = g[i] * ed + c * h0;                                      \
+    const double hi = h0 * er + in[i];                                         \
+    g[i] = gi;                                                                 \
+    h[i] = hi;                                                                 \
+    in[i] = 0.0;                                                               \
+    OUT(i, gi)                                                                 \
+    b |= bs_nonfinite_bit(gi) | bs_nonfinite_bit(hi);                          \
+  }                                                                            \
+  *bad |= b;
+
+#define COBA_VARIANTS(BLOCK)                                                   \
+  const double E = s->op[0];                                                   \
+  const double *restrict Ej = s->E ? s->E + b0 : NULL;                         \
+  if (Ej && G) {                                                               \
+    BLOCK(OUT_COBA_EJ_G)                                                       \
+  } else if (Ej) {                                                             \
+    BLOCK(OUT_COBA_EJ)                                                         \
+  } else if (G) {                                                              \
+    BLOCK(OUT_COBA_E_G)                                                        \
+  } else {                                                                     \
+    BLOCK(OUT_COBA_E)                                                          \
+  }
+
+#define FUSED_ARGS                                                             \
+  const bs_fused_syn *s, size_t b0, size_t n, double *restrict in,             \
+      const double *restrict V, double *restrict I, double *restrict G,        \
+      uint64_t *bad
+
+BS_CLONES static void exp_cuba_block(FUSED_ARGS) {
+  (void)V, (void)G;
+  EXP_BLOCK(OUT_CUBA)
+}
+BS_CLONES static void exp_coba_block(FUSED_ARGS){
+    COBA_VARIANTS(EXP_BLOCK)} BS_CLONES static void de_cuba_block(FUSED_ARGS) {
+  (void)V, (void)G;
+  DE_BLOCK(OUT_CUBA)
+}
+BS_CLONES static void de_coba_block(FUSED_ARGS) { COBA_VARIANTS(DE_BLOCK) }
+
+static const struct {
+  const bs_syn_model *syn;
+  const bs_output_model *out;
+  bs_fused_syn_fn fn;
+} fused_kernels[] = {
+    {&bs_syn_exponential, &bs_out_cuba, exp_cuba_block},
+    {&bs_syn_exponential, &bs_out_coba, exp_coba_block},
+    {&bs_syn_dual_exponential, &bs_out_cuba, de_cuba_block},
+    {&bs_syn_dual_exponential, &bs_out_coba, de_coba_block},
+    {&bs_syn_alpha, &bs_out_cuba, de_cuba_block},
+    {&bs_syn_alpha, &bs_out_coba, de_coba_block},
+};
+
+bs_fused_syn_fn bs_fused_syn_kernel(const bs_syn_model *syn,
+                                    const bs_output_model *out) {
+  for (size_t q = 0; q < sizeof fused_kernels / sizeof fused_kernels[0]; q++)
+    if (fused_kernels[q].syn == syn && fused_kernels[q].out == out)
+      return fused_kernels[q].fn;
+  return NULL;
+}
+
 /* ---- short-term plasticity -------------------------------------------- *
  * Tsodyks-Markram (Tsodyks, Pawelzik & Markram 1998; BrainPy synplast STD
  * and STP) with the corrected facilitation equation du/dt = -u / tau_f

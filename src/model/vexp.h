@@ -26,19 +26,13 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Wider vectors where the CPU has them (x86-64 function multiversioning,
- * on the block kernels): still only basic operations, and no FMA, since
- * -ffp-contract=off forbids contraction whatever the target (the binary
- * has no vfmadd). The kernels vectorize only with -fno-trapping-math
+#include "model_impl.h"
+
+/* Wider vectors where the CPU has them (BS_CLONES, model_impl.h), on the
+ * block kernels. The kernels vectorize only with -fno-trapping-math
  * (CMakeLists.txt), which lets the compiler compute both sides of the
  * selects below. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
-    !defined(BS_NO_CLONES)
-#define BS_CH_CLONES                                                           \
-  __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define BS_CH_CLONES
-#endif
+#define BS_CH_CLONES BS_CLONES
 
 #define BS_VEXP_INLINE __attribute__((always_inline))
 

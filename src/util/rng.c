@@ -70,3 +70,52 @@ double bs_rng_uniform_at(uint64_t seed, uint32_t purpose, uint32_t a,
   refill(&r);
   return to_open01(r.out[0], r.out[1]);
 }
+
+void bs_binom_init(bs_binom *b, uint64_t n, double p) {
+  b->n = n;
+  b->p = p;
+  b->q = 1.0 - p;
+  b->m = 0;
+  b->pm = 1.0;
+  if (n == 0 || p <= 0.0 || p >= 1.0)
+    return;
+  const double dn = (double)n;
+  uint64_t m = (uint64_t)floor((dn + 1.0) * p);
+  b->m = m > n ? n : m;
+  const double dm = (double)b->m;
+  b->pm = exp(lgamma(dn + 1.0) - lgamma(dm + 1.0) - lgamma(dn - dm + 1.0) +
+              dm * log(p) + (dn - dm) * log(b->q));
+}
+
+uint64_t bs_binom_draw(const bs_binom *b, bs_rng *r) {
+  const uint64_t n = b->n, m = b->m;
+  const double p = b->p, q = b->q;
+  if (n == 0 || p <= 0.0)
+    return 0;
+  if (p >= 1.0)
+    return n;
+  double u = bs_rng_uniform(r) - b->pm;
+  if (u <= 0.0)
+    return m;
+  uint64_t lo = m, hi = m;
+  double plo = b->pm, phi = b->pm;
+  while (lo > 0 || hi < n) {
+    if (hi < n) {
+      phi *= (double)(n - hi) / (double)(hi + 1) * p / q;
+      hi++;
+      u -= phi;
+      if (u <= 0.0)
+        return hi;
+    }
+    if (lo > 0) {
+      plo *= (double)lo / (double)(n - lo + 1) * q / p;
+      lo--;
+      u -= plo;
+      if (u <= 0.0)
+        return lo;
+    }
+    if (phi == 0.0 && plo == 0.0)
+      break;
+  }
+  return m; /* the rounding leftover */
+}

@@ -51,6 +51,17 @@ def write_config(path, text):
     return path
 
 
+def identical(a, b):
+    """Whether two output files hold the same datasets, bitwise
+    (compare_runs.py; its report is printed when they differ)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = subprocess.run(["/usr/bin/python3", os.path.join(here, "compare_runs.py"), a, b],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print(p.stdout, p.stderr)
+    return p.returncode == 0
+
+
 def walk(group, prefix=""):
     """(name, dataset) for every dataset under group, following links:
     brainsim's output links each report file at /report/<target>/<name>

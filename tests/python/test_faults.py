@@ -2,15 +2,22 @@
 
 - NaN: one HH neuron integrated with forward Euler under a huge input
   diverges; it lives on the last rank only. The run must stop within one
-  exchange interval with the population, neuron, variable, time window and
+  exchange interval (10 ms here; HH's fused update stops it at the step
+  where the first state diverged) with the population, neuron, variable,
+  time window and
   a hint; every rank must exit non-zero (each rank's status is recorded by a
   wrapper), and the output must be flushed up to the failure and marked
   incomplete.
 - Memory: a run that would not fit (BRAINSIM_MAX_MEMORY, or a network of
   1.6e19 synapses) is refused before allocating, naming the part to blame.
-- Disk full: a file-size limit (RLIMIT_FSIZE, like `ulimit -f`) makes the
-  output write fail: a clear error naming the file, non-zero exit, and no
-  hang (bounded by a timeout)."""
+- Disk full: a file-size limit (RLIMIT_FSIZE, like `ulimit -f`) stops the
+  run: a clear error naming the file, exit 1, and no hang (bounded by a
+  timeout).
+- Infinity in a fused update (LIF with exponential COBA synapses, whose
+  kernels test what they store instead of a separate scan): a weight of
+  1.5e308 arriving twice makes g infinite on one post neuron on the last
+  rank; on 1 and 2 ranks the run stops at that step naming the projection,
+  neuron and variable, as the scan does on the unfused path."""
 import os
 import re
 import subprocess
@@ -27,6 +34,23 @@ populations:
 inputs:
   - {target: H, range: [9, 10], current: 1e6}
 monitors: [{spikes: all}, {population: H, variables: [V]}]
+"""
+
+# S neuron 9 alone is driven (a spike every 5 ms); its second makes g of
+# E neuron 9 infinite (1.5e308 decayed by e^-1 plus 1.5e308).
+FUSED_INF = """
+run: {dt: 0.1 ms, duration: 50 ms}
+populations:
+  S: {model: LIF, size: 10, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+      tau: 20 ms, tau_ref: 5 ms, V_initializer: -60 mV}
+  E: {model: LIF, size: 10, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+      tau: 20 ms, tau_ref: 5 ms, V_initializer: -60 mV}
+projections:
+  SE: {pre: S, post: E, synapse: Exponential, tau: 5 ms,
+       output: {COBA: {E: 0 mV}}, g_max: 1.5e308, connect: {One2One: {}}}
+inputs:
+  - {target: S, range: [9, 10], current: 1000}
+monitors: [{spikes: all}]
 """
 
 
@@ -46,10 +70,15 @@ def main():
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=bstest.mpi_env())
     bstest.check(p.returncode != 0, "NaN run exited 0")
     err = p.stderr
-    for frag in ("[rank 1]", "population 'H', neuron 9", "V became nan", "between t = 0 and 10 ms",
-                 "reduce dt", "euler"):
+    for frag in ("[rank 1]", "population 'H', neuron 9", "reduce dt", "euler"):
         bstest.check(frag in err, "NaN message lacks %r: %r" % (frag, err[:600]))
-    bstest.check(err.count("became nan") == 1, "NaN reported %d times" % err.count("became nan"))
+    # The first state to diverge (HH's fused update tests every step; the
+    # scan at the end of the first 10 ms interval finds V already NaN).
+    m = re.search(r"neuron 9: (V|m|h|n) became (nan|inf|-inf) between t = ([0-9.]+) and "
+                  r"([0-9.]+) ms", err)
+    bstest.check(m is not None and float(m.group(4)) <= 10.0,
+                 "NaN message lacks the variable or a time in the first interval: %r" % err[:600])
+    bstest.check(err.count(" became ") == 1, "NaN reported %d times" % err.count(" became "))
     lines = open(status).read().split("\n") if os.path.exists(status) else []
     codes = sorted(l for l in lines if l)
     # A rank that exits non-zero makes mpiexec kill the rest, so a rank may
@@ -63,6 +92,22 @@ def main():
     bstest.check(np.all(np.isfinite(V[:3, :9])) and np.all(V[:3, :9] != 0),
                  "samples before the failure were not flushed: %s" % V[:3, :3])
     print("NaN on rank 1: stopped with %s; ranks: %s" % (err.split("\n")[0][:90], codes))
+
+    cfg = bstest.write_config(wd + "/fused_inf.yaml", FUSED_INF)
+    for np_ in (1, 2):
+        p = subprocess.run([args.mpiexec, "-n", str(np_), "--oversubscribe", args.brainsim, "run",
+                            cfg, "-o", wd + "/fused_inf.h5", "--overwrite", "-q"],
+                           capture_output=True, text=True, timeout=120, env=bstest.mpi_env())
+        err = p.stderr
+        bstest.check(p.returncode != 0, "infinite g at %d ranks: exit 0" % np_)
+        m = re.search(r"projection 'SE', neuron 9: g became inf between t = ([0-9.]+) and "
+                      r"([0-9.]+) ms", err)
+        bstest.check(m is not None, "infinite g at %d ranks: message %r" % (np_, err[:600]))
+        t0, t1 = float(m.group(1)), float(m.group(2))
+        bstest.check(abs(t1 - t0 - 0.1) < 1e-9 and 5 < t0 < 20,
+                     "infinite g at %d ranks: not one step after the second spike: %r" % (np_, m.group(0)))
+        bstest.check(np_ == 1 or "[rank 1]" in err, "infinite g: not on rank 1: %r" % err[:300])
+        print("fused update, %d rank(s): %s" % (np_, m.group(0)))
 
     # Disk full: the output may not grow past the limit. The limit is set
     # in the ranks only (mpiexec's own shared-memory files must not hit it),
@@ -79,10 +124,11 @@ def main():
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=bstest.mpi_env())
         except subprocess.TimeoutExpired:
             bstest.fail("disk full at %d ranks: hang (no exit within 120 s)" % np_)
-        bstest.check(p.returncode != 0, "disk full at %d ranks: exit 0" % np_)
-        # the output or its report file (full.E.V.h5), whichever grew
+        bstest.check(p.returncode == 1, "disk full at %d ranks: exit %d" % (np_, p.returncode))
+        # the output or its report file (full.E.V.h5), whichever grew;
+        # test_disk_full checks what the output holds
         bstest.check(re.search(r"full(\.E\.V)?\.h5", p.stderr)
-                     and "File too large" in p.stderr,
+                     and "disk full" in p.stderr and "ulimit -f" in p.stderr,
                      "disk full at %d ranks: unclear message %r" % (np_, p.stderr[:500]))
         bstest.check("signal" not in p.stderr, "disk full at %d ranks: a rank was killed by a signal: %r"
                      % (np_, p.stderr[:500]))

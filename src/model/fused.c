@@ -1,0 +1,41 @@
+/* The fused update of a population (DESIGN.md, "Performance model"): one
+ * pass per block of BS_FUSED_BLOCK neurons through the kernels chosen at
+ * setup, with the block's input I (and G) in L1. */
+#include <string.h>
+
+#include "model_impl.h"
+
+/* Arrivals counted in units of one weight, as the sums they stand for. */
+BS_CLONES static void expand(size_t n, uint16_t *restrict count,
+                             const double *restrict sums, double *restrict in) {
+  for (size_t i = 0; i < n; i++) {
+    in[i] = sums[count[i]];
+    count[i] = 0;
+  }
+}
+
+int bs_fused_update(const bs_fused_args *a) {
+  bs_neuron_args *na = a->na;
+  const size_t N = na->n;
+  const int needs_G = a->neuron->needs_G;
+  const double *V = na->x[0];
+  double I[BS_FUSED_BLOCK], G[BS_FUSED_BLOCK], in[BS_FUSED_BLOCK];
+  size_t nspk = 0;
+  uint64_t bad = 0;
+  for (size_t b0 = 0; b0 < N; b0 += BS_FUSED_BLOCK) {
+    const size_t n = N - b0 < BS_FUSED_BLOCK ? N - b0 : BS_FUSED_BLOCK;
+    memcpy(I, a->I0 + b0, n * sizeof(double));
+    if (needs_G)
+      memset(G, 0, n * sizeof(double));
+    for (int j = 0; j < a->nsyn; j++) {
+      const bs_fused_syn *s = &a->syn[j];
+      if (s->count)
+        expand(n, s->count + b0, s->sums, in);
+      s->block(s, b0, n, s->count ? in : s->in + b0, V + b0, I,
+               needs_G ? G : NULL, &bad);
+    }
+    a->neuron->block(na, b0, n, I, needs_G ? G : NULL, &nspk, &bad);
+  }
+  na->nspk = nspk;
+  return (int)(bad >> 63);
+}
