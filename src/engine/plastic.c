@@ -322,7 +322,7 @@ static void events(bs_net *net, lproj *lj, int64_t m, const uint32_t *qk,
   pl->bad |= bad;
 }
 
-static void step(bs_net *net, lproj *lj, int64_t m) {
+static void prepare(bs_net *net, lproj *lj, int64_t m) {
   lplast *pl = lj->pl;
   for (int s = 0; s < 2; s++) /* on every rank at the same steps */
     if (m - pl->base[s] >= pl->period[s])
@@ -333,7 +333,6 @@ static void step(bs_net *net, lproj *lj, int64_t m) {
     events(net, lj, m, pl->qk + sl * lj->npos, pl->qeff + sl * lj->npos, na,
            lj->ring + sl * lj->post->n);
   pl->qn[sl] = 0;
-  bs_proj_linear_step(net, lj, m);
 }
 
 static double weight(const lproj *lj, const lmon *m, uint64_t c) {
@@ -583,7 +582,9 @@ const bs_proj_ops bs_proj_plastic = {.name = "plastic",
                                      .build = build,
                                      .setup = setup,
                                      .deliver = deliver,
-                                     .step = step,
+                                     .prepare = prepare,
+                                     .step = bs_proj_linear_step,
+                                     .fuse = bs_proj_linear_fuse,
                                      .current = bs_proj_linear_current,
                                      .weight = weight,
                                      .scan = scan,
