@@ -10,6 +10,20 @@
 #include "brainsim/model.h"
 #include "brainsim/util.h"
 
+/* The node types of a SONATA node population (a simulation config): per
+ * type its parameters and initial state in the population's model, chosen
+ * per neuron by node_type_id, which each rank reads for its own block when
+ * the network is built. */
+typedef struct bs_sonata_types {
+  char *file, *population; /* nodes file, /nodes/<population> */
+  int n;                   /* node types */
+  int64_t *id;             /* node_type_id of each */
+  double *p;               /* n x model->np parameters */
+  double *x0;              /* n x model->nx initial state */
+  unsigned char *p_var;    /* per parameter: differs between the types */
+  unsigned char *x_var;    /* per state variable: differs between the types */
+} bs_sonata_types;
+
 typedef struct bs_pop_spec {
   char *name;
   const bs_neuron_model *model;
@@ -52,6 +66,7 @@ typedef struct bs_pop_spec {
   /* The population's own descriptor (ConNeuGroup: its channels), owned
    * here; model points to it. NULL for registry models. */
   bs_neuron_model *own;
+  bs_sonata_types *sn; /* SONATA nodes, or NULL */
 } bs_pop_spec;
 
 typedef struct bs_proj_spec {
@@ -93,6 +108,14 @@ typedef struct bs_proj_spec {
                                     * edge population */
   char *conn_source, *conn_target; /* SONATA: node population names */
   char *g_file, *g_dataset;        /* g_max: {file, dataset} */
+  /* SONATA (a simulation config): the edge types of the edge population
+   * this projection takes (NULL: all), the sign of the weights it keeps
+   * (+1: >= 0, -1: < 0, 0: all) and whether it stores their magnitude,
+   * and the steps added to delays from the file (NEST templates: -1). */
+  int64_t *conn_types;
+  int n_conn_types;
+  int conn_sign, conn_abs;
+  double delay_shift;
 } bs_proj_spec;
 
 /* One entry of `inputs:`: a kind of brainpy.inputs (or the plain
@@ -189,6 +212,11 @@ typedef struct bs_spec {
   bs_input_spec *inputs;
   bs_monitor_spec *monitors;
   uint64_t n_neurons;
+  /* A SONATA simulation config: the output it names (output_dir /
+   * spikes_file) and the folder to create, whether it may be replaced
+   * (overwrite_output_dir); NULL / 0 for YAML configs. */
+  char *out_file, *out_dir;
+  int out_overwrite;
 } bs_spec;
 
 /* Parse and validate `file` with the overrides ("a.b.c=value"). Not

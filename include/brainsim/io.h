@@ -143,6 +143,14 @@ typedef struct bs_edges_src {
   const char *source, *target; /* SONATA: expected node_population names */
   uint64_t n_pre, n_post;
   const char *proj; /* projection name, for messages */
+  /* SONATA: keep only the edges whose edge_type_id is one of types[0 ..
+   * ntypes) (NULL: all), whose weight has the sign `sign` (+1: >= 0, -1:
+   * < 0, 0: any); abs_w stores |weight|. Edges without syn_weight weigh
+   * w0; a group's `nsyns` (BMTK) multiplies the weight. */
+  const int64_t *types;
+  int ntypes;
+  int sign, abs_w;
+  double w0;
 } bs_edges_src;
 
 /* This rank's synapses from a file, in the file's row order (the canonical
@@ -170,6 +178,22 @@ typedef struct bs_edges {
 bs_status bs_edges_load(bs_ctx *ctx, const bs_edges_src *src, uint64_t lo,
                         uint64_t hi, bs_edges *out);
 void bs_edges_free(bs_ctx *ctx, bs_edges *e);
+
+/* The edge populations of a SONATA edge file, from metadata: names,
+ * node populations of source and target, edge count, and whether the
+ * groups hold syn_weight, delay and nsyns. Not collective. */
+typedef struct bs_sonata_edge_pop {
+  char *name, *source, *target;
+  uint64_t n;
+  int has_w, has_d, has_nsyns;
+} bs_sonata_edge_pop;
+typedef struct bs_sonata_edges_info {
+  int n;
+  bs_sonata_edge_pop *pop;
+} bs_sonata_edges_info;
+bs_status bs_io_sonata_edges_info(bs_ctx *ctx, const char *file,
+                                  bs_sonata_edges_info *out);
+void bs_io_sonata_edges_info_free(bs_sonata_edges_info *info);
 
 /* A numeric dataset read in blocks (g_max: {file, dataset}): shape [rows,
  * cols], or [cols] when rows is 0. Not collective. */
@@ -207,5 +231,26 @@ bs_status bs_io_sonata_spikes_read(bs_ctx *ctx, const char *file,
                                    uint64_t lo, uint64_t hi,
                                    bs_sonata_spikes *out);
 void bs_io_sonata_spikes_free(bs_ctx *ctx, bs_sonata_spikes *s);
+
+/* ---- SONATA node files (src/io/nodes.c, sonata.md §6.2) ---------------
+ * Not collective: each rank opens the file read-only with serial HDF5. */
+typedef struct bs_sonata_nodes_info {
+  int n;          /* node populations in the file (/nodes/<name>) */
+  char **name;    /* their names, sorted */
+  uint64_t *size; /* their node counts (rows of node_type_id) */
+} bs_sonata_nodes_info;
+
+/* The populations of a node file, from metadata only (no rows read).
+ * Refuses, naming file and dataset: no /nodes, a population without
+ * node_type_id, node_group_id or node_group_index, columns of other
+ * lengths or types, and per-node dynamics_params groups (not read). */
+bs_status bs_io_sonata_nodes_info(bs_ctx *ctx, const char *file,
+                                  bs_sonata_nodes_info *out);
+void bs_io_sonata_nodes_info_free(bs_sonata_nodes_info *info);
+/* node_type_id of the nodes [lo, hi) of population (checked: node_id,
+ * when the file has it, equals the row). */
+bs_status bs_io_sonata_node_types(bs_ctx *ctx, const char *file,
+                                  const char *population, uint64_t lo,
+                                  uint64_t hi, int64_t *type_id);
 
 #endif

@@ -32,7 +32,8 @@ typedef struct cli {
 static const char usage[] =
     "usage: brainsim run CONFIG.yaml [-o OUT.h5] [--set KEY=VALUE]... "
     "[--overwrite] [-q] [-v]\n"
-    "       brainsim check CONFIG.yaml [--set KEY=VALUE]...\n"
+    "       brainsim run simulation_config.json [-o OUT.h5] [--overwrite]\n"
+    "       brainsim check CONFIG.yaml|simulation_config.json [--set ...]\n"
     "       brainsim --help [models]\n"
     "       brainsim --version\n"
     "\n"
@@ -510,21 +511,6 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   return st;
 }
 
-/* A SONATA simulation or circuit config is JSON, which YAML would parse
- * and then refuse key by key; say what it is instead. */
-static bs_status refuse_sonata_config(bs_ctx *ctx, const char *path) {
-  size_t n = strlen(path);
-  if (n < 5 || strcmp(path + n - 5, ".json") != 0)
-    return BS_OK;
-  return bs_error_set(ctx, BS_ERR_CONFIG,
-                      "%s: a SONATA simulation or circuit config (JSON): "
-                      "brainsim does not read these yet; write a brainsim "
-                      "YAML config, whose projections can read SONATA edges "
-                      "(connect: {SONATA: {file: ..., population: ...}}); "
-                      "see the README, 'SONATA and BMTK'",
-                      path);
-}
-
 int main(int argc, char **argv) {
   const double t_begin = bs_wtime();
   /* A file-size limit (ulimit -f, quotas) must fail a write with an error
@@ -579,9 +565,7 @@ int main(int argc, char **argv) {
   char *out = NULL, *ckpt_dir = NULL;
   int first = -1, rc = 1;
   storage sto = {0};
-  bs_status st = refuse_sonata_config(ctx, c.config);
-  if (st == BS_OK)
-    st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
+  bs_status st = bs_config_load(ctx, c.config, c.n_set, c.set, &spec);
   st = bs_comm_agree(ctx, st, &first);
   if (st != BS_OK)
     goto fail;
@@ -650,10 +634,19 @@ int main(int argc, char **argv) {
            avail > 0 ? bs_fmt_bytes(avail, have, sizeof have) : "unknown");
   }
   if (is_run && !c.restore) {
-    out = c.out ? bs_strdup(c.out) : default_output(c.config);
+    /* A SONATA config names its output (output_dir/spikes_file), where
+     * its reports go too. */
+    out = c.out            ? bs_strdup(c.out)
+          : spec->out_file ? bs_strdup(spec->out_file)
+                           : default_output(c.config);
+    if (spec->out_dir)
+      st = bs_io_mkdir(ctx, spec->out_dir);
+    st = bs_comm_agree(ctx, st, &first);
+    if (st != BS_OK)
+      goto fail;
     /* Open the output before any work, so a bad path fails at once. */
     bs_phase_begin(ctx, BS_PHASE_IO);
-    st = bs_io_create(ctx, out, c.overwrite, &io);
+    st = bs_io_create(ctx, out, c.overwrite || spec->out_overwrite, &io);
     bs_phase_end(ctx, BS_PHASE_IO);
     st = bs_comm_agree(ctx, st, &first);
     if (st != BS_OK)

@@ -165,7 +165,17 @@ bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
     return bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   reader rd = {.ctx = ctx, .file = file, .n_set = n_set, .set = set, .spec = s};
   s->file = bs_strdup(file);
-  size_t len = 0;
+  size_t len = 0, fl = strlen(file);
+  if (fl > 5 && strcmp(file + fl - 5, ".json") == 0) {
+    /* A SONATA simulation config (sonata_sim.c). */
+    bs_status sst = cfg_sonata_load(ctx, file, n_set, s);
+    if (sst != BS_OK) {
+      bs_config_destroy(&s);
+      return sst;
+    }
+    *out = s;
+    return BS_OK;
+  }
   bs_status st = cfg_read_text(ctx, file, &s->text, &len);
   if (st == BS_OK) {
     size_t bad = cfg_utf8_invalid_at(s->text, len);
@@ -240,6 +250,17 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->pops[i].ev_file);
     free(s->pops[i].ev_pop);
     bs_cng_destroy(&s->pops[i].own);
+    bs_sonata_types *sn = s->pops[i].sn;
+    if (sn) {
+      free(sn->file);
+      free(sn->population);
+      free(sn->id);
+      free(sn->p);
+      free(sn->x0);
+      free(sn->p_var);
+      free(sn->x_var);
+      free(sn);
+    }
   }
   for (int i = 0; i < s->n_projs; i++) {
     free(s->projs[i].name);
@@ -255,6 +276,7 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->projs[i].conn_target);
     free(s->projs[i].g_file);
     free(s->projs[i].g_dataset);
+    free(s->projs[i].conn_types);
   }
   for (int i = 0; i < s->n_inputs; i++)
     for (int k = 0; k < BS_INPUT_MAXL; k++)
@@ -273,6 +295,8 @@ void bs_config_destroy(bs_spec **spec) {
   free(s->file);
   free(s->text);
   free(s->overrides);
+  free(s->out_file);
+  free(s->out_dir);
   free(s);
   *spec = NULL;
 }

@@ -45,6 +45,9 @@ bs_status cfg_get_name(reader *rd, fnode *n, const char *what,
                        const char **out);
 bs_status cfg_get_param(reader *rd, fnode *n, const bs_param *d,
                         const char *owner, double *out);
+/* 1 when v is outside d's range, with the range ("> 0 ms") in why. */
+int cfg_param_out_of_range(const bs_param *d, double v, char *why,
+                           size_t len);
 bs_status cfg_get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
                        bs_dist *out);
 bs_status cfg_get_dist_kv(reader *rd, fnode *k, fnode *v, bs_dim dim,
@@ -134,5 +137,9 @@ bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
                         bs_proj_spec *pj);
 bs_status cfg_read_input(reader *rd, fnode *n, int k, bs_input_spec *in);
 bs_status cfg_read_monitor(reader *rd, fnode *n, int k);
+
+/* A SONATA simulation config (JSON; sonata_sim.c) into a spec. */
+bs_status cfg_sonata_load(bs_ctx *ctx, const char *file, int n_set,
+                          bs_spec *spec);
 
 #endif

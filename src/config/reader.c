@@ -237,22 +237,29 @@ bs_status cfg_get_param(reader *rd, fnode *n, const bs_param *d,
   BS_CALL(rd->ctx, cfg_get_quantity(rd, n, d->dim, what, &v));
   if ((d->flags & BS_P_INTEGER) && v != floor(v))
     return cfg_err_at(rd, n, "%s must be a whole number, got %g", what, v);
-  int lo_bad = (d->flags & BS_P_LO_OPEN) ? !(v > d->lo) : !(v >= d->lo);
-  int hi_bad = (d->flags & BS_P_HI_OPEN) ? !(v < d->hi) : !(v <= d->hi);
-  if (lo_bad || hi_bad) {
-    char lo[64] = "", hi[64] = "";
-    if (isfinite(d->lo))
-      snprintf(lo, sizeof lo, "%s %g",
-               (d->flags & BS_P_LO_OPEN) ? ">" : ">=", d->lo);
-    if (isfinite(d->hi))
-      snprintf(hi, sizeof hi, "%s%s %g", *lo ? " and " : "",
-               (d->flags & BS_P_HI_OPEN) ? "<" : "<=", d->hi);
-    return cfg_err_at(rd, n, "%s = %g is out of range: must be %s%s %s", what,
-                      v, lo, hi,
-                      d->dim == BS_DIM_ONE ? "" : bs_dim_unit(d->dim));
-  }
+  char why[256];
+  if (cfg_param_out_of_range(d, v, why, sizeof why))
+    return cfg_err_at(rd, n, "%s = %g is out of range: must be %s", what, v,
+                      why);
   *out = v;
   return BS_OK;
+}
+
+int cfg_param_out_of_range(const bs_param *d, double v, char *why, size_t len) {
+  int lo_bad = (d->flags & BS_P_LO_OPEN) ? !(v > d->lo) : !(v >= d->lo);
+  int hi_bad = (d->flags & BS_P_HI_OPEN) ? !(v < d->hi) : !(v <= d->hi);
+  if (!lo_bad && !hi_bad)
+    return 0;
+  char lo[64] = "", hi[64] = "";
+  if (isfinite(d->lo))
+    snprintf(lo, sizeof lo, "%s %g",
+             (d->flags & BS_P_LO_OPEN) ? ">" : ">=", d->lo);
+  if (isfinite(d->hi))
+    snprintf(hi, sizeof hi, "%s%s %g", *lo ? " and " : "",
+             (d->flags & BS_P_HI_OPEN) ? "<" : "<=", d->hi);
+  snprintf(why, len, "%s%s %s", lo, hi,
+           d->dim == BS_DIM_ONE ? "" : bs_dim_unit(d->dim));
+  return 1;
 }
 
 /* Initializers, as BrainPy's: a constant, {Uniform: [lo, hi]} or

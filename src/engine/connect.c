@@ -409,7 +409,8 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
     if (d_var) {
       double dd;
       if (d_file) /* ms rounded as the config rounds, or whole steps */
-        dd = fe->delay_ms ? fe->delay[q] * (1.0 / s->dt) : fe->delay[q];
+        dd = (fe->delay_ms ? fe->delay[q] * (1.0 / s->dt) : fe->delay[q]) +
+             js->delay_shift;
       else if (js->ij_d)
         dd = js->ij_d[c.key[q]];
       else {

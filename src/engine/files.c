@@ -30,7 +30,12 @@ bs_status bs_engine_files_load(bs_ctx *ctx, bs_net *net) {
                         .target = js->conn_target,
                         .n_pre = pre->size,
                         .n_post = post->size,
-                        .proj = js->name};
+                        .proj = js->name,
+                        .types = js->conn_types,
+                        .ntypes = js->n_conn_types,
+                        .sign = js->conn_sign,
+                        .abs_w = js->conn_abs,
+                        .w0 = js->g_max.a};
     /* Collective: all ranks fail together. */
     BS_CALL(ctx,
             bs_edges_load(

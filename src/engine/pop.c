@@ -174,7 +174,8 @@ static int in_range(const bs_param *d, double v) {
 /* Every local neuron's parameters (from a dataset, listed, drawn keyed by
  * (gid, param), or the scalar), checked as the config checks one value,
  * and its derived constants. Not collective (the caller agrees). */
-static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
+static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp,
+                              const int *tix) {
   const bs_pop_spec *ps = lp->spec;
   const bs_neuron_model *m = ps->model;
   const size_t np = (size_t)m->np, nk = (size_t)(m->nk ? m->nk : 1);
@@ -197,6 +198,8 @@ static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
       if (fv[q]) {
         p[q] = fv[q][i];
         from = ps->pdset[q];
+      } else if (tix && ps->sn->p_var[q]) { /* checked in config/ */
+        p[q] = ps->sn->p[(size_t)tix[i] * np + q];
       } else if (ps->plist[q])
         p[q] = ps->plist[q][lp->lo + i];
       else if (d->kind == BS_DIST_CONST)
@@ -230,6 +233,52 @@ static bs_status hetero_build(bs_ctx *ctx, const bs_spec *s, lpop *lp) {
   for (size_t q = 0; q < np; q++)
     bs_free(ctx, lp->n ? lp->n : 1, sizeof(double), &fv[q]);
   return st;
+}
+
+/* SONATA nodes: each local neuron's node type, as its index in ps->sn,
+ * from this rank's rows of node_type_id. Not collective. */
+static bs_status sonata_types(bs_ctx *ctx, const lpop *lp, int **tix) {
+  const bs_sonata_types *sn = lp->spec->sn;
+  const size_t n = lp->n ? lp->n : 1;
+  int64_t *id = NULL;
+  BS_CALL(ctx, bs_malloc(ctx, n, sizeof(int64_t), &id));
+  bs_status st = bs_io_sonata_node_types(ctx, sn->file, sn->population, lp->lo,
+                                         lp->hi, id);
+  if (st == BS_OK)
+    st = bs_malloc(ctx, n, sizeof(int), tix);
+  for (uint64_t i = 0; st == BS_OK && i < lp->n; i++) {
+    int k = 0;
+    while (k < sn->n && sn->id[k] != id[i])
+      k++;
+    if (k == sn->n)
+      st = bs_error_set(ctx, BS_ERR_CONFIG,
+                        "%s: dataset /nodes/%s/node_type_id row %llu: node "
+                        "type %lld is not a node type of population '%s' in "
+                        "its node types CSV",
+                        sn->file, sn->population,
+                        (unsigned long long)(lp->lo + i), (long long)id[i],
+                        sn->population);
+    else
+      (*tix)[i] = k;
+  }
+  bs_free(ctx, n, sizeof(int64_t), &id);
+  return st;
+}
+
+/* Initial states that differ between node types, per local neuron. */
+static bs_status sonata_init(bs_ctx *ctx, lpop *lp, const int *tix) {
+  const bs_sonata_types *sn = lp->spec->sn;
+  const int nx = lp->spec->model->nx;
+  for (int v = 0; v < nx; v++) {
+    if (!sn->x_var[v])
+      continue;
+    if (!lp->x0)
+      BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->x0));
+    BS_CALL(ctx, bs_malloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->x0[v]));
+    for (uint64_t i = 0; i < lp->n; i++)
+      lp->x0[v][i] = sn->x0[(size_t)tix[i] * (size_t)nx + (size_t)v];
+  }
+  return BS_OK;
 }
 
 /* This step's noise increments g sqrt(dt) N(0, 1), one Philox stream per
@@ -336,8 +385,15 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
     m->prepare(ps->p, s->dt, lp->k);
   memcpy(lp->psec, ps->p, sizeof lp->psec);
   lp->sec_cur = -1;
-  if (ps->pdist)
-    BS_CALL(ctx, hetero_build(ctx, s, lp));
+  int *tix = NULL; /* SONATA: each local neuron's node type */
+  bs_status st = ps->sn ? sonata_types(ctx, lp, &tix) : BS_OK;
+  if (st == BS_OK && ps->pdist)
+    st = hetero_build(ctx, s, lp, tix);
+  if (st == BS_OK && ps->sn)
+    st = sonata_init(ctx, lp, tix);
+  if (tix)
+    bs_free(ctx, lp->n ? lp->n : 1, sizeof(int), &tix);
+  BS_CALL(ctx, st);
   if (ps->ifile) { /* initial states from datasets, kept for trials */
     BS_CALL(ctx, bs_calloc(ctx, BS_MAX_VARS, sizeof(double *), &lp->x0));
     for (int v = 0; v < m->nx; v++)

@@ -66,8 +66,10 @@ typedef struct reader {
   /* SONATA groups: numeric subgroups holding syn_weight and delay */
   int ngroups;
   long group_id[MAX_GROUPS];
-  col gw[MAX_GROUPS], gd[MAX_GROUPS];
+  col gw[MAX_GROUPS], gd[MAX_GROUPS], gn[MAX_GROUPS];
   int groups_w, groups_d; /* every group has syn_weight / delay */
+  int groups_n;           /* some group has nsyns (BMTK) */
+  col etype;              /* edge_type_id, when the source filters types */
   uint64_t E;
 } reader;
 
@@ -302,8 +304,11 @@ static bs_status open_sonata(reader *r) {
             open_col(r, gp, "syn_weight", 0, 1, 0, "edge weights", &r->gw[k]));
     BS_CALL(ctx,
             open_col(r, gp, "delay", 0, 1, 0, "edge delays (ms)", &r->gd[k]));
+    BS_CALL(ctx, open_col(r, gp, "nsyns", 0, 1, 0, "synapses per edge (BMTK)",
+                          &r->gn[k]));
     nw += r->gw[k].d >= 0;
     nd += r->gd[k].d >= 0;
+    r->groups_n |= r->gn[k].d >= 0;
   }
   for (int k = 0; k < r->ngroups; k++) {
     if (nw && r->gw[k].d < 0)
@@ -319,10 +324,21 @@ static bs_status open_sonata(reader *r) {
   }
   r->groups_w = nw > 0;
   r->groups_d = nd > 0;
-  r->has_w = r->groups_w;
+  r->has_w = r->groups_w || r->groups_n;
   r->has_d = r->groups_d;
   r->delay_ms = 1;
-  if (nw || nd) {
+  if (s->types) {
+    BS_CALL(ctx, open_col(r, r->base, "edge_type_id", 1, 0, 0,
+                          "the type of each edge", &r->etype));
+    if (r->etype.len != r->E)
+      return bs_error_set(ctx, BS_ERR_IO,
+                          "%s: %s has %llu rows but %s has %llu: edge "
+                          "columns must have the same length",
+                          r->file, r->etype.path,
+                          (unsigned long long)r->etype.len, r->pre.path,
+                          (unsigned long long)r->E);
+  }
+  if (nw || nd || r->groups_n) {
     BS_CALL(ctx, open_col(r, r->base, "edge_group_id", 1, 0, 0,
                           "the group of each edge", &r->gid));
     BS_CALL(ctx, open_col(r, r->base, "edge_group_index", 1, 0, 0,
@@ -356,14 +372,16 @@ static bs_status open_sonata(reader *r) {
     if (st == BS_OK)
       st = open_col(r, ip, "range_to_edge_id", 1, 0, 2,
                     "the edge ids of each range", &r2e);
+    /* BMTK ends an index at the last node with edges: shorter is fine
+     * (the nodes past its end have none). */
     uint64_t want = dir ? s->n_pre : s->n_post;
-    if (st == BS_OK && n2r.len != want)
+    if (st == BS_OK && n2r.len > want)
       st = bs_error_set(ctx, BS_ERR_IO,
-                        "%s: %s has %llu nodes but %s population '%s' has "
-                        "%llu neurons",
+                        "%s: %s has %llu nodes, more than the %llu neurons "
+                        "of %s population '%s'",
                         r->file, n2r.path, (unsigned long long)n2r.len,
-                        dir ? "source" : "target", dir ? s->source : s->target,
-                        (unsigned long long)want);
+                        (unsigned long long)want, dir ? "source" : "target",
+                        dir ? s->source : s->target);
     if (st != BS_OK || dir) {
       close_col(&n2r);
       close_col(&r2e);
@@ -419,13 +437,14 @@ static bs_status open_rows(reader *r) {
 }
 
 static void reader_close(reader *r) {
-  col *cs[] = {&r->pre, &r->post, &r->w,   &r->d,
-               &r->gid, &r->gidx, &r->n2r, &r->r2e};
+  col *cs[] = {&r->pre,  &r->post, &r->w,   &r->d,    &r->gid,
+               &r->gidx, &r->n2r,  &r->r2e, &r->etype};
   for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++)
     close_col(cs[k]);
   for (int k = 0; k < r->ngroups; k++) {
     close_col(&r->gw[k]);
     close_col(&r->gd[k]);
+    close_col(&r->gn[k]);
   }
   if (r->f >= 0)
     H5Fclose(r->f);
@@ -438,12 +457,12 @@ static bs_status reader_open(bs_ctx *ctx, const bs_edges_src *src, reader *r) {
   r->src = src;
   r->file = src->file;
   r->f = -1;
-  col *cs[] = {&r->pre, &r->post, &r->w,   &r->d,
-               &r->gid, &r->gidx, &r->n2r, &r->r2e};
+  col *cs[] = {&r->pre,  &r->post, &r->w,   &r->d,    &r->gid,
+               &r->gidx, &r->n2r,  &r->r2e, &r->etype};
   for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++)
     cs[k]->d = -1;
   for (int k = 0; k < MAX_GROUPS; k++)
-    r->gw[k].d = r->gd[k].d = -1;
+    r->gw[k].d = r->gd[k].d = r->gn[k].d = -1;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (access(src->file, R_OK) != 0)
     return bs_error_set(ctx, BS_ERR_IO,
@@ -514,7 +533,8 @@ static bs_status append_range(reader *r, bs_edges *e, uint64_t start,
   if (n == 0) /* e.g. a sorted file without rows in this block */
     return BS_OK;
   BS_CALL(ctx, grow(ctx, e, at + n, r->has_w, r->has_d));
-  if (r->src->sonata && (r->groups_w || r->groups_d) && e->cap != oldcap) {
+  if (r->src->sonata && (r->groups_w || r->groups_d || r->groups_n) &&
+      e->cap != oldcap) {
     BS_CALL(ctx, bs_realloc(ctx, (size_t)oldcap, (size_t)e->cap,
                             sizeof(int64_t), gid));
     BS_CALL(ctx, bs_realloc(ctx, (size_t)oldcap, (size_t)e->cap,
@@ -535,7 +555,7 @@ static bs_status append_range(reader *r, bs_edges *e, uint64_t start,
   if (plain && r->has_d)
     BS_CALL(ctx,
             read_rows(r, &r->d, start, n, H5T_NATIVE_DOUBLE, e->delay + at));
-  if (!plain && (r->groups_w || r->groups_d)) {
+  if (!plain && (r->groups_w || r->groups_d || r->groups_n)) {
     BS_CALL(ctx, read_rows(r, &r->gid, start, n, H5T_NATIVE_INT64, *gid + at));
     BS_CALL(ctx,
             read_rows(r, &r->gidx, start, n, H5T_NATIVE_INT64, *gidx + at));
@@ -548,8 +568,11 @@ static bs_status append_range(reader *r, bs_edges *e, uint64_t start,
 static bs_status attach_groups(reader *r, bs_edges *e, const int64_t *gid,
                                const int64_t *gidx) {
   bs_ctx *ctx = r->ctx;
-  if (!(r->groups_w || r->groups_d) || e->n == 0)
+  if (!(r->groups_w || r->groups_d || r->groups_n) || e->n == 0)
     return BS_OK;
+  if (!r->groups_w) /* nsyns without syn_weight: nsyns x w0 */
+    for (uint64_t k = 0; k < e->n; k++)
+      e->w[k] = r->src->w0;
   uint64_t *pos = NULL, *idx = NULL;
   double *val = NULL;
   bs_status st = BS_OK;
@@ -574,8 +597,9 @@ static bs_status attach_groups(reader *r, bs_edges *e, const int64_t *gid,
     for (uint64_t k = 0; k < e->n; k++)
       if (gid[k] == r->group_id[g])
         pos[m++] = k;
-    for (int which = 0; which < 2 && st == BS_OK && m; which++) {
-      col *c = which ? &r->gd[g] : &r->gw[g];
+    /* weight, delay, then nsyns, which multiplies the weight */
+    for (int which = 0; which < 3 && st == BS_OK && m; which++) {
+      col *c = which == 2 ? &r->gn[g] : which ? &r->gd[g] : &r->gw[g];
       if (c->d < 0)
         continue;
       for (uint64_t q = 0; q < m && st == BS_OK; q++) {
@@ -591,9 +615,18 @@ static bs_status attach_groups(reader *r, bs_edges *e, const int64_t *gid,
       }
       if (st == BS_OK)
         st = read_points(r, c, idx, m, val);
-      double *out = which ? e->delay : e->w;
-      for (uint64_t q = 0; q < m && st == BS_OK; q++)
-        out[pos[q]] = val[q];
+      double *out = which == 1 ? e->delay : e->w;
+      for (uint64_t q = 0; q < m && st == BS_OK; q++) {
+        if (which == 2 && !(val[q] >= 0 && val[q] == floor(val[q])))
+          st = bs_error_set(ctx, BS_ERR_IO,
+                            "%s: dataset %s row %lld: nsyns %g is not a "
+                            "whole number >= 0",
+                            r->file, c->path, (long long)idx[q], val[q]);
+        if (which == 2)
+          out[pos[q]] *= val[q];
+        else
+          out[pos[q]] = val[q];
+      }
     }
   }
   free(pos);
@@ -621,6 +654,49 @@ static bs_status check_values(reader *r, const bs_edges *e) {
           what[0] == 'w' ? "a finite number" : "a delay (finite, >= 0)");
     }
   }
+  return BS_OK;
+}
+
+/* SONATA: keep the edges of the source's types and weight sign (in row
+ * order), |w| when asked. */
+static bs_status filter_edges(reader *r, bs_edges *e) {
+  const bs_edges_src *s = r->src;
+  if (!s->sonata || (!s->types && !s->sign && !s->abs_w) || e->n == 0)
+    return BS_OK;
+  double *ty = NULL;
+  if (s->types) {
+    ty = malloc(e->n * sizeof *ty);
+    if (!ty)
+      return bs_error_set(r->ctx, BS_ERR_NOMEM, "out of memory");
+    bs_status st = read_points(r, &r->etype, e->row, e->n, ty);
+    if (st != BS_OK) {
+      free(ty);
+      return st;
+    }
+  }
+  uint64_t m = 0;
+  for (uint64_t k = 0; k < e->n; k++) {
+    int keep = !ty;
+    for (int i = 0; ty && i < s->ntypes; i++)
+      keep |= ty[k] == (double)s->types[i];
+    const double w = e->w ? e->w[k] : s->w0;
+    if (s->sign > 0)
+      keep &= w >= 0;
+    else if (s->sign < 0)
+      keep &= w < 0;
+    if (!keep)
+      continue;
+    e->pre[m] = e->pre[k];
+    e->post[m] = e->post[k];
+    e->row[m] = e->row[k];
+    if (e->w)
+      e->w[m] = s->abs_w ? fabs(w) : w;
+    if (e->delay)
+      e->delay[m] = e->delay[k];
+    m++;
+  }
+  e->n = m;
+  free(ty);
   return BS_OK;
 }
 
@@ -688,7 +764,8 @@ static bs_status keep_local(reader *r, uint64_t c0, uint64_t n,
   bs_edges t;
   memset(&t, 0, sizeof t);
   int64_t *tg = NULL, *tgx = NULL;
-  const int groups = r->src->sonata && (r->groups_w || r->groups_d);
+  const int groups =
+      r->src->sonata && (r->groups_w || r->groups_d || r->groups_n);
   bs_status st = append_range(r, &t, c0, n, post, &tg, &tgx);
   for (uint64_t k = 0; k < t.n && st == BS_OK; k++) {
     if (!(t.post[k] >= lo && t.post[k] < hi))
@@ -784,6 +861,8 @@ static int cmp_span(const void *a, const void *b) {
 static bs_status read_index(reader *r, uint64_t lo, uint64_t hi, bs_edges *e,
                             int64_t **gid, int64_t **gidx) {
   bs_ctx *ctx = r->ctx;
+  if (hi > r->n2r.len) /* nodes past a short index have no edges */
+    hi = lo > r->n2r.len ? lo : r->n2r.len;
   uint64_t nn = hi - lo;
   if (nn == 0)
     return BS_OK;
@@ -916,6 +995,8 @@ bs_status bs_edges_load(bs_ctx *ctx, const bs_edges_src *src, uint64_t lo,
     st = attach_groups(&r, out, gid, gidx);
     if (st == BS_OK)
       st = check_values(&r, out);
+    if (st == BS_OK)
+      st = filter_edges(&r, out);
     st = bs_comm_agree(ctx, st, NULL);
   }
   bs_free(ctx, (size_t)out->cap, sizeof(int64_t), &gid);
@@ -924,6 +1005,109 @@ bs_status bs_edges_load(bs_ctx *ctx, const bs_edges_src *src, uint64_t lo,
   if (st != BS_OK)
     bs_edges_free(ctx, out);
   return st;
+}
+
+/* ---- edge file metadata (a SONATA simulation config) ------------------ */
+
+static herr_t name_cb(hid_t g, const char *name, const H5L_info_t *info,
+                      void *data) {
+  (void)g;
+  (void)info;
+  bs_sonata_edges_info *in = data;
+  bs_sonata_edge_pop *np =
+      realloc(in->pop, (size_t)(in->n + 1) * sizeof *in->pop);
+  if (!np)
+    return -1;
+  in->pop = np;
+  memset(&in->pop[in->n], 0, sizeof *in->pop);
+  in->pop[in->n].name = bs_strdup(name);
+  return in->pop[in->n++].name ? 0 : -1;
+}
+
+static bs_status edge_pop_info(reader *r, bs_sonata_edge_pop *p) {
+  bs_ctx *ctx = r->ctx;
+  char pop[256];
+  snprintf(r->base, sizeof r->base, "/edges/%s", p->name);
+  BS_CALL(ctx, open_col(r, r->base, "source_node_id", 1, 0, 0,
+                        "the source of each edge", &r->pre));
+  BS_CALL(ctx, open_col(r, r->base, "target_node_id", 1, 0, 0,
+                        "the target of each edge", &r->post));
+  BS_CALL(ctx, read_str_attr(r, &r->pre, "node_population", pop, sizeof pop));
+  p->source = bs_strdup(pop);
+  BS_CALL(ctx, read_str_attr(r, &r->post, "node_population", pop, sizeof pop));
+  p->target = bs_strdup(pop);
+  p->n = r->pre.len;
+  hid_t g = H5Gopen2(r->f, r->base, H5P_DEFAULT);
+  if (g < 0)
+    return h5fail(ctx, "%s: cannot open group %s", r->file, r->base);
+  r->ngroups = 0;
+  herr_t it = H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, group_cb, r);
+  H5Gclose(g);
+  if (it != 0)
+    return h5fail(ctx, "%s: cannot list the groups of %s", r->file, r->base);
+  for (int k = 0; k < r->ngroups; k++) {
+    char gp[700];
+    snprintf(gp, sizeof gp, "%s/%ld/syn_weight", r->base, r->group_id[k]);
+    p->has_w |= exists(r->f, gp);
+    snprintf(gp, sizeof gp, "%s/%ld/delay", r->base, r->group_id[k]);
+    p->has_d |= exists(r->f, gp);
+    snprintf(gp, sizeof gp, "%s/%ld/nsyns", r->base, r->group_id[k]);
+    p->has_nsyns |= exists(r->f, gp);
+  }
+  return BS_OK;
+}
+
+bs_status bs_io_sonata_edges_info(bs_ctx *ctx, const char *file,
+                                  bs_sonata_edges_info *out) {
+  memset(out, 0, sizeof *out);
+  bs_edges_src src = {.file = file, .sonata = 1, .proj = "(edge file)"};
+  reader r;
+  memset(&r, 0, sizeof r);
+  r.ctx = ctx;
+  r.src = &src;
+  r.file = file;
+  r.pre.d = r.post.d = -1;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (access(file, R_OK) != 0)
+    return bs_error_set(ctx, BS_ERR_IO, "cannot open edge file '%s': %s", file,
+                        strerror(errno));
+  r.f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (r.f < 0)
+    return h5fail(ctx, "cannot open edge file '%s' as HDF5", file);
+  bs_status st = BS_OK;
+  if (!exists(r.f, "/edges"))
+    st = bs_error_set(ctx, BS_ERR_IO,
+                      "%s: group /edges is missing (not a SONATA edge file)",
+                      file);
+  if (st == BS_OK) {
+    hid_t g = H5Gopen2(r.f, "/edges", H5P_DEFAULT);
+    herr_t it = g < 0 ? -1
+                      : H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL,
+                                   name_cb, out);
+    if (g >= 0)
+      H5Gclose(g);
+    if (it < 0)
+      st = h5fail(ctx, "%s: cannot list group /edges", file);
+  }
+  for (int k = 0; k < out->n && st == BS_OK; k++) {
+    st = edge_pop_info(&r, &out->pop[k]);
+    close_col(&r.pre);
+    close_col(&r.post);
+  }
+  H5Fclose(r.f);
+  if (st != BS_OK)
+    bs_io_sonata_edges_info_free(out);
+  return st;
+}
+
+void bs_io_sonata_edges_info_free(bs_sonata_edges_info *info) {
+  for (int k = 0; k < info->n; k++) {
+    free(info->pop[k].name);
+    free(info->pop[k].source);
+    free(info->pop[k].target);
+  }
+  free(info->pop);
+  memset(info, 0, sizeof *info);
 }
 
 /* ---- dense matrices (g_max from a dataset) ----------------------------- */

@@ -1369,8 +1369,8 @@ bs_status bs_io_flush(bs_ctx *ctx, bs_io *io) {
 bs_status bs_io_mkdir(bs_ctx *ctx, const char *dir) {
   bs_status st = BS_OK;
   if (ctx->rank == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
-    st = bs_error_set(ctx, BS_ERR_IO, "cannot create checkpoint folder %s: %s",
-                      dir, strerror(errno));
+    st = bs_error_set(ctx, BS_ERR_IO, "cannot create folder %s: %s", dir,
+                      strerror(errno));
   return bs_comm_agree(ctx, st, NULL);
 }
 

@@ -22,6 +22,20 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
                          const char *objpath, const char *name, char *out,
                          size_t len, int *found);
 
+/* BS_ERR_IO with the message and HDF5's outermost description. */
+__attribute__((format(printf, 2, 3))) bs_status
+bs_io_h5_fail(bs_ctx *ctx, const char *fmt, ...);
+/* Whether every level of path exists in f (no HDF5 error left). */
+int bs_io_link_exists(hid_t f, const char *path);
+/* Open path as a 1-D numeric dataset (want_int: integers only); its
+ * length in *len. Errors name the file and the dataset. */
+bs_status bs_io_open_1d(bs_ctx *ctx, hid_t f, const char *file,
+                        const char *path, int want_int, hid_t *d,
+                        uint64_t *len);
+/* Rows [start, start + n) of a 1-D dataset as mtype. */
+bs_status bs_io_read_chunk(bs_ctx *ctx, hid_t d, const char *file,
+                           const char *path, uint64_t start, uint64_t n,
+                           hid_t mtype, void *buf);
 /* Refuse a variable-length string attribute `name` of obj whose global
  * heap HDF5 1.10 would loop on or read past (h5guard.c); call it before
  * H5Aread. */

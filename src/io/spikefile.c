@@ -19,8 +19,7 @@
 
 #define CHUNK_ROWS ((uint64_t)1 << 20)
 
-__attribute__((format(printf, 2, 3))) static bs_status
-fail(bs_ctx *ctx, const char *fmt, ...) {
+bs_status bs_io_h5_fail(bs_ctx *ctx, const char *fmt, ...) {
   char msg[1536];
   va_list ap;
   va_start(ap, fmt);
@@ -33,7 +32,7 @@ fail(bs_ctx *ctx, const char *fmt, ...) {
   return bs_error_set(ctx, BS_ERR_IO, "%s", msg);
 }
 
-static int link_exists(hid_t f, const char *path) {
+int bs_io_link_exists(hid_t f, const char *path) {
   char buf[700];
   snprintf(buf, sizeof buf, "%s", path);
   for (char *p = buf + 1;; p++) {
@@ -75,7 +74,7 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
     char *v = NULL;
     s = bs_io_vlen_attr_check(ctx, obj, file, objpath, name);
     if (s == BS_OK && H5Aread(a, mt, &v) < 0)
-      s = fail(ctx, "%s: reading attribute %s of %s", file, name, objpath);
+      s = bs_io_h5_fail(ctx, "%s: reading attribute %s of %s", file, name, objpath);
     else if (s == BS_OK && v) {
       snprintf(out, len, "%s", v);
       H5free_memory(v);
@@ -91,7 +90,8 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
     if (!v)
       s = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
     else if (H5Aread(a, mt, v) < 0)
-      s = fail(ctx, "%s: reading attribute %s of %s", file, name, objpath);
+      s = bs_io_h5_fail(ctx, "%s: reading attribute %s of %s", file, name,
+                        objpath);
     else
       snprintf(out, len, "%s", v);
     H5Tclose(mt);
@@ -104,21 +104,21 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
 }
 
 /* A 1-D numeric dataset; want_int: integers only. */
-static bs_status open_1d(bs_ctx *ctx, hid_t f, const char *file,
-                         const char *path, int want_int, hid_t *d,
-                         uint64_t *len) {
+bs_status bs_io_open_1d(bs_ctx *ctx, hid_t f, const char *file,
+                        const char *path, int want_int, hid_t *d,
+                        uint64_t *len) {
   *d = -1;
-  if (!link_exists(f, path))
+  if (!bs_io_link_exists(f, path))
     return bs_error_set(ctx, BS_ERR_IO, "%s: dataset %s is missing", file,
                         path);
   H5O_info_t oi;
   if (H5Oget_info_by_name(f, path, &oi, H5P_DEFAULT) < 0)
-    return fail(ctx, "%s: cannot read %s", file, path);
+    return bs_io_h5_fail(ctx, "%s: cannot read %s", file, path);
   if (oi.type != H5O_TYPE_DATASET)
     return bs_error_set(ctx, BS_ERR_IO, "%s: %s is not a dataset", file, path);
   *d = H5Dopen2(f, path, H5P_DEFAULT);
   if (*d < 0)
-    return fail(ctx, "%s: cannot open dataset %s", file, path);
+    return bs_io_h5_fail(ctx, "%s: cannot open dataset %s", file, path);
   hid_t t = H5Dget_type(*d);
   H5T_class_t cl = H5Tget_class(t);
   H5Tclose(t);
@@ -140,19 +140,20 @@ static bs_status open_1d(bs_ctx *ctx, hid_t f, const char *file,
   return BS_OK;
 }
 
-static bs_status read_chunk(bs_ctx *ctx, hid_t d, const char *file,
-                            const char *path, uint64_t start, uint64_t n,
-                            hid_t mtype, void *buf) {
+bs_status bs_io_read_chunk(bs_ctx *ctx, hid_t d, const char *file,
+                           const char *path, uint64_t start, uint64_t n,
+                           hid_t mtype, void *buf) {
   hid_t fs = H5Dget_space(d);
   hsize_t st = start, cnt = n;
   hid_t ms = H5Screate_simple(1, &cnt, NULL);
   herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &st, NULL, &cnt, NULL);
   if (rc >= 0)
     rc = H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf);
-  bs_status s = rc < 0 ? fail(ctx, "%s: reading rows %llu to %llu of %s", file,
-                              (unsigned long long)start,
-                              (unsigned long long)(start + n - 1), path)
-                       : BS_OK;
+  bs_status s = rc < 0
+                    ? bs_io_h5_fail(ctx, "%s: reading rows %llu to %llu of %s",
+                                    file, (unsigned long long)start,
+                                    (unsigned long long)(start + n - 1), path)
+                    : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
   return s;
@@ -175,17 +176,17 @@ static int cmp_spk(const void *a, const void *b) {
 /* The population to read: the one named, or the only one in the file. */
 static bs_status find_group(bs_ctx *ctx, hid_t f, const char *file,
                             const char *population, char *base, size_t len) {
-  if (!link_exists(f, "/spikes"))
+  if (!bs_io_link_exists(f, "/spikes"))
     return bs_error_set(ctx, BS_ERR_IO,
                         "%s: group /spikes is missing (not a SONATA spike "
                         "file)",
                         file);
   if (population && population[0]) {
     snprintf(base, len, "/spikes/%s", population);
-    if (link_exists(f, base))
+    if (bs_io_link_exists(f, base))
       return BS_OK;
     /* The old layout has no population: accept it for any name. */
-    if (link_exists(f, "/spikes/gids")) {
+    if (bs_io_link_exists(f, "/spikes/gids")) {
       snprintf(base, len, "/spikes");
       return BS_OK;
     }
@@ -194,13 +195,13 @@ static bs_status find_group(bs_ctx *ctx, hid_t f, const char *file,
                         "live in /spikes/<population>)",
                         file, base);
   }
-  if (link_exists(f, "/spikes/gids")) {
+  if (bs_io_link_exists(f, "/spikes/gids")) {
     snprintf(base, len, "/spikes");
     return BS_OK;
   }
   hid_t g = H5Gopen2(f, "/spikes", H5P_DEFAULT);
   if (g < 0)
-    return fail(ctx, "%s: cannot open /spikes", file);
+    return bs_io_h5_fail(ctx, "%s: cannot open /spikes", file);
   H5G_info_t gi;
   herr_t rc = H5Gget_info(g, &gi);
   char name[256] = "";
@@ -209,7 +210,7 @@ static bs_status find_group(bs_ctx *ctx, hid_t f, const char *file,
                        H5P_DEFAULT);
   H5Gclose(g);
   if (rc < 0)
-    return fail(ctx, "%s: cannot list /spikes", file);
+    return bs_io_h5_fail(ctx, "%s: cannot list /spikes", file);
   if (gi.nlinks != 1)
     return bs_error_set(ctx, BS_ERR_IO,
                         "%s: /spikes holds %llu populations; name the one "
@@ -235,9 +236,9 @@ static bs_status read_file(bs_ctx *ctx, hid_t f, const char *file,
   uint64_t n = 0, cap = 0;
   double *tb = NULL;
   int64_t *ib = NULL;
-  bs_status st = open_1d(ctx, f, file, tpath, 0, &dt, &nt);
+  bs_status st = bs_io_open_1d(ctx, f, file, tpath, 0, &dt, &nt);
   if (st == BS_OK)
-    st = open_1d(ctx, f, file, ipath, 1, &di, &ni);
+    st = bs_io_open_1d(ctx, f, file, ipath, 1, &di, &ni);
   if (st == BS_OK && nt != ni)
     st = bs_error_set(ctx, BS_ERR_IO, "%s: %s has %llu rows but %s has %llu",
                       file, tpath, (unsigned long long)nt, ipath,
@@ -265,9 +266,9 @@ static bs_status read_file(bs_ctx *ctx, hid_t f, const char *file,
   }
   for (uint64_t a = 0; st == BS_OK && a < nt; a += chunk) {
     uint64_t m = nt - a < chunk ? nt - a : chunk;
-    st = read_chunk(ctx, dt, file, tpath, a, m, H5T_NATIVE_DOUBLE, tb);
+    st = bs_io_read_chunk(ctx, dt, file, tpath, a, m, H5T_NATIVE_DOUBLE, tb);
     if (st == BS_OK)
-      st = read_chunk(ctx, di, file, ipath, a, m, H5T_NATIVE_INT64, ib);
+      st = bs_io_read_chunk(ctx, di, file, ipath, a, m, H5T_NATIVE_INT64, ib);
     for (uint64_t k = 0; st == BS_OK && k < m; k++) {
       double t = tb[k] * scale;
       if (!isfinite(t) || t < 0)
@@ -330,7 +331,7 @@ bs_status bs_io_sonata_spikes_read(bs_ctx *ctx, const char *file,
            (unsigned long long)n_nodes);
   hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0)
-    return fail(ctx, "%s: cannot open the spike file", file);
+    return bs_io_h5_fail(ctx, "%s: cannot open the spike file", file);
   spk *v = NULL;
   uint64_t n = 0, total = 0;
   bs_status st =
