@@ -107,7 +107,7 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
     }                                                                          \
     return bad;                                                                \
   }                                                                            \
-  /* The column without arrivals to skip: restrict parameters, so the loop     \
+  /* Synapses [t0, t1) of a column: restrict parameters, so the loop           \
    * vectorizes (the pre traces gathered) in the wider clones. */              \
   static inline uint64_t post_run(                                             \
       const double *restrict p, const double *restrict xpre,                   \
@@ -133,23 +133,20 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
     const uint32_t *restrict tsrc = ev->tsrc;                                  \
     const uint8_t *restrict skip = ev->skip;                                   \
     double *restrict w = ev->w;                                                \
-    double vpre[NPRE], vpost[NPOST], g0[NPRE];                                 \
+    double vpost[NPOST], g0[NPRE];                                             \
     for (int t = 0; t < NPOST; t++)                                            \
       vpost[t] = ev->x[1][ev->j * NPOST + t] * ev->g[1][t];                    \
     for (int t = 0; t < NPRE; t++)                                             \
       g0[t] = ev->g[0][t];                                                     \
     if (!skip)                                                                 \
       return post_run(p, xpre, tsrc, w, g0, vpost, ev->t0, ev->t1);            \
-    uint64_t bad = 0;                                                          \
-    for (uint64_t q = ev->t0; q < ev->t1; q++) {                               \
-      const uint64_t k = tsrc[q];                                              \
-      if (skip[k])                                                             \
-        continue;                                                              \
-      for (int t = 0; t < NPRE; t++)                                           \
-        vpre[t] = xpre[k * NPRE + t] * g0[t];                                  \
-      const double ws = on_post(p, vpre, vpost, w[q]);                         \
-      w[q] = ws;                                                               \
-      bad |= bs_nonfinite_bit(ws);                                             \
+    uint64_t bad = 0; /* the runs between the synapses of arrived pres */      \
+    for (uint64_t q = ev->t0; q < ev->t1;) {                                   \
+      uint64_t e = q;                                                          \
+      while (e < ev->t1 && !skip[tsrc[e]])                                     \
+        e++;                                                                   \
+      bad |= post_run(p, xpre, tsrc, w, g0, vpost, q, e);                      \
+      q = e + 1;                                                               \
     }                                                                          \
     return bad;                                                                \
   }
