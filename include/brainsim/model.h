@@ -356,10 +356,12 @@ double bs_stp_spike(bs_stp_kind kind, const double *p, double dt,
  * post-synaptic neuron, weight updates at pre and at post spikes); a new
  * rule is one file in src/model/ plus one registry line (plasticity.c).
  * Traces are sums of exponentials: trace t of a side decays with the time
- * constant p[tau[t]] and jumps by 1 at each of that side's spikes (the
- * engine keeps the value at the last jump and its step, so a trace is a
- * pure function of its own spike train). README "Long-term plasticity"
- * gives the equations and the order of the events within a step. */
+ * constant p[tau[t]] and jumps by 1 at each of that side's spikes. The
+ * engine keeps each trace scaled to a base step B shared by the side, x,
+ * and reads it at step m as x exp(-(m - B) dt / tau): one exp per step,
+ * not per synapse event (a trace is still a pure function of its own
+ * spike train and the step). README "Long-term plasticity" gives the
+ * equations and the order of the events within a step. */
 #define BS_PLAST_MAX_TR 2
 typedef enum {
   /* Events in time order: the post spikes of step m - 1 (on_post, then
@@ -371,6 +373,34 @@ typedef enum {
    * on_post. */
   BS_PLAST_BRAINPY_ORDER
 } bs_plast_order;
+
+/* One batch of events for a rule's kernels (engine/plastic.c fills it).
+ * Traces: side 0 per pre neuron (by the projection's table position),
+ * side 1 per local post neuron, n per element (the rule's npre, npost),
+ * scaled; the value of trace t of element e is x[s][e n + t] g[s][t]. */
+typedef struct bs_plast_ev {
+  const double *p; /* the rule's parameters */
+  double *w;       /* weights, post-major (by post, then storage order) */
+  const double *x[2];
+  double g[2][BS_PLAST_MAX_TR];
+  /* pre_row: the spike of pre k reaching its synapses at storage
+   * positions [b, e) (post col[s], weight w[tpos[s]]), each updated then
+   * delivering w eff into in[col[s]]; hit[j] != 0: post j also spiked
+   * (BrainPy order: on_post after on_pre), or NULL. */
+  uint64_t k, b, e;
+  const uint32_t *col;
+  const uint32_t *tpos;
+  double *in;
+  double eff;
+  const uint8_t *hit;
+  /* post_col: the spike of local post j on its synapses w[t] (pre
+   * tsrc[t]) for t in [t0, t1); skip[k] != 0: pre k's synapse was updated
+   * in its pre_row this step, or NULL. */
+  uint64_t j, t0, t1;
+  const uint32_t *tsrc;
+  const uint8_t *skip;
+} bs_plast_ev;
+
 typedef struct bs_plast_rule {
   const char *name;
   const char *doc;
@@ -380,13 +410,13 @@ typedef struct bs_plast_rule {
   int npre, npost;              /* traces per side */
   int pre_tau[BS_PLAST_MAX_TR]; /* parameter index of each tau */
   int post_tau[BS_PLAST_MAX_TR];
-  /* The new weight of one synapse at a pre spike (on_pre) or a post spike
-   * (on_post), given the traces of its pre and post neuron as they stand.
-   * Pure functions: every rank computes the same. */
-  double (*on_pre)(const double *p, const double *pre, const double *post,
-                   double w);
-  double (*on_post)(const double *p, const double *pre, const double *post,
-                    double w);
+  /* The rule's on_pre / on_post (new weight of one synapse from the traces
+   * of its pre and post as they stand; pure, so every rank computes the
+   * same) over a row or a column, inlined (BS_PLAST_KERNELS in
+   * model_impl.h). Return the bits that flag a NaN or infinite weight
+   * (bit 63). */
+  uint64_t (*pre_row)(const bs_plast_ev *ev);
+  uint64_t (*post_col)(const bs_plast_ev *ev);
   /* Config check of the parameters (e.g. W_min <= W_max): NULL or an error
    * message. */
   const char *(*check)(const double *p);

@@ -72,22 +72,34 @@ static bs_status read_out_params(reader *rd, fnode *map, const char *owner,
   return BS_OK;
 }
 
+/* A kind chosen as NAME or {NAME: {parameters}}: the name's node and text
+ * and the body (NULL when there is none); form is what the key expects,
+ * for the error ("stp: expected STD, ..."). */
+static bs_status split_kind(reader *rd, fnode *n, const char *owner,
+                            const char *form, fnode **namenode,
+                            const char **name, fnode **body) {
+  *namenode = n;
+  *body = NULL;
+  *name = cfg_scalar(n);
+  if (*name)
+    return BS_OK;
+  if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
+    return cfg_err_at(rd, n, "%s: %s, got %s", owner, form, cfg_kind_name(n));
+  void *it = NULL;
+  struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+  *namenode = fy_node_pair_key(pr);
+  *name = cfg_scalar(*namenode);
+  *body = fy_node_pair_value(pr);
+  return BS_OK;
+}
+
 static bs_status read_output(reader *rd, fnode *n, const char *owner,
                              bs_proj_spec *pj) {
-  fnode *body = NULL, *namenode = n;
-  const char *name = cfg_scalar(n);
-  if (!name) {
-    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
-      return cfg_err_at(rd, n,
-                        "%s: output: expected CUBA, COBA or {COBA: {E: ...}}, "
-                        "got %s",
-                        owner, cfg_kind_name(n));
-    void *it = NULL;
-    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
-    namenode = fy_node_pair_key(pr);
-    name = cfg_scalar(namenode);
-    body = fy_node_pair_value(pr);
-  }
+  fnode *body, *namenode;
+  const char *name;
+  BS_CALL(rd->ctx, split_kind(rd, n, owner,
+                              "output: expected CUBA, COBA or {COBA: {E: ...}}",
+                              &namenode, &name, &body));
   int oi;
   BS_CALL(rd->ctx,
           cfg_pick_kind(rd, namenode, owner, &output_kinds, name, &oi));
@@ -110,45 +122,44 @@ static bs_status read_output(reader *rd, fnode *n, const char *owner,
   return BS_OK;
 }
 
+/* The parameters of a chosen kind from its body (none: the defaults),
+ * every key checked against them. */
+static bs_status read_kind_params(reader *rd, fnode *body, const char *what,
+                                  int np, const bs_param *params, double *p) {
+  if (body && !cfg_is_null(body)) {
+    char expected[512];
+    BS_CALL(rd->ctx, cfg_expect_mapping(rd, body, what));
+    cfg_list_params(expected, sizeof expected, NULL, np, params, NULL);
+    BS_CALL(rd->ctx,
+            cfg_check_keys(
+                rd, body, what, NULL, proj_key_ok,
+                &(proj_keys){&(bs_syn_model){.np = np, .params = params}, NULL},
+                expected));
+  } else {
+    body = NULL;
+  }
+  return cfg_read_params(rd, body, np, params, what, p);
+}
+
 /* stp: STD | STP | {STD: {tau, U}} | {STP: {U, tau_f, tau_d}} | null. */
 static bs_status read_stp(reader *rd, fnode *n, const char *owner,
                           bs_proj_spec *pj) {
   if (cfg_is_null(n))
     return BS_OK;
-  fnode *body = NULL, *namenode = n;
-  const char *name = cfg_scalar(n);
-  if (!name) {
-    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
-      return cfg_err_at(rd, n,
-                        "%s: stp: expected STD, STP, {STD: {tau: 200 ms, U: "
-                        "0.07}} or {STP: {U: 0.15, tau_f: 1500 ms, tau_d: 200 "
-                        "ms}}, got %s",
-                        owner, cfg_kind_name(n));
-    void *it = NULL;
-    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
-    namenode = fy_node_pair_key(pr);
-    name = cfg_scalar(namenode);
-    body = fy_node_pair_value(pr);
-  }
+  fnode *body, *namenode;
+  const char *name;
+  BS_CALL(rd->ctx,
+          split_kind(rd, n, owner,
+                     "stp: expected STD, STP, {STD: {tau: 200 ms, U: 0.07}} or "
+                     "{STP: {U: 0.15, tau_f: 1500 ms, tau_d: 200 ms}}",
+                     &namenode, &name, &body));
   int si;
   BS_CALL(rd->ctx, cfg_pick_kind(rd, namenode, owner, &stp_kinds, name, &si));
   const bs_stp_model *m = bs_stp_at(si);
-  char what[300], expected[256];
+  char what[300];
   snprintf(what, sizeof what, "%s: stp %s", owner, m->name);
-  if (body && !cfg_is_null(body)) {
-    BS_CALL(rd->ctx, cfg_expect_mapping(rd, body, what));
-    cfg_list_params(expected, sizeof expected, NULL, m->np, m->params, NULL);
-    BS_CALL(rd->ctx,
-            cfg_check_keys(
-                rd, body, what, NULL, proj_key_ok,
-                &(proj_keys){&(bs_syn_model){.np = m->np, .params = m->params},
-                             NULL},
-                expected));
-  } else {
-    body = NULL;
-  }
   double p[BS_STP_NP];
-  BS_CALL(rd->ctx, cfg_read_params(rd, body, m->np, m->params, what, p));
+  BS_CALL(rd->ctx, read_kind_params(rd, body, what, m->np, m->params, p));
   pj->stpp[0] = pj->stpp[1] = pj->stpp[2] = 0.0;
   for (int i = 0; i < m->np; i++)
     pj->stpp[m->slot[i]] = p[i];
@@ -163,39 +174,19 @@ static bs_status read_plasticity(reader *rd, fnode *n, fnode *proj,
                                  const char *owner, bs_proj_spec *pj) {
   if (cfg_is_null(n))
     return BS_OK;
-  fnode *body = NULL, *namenode = n;
-  const char *name = cfg_scalar(n);
-  if (!name) {
-    if (!fy_node_is_mapping(n) || fy_node_mapping_item_count(n) != 1)
-      return cfg_err_at(rd, n,
-                        "%s: plasticity: expected a rule name or {RULE: "
-                        "{parameters}}, e.g. {STDP_Song2000: {tau_s: 20 ms}}, "
-                        "got %s",
-                        owner, cfg_kind_name(n));
-    void *it = NULL;
-    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
-    namenode = fy_node_pair_key(pr);
-    name = cfg_scalar(namenode);
-    body = fy_node_pair_value(pr);
-  }
+  fnode *body, *namenode;
+  const char *name;
+  BS_CALL(rd->ctx, split_kind(rd, n, owner,
+                              "plasticity: expected a rule name or {RULE: "
+                              "{parameters}}, e.g. {STDP_Song2000: {tau_s: 20 "
+                              "ms}}",
+                              &namenode, &name, &body));
   int ri;
   BS_CALL(rd->ctx, cfg_pick_kind(rd, namenode, owner, &plast_kinds, name, &ri));
   const bs_plast_rule *m = bs_plast_at(ri);
-  char what[300], expected[512];
+  char what[300];
   snprintf(what, sizeof what, "%s: plasticity %s", owner, m->name);
-  if (body && !cfg_is_null(body)) {
-    BS_CALL(rd->ctx, cfg_expect_mapping(rd, body, what));
-    cfg_list_params(expected, sizeof expected, NULL, m->np, m->params, NULL);
-    BS_CALL(rd->ctx,
-            cfg_check_keys(
-                rd, body, what, NULL, proj_key_ok,
-                &(proj_keys){&(bs_syn_model){.np = m->np, .params = m->params},
-                             NULL},
-                expected));
-  } else {
-    body = NULL;
-  }
-  BS_CALL(rd->ctx, cfg_read_params(rd, body, m->np, m->params, what, pj->plp));
+  BS_CALL(rd->ctx, read_kind_params(rd, body, what, m->np, m->params, pj->plp));
   const char *bad = m->check ? m->check(pj->plp) : NULL;
   if (bad)
     return cfg_err_at(rd, n, "%s: %s", what, bad);

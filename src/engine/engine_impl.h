@@ -75,7 +75,7 @@ typedef struct lpop {
   bs_fused_syn *fsyn;
   struct lproj **fproj;
   int nfsyn, tv_inputs;
-  size_t nspk;      /* spikes in spk[]: those of the previous step */
+  size_t nspk; /* spikes in spk[]: those of the previous step */
 } lpop;
 
 /* Per-pre-neuron state of a trace synapse (AMPA, GABAa, NMDA, BioNMDA;
@@ -331,6 +331,11 @@ typedef struct bs_proj_ops {
   void (*deliver)(bs_net *net, lproj *lj, uint64_t i, int64_t step, double eff);
   /* Per-pre state of step m, from the spikes of steps < m (delivered). */
   void (*advance)(bs_net *net, lproj *lj, int64_t m);
+  /* Before step n's synapses read their arrivals, also when the post's
+   * fused update does step's work: what the kind puts into this step's
+   * ring slot itself (plastic: the rule's events, then the spikes'
+   * delivery of the updated weights). NULL: nothing. */
+  void (*prepare)(bs_net *net, lproj *lj, int64_t n);
   /* Step n: read this step's input, update the synapses, apply the
    * output; step_all once per kind (after the projections' step). */
   void (*step)(bs_net *net, lproj *lj, int64_t n);
@@ -377,6 +382,9 @@ void bs_proj_linear_step(bs_net *net, lproj *lj, int64_t n);
 /* linear.c's current: the I_syn monitor of the per-post state (also the
  * plastic kind's). */
 double bs_proj_linear_current(const lproj *lj, uint64_t i);
+/* linear.c's fuse (the plastic kind's too): the post's fused update does
+ * the step when synapse and output have a block kernel. */
+int bs_proj_linear_fuse(const lproj *lj, bs_fused_syn *fs);
 /* The registry, in match order, NULL-terminated. */
 extern const bs_proj_ops *const bs_proj_kinds[];
 

@@ -148,12 +148,13 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
                4.0 * npre + 8.0 * nl;
     else
       other += (delay_max(&pj->delay) + 1.0 + pj->syn->nx) * nl * 8.0;
-    /* Plasticity (plastic.c): a double weight and the transposed index per
-     * synapse; traces, their steps and memos per table position and per
-     * post; the arrival queue (ring slots x table positions). */
+    /* Plasticity (plastic.c): a double weight, its post-major index and
+     * its source per synapse; traces and a flag per table position and per
+     * post, the post's first synapse; the arrival queue (ring slots x
+     * table positions). */
     if (pj->plast)
-      other += syn * 20.0 + nl * (16.0 * pj->plast->npost + 24.0) +
-               npre * (16.0 * pj->plast->npre + 16.0 +
+      other += syn * 16.0 + nl * (8.0 * pj->plast->npost + 9.0) +
+               npre * (8.0 * pj->plast->npre + 1.0 +
                        12.0 * (delay_max(&pj->delay) + 2.0));
     const char *slots = pj->syn->trace ? "trace history" : "ring buffer";
     if (pj->dense) {

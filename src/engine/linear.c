@@ -142,7 +142,7 @@ static void step_V(bs_net *net, lproj *lj, int64_t n) {
 
 /* The post's fused update does step_linear's work when the pair of
  * synapse and output has a block kernel. */
-static int fuse(const lproj *lj, bs_fused_syn *fs) {
+int bs_proj_linear_fuse(const lproj *lj, bs_fused_syn *fs) {
   const bs_proj_spec *js = lj->spec;
   const bs_fused_syn_fn fn = bs_fused_syn_kernel(js->syn, js->out);
   if (!fn)
@@ -187,7 +187,7 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .step = bs_proj_linear_step,
                                     .current = bs_proj_linear_current,
                                     .scan = bs_proj_scan_post,
-                                    .fuse = fuse,
+                                    .fuse = bs_proj_linear_fuse,
                                     .prefetch = lproj_prefetch,
                                     .walk = walk,
                                     .reset = bs_proj_reset_post};

@@ -55,6 +55,8 @@ static bs_status step_once(bs_ctx *ctx, bs_net *net, int64_t n, int64_t t0) {
   for (int stage = 0; stage < BS_STAGES; stage++) {
     for (int j = 0; j < nj; j++) {
       lproj *lj = &net->projs[j];
+      if (lj->ops->stage == stage && lj->ops->prepare)
+        lj->ops->prepare(net, lj, n);
       if (lj->ops->stage == stage && lj->ops->step && !lj->fused)
         lj->ops->step(net, lj, n);
     }

@@ -5,9 +5,14 @@
  * Where: each synapse lives with its post neuron, as for every kind, with
  * its own double weight. A post spike is local; pre spikes come through
  * the exchange. Traces are per pre neuron of the projection's table (its
- * position, lproj_pos) and per local post neuron, each held as the value
- * after its last jump and that step: a trace is a function of its own
- * spike train only, so every rank computes the same bits.
+ * position, lproj_pos) and per local post neuron, each held scaled to a
+ * base step B of its side, x: its value at step m is x exp(-(m - B) dt /
+ * tau), and a jump at step m adds exp((m - B) dt / tau) to x, so the
+ * factors are computed once per step, not per synapse event. B moves
+ * forward at fixed steps (every multiple of `period`, where the factors
+ * stay below e^200), scaling every x down: a function of the step only,
+ * so a trace is a function of its own spike train and the step, and
+ * every rank computes the same bits.
  *
  * Delays are axonal: a spike of step n with delay d reaches the synapse
  * in step m = n + 1 + d, where the rule sees it and the synapse delivers
@@ -30,18 +35,22 @@
 typedef struct lplast {
   const bs_plast_rule *rule;
   const double *p;
-  double *w; /* per synapse, in storage order */
+  /* Per synapse, in the post-major order below (t): the post spikes walk
+   * their synapses' weights contiguously; a pre spike's row reaches them
+   * through tpos (storage position -> t). */
+  double *w;
   /* Traces: side 0 per table position (npos), side 1 per local post. */
   int ntr[2];
   uint64_t n[2];
-  double *x[2];     /* value after the last jump, ntr per element */
-  int64_t *last[2]; /* its step */
-  double *c[2];     /* the value at step cstep (a memo, not state) */
-  int64_t *cstep[2];
+  double *x[2]; /* scaled to base[s], ntr per element */
+  int64_t base[2], period[2];
   double dec[2][BS_PLAST_MAX_TR]; /* dt / tau */
-  /* Synapses per local post: trow[j] .. trow[j + 1] in tsyn (position in
-   * storage) and tsrc (table position), ascending storage order. */
-  uint64_t *trow, *tsyn;
+  uint8_t *hit;  /* per local post: spiked (BrainPy order, in a step) */
+  uint8_t *skip; /* per table position: arrived (BrainPy order, in a step) */
+  /* Synapses per local post j: t in trow[j] .. trow[j + 1], ascending
+   * storage order, with tsrc[t] their table position. */
+  uint64_t *trow;
+  uint32_t *tpos; /* 32 bits: build() refuses more local synapses */
   uint32_t *tsrc;
   /* Spikes reaching the synapses in step m: slot m % R, at most one per
    * table position. */
@@ -54,12 +63,6 @@ typedef struct lplast {
   uint64_t bad;
 } lplast;
 
-static inline uint64_t nonfinite_bits(double w) {
-  uint64_t b;
-  memcpy(&b, &w, sizeof b);
-  return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
-}
-
 static int match(const bs_proj_spec *js) { return js->plast != NULL; }
 
 static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
@@ -70,30 +73,44 @@ static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
         "projection '%s': plasticity needs one delay per pre neuron (per "
         "projection, or per pre neuron with delay_per_pre), not per synapse",
         lj->spec->name);
+  if (lj->nnz > UINT32_MAX)
+    return bs_error_set(
+        ctx, BS_ERR_CONFIG,
+        "projection '%s': %llu plastic synapses on one rank (at most 2^32 - "
+        "1: the kind indexes them in 32 bits); run on more ranks",
+        lj->spec->name, (unsigned long long)lj->nnz);
   return BS_OK;
 }
 
-/* Trace values of element e of side s at step m (before any jump at m). */
-static const double *trace_at(lplast *pl, int s, uint64_t e, int64_t m) {
-  const int nt = pl->ntr[s];
-  double *c = pl->c[s] + e * (uint64_t)nt;
-  if (pl->cstep[s][e] != m) {
-    const double gap = (double)(m - pl->last[s][e]);
-    for (int t = 0; t < nt; t++)
-      c[t] = pl->x[s][e * (uint64_t)nt + t] * exp(-(gap * pl->dec[s][t]));
-    pl->cstep[s][e] = m;
+/* The factors of side s at step m: reading (g, value = x g) and jumping
+ * (j, x += j), per trace; either may be NULL. */
+static void factors(const lplast *pl, int s, int64_t m, double *g, double *j) {
+  for (int t = 0; t < pl->ntr[s]; t++) {
+    const double a = (double)(m - pl->base[s]) * pl->dec[s][t];
+    if (g)
+      g[t] = exp(-a);
+    if (j)
+      j[t] = exp(a);
   }
-  return c;
 }
 
-/* A spike of element e of side s at step m: every trace jumps by 1. */
-static void jump(lplast *pl, int s, uint64_t e, int64_t m) {
-  const double *v = trace_at(pl, s, e, m);
+/* Side s moved to base b: every x scaled by exp(-(b - base) dt / tau). */
+static void rebase(lplast *pl, int s, int64_t b) {
+  const int nt = pl->ntr[s];
+  for (int t = 0; t < nt; t++) {
+    const double f = exp(-((double)(b - pl->base[s]) * pl->dec[s][t]));
+    double *restrict x = pl->x[s];
+    for (uint64_t e = 0; e < pl->n[s]; e++)
+      x[e * (uint64_t)nt + t] *= f;
+  }
+  pl->base[s] = b;
+}
+
+/* A spike of element e of side s: every trace jumps by 1 (j: factors). */
+static inline void jump(lplast *pl, int s, uint64_t e, const double *j) {
   const int nt = pl->ntr[s];
   for (int t = 0; t < nt; t++)
-    pl->x[s][e * (uint64_t)nt + t] = v[t] + 1.0;
-  pl->last[s][e] = m;
-  pl->cstep[s][e] = INT64_MIN; /* the memo is stale */
+    pl->x[s][e * (uint64_t)nt + t] += j[t];
 }
 
 static void reset(lproj *lj) {
@@ -101,9 +118,7 @@ static void reset(lproj *lj) {
   lplast *pl = lj->pl;
   for (int s = 0; s < 2; s++) {
     memset(pl->x[s], 0, pl->n[s] * (uint64_t)pl->ntr[s] * sizeof(double));
-    memset(pl->last[s], 0, pl->n[s] * sizeof(int64_t));
-    for (uint64_t e = 0; e < pl->n[s]; e++)
-      pl->cstep[s][e] = INT64_MIN;
+    pl->base[s] = 0;
   }
   memset(pl->qn, 0, lj->R * sizeof(uint64_t));
 }
@@ -126,26 +141,31 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   for (int t = 0; t < rule->npost; t++)
     pl->dec[1][t] = net->spec->dt / pl->p[rule->post_tau[t]];
   for (int s = 0; s < 2; s++) {
+    /* the base moves every `period` steps: the factors stay within
+     * e^(+-200), far from overflow */
+    double dmax = 0.0;
+    for (int t = 0; t < pl->ntr[s]; t++)
+      dmax = fmax(dmax, pl->dec[s][t]);
+    const double per = dmax > 0.0 ? floor(200.0 / dmax) : 0x1p40;
+    pl->period[s] = per < 1.0      ? 1
+                    : per > 0x1p40 ? (int64_t)1 << 40
+                                   : (int64_t)per;
     const size_t n = pl->n[s] ? pl->n[s] : 1;
     const size_t nt = (size_t)(pl->ntr[s] ? pl->ntr[s] : 1);
     BS_CALL(ctx, bs_calloc(ctx, n * nt, sizeof(double), &pl->x[s]));
-    BS_CALL(ctx, bs_calloc(ctx, n * nt, sizeof(double), &pl->c[s]));
-    BS_CALL(ctx, bs_calloc(ctx, n, sizeof(int64_t), &pl->last[s]));
-    BS_CALL(ctx, bs_calloc(ctx, n, sizeof(int64_t), &pl->cstep[s]));
   }
+  BS_CALL(ctx, bs_calloc(ctx, pl->n[1] ? pl->n[1] : 1, 1, &pl->hit));
+  BS_CALL(ctx, bs_calloc(ctx, pl->n[0] ? pl->n[0] : 1, 1, &pl->skip));
   const uint64_t nnz = lj->nnz, npost = lj->post->n;
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(double), &pl->w));
   BS_CALL(ctx, bs_calloc(ctx, npost + 1, sizeof(uint64_t), &pl->trow));
-  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint64_t), &pl->tsyn));
+  BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tpos));
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(uint32_t), &pl->tsrc));
   for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
     lproj_row(lj, k, &r);
-    const uint64_t b = (uint64_t)(r.col - lj->col);
-    for (uint64_t q = 0; q < r.n; q++) {
-      pl->w[b + q] = lrow_w(&r, q);
+    for (uint64_t q = 0; q < r.n; q++)
       pl->trow[r.col[q] + 1]++;
-    }
   }
   for (uint64_t j = 0; j < npost; j++)
     pl->trow[j + 1] += pl->trow[j];
@@ -158,7 +178,8 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
     const uint64_t b = (uint64_t)(r.col - lj->col);
     for (uint64_t q = 0; q < r.n; q++) {
       const uint64_t at = fill[r.col[q]]++;
-      pl->tsyn[at] = b + q;
+      pl->tpos[b + q] = (uint32_t)at;
+      pl->w[at] = lrow_w(&r, q);
       pl->tsrc[at] = (uint32_t)k;
     }
   }
@@ -169,7 +190,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   BS_CALL(ctx, bs_calloc(ctx, lj->R, sizeof(uint64_t), &pl->qn));
   /* The per-synapse part is connectivity storage: weight and transposed
    * index (bytes per synapse in the summary and /meta). */
-  lj->syn_bytes += nnz * (sizeof(double) + sizeof(uint64_t) + sizeof(uint32_t));
+  lj->syn_bytes += nnz * (sizeof(double) + 2 * sizeof(uint32_t));
   reset(lj);
   return BS_OK;
 }
@@ -183,14 +204,13 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
     const size_t n = pl->n[s] ? pl->n[s] : 1;
     const size_t nt = (size_t)(pl->ntr[s] ? pl->ntr[s] : 1);
     bs_free(ctx, n * nt, sizeof(double), &pl->x[s]);
-    bs_free(ctx, n * nt, sizeof(double), &pl->c[s]);
-    bs_free(ctx, n, sizeof(int64_t), &pl->last[s]);
-    bs_free(ctx, n, sizeof(int64_t), &pl->cstep[s]);
   }
+  bs_free(ctx, pl->n[1] ? pl->n[1] : 1, 1, &pl->hit);
+  bs_free(ctx, pl->n[0] ? pl->n[0] : 1, 1, &pl->skip);
   const uint64_t nnz = lj->nnz ? lj->nnz : 1;
   bs_free(ctx, nnz, sizeof(double), &pl->w);
   bs_free(ctx, lj->post->n + 1, sizeof(uint64_t), &pl->trow);
-  bs_free(ctx, nnz, sizeof(uint64_t), &pl->tsyn);
+  bs_free(ctx, nnz, sizeof(uint32_t), &pl->tpos);
   bs_free(ctx, nnz, sizeof(uint32_t), &pl->tsrc);
   const size_t qn = (size_t)lj->R * (lj->npos ? lj->npos : 1);
   bs_free(ctx, qn, sizeof(uint32_t), &pl->qk);
@@ -229,80 +249,94 @@ static void deliver(bs_net *net, lproj *lj, uint64_t k, int64_t step,
   pl->qeff[at] = eff;
 }
 
-/* The pre spikes arriving in step m: on_pre on their synapses. */
-static void pre_events(lplast *pl, lproj *lj, const uint32_t *qk, uint64_t n,
-                       int64_t m) {
-  const bs_plast_rule *ru = pl->rule;
-  for (uint64_t a = 0; a < n; a++) {
-    const uint64_t k = qk[a];
-    const double *vpre = trace_at(pl, 0, k, m);
-    uint64_t b, e;
-    row_span(lj, k, &b, &e);
-    uint64_t bad = 0;
-    for (uint64_t s = b; s < e; s++) {
-      pl->w[s] =
-          ru->on_pre(pl->p, vpre, trace_at(pl, 1, lj->col[s], m), pl->w[s]);
-      bad |= nonfinite_bits(pl->w[s]);
-    }
-    pl->bad |= bad;
-  }
-}
-
-/* The post spikes of step m - 1, seen at step `at`: on_post. */
-static void post_events(lplast *pl, const lpop *post, int64_t at) {
-  const bs_plast_rule *ru = pl->rule;
-  for (size_t q = 0; q < post->nspk; q++) {
-    const uint32_t j = post->spk[q];
-    const double *vpost = trace_at(pl, 1, j, at);
-    uint64_t bad = 0;
-    for (uint64_t t = pl->trow[j]; t < pl->trow[j + 1]; t++) {
-      double *w = &pl->w[pl->tsyn[t]];
-      *w = ru->on_post(pl->p, trace_at(pl, 0, pl->tsrc[t], at), vpost, *w);
-      bad |= nonfinite_bits(*w);
-    }
-    pl->bad |= bad;
-  }
-}
-
-static void step(bs_net *net, lproj *lj, int64_t m) {
+/* The rule's events of step m, in its order (README "Long-term
+ * plasticity"); each arriving spike delivers its synapses' updated
+ * weights into the step's ring slot, in arrival order. */
+static void events(bs_net *net, lproj *lj, int64_t m, const uint32_t *qk,
+                   const double *qe, uint64_t na, double *in) {
   lplast *pl = lj->pl;
+  const bs_plast_rule *ru = pl->rule;
   const lpop *post = lj->post;
-  const uint64_t sl = (uint64_t)m % lj->R;
-  const uint32_t *qk = pl->qk + sl * lj->npos;
-  const double *qe = pl->qeff + sl * lj->npos;
-  const uint64_t na = pl->qn[sl];
-  if (pl->rule->order == BS_PLAST_TIME_ORDER) {
-    /* post spikes of step m - 1 first, at their own time */
-    post_events(pl, post, m - 1);
-    for (size_t q = 0; q < post->nspk; q++)
-      jump(pl, 1, post->spk[q], m - 1);
-    pre_events(pl, lj, qk, na, m);
-    for (uint64_t a = 0; a < na; a++)
-      jump(pl, 0, qk[a], m);
+  const size_t np = post->nspk;
+  bs_plast_ev ev = {.p = pl->p,
+                    .w = pl->w,
+                    .x = {pl->x[0], pl->x[1]},
+                    .col = lj->col,
+                    .in = in,
+                    .tpos = pl->tpos,
+                    .tsrc = pl->tsrc};
+  double j0[BS_PLAST_MAX_TR], j1[BS_PLAST_MAX_TR];
+  uint64_t bad = 0;
+  if (ru->order == BS_PLAST_TIME_ORDER) {
+    if (np) { /* the post spikes of step m - 1, at their own time */
+      factors(pl, 0, m - 1, ev.g[0], NULL);
+      factors(pl, 1, m - 1, ev.g[1], j1);
+      for (size_t q = 0; q < np; q++) {
+        ev.j = post->spk[q];
+        ev.t0 = pl->trow[ev.j];
+        ev.t1 = pl->trow[ev.j + 1];
+        bad |= ru->post_col(&ev);
+      }
+      for (size_t q = 0; q < np; q++)
+        jump(pl, 1, post->spk[q], j1);
+    }
+    if (na) {
+      factors(pl, 0, m, ev.g[0], j0);
+      factors(pl, 1, m, ev.g[1], NULL);
+    }
   } else { /* BrainPy: every trace first, then on_pre, then on_post */
+    factors(pl, 0, m, ev.g[0], j0);
+    factors(pl, 1, m, ev.g[1], j1);
     for (uint64_t a = 0; a < na; a++)
-      jump(pl, 0, qk[a], m);
-    for (size_t q = 0; q < post->nspk; q++)
-      jump(pl, 1, post->spk[q], m);
-    pre_events(pl, lj, qk, na, m);
-    post_events(pl, post, m);
+      jump(pl, 0, qk[a], j0);
+    for (size_t q = 0; q < np; q++) {
+      jump(pl, 1, post->spk[q], j1);
+      pl->hit[post->spk[q]] = 1;
+    }
+    ev.hit = np ? pl->hit : NULL;
   }
-  /* The spikes deliver the updated weights, in arrival order. */
-  double *restrict in = lj->ring + sl * post->n;
   for (uint64_t a = 0; a < na; a++) {
-    uint64_t b, e;
-    row_span(lj, qk[a], &b, &e);
-    const double eff = qe[a];
-    for (uint64_t s = b; s < e; s++)
-      in[lj->col[s]] += pl->w[s] * eff;
-    net->syn_events += e - b;
+    ev.k = qk[a];
+    row_span(lj, ev.k, &ev.b, &ev.e);
+    ev.eff = qe[a];
+    bad |= ru->pre_row(&ev);
+    net->syn_events += ev.e - ev.b;
   }
+  if (ru->order == BS_PLAST_TIME_ORDER) {
+    for (uint64_t a = 0; a < na; a++)
+      jump(pl, 0, qk[a], j0);
+  } else if (np) { /* on_post where no pre arrived (pre_row did those) */
+    for (uint64_t a = 0; a < na; a++)
+      pl->skip[qk[a]] = 1;
+    ev.skip = na ? pl->skip : NULL;
+    for (size_t q = 0; q < np; q++) {
+      ev.j = post->spk[q];
+      ev.t0 = pl->trow[ev.j];
+      ev.t1 = pl->trow[ev.j + 1];
+      bad |= ru->post_col(&ev);
+      pl->hit[ev.j] = 0;
+    }
+    for (uint64_t a = 0; a < na; a++)
+      pl->skip[qk[a]] = 0;
+  }
+  pl->bad |= bad;
+}
+
+static void prepare(bs_net *net, lproj *lj, int64_t m) {
+  lplast *pl = lj->pl;
+  for (int s = 0; s < 2; s++) /* on every rank at the same steps */
+    if (m - pl->base[s] >= pl->period[s])
+      rebase(pl, s, m - m % pl->period[s]);
+  const uint64_t sl = (uint64_t)m % lj->R;
+  const uint64_t na = pl->qn[sl];
+  if (na || lj->post->nspk)
+    events(net, lj, m, pl->qk + sl * lj->npos, pl->qeff + sl * lj->npos, na,
+           lj->ring + sl * lj->post->n);
   pl->qn[sl] = 0;
-  bs_proj_linear_step(net, lj, m);
 }
 
 static double weight(const lproj *lj, const lmon *m, uint64_t c) {
-  return lj->pl->w[m->ssyn[c]];
+  return lj->pl->w[lj->pl->tpos[m->ssyn[c]]];
 }
 
 static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
@@ -324,11 +358,11 @@ static bs_status scan(bs_ctx *ctx, const bs_net *net, const lproj *lj,
 
 /* Checkpoint. Per synapse, in the target-major order of the edges output
  * (the same on every rank count), one column of: the weight, its pre
- * neuron's traces and their step, and for each of the next R steps the
- * stp efficacy of a spike of the pre reaching the synapse then (NaN:
- * none). Per post neuron: its traces, their step and whether it spiked in
- * the last step (seen in the next). A reader rebuilds each step's queue in
- * delivery order, (emission step, pre). */
+ * neuron's traces (scaled) and their base step, and for each of the next
+ * R steps the stp efficacy of a spike of the pre reaching the synapse
+ * then (NaN: none). Per post neuron: its traces, their base step and
+ * whether it spiked in the last step (seen in the next). A reader rebuilds
+ * each step's queue in delivery order, (emission step, pre). */
 typedef struct qent {
   int64_t emit;
   uint32_t k;
@@ -340,6 +374,15 @@ static int cmp_qent(const void *a, const void *b) {
   if (x->emit != y->emit)
     return x->emit < y->emit ? -1 : 1;
   return (x->k > y->k) - (x->k < y->k);
+}
+
+/* A restored trace: scaled to base b (the base it was written with; a
+ * different one is converted). */
+static void restore_trace(lplast *pl, int s, uint64_t e, int t, double v,
+                          int64_t b) {
+  if (b != pl->base[s])
+    v *= exp(-((double)(pl->base[s] - b) * pl->dec[s][t]));
+  pl->x[s][e * (uint64_t)pl->ntr[s] + (uint64_t)t] = v;
 }
 
 static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
@@ -368,10 +411,10 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
     }
     for (uint64_t t = 0; t < n; t++) {
       const uint64_t k = pl->tsrc[t];
-      buf[t] = pl->w[pl->tsyn[t]];
+      buf[t] = pl->w[t];
       for (int v = 0; v < t0; v++)
         buf[(uint64_t)(1 + v) * n + t] = pl->x[0][k * (uint64_t)t0 + v];
-      buf[(uint64_t)(1 + t0) * n + t] = (double)pl->last[0][k];
+      buf[(uint64_t)(1 + t0) * n + t] = (double)pl->base[0];
       for (uint64_t r = 0; r < R; r++)
         buf[(2 + (uint64_t)t0 + r) * n + t] = q[r * ns + k];
     }
@@ -381,13 +424,13 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
            lj->spec->name);
   st = fn(ctx, io, path, rows, total, row0, n, buf);
   if (st == BS_OK && reading) {
+    pl->base[0] = n ? (int64_t)buf[(uint64_t)(1 + t0) * n] : 0;
     for (uint64_t t = 0; t < n; t++) {
       const uint64_t k = pl->tsrc[t];
-      pl->w[pl->tsyn[t]] = buf[t];
+      const int64_t b = (int64_t)buf[(uint64_t)(1 + t0) * n + t];
+      pl->w[t] = buf[t];
       for (int v = 0; v < t0; v++)
-        pl->x[0][k * (uint64_t)t0 + v] = buf[(uint64_t)(1 + v) * n + t];
-      pl->last[0][k] = (int64_t)buf[(uint64_t)(1 + t0) * n + t];
-      pl->cstep[0][k] = INT64_MIN;
+        restore_trace(pl, 0, k, v, buf[(uint64_t)(1 + v) * n + t], b);
       for (uint64_t r = 0; r < R; r++)
         q[r * ns + k] = buf[(2 + (uint64_t)t0 + r) * n + t];
     }
@@ -424,7 +467,7 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
     for (uint64_t j = 0; j < np_; j++) {
       for (int v = 0; v < t1; v++)
         pb[(uint64_t)v * np_ + j] = pl->x[1][j * (uint64_t)t1 + v];
-      pb[(uint64_t)t1 * np_ + j] = (double)pl->last[1][j];
+      pb[(uint64_t)t1 * np_ + j] = (double)pl->base[1];
       pb[(uint64_t)(t1 + 1) * np_ + j] = 0.0;
     }
     for (size_t a = 0; a < lj->post->nspk; a++)
@@ -436,11 +479,11 @@ static bs_status walk_plastic(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   if (st == BS_OK && reading) {
     lpop *post = lj->post;
     post->nspk = 0;
+    pl->base[1] = np_ ? (int64_t)pb[(uint64_t)t1 * np_] : 0;
     for (uint64_t j = 0; j < np_; j++) {
+      const int64_t b = (int64_t)pb[(uint64_t)t1 * np_ + j];
       for (int v = 0; v < t1; v++)
-        pl->x[1][j * (uint64_t)t1 + v] = pb[(uint64_t)v * np_ + j];
-      pl->last[1][j] = (int64_t)pb[(uint64_t)t1 * np_ + j];
-      pl->cstep[1][j] = INT64_MIN;
+        restore_trace(pl, 1, j, v, pb[(uint64_t)v * np_ + j], b);
       if (pb[(uint64_t)(t1 + 1) * np_ + j] != 0.0)
         post->spk[post->nspk++] = (uint32_t)j;
     }
@@ -493,7 +536,7 @@ static bs_status output(bs_ctx *ctx, bs_net *net, lproj *lj, bs_io *io) {
         src[r] = pre;
         tgt[r] = lj->post->lo + j;
         idx[r] = row0 + r;
-        w[r] = pl->w[pl->tsyn[t]];
+        w[r] = pl->w[t];
         d[r] = (double)(lj->dpre ? lj->dpre[k] : lj->d0) * net->spec->dt;
       }
     char base[600], path[700];
@@ -539,7 +582,9 @@ const bs_proj_ops bs_proj_plastic = {.name = "plastic",
                                      .build = build,
                                      .setup = setup,
                                      .deliver = deliver,
-                                     .step = step,
+                                     .prepare = prepare,
+                                     .step = bs_proj_linear_step,
+                                     .fuse = bs_proj_linear_fuse,
                                      .current = bs_proj_linear_current,
                                      .weight = weight,
                                      .scan = scan,

@@ -1,6 +1,7 @@
 /* Private to model/: the descriptors the registry lists. */
 #ifndef BRAINSIM_MODEL_IMPL_H
 #define BRAINSIM_MODEL_IMPL_H
+#include <stdint.h>
 #include <string.h>
 
 #include "brainsim/model.h"
@@ -67,5 +68,87 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
     w = hi;
   return w;
 }
+
+/* A rule's pre_row and post_col from its static on_pre and on_post
+ * (double f(const double *p, const double *pre, const double *post,
+ * double w)) with NP parameters and NPRE, NPOST traces: the loops of every
+ * rule, the update inlined into them (README "Long-term plasticity",
+ * event order). The parameters are copied to a local array, which the
+ * weight stores cannot alias, so they stay in registers. */
+#define BS_PLAST_KERNELS(NP, NPRE, NPOST)                                      \
+  static uint64_t pre_row(const bs_plast_ev *ev) {                             \
+    double p[NP];                                                              \
+    memcpy(p, ev->p, sizeof p);                                                \
+    const double *restrict xpost = ev->x[1];                                   \
+    const uint32_t *restrict col = ev->col;                                    \
+    const uint32_t *restrict tpos = ev->tpos;                                  \
+    const uint8_t *restrict hit = ev->hit;                                     \
+    double *restrict w = ev->w, *restrict in = ev->in;                         \
+    double vpre[NPRE], vpost[NPOST], g1[NPOST];                                \
+    for (int t = 0; t < NPRE; t++)                                             \
+      vpre[t] = ev->x[0][ev->k * NPRE + t] * ev->g[0][t];                      \
+    for (int t = 0; t < NPOST; t++)                                            \
+      g1[t] = ev->g[1][t];                                                     \
+    const double eff = ev->eff;                                                \
+    uint64_t bad = 0;                                                          \
+    for (uint64_t s = ev->b; s < ev->e; s++) {                                 \
+      const uint64_t j = col[s];                                               \
+      for (int t = 0; t < NPOST; t++)                                          \
+        vpost[t] = xpost[j * NPOST + t] * g1[t];                               \
+      if (s + 16 < ev->e) /* the gather's miss, started early */               \
+        __builtin_prefetch(&w[tpos[s + 16]], 1);                               \
+      const uint64_t q = tpos[s];                                              \
+      double ws = on_pre(p, vpre, vpost, w[q]);                                \
+      if (hit && hit[j])                                                       \
+        ws = on_post(p, vpre, vpost, ws);                                      \
+      w[q] = ws;                                                               \
+      bad |= bs_nonfinite_bit(ws);                                             \
+      in[j] += ws * eff;                                                       \
+    }                                                                          \
+    return bad;                                                                \
+  }                                                                            \
+  /* Synapses [t0, t1) of a column: restrict parameters, so the loop           \
+   * vectorizes (the pre traces gathered) in the wider clones. */              \
+  static inline uint64_t post_run(                                             \
+      const double *restrict p, const double *restrict xpre,                   \
+      const uint32_t *restrict tsrc, double *restrict w,                       \
+      const double *restrict g0, const double *restrict vpost, uint64_t t0,    \
+      uint64_t t1) {                                                           \
+    double vpre[NPRE];                                                         \
+    uint64_t bad = 0;                                                          \
+    for (uint64_t q = t0; q < t1; q++) {                                       \
+      const uint64_t k = tsrc[q];                                              \
+      for (int t = 0; t < NPRE; t++)                                           \
+        vpre[t] = xpre[k * NPRE + t] * g0[t];                                  \
+      const double ws = on_post(p, vpre, vpost, w[q]);                         \
+      w[q] = ws;                                                               \
+      bad |= bs_nonfinite_bit(ws);                                             \
+    }                                                                          \
+    return bad;                                                                \
+  }                                                                            \
+  BS_CLONES static uint64_t post_col(const bs_plast_ev *ev) {                  \
+    double p[NP];                                                              \
+    memcpy(p, ev->p, sizeof p);                                                \
+    const double *restrict xpre = ev->x[0];                                    \
+    const uint32_t *restrict tsrc = ev->tsrc;                                  \
+    const uint8_t *restrict skip = ev->skip;                                   \
+    double *restrict w = ev->w;                                                \
+    double vpost[NPOST], g0[NPRE];                                             \
+    for (int t = 0; t < NPOST; t++)                                            \
+      vpost[t] = ev->x[1][ev->j * NPOST + t] * ev->g[1][t];                    \
+    for (int t = 0; t < NPRE; t++)                                             \
+      g0[t] = ev->g[0][t];                                                     \
+    if (!skip)                                                                 \
+      return post_run(p, xpre, tsrc, w, g0, vpost, ev->t0, ev->t1);            \
+    uint64_t bad = 0; /* the runs between the synapses of arrived pres */      \
+    for (uint64_t q = ev->t0; q < ev->t1;) {                                   \
+      uint64_t e = q;                                                          \
+      while (e < ev->t1 && !skip[tsrc[e]])                                     \
+        e++;                                                                   \
+      bad |= post_run(p, xpre, tsrc, w, g0, vpost, q, e);                      \
+      q = e + 1;                                                               \
+    }                                                                          \
+    return bad;                                                                \
+  }
 
 #endif

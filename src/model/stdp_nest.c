@@ -42,6 +42,8 @@ static double on_pre(const double *p, const double *pre, const double *post,
   return nw > 0.0 ? nw * p[WMAX] : 0.0;
 }
 
+BS_PLAST_KERNELS(NP, 1, 1)
+
 const bs_plast_rule bs_plast_nest = {
     .name = "stdp_synapse",
     .doc = "NEST's stdp_synapse (additive mu = 0, multiplicative mu = 1)",
@@ -52,5 +54,5 @@ const bs_plast_rule bs_plast_nest = {
     .npost = 1,
     .pre_tau = {TAU_PLUS},
     .post_tau = {TAU_MINUS},
-    .on_pre = on_pre,
-    .on_post = on_post};
+    .pre_row = pre_row,
+    .post_col = post_col};

@@ -47,6 +47,8 @@ static const char *check(const double *p) {
   return NULL;
 }
 
+BS_PLAST_KERNELS(NP, 1, 1)
+
 const bs_plast_rule bs_plast_song2000 = {
     .name = "STDP_Song2000",
     .doc = "BrainPy's pair-based STDP (Song, Miller & Abbott 2000)",
@@ -57,6 +59,6 @@ const bs_plast_rule bs_plast_song2000 = {
     .npost = 1,
     .pre_tau = {TAU_S},
     .post_tau = {TAU_T},
-    .on_pre = on_pre,
-    .on_post = on_post,
+    .pre_row = pre_row,
+    .post_col = post_col,
     .check = check};

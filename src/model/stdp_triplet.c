@@ -62,6 +62,8 @@ static const char *check(const double *p) {
   return NULL;
 }
 
+BS_PLAST_KERNELS(NP, 2, 2)
+
 const bs_plast_rule bs_plast_triplet = {
     .name = "Triplet",
     .doc = "triplet STDP, Pfister & Gerstner 2006, all-to-all",
@@ -72,6 +74,6 @@ const bs_plast_rule bs_plast_triplet = {
     .npost = 2,
     .pre_tau = {TAU_PLUS, TAU_X},
     .post_tau = {TAU_MINUS, TAU_Y},
-    .on_pre = on_pre,
-    .on_post = on_post,
+    .pre_row = pre_row,
+    .post_col = post_col,
     .check = check};

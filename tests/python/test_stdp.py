@@ -28,7 +28,11 @@ step, so the test reads the weight trajectory.
    uninterrupted run (weights, traces, pending arrivals and the last
    step's post spikes carry over).
 6. Refusals: an unknown rule, a trace synapse, comp_method dense,
-   per-synapse delays, W_min > W_max."""
+   per-synapse delays, W_min > W_max.
+7. E's update is fused (its model's block kernel does the synapses' step,
+   the plastic kind only fills the ring slot); with an input monitor on E,
+   which keeps it unfused, spikes, weight reports and edges are the same
+   bits."""
 import os
 
 import h5py
@@ -239,6 +243,16 @@ def main():
                          and o.tobytes() == v.tobytes(),
                          "%s differs between 1 and %d ranks" % (key, np_))
     check_edges(args, wd, runs[1], os.path.join(wd, "stdp_np1.h5"))
+    text = config_text()
+    unf = bstest.write_config(os.path.join(wd, "unfused.yaml"), text.replace(
+        "  - {spikes: all}\n",
+        "  - {spikes: all}\n  - {population: E, variables: [input]}\n", 1))
+    h5 = os.path.join(wd, "unfused.h5")
+    bstest.run(args, ["run", unf, "-o", h5, "--overwrite", "-q"], np=1)
+    o = read(h5)
+    for key, v in runs[1].items():
+        bstest.check(key in o and o[key].tobytes() == v.tobytes(),
+                     "unfused update (input monitor): %s differs" % key)
     ck, cko = os.path.join(wd, "ck"), os.path.join(wd, "stdp_ck.h5")
     for np_ in (3, 4):
         p = bstest.run(args, ["run", cfg, "-o", cko, "--overwrite", "-q",
