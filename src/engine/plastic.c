@@ -244,6 +244,8 @@ static void deliver(bs_net *net, lproj *lj, uint64_t k, int64_t step,
   lplast *pl = lj->pl;
   const uint32_t d = lj->dpre ? lj->dpre[k] : lj->d0;
   const uint64_t sl = (uint64_t)(step + 1 + d) % lj->R;
+  /* each pre at most once per step: a slot's queue holds npos */
+  BS_ASSERT(d < lj->R && pl->qn[sl] < lj->npos);
   const uint64_t at = sl * lj->npos + pl->qn[sl]++;
   pl->qk[at] = (uint32_t)k;
   pl->qeff[at] = eff;
