@@ -123,6 +123,9 @@ typedef struct bs_proj_spec {
 typedef struct bs_input_spec {
   int pop;
   uint64_t start, stop; /* index range [start, stop) */
+  /* `indices: [...]`: the target neurons, sorted and unique (n_idx of
+   * them), or NULL: the range. */
+  uint64_t *idx, n_idx;
   double current;       /* the plain form's I (kind "current") */
   /* target_var: V (BrainPy's 'E.V'): the value is added to the membrane
    * potential before the neurons integrate, as Delta's arrivals, every

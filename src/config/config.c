@@ -57,13 +57,15 @@ static bs_status read_run(reader *rd, fnode *run) {
 /* ---- top level -------------------------------------------------------- */
 
 static bs_status read_all(reader *rd) {
+  /* definitions: a place for YAML anchors (templates), not read. */
   static const char *const top[] = {"run",    "populations", "projections",
-                                    "inputs", "monitors",    NULL};
+                                    "inputs", "monitors",    "definitions",
+                                    NULL};
   bs_spec *s = rd->spec;
   fnode *root = fy_document_root(rd->fyd);
   BS_CALL(rd->ctx, cfg_check_keys(rd, root, "config", top, NULL, NULL,
                                   "run, populations, projections, inputs, "
-                                  "monitors"));
+                                  "monitors, definitions"));
   fnode *run = cfg_lookup(root, "run");
   if (!run)
     return cfg_err_at(rd, root,
@@ -207,6 +209,10 @@ bs_status bs_config_load(bs_ctx *ctx, const char *file, int n_set,
     st = read_all(&rd);
   if (rd.fyd)
     fy_document_destroy(rd.fyd);
+  free(rd.use_node);
+  free(rd.use_line);
+  free(rd.use_col);
+  free(rd.anchor_line);
   free(rd.set_nodes);
   free(rd.set_keys);
   if (st != BS_OK) {
@@ -278,9 +284,11 @@ void bs_config_destroy(bs_spec **spec) {
     free(s->projs[i].g_dataset);
     free(s->projs[i].conn_types);
   }
-  for (int i = 0; i < s->n_inputs; i++)
+  for (int i = 0; i < s->n_inputs; i++) {
     for (int k = 0; k < BS_INPUT_MAXL; k++)
       free(s->inputs[i].l[k]);
+    free(s->inputs[i].idx);
+  }
   for (int i = 0; i < s->n_monitors; i++) {
     free(s->monitors[i].pops);
     free(s->monitors[i].name);

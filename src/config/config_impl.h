@@ -21,6 +21,13 @@ typedef struct reader {
   struct fy_node **set_keys;  /* key node an override added, if any */
   bs_spec *spec;
   int hetero_ok; /* reading a population's parameters (read_hetero) */
+  /* YAML aliases and merge keys resolved into copies (reader.c): copy k
+   * (and everything under it) is blamed on use_line/col[k], the alias or
+   * merge key that brought it, with the anchor's line. */
+  struct fy_node **use_node;
+  int *use_line, *use_col, *anchor_line;
+  int n_use, cap_use;
+  uint64_t copied; /* nodes copied so far (bounded) */
 } reader;
 
 typedef struct fy_node fnode;
@@ -58,6 +65,8 @@ bs_status cfg_get_path(reader *rd, fnode *n, const char *what, char **out);
 bs_status cfg_get_string(reader *rd, fnode *n, const char *what, char **out);
 bs_status cfg_read_range(reader *rd, fnode *n, const char *what, uint64_t size,
                          uint64_t *lo, uint64_t *hi);
+bs_status cfg_read_indices(reader *rd, fnode *n, uint64_t size, uint64_t **idx,
+                           uint64_t *count);
 
 /* ---- mapping helpers --------------------------------------------------- */
 

@@ -108,8 +108,9 @@ static bs_status read_target_var(reader *rd, fnode *tv, const char *owner,
 }
 
 bs_status cfg_read_input(reader *rd, fnode *n, int k, bs_input_spec *in) {
-  static const char *const keys[] = {"target", "range", "target_var", NULL};
-  char owner[64], expected[512] = "target, range, target_var, ";
+  static const char *const keys[] = {"target", "range", "indices", "target_var",
+                                     NULL};
+  char owner[64], expected[512] = "target, range, indices, target_var, ";
   snprintf(owner, sizeof owner, "inputs[%d]", k);
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, n, owner));
   cfg_kinds_list(&input_kinds, expected + strlen(expected),
@@ -160,10 +161,24 @@ bs_status cfg_read_input(reader *rd, fnode *n, int k, bs_input_spec *in) {
   }
   in->start = 0;
   in->stop = pop->size;
-  fnode *r = cfg_lookup(n, "range");
+  fnode *r = cfg_lookup(n, "range"), *ix = cfg_lookup(n, "indices");
+  if (r && ix)
+    return cfg_err_at(rd, ix, "%s: give either range or indices, not both",
+                      owner);
   if (r)
     BS_CALL(rd->ctx,
             cfg_read_range(rd, r, "range", pop->size, &in->start, &in->stop));
+  if (ix) {
+    BS_CALL(rd->ctx, cfg_read_indices(rd, ix, pop->size, &in->idx, &in->n_idx));
+    /* consecutive indices ({range: [a, b]} too) are a range */
+    if (in->idx[in->n_idx - 1] - in->idx[0] + 1 == in->n_idx) {
+      in->start = in->idx[0];
+      in->stop = in->idx[0] + in->n_idx;
+      free(in->idx);
+      in->idx = NULL;
+      in->n_idx = 0;
+    }
+  }
   fnode *tv = cfg_lookup(n, "target_var");
   fnode *tk = fy_node_is_mapping(kval) ? cfg_lookup(kval, "target_var") : NULL;
   if (tv && tk)

@@ -9,53 +9,6 @@
 
 #include "config_impl.h"
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static bs_status read_indices(reader *rd, fnode *n, uint64_t size,
-                              uint64_t **idx, uint64_t *count) {
-  uint64_t lo = 0, hi = size;
-  if (n && fy_node_is_mapping(n)) {
-    static const char *const keys[] = {"range", NULL};
-    BS_CALL(rd->ctx,
-            cfg_check_keys(rd, n, "indices", keys, NULL, NULL, "range"));
-    fnode *r = cfg_lookup(n, "range");
-    if (!r)
-      return cfg_err_at(rd, n, "indices: expected a list or {range: [a, b]}");
-    BS_CALL(rd->ctx, cfg_read_range(rd, r, "indices: range", size, &lo, &hi));
-    n = NULL;
-  } else if (n && cfg_scalar(n) && strcmp(cfg_scalar(n), "all") == 0) {
-    n = NULL;
-  }
-  if (!n) {
-    *count = hi - lo;
-    BS_CALL(rd->ctx, bs_malloc(rd->ctx, *count, sizeof(uint64_t), idx));
-    for (uint64_t q = 0; q < *count; q++)
-      (*idx)[q] = lo + q;
-    return BS_OK;
-  }
-  if (!fy_node_is_sequence(n))
-    return cfg_err_at(
-        rd, n, "indices: expected a list, {range: [a, b]} or all, got %s",
-        cfg_kind_name(n));
-  uint64_t cnt = (uint64_t)fy_node_sequence_item_count(n);
-  if (cnt == 0)
-    return cfg_err_at(rd, n, "indices: the list is empty");
-  BS_CALL(rd->ctx, bs_malloc(rd->ctx, cnt, sizeof(uint64_t), idx));
-  for (uint64_t q = 0; q < cnt; q++)
-    BS_CALL(rd->ctx, cfg_get_uint(rd, fy_node_sequence_get_by_index(n, (int)q),
-                                  "index", size - 1, &(*idx)[q]));
-  qsort(*idx, cnt, sizeof(uint64_t), cmp_u64);
-  for (uint64_t q = 1; q < cnt; q++)
-    if ((*idx)[q] == (*idx)[q - 1])
-      return cfg_err_at(rd, n, "indices: %llu is listed twice",
-                        (unsigned long long)(*idx)[q]);
-  *count = cnt;
-  return BS_OK;
-}
-
 /* `synapses: [[pre, post], ...]` of a monitor: the pairs in config order,
  * each index checked against its population (whether the pair exists is
  * known only once the network is built). */
@@ -173,7 +126,7 @@ static bs_status spike_subset(reader *rd, fnode *n, const char *owner,
                       owner);
   if (ix)
     BS_CALL(rd->ctx,
-            read_indices(rd, ix, s->pops[pop].size, &m->idx, &m->n_idx));
+            cfg_read_indices(rd, ix, s->pops[pop].size, &m->idx, &m->n_idx));
   const int sub = ix || m->start > 0 || m->stop >= 0;
   for (int q = 0; q < s->n_monitors; q++) {
     const bs_monitor_spec *o = &s->monitors[q];
@@ -447,8 +400,8 @@ bs_status cfg_read_monitor(reader *rd, fnode *n, int k) {
     m.name = bs_strdup(mname);
     bs_status st = synn ? read_syn_pairs(rd, synn, owner, pj, &m.syn, &m.n_idx)
                    : rate ? bs_calloc(rd->ctx, 1, sizeof(uint64_t), &m.idx)
-                          : read_indices(rd, cfg_lookup(n, "indices"), vsize,
-                                         &m.idx, &m.n_idx);
+                          : cfg_read_indices(rd, cfg_lookup(n, "indices"),
+                                             vsize, &m.idx, &m.n_idx);
     if (rate) /* column "node 0": its owner writes the global count */
       m.n_idx = 1;
     if (st == BS_OK && synn) { /* the report's node ids: the posts */

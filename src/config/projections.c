@@ -205,7 +205,10 @@ static bs_status read_plasticity(reader *rd, fnode *n, fnode *proj,
                       "(Exponential, DualExponential, Alpha, ...), not %s",
                       what, pj->syn->name);
   if (pj->dense)
-    return cfg_err_at(rd, cfg_lookup(proj, "comp_method"),
+    return cfg_err_at(rd,
+                      cfg_lookup(proj, "comp_method")
+                          ? cfg_lookup(proj, "comp_method")
+                          : cfg_lookup(proj, "conn_type"),
                       "%s: needs sparse storage (weights are per synapse and "
                       "change); drop comp_method: dense",
                       what);
@@ -585,9 +588,10 @@ static bs_status check_gap(reader *rd, fnode *n, const char *owner,
 bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
                         bs_proj_spec *pj) {
   static const char *const fixed[] = {
-      "pre",          "post",         "synapse",    "output",      "g_max",
-      "delay",        "delay_step",   "connect",    "comp_method", "stp",
-      "post_ref_key", "post_has_ref", "plasticity", NULL};
+      "pre",         "post",      "synapse",      "output",
+      "g_max",       "delay",     "delay_step",   "connect",
+      "comp_method", "stp",       "post_ref_key", "post_has_ref",
+      "plasticity",  "conn_type", "method",       NULL};
   char owner[256], expected[1024];
   snprintf(owner, sizeof owner, "projection '%s'", name);
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, n, owner));
@@ -661,16 +665,45 @@ bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
   /* comp_method: sparse (CSR) or dense (a pre x local post bit matrix and
    * float weights), for every synapse model (BrainPy's defaults differ per
    * model; brainsim's is sparse for all). Both give the same results. */
-  fnode *cm = cfg_lookup(n, "comp_method");
-  if (cm) {
+  /* conn_type is the compatibility classes' name for it (BrainPy 2.3's
+   * ExpCOBA(conn_type='sparse'), DualExpCUBA(conn_type='dense')). */
+  static const char *const cm_keys[] = {"comp_method", "conn_type"};
+  for (int q = 0; q < 2; q++) {
+    fnode *cm = cfg_lookup(n, cm_keys[q]);
+    if (!cm)
+      continue;
     const char *m = NULL;
     BS_CALL(rd->ctx, cfg_get_name(rd, cm, owner, &m));
     if (strcmp(m, "sparse") != 0 && strcmp(m, "dense") != 0)
       return cfg_err_at(rd, cm,
-                        "%s: comp_method '%s' is not available (available: "
+                        "%s: %s '%s' is not available (available: "
                         "sparse, dense)",
+                        owner, cm_keys[q], m);
+    if (q == 1 && cfg_lookup(n, "comp_method") &&
+        pj->dense != (strcmp(m, "dense") == 0))
+      return cfg_err_at(rd, cm,
+                        "%s: conn_type '%s' contradicts comp_method (conn_type "
+                        "is BrainPy's older name for it: give one)",
                         owner, m);
     pj->dense = strcmp(m, "dense") == 0;
+  }
+  /* method: the synapse's integrator (BrainPy's method='exp_auto'). The
+   * kinetics here are integrated by exp_auto alone: exact for the linear
+   * ones, each variable exact with the others frozen for the trace
+   * models; another method would be a different model. */
+  fnode *meth = cfg_lookup(n, "method");
+  if (meth) {
+    const char *m = NULL;
+    BS_CALL(rd->ctx, cfg_get_name(rd, meth, owner, &m));
+    const int mi = bs_method_find(m);
+    if (mi != BS_METHOD_EXP_AUTO)
+      return cfg_err_at(
+          rd, meth,
+          "%s: method '%s' is not available for synapses (available: "
+          "exp_auto, BrainPy's default, also spelled exp_euler: synapse "
+          "kinetics are integrated exactly where linear, and each variable "
+          "exactly with the others frozen otherwise)",
+          owner, m);
   }
   fnode *g = cfg_lookup(n, "g_max");
   pj->g_max.kind = BS_DIST_CONST;
@@ -794,7 +827,10 @@ bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
     }
   }
   if (pj->dense && !bs_dist_is_const(&pj->delay) && !pj->delay_per_pre)
-    return cfg_err_at(rd, cm,
+    return cfg_err_at(rd,
+                      cfg_lookup(n, "comp_method")
+                          ? cfg_lookup(n, "comp_method")
+                          : cfg_lookup(n, "conn_type"),
                       "%s: comp_method dense keeps no per-synapse delays; give "
                       "one delay, delays per pre neuron ({per: pre, ...} or a "
                       "list), or use comp_method: sparse",

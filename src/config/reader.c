@@ -54,6 +54,15 @@ static int override_of(reader *rd, fnode *n) {
   return -1;
 }
 
+/* The alias or merge key whose copy holds n (the innermost), or -1. */
+static int use_of(const reader *rd, fnode *n) {
+  for (fnode *p = n; p && rd->n_use; p = fy_node_get_parent(p))
+    for (int k = rd->n_use - 1; k >= 0; k--)
+      if (rd->use_node[k] == p)
+        return k;
+  return -1;
+}
+
 bs_status cfg_err_at(reader *rd, fnode *n, const char *fmt, ...) {
   char msg[1536], where[512];
   va_list ap;
@@ -62,6 +71,13 @@ bs_status cfg_err_at(reader *rd, fnode *n, const char *fmt, ...) {
   va_end(ap);
   int k = override_of(rd, n);
   const struct fy_mark *m = node_mark(n);
+  const int u = k >= 0 ? -1 : use_of(rd, n);
+  if (u >= 0)
+    return bs_error_set(rd->ctx, BS_ERR_CONFIG,
+                        "%s:%d:%d: error: %s (a value from the anchor at line "
+                        "%d)",
+                        rd->file, rd->use_line[u], rd->use_col[u], msg,
+                        rd->anchor_line[u]);
   if (k >= 0)
     snprintf(where, sizeof where, "--set %s: col %d", rd->set[k],
              m ? m->column + 1 : 1);
@@ -786,6 +802,207 @@ bs_status cfg_read_text(bs_ctx *ctx, const char *file, char **text,
   return BS_OK;
 }
 
+/* ---- YAML aliases and merge keys -------------------------------------- */
+
+/* Each alias (`I: *lif`) is replaced by a copy of its anchored node, and
+ * each merge key (`<<: *lif`, `<<: [*a, *b]`, YAML 1.1) by copies of the
+ * pairs of the mappings it names that the mapping does not have itself
+ * (explicit keys win, then the earlier of a list), appended after the
+ * mapping's own keys. The copies share the anchor's tokens, so the reader
+ * records where each was used: errors inside a copy name that place. */
+#define MAX_ALIAS_DEPTH 64
+
+static bs_status note_use(reader *rd, fnode *copy, const struct fy_mark *use,
+                          fnode *target) {
+  if (rd->n_use == rd->cap_use) {
+    const int nc = rd->cap_use ? 2 * rd->cap_use : 16;
+    fnode **un = realloc(rd->use_node, (size_t)nc * sizeof *un);
+    if (un)
+      rd->use_node = un;
+    int *ul = realloc(rd->use_line, (size_t)nc * sizeof *ul);
+    if (ul)
+      rd->use_line = ul;
+    int *uc = realloc(rd->use_col, (size_t)nc * sizeof *uc);
+    if (uc)
+      rd->use_col = uc;
+    int *al = realloc(rd->anchor_line, (size_t)nc * sizeof *al);
+    if (al)
+      rd->anchor_line = al;
+    if (!un || !ul || !uc || !al)
+      return bs_error_set(rd->ctx, BS_ERR_NOMEM, "out of memory");
+    rd->cap_use = nc;
+  }
+  const struct fy_mark *am = node_mark(target);
+  rd->use_node[rd->n_use] = copy;
+  rd->use_line[rd->n_use] = use ? use->line + 1 : 0;
+  rd->use_col[rd->n_use] = use ? use->column + 1 : 0;
+  rd->anchor_line[rd->n_use] = am ? am->line + 1 : 0;
+  rd->n_use++;
+  return BS_OK;
+}
+
+/* The node an alias names, or an error at it. */
+static bs_status alias_target(reader *rd, fnode *alias, fnode **out) {
+  *out = fy_node_resolve_alias(alias);
+  if (!*out)
+    return cfg_err_at(rd, alias, "no anchor named '%s' before this alias",
+                      cfg_scalar(alias) ? cfg_scalar(alias) : "?");
+  if (fy_node_is_alias(*out))
+    return cfg_err_at(rd, alias, "an alias of an alias");
+  return BS_OK;
+}
+
+static bs_status resolve_node(reader *rd, fnode *n, int depth);
+
+/* Nodes in the subtree of n, counting at most up to limit. */
+static uint64_t subtree_size(fnode *n, uint64_t limit) {
+  uint64_t c = 1;
+  void *it = NULL;
+  if (fy_node_is_sequence(n)) {
+    fnode *e;
+    while (c < limit && (e = fy_node_sequence_iterate(n, &it)))
+      c += subtree_size(e, limit - c);
+  } else if (fy_node_is_mapping(n)) {
+    struct fy_node_pair *pr;
+    while (c < limit && (pr = fy_node_mapping_iterate(n, &it)))
+      c += 1 + subtree_size(fy_node_pair_value(pr), limit - c);
+  }
+  return c;
+}
+
+/* Aliases that expand without bound (a "billion laughs" document) stop
+ * here: a config never needs this many copied nodes. */
+#define MAX_ALIAS_NODES 1000000u
+
+static bs_status count_copy(reader *rd, fnode *at, fnode *t) {
+  rd->copied += subtree_size(t, MAX_ALIAS_NODES + 1);
+  if (rd->copied > MAX_ALIAS_NODES)
+    return cfg_err_at(rd, at, "aliases expand to more than %u nodes in total",
+                      MAX_ALIAS_NODES);
+  return BS_OK;
+}
+
+/* A copy of the node alias names, noted as used at the alias. */
+static bs_status alias_copy(reader *rd, fnode *alias, fnode **out, int depth) {
+  fnode *t;
+  BS_CALL(rd->ctx, alias_target(rd, alias, &t));
+  BS_CALL(rd->ctx, count_copy(rd, alias, t));
+  *out = fy_node_copy(rd->fyd, t);
+  if (!*out)
+    return bs_error_set(rd->ctx, BS_ERR_NOMEM, "out of memory");
+  BS_CALL(rd->ctx, note_use(rd, *out, node_mark(alias), t));
+  return resolve_node(rd, *out, depth + 1);
+}
+
+static int is_merge_key(fnode *k) {
+  const char *s = cfg_scalar(k);
+  return s && !strcmp(s, "<<") && fy_node_get_style(k) == FYNS_PLAIN;
+}
+
+/* The merge key's pairs into map: from each mapping it names, those whose
+ * key is not there yet. */
+static bs_status merge_into(reader *rd, fnode *map, fnode *key, fnode *v,
+                            int depth) {
+  fnode *srcs[64];
+  int ns = 0;
+  if (fy_node_is_sequence(v)) {
+    void *it = NULL;
+    fnode *e;
+    while ((e = fy_node_sequence_iterate(v, &it)) && ns < 64)
+      srcs[ns++] = e;
+  } else
+    srcs[ns++] = v;
+  for (int q = 0; q < ns; q++) {
+    fnode *src = srcs[q];
+    if (fy_node_is_alias(src))
+      BS_CALL(rd->ctx, alias_target(rd, src, &src));
+    if (!fy_node_is_mapping(src))
+      return cfg_err_at(rd, key,
+                        "'<<' (a merge key) takes a mapping or a list of "
+                        "mappings (*anchor), got %s",
+                        cfg_kind_name(src));
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(src, &it))) {
+      fnode *k = fy_node_pair_key(pr);
+      if (is_merge_key(k))
+        return cfg_err_at(rd, key,
+                          "a merged mapping that has a merge key itself: "
+                          "merge the inner anchors here instead");
+      const char *ks = cfg_scalar(k);
+      if (!ks || cfg_lookup(map, ks))
+        continue; /* the mapping's own key (or an earlier merge) wins */
+      BS_CALL(rd->ctx, count_copy(rd, key, fy_node_pair_value(pr)));
+      fnode *kc = fy_node_copy(rd->fyd, k);
+      fnode *vc = fy_node_copy(rd->fyd, fy_node_pair_value(pr));
+      if (!kc || !vc || fy_node_mapping_append(map, kc, vc))
+        return bs_error_set(rd->ctx, BS_ERR_NOMEM, "out of memory");
+      BS_CALL(rd->ctx, note_use(rd, kc, node_mark(key), k));
+      BS_CALL(rd->ctx, note_use(rd, vc, node_mark(key), k));
+      BS_CALL(rd->ctx, resolve_node(rd, vc, depth + 1));
+    }
+  }
+  return BS_OK;
+}
+
+static bs_status resolve_node(reader *rd, fnode *n, int depth) {
+  if (depth > MAX_ALIAS_DEPTH)
+    return cfg_err_at(rd, n,
+                      "aliases nested more than %d deep (an anchor that "
+                      "contains an alias of itself?)",
+                      MAX_ALIAS_DEPTH);
+  if (fy_node_is_sequence(n)) {
+    for (;;) { /* replace the aliases one at a time (the list changes) */
+      void *it = NULL;
+      fnode *e, *alias = NULL;
+      while (!alias && (e = fy_node_sequence_iterate(n, &it)))
+        if (fy_node_is_alias(e))
+          alias = e;
+      if (!alias)
+        break;
+      fnode *c;
+      BS_CALL(rd->ctx, alias_copy(rd, alias, &c, depth));
+      if (fy_node_sequence_insert_before(n, alias, c))
+        return bs_error_set(rd->ctx, BS_ERR_NOMEM, "out of memory");
+      fy_node_free(fy_node_sequence_remove(n, alias));
+    }
+    void *it = NULL;
+    fnode *e;
+    while ((e = fy_node_sequence_iterate(n, &it)))
+      BS_CALL(rd->ctx, resolve_node(rd, e, depth));
+    return BS_OK;
+  }
+  if (!fy_node_is_mapping(n))
+    return BS_OK;
+  void *it = NULL;
+  struct fy_node_pair *pr, *merge = NULL;
+  while ((pr = fy_node_mapping_iterate(n, &it))) {
+    fnode *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+    if (k && fy_node_is_alias(k))
+      return cfg_err_at(rd, k, "an alias as a mapping key is not supported");
+    if (is_merge_key(k)) {
+      if (merge)
+        return cfg_err_at(rd, k, "'<<' given twice in one mapping");
+      merge = pr;
+      continue;
+    }
+    if (v && fy_node_is_alias(v)) {
+      fnode *c;
+      BS_CALL(rd->ctx, alias_copy(rd, v, &c, depth));
+      if (fy_node_pair_set_value(pr, c))
+        return bs_error_set(rd->ctx, BS_ERR_NOMEM, "out of memory");
+    } else if (v)
+      BS_CALL(rd->ctx, resolve_node(rd, v, depth));
+  }
+  if (merge) {
+    BS_CALL(rd->ctx, merge_into(rd, n, fy_node_pair_key(merge),
+                                fy_node_pair_value(merge), depth));
+    if (fy_node_mapping_remove(n, merge))
+      return bs_error_set(rd->ctx, BS_ERR_INTERNAL, "cannot remove '<<'");
+  }
+  return BS_OK;
+}
+
 bs_status cfg_parse_document(reader *rd, const char *text, size_t len) {
   struct fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
@@ -820,10 +1037,61 @@ bs_status cfg_parse_document(reader *rd, const char *text, size_t len) {
                       "populations, projections, inputs, monitors",
                       rd->file);
   }
+  if (st == BS_OK)
+    st = resolve_node(rd, fy_document_root(rd->fyd), 0);
   /* Overrides parse their values with the document's diag: stop collecting
    * there, as a collected error record of an invalid value is never freed
    * (libfyaml 0.7.12); apply_override reports those itself. */
   fy_diag_set_collect_errors(diag, false);
   fy_diag_destroy(diag);
   return st;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* `indices`: a list (sorted here; a repeat is an error), {range: [a, b]}
+ * or `all` (also n NULL): the element indices below size. */
+bs_status cfg_read_indices(reader *rd, fnode *n, uint64_t size, uint64_t **idx,
+                           uint64_t *count) {
+  uint64_t lo = 0, hi = size;
+  if (n && fy_node_is_mapping(n)) {
+    static const char *const keys[] = {"range", NULL};
+    BS_CALL(rd->ctx,
+            cfg_check_keys(rd, n, "indices", keys, NULL, NULL, "range"));
+    fnode *r = cfg_lookup(n, "range");
+    if (!r)
+      return cfg_err_at(rd, n, "indices: expected a list or {range: [a, b]}");
+    BS_CALL(rd->ctx, cfg_read_range(rd, r, "indices: range", size, &lo, &hi));
+    n = NULL;
+  } else if (n && cfg_scalar(n) && strcmp(cfg_scalar(n), "all") == 0) {
+    n = NULL;
+  }
+  if (!n) {
+    *count = hi - lo;
+    BS_CALL(rd->ctx, bs_malloc(rd->ctx, *count, sizeof(uint64_t), idx));
+    for (uint64_t q = 0; q < *count; q++)
+      (*idx)[q] = lo + q;
+    return BS_OK;
+  }
+  if (!fy_node_is_sequence(n))
+    return cfg_err_at(
+        rd, n, "indices: expected a list, {range: [a, b]} or all, got %s",
+        cfg_kind_name(n));
+  uint64_t cnt = (uint64_t)fy_node_sequence_item_count(n);
+  if (cnt == 0)
+    return cfg_err_at(rd, n, "indices: the list is empty");
+  BS_CALL(rd->ctx, bs_malloc(rd->ctx, cnt, sizeof(uint64_t), idx));
+  for (uint64_t q = 0; q < cnt; q++)
+    BS_CALL(rd->ctx, cfg_get_uint(rd, fy_node_sequence_get_by_index(n, (int)q),
+                                  "index", size - 1, &(*idx)[q]));
+  qsort(*idx, cnt, sizeof(uint64_t), cmp_u64);
+  for (uint64_t q = 1; q < cnt; q++)
+    if ((*idx)[q] == (*idx)[q - 1])
+      return cfg_err_at(rd, n, "indices: %llu is listed twice",
+                        (unsigned long long)(*idx)[q]);
+  *count = cnt;
+  return BS_OK;
 }

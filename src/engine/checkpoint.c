@@ -281,9 +281,17 @@ static char *identity(const bs_spec *s, const facts *f) {
   for (int q = 0; q < s->n_inputs; q++) {
     const bs_input_spec *in = &s->inputs[q];
     const bs_input_kind *kd = in->kind;
-    put(&b, "inputs@%lld\t%s [%llu, %llu) %s", (long long)input_start(s, q),
-        s->pops[in->pop].name, (unsigned long long)in->start,
-        (unsigned long long)in->stop, kd->name);
+    if (in->idx) {
+      uint64_t h = 0;
+      for (uint64_t e = 0; e < in->n_idx; e++)
+        h = mix(h ^ in->idx[e]);
+      put(&b, "inputs@%lld\t%s indices %llu, checksum %016llx %s",
+          (long long)input_start(s, q), s->pops[in->pop].name,
+          (unsigned long long)in->n_idx, (unsigned long long)h, kd->name);
+    } else
+      put(&b, "inputs@%lld\t%s [%llu, %llu) %s", (long long)input_start(s, q),
+          s->pops[in->pop].name, (unsigned long long)in->start,
+          (unsigned long long)in->stop, kd->name);
     for (int i = 0; i < kd->np; i++) /* `current I`: the old text */
       if (kd->np == 1 && !kd->nl)
         put(&b, " %.17g", in->p[i]);

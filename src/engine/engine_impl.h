@@ -248,6 +248,16 @@ typedef struct lmon {
   int late;        /* g of a fused projection: sampled after the neurons */
 } lmon;
 
+/* An input's local targets (inputs.c): elements [e0, e0 + ne) of its
+ * range or index list are on this rank, as nrun runs of consecutive
+ * neurons (run[2r] the first population index, run[2r + 1] the length);
+ * x: the kind's state over those elements (nstate arrays), or NULL. */
+typedef struct lin {
+  uint64_t e0, ne, nrun;
+  uint64_t *run;
+  double **x;
+} lin;
+
 /* Gap junctions (gap.c): every junction end on a local neuron, and the
  * per-step exchange of the V of ends on other ranks. */
 typedef struct bs_gap bs_gap;
@@ -274,9 +284,7 @@ struct bs_net {
    * when there is any trace synapse or per-pre monitor. */
   int64_t tr_step;
   int per_pre;
-  /* Per input: its kind's state arrays over the local part of its range
-   * (inputs.c), NULL for stateless kinds. */
-  double ***in_x;
+  lin *in_loc; /* per input: its local targets and state (inputs.c) */
 };
 
 /* ---- checkpoint blocks ----------------------------------------------- */

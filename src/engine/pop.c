@@ -411,15 +411,7 @@ bs_status bs_pop_build(bs_ctx *ctx, const bs_spec *s, int p, lpop *lp) {
                 bs_calloc(ctx, lp->n ? lp->n : 1, sizeof(double), &lp->nz[v]));
   }
   bs_pop_init_state(s, lp, 0);
-  for (int q = 0; q < s->n_inputs; q++) {
-    const bs_input_spec *in = &s->inputs[q];
-    uint64_t a = in->start > lp->lo ? in->start : lp->lo;
-    uint64_t b = in->stop < lp->hi ? in->stop : lp->hi;
-    if (in->pop != p || !in->kind->constant || in->to_V || a >= b)
-      continue; /* time-varying kinds are applied every step (loop.c) */
-    const bs_input_args ia = bs_config_input_args(s, q);
-    in->kind->apply(&ia, 0, ps->gid0 + a, b - a, lp->I_ext + (a - lp->lo));
-  }
+  /* constant inputs: engine/inputs.c, once every population is built */
   return BS_OK;
 }
 

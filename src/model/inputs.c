@@ -18,6 +18,13 @@ static double t_end_of(const bs_input_args *a, double t_end) {
   return isnan(t_end) ? a->duration : t_end;
 }
 
+/* The first step after a window that ends at t_end; an open end (null)
+ * has none, so a continued, longer run keeps the input going exactly as
+ * one long run (within a run the steps end with the trial). */
+static int64_t end_step(const bs_input_args *a, double t_end) {
+  return isnan(t_end) ? INT64_MAX : trunc_steps(t_end, a->dt);
+}
+
 static void add_const(double v, uint64_t n, double *I) {
   if (v != 0.0)
     for (uint64_t i = 0; i < n; i++)
@@ -231,7 +238,7 @@ static const bs_param wave_params[] = {
     {"bias", BS_DIM_ONE, 0, 0, 1, BS_P_INTEGER, "add A (true/false)"}};
 
 static const char *wave_check(const bs_input_args *a, int *blame) {
-  if (!(t_end_of(a, a->p[3]) > a->p[2])) {
+  if (!isnan(a->p[3]) && !(a->p[3] > a->p[2])) { /* null: open */
     *blame = 3;
     return "t_end must be after t_start";
   }
@@ -243,7 +250,7 @@ static const char *wave_check(const bs_input_args *a, int *blame) {
  * else NAN (outside: the current is 0). */
 static double wave_phase(const bs_input_args *a, int64_t step) {
   const int64_t i0 = trunc_steps(a->p[2], a->dt);
-  const int64_t i1 = trunc_steps(t_end_of(a, a->p[3]), a->dt);
+  const int64_t i1 = end_step(a, a->p[3]);
   if (step < i0 || step >= i1)
     return NAN;
   const double t = (double)(step - i0) * a->dt;
@@ -303,7 +310,7 @@ static const bs_param wiener_params[] = {
      "end (null: the run's duration)"}};
 
 static const char *wiener_check(const bs_input_args *a, int *blame) {
-  if (!(t_end_of(a, a->p[1]) > a->p[0])) {
+  if (!isnan(a->p[1]) && !(a->p[1] > a->p[0])) { /* null: open */
     *blame = 1;
     return "t_end must be after t_start";
   }
@@ -314,8 +321,7 @@ static const char *wiener_check(const bs_input_args *a, int *blame) {
  * the Philox stream (seed, input, gid, step). */
 static void wiener_apply(const bs_input_args *a, int64_t step, uint64_t gid0,
                          uint64_t n, double *I) {
-  if (step < trunc_steps(a->p[0], a->dt) ||
-      step >= trunc_steps(t_end_of(a, a->p[1]), a->dt))
+  if (step < trunc_steps(a->p[0], a->dt) || step >= end_step(a, a->p[1]))
     return;
   const double sq = sqrt(a->dt);
   for (uint64_t i = 0; i < n; i++) {
@@ -347,9 +353,9 @@ const bs_input_kind bs_input_wiener = {
  * freq onto every target neuron, without a population: each step adds
  * weight * Binomial(num_input, freq dt / 1000), drawn per neuron and step
  * from Philox keyed by (seed, input, gid, step of the run): a node with
- * its own draws, so trials differ (the brainpy.inputs arrays replay). Exact binomial draws
- * always (BrainPy 2.3.8 switches to a normal approximation for large
- * N p, with the variance passed as the scale). t_start / t_end (steps
+ * its own draws, so trials differ (the brainpy.inputs arrays replay). Exact
+ * binomial draws always (BrainPy 2.3.8 switches to a normal approximation for
+ * large N p, with the variance passed as the scale). t_start / t_end (steps
  * [int(t_start/dt), int(t_end/dt))) are brainsim's, for protocol phases. */
 static const bs_param pinput_params[] = {
     {"num_input", BS_DIM_ONE, 0, 1, 4294967295.0, BS_P_REQUIRED | BS_P_INTEGER,
@@ -366,7 +372,7 @@ static const char *pinput_check(const bs_input_args *a, int *blame) {
     *blame = 1;
     return "freq * dt exceeds one spike per source and step";
   }
-  if (!(t_end_of(a, a->p[4]) > a->p[3])) {
+  if (!isnan(a->p[4]) && !(a->p[4] > a->p[3])) { /* null: open */
     *blame = 4;
     return "t_end must be after t_start";
   }
@@ -375,8 +381,7 @@ static const char *pinput_check(const bs_input_args *a, int *blame) {
 
 static void pinput_apply(const bs_input_args *a, int64_t step, uint64_t gid0,
                          uint64_t n, double *I) {
-  if (step < trunc_steps(a->p[3], a->dt) ||
-      step >= trunc_steps(t_end_of(a, a->p[4]), a->dt))
+  if (step < trunc_steps(a->p[3], a->dt) || step >= end_step(a, a->p[4]))
     return;
   bs_binom b;
   bs_binom_init(&b, (uint64_t)a->p[0], a->p[1] * a->dt / 1000.0);
@@ -428,7 +433,7 @@ static const bs_param ou_params[] = {
 static const char *const ou_states[] = {"x"};
 
 static const char *ou_check(const bs_input_args *a, int *blame) {
-  if (!(t_end_of(a, a->p[4]) > a->p[3])) {
+  if (!isnan(a->p[4]) && !(a->p[4] > a->p[3])) { /* null: open */
     *blame = 4;
     return "t_end must be after t_start";
   }
@@ -443,8 +448,7 @@ static void ou_init(const bs_input_args *a, uint64_t gid0, uint64_t n) {
 
 static void ou_apply(const bs_input_args *a, int64_t step, uint64_t gid0,
                      uint64_t n, double *I) {
-  if (step < trunc_steps(a->p[3], a->dt) ||
-      step >= trunc_steps(t_end_of(a, a->p[4]), a->dt))
+  if (step < trunc_steps(a->p[3], a->dt) || step >= end_step(a, a->p[4]))
     return;
   const double mean = a->p[0], s = a->p[1] * sqrt(a->dt), tau = a->p[2];
   double *x = a->x[0];

@@ -116,8 +116,10 @@ def main():
 
     # 3. SIGINT -> exit 130, output flushed and incomplete
     out3 = wd + "/coba_int.h5"
+    # Long enough that the run cannot end before the signal on a loaded
+    # machine (8 s of COBA take about 2 s at 2 ranks since the fused update).
     p = start(args, 2, ["run", COBA, "-o", out3, "--progress-every", "0.1", "--progress", "lines",
-                        "--checkpoint-dir", wd + "/ck3"] + long_args)
+                        "--checkpoint-dir", wd + "/ck3", "--set", "run.duration=60 s"])
     wait_for_progress(p)
     # Ctrl-C at a terminal reaches every process of the foreground group.
     # mpirun turns it into SIGTERM for the ranks, which then stop at one
