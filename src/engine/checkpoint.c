@@ -163,6 +163,9 @@ static char *identity(const bs_spec *s, const facts *f) {
     put(&b, "%s.model\t%s\n", key, m->name);
     put(&b, "%s.size\t%llu\n", key, (unsigned long long)ps->size);
     put(&b, "%s.method\t%s\n", key, bs_method_name(ps->method));
+    if (ps->sn) /* each neuron's node type is in its rows of this file */
+      put(&b, "%s.nodes\t%s /nodes/%s\n", key, ps->sn->file,
+          ps->sn->population);
     for (int i = 0; i < m->np; i++) {
       char pk[1200];
       snprintf(pk, sizeof pk, "%s.%s", key, m->params[i].name);
@@ -178,6 +181,12 @@ static char *identity(const bs_spec *s, const facts *f) {
         for (uint64_t q = 0; q < ps->size; q++)
           h += mix_f64(q, ps->plist[i][q]);
         put(&b, "%s\tlist, checksum %016llx\n", pk, (unsigned long long)h);
+      } else if (ps->sn && ps->sn->p_var[i]) { /* per SONATA node type */
+        put(&b, "%s	per node type", pk);
+        for (int k = 0; k < ps->sn->n; k++)
+          put(&b, " %lld=%.17g", (long long)ps->sn->id[k],
+              ps->sn->p[(size_t)k * (size_t)m->np + (size_t)i]);
+        put(&b, "\n");
       } else if (ps->pdist && ps->pdist[i].kind != BS_DIST_CONST)
         put_dist(&b, pk, &ps->pdist[i], " per neuron");
       else
@@ -193,6 +202,12 @@ static char *identity(const bs_spec *s, const facts *f) {
         for (uint64_t q = 0; q < ps->size; q++)
           h += mix_f64(q, ps->init_list[v][q]);
         put(&b, "%s\tlist, checksum %016llx\n", vk, (unsigned long long)h);
+      } else if (ps->sn && ps->sn->x_var[v]) {
+        put(&b, "%s\tper node type", vk);
+        for (int k = 0; k < ps->sn->n; k++)
+          put(&b, " %lld=%.17g", (long long)ps->sn->id[k],
+              ps->sn->x0[(size_t)k * (size_t)m->nx + (size_t)v]);
+        put(&b, "\n");
       } else
         put_dist(&b, vk, &ps->init[v], "");
     }

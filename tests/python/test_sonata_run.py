@@ -20,9 +20,14 @@ neurons of four node types. Checks:
   parameters from its JSON: every V sample within 1e-9 mV and every spike
   one dt before NEST's stamp (brainsim stamps the start of the step, NEST
   its end);
-- a virtual population fed from a PoissonSpikeGenerator file, when
-  SpikeTimeGroup is there (otherwise the refusal is checked).
+- virtual populations fed from a PoissonSpikeGenerator file and an
+  h5py spike file: never-spiking iaf_psc_delta probes against the summed
+  jumps, iaf_psc_exp and iaf_cond_exp against NEST's integration (the
+  README's tolerance);
+- a checkpoint of a 150 ms config at 2 ranks continued by the 300 ms
+  config at 3 ranks equals the uninterrupted run at 1 rank.
 """
+import copy
 import json
 import os
 import shutil
@@ -272,6 +277,38 @@ for k in rep:
                                                cr.dt()))
     bstest.check(cr.units(population=k) == "mV", "report %s: units %s"
                  % (k, cr.units(population=k)))
+
+# ---- checkpoint at 150 ms on 2 ranks, continued to 300 ms on 3 ranks -------
+# (a simulation config with "network", output in its own folder each)
+for tag, tstop in (("half", 150.0), ("full", TSTOP), ("one", TSTOP)):
+    d = copy.deepcopy(sim)
+    d["run"]["tstop"] = tstop
+    d["network"] = "${configdir}/circuit_config.json"
+    d["output"]["output_dir"] = "$BASE_DIR/" + ("one" if tag == "one"
+                                                else "half")
+    with open("sim_%s.json" % tag, "w") as f:
+        json.dump(d, f, indent=1)
+bstest.run(args, ["run", "sim_half.json", "-q", "--checkpoint-dir", "ck"],
+           np=2)
+bstest.run(args, ["run", "sim_full.json", "-q", "--restore",
+                  os.path.join("ck", "ckpt.h5")], np=3)
+bstest.run(args, ["run", "sim_one.json", "-q"], np=1)
+with h5py.File(os.path.join("half", "spikes.h5"), "r") as a, \
+        h5py.File(os.path.join("one", "spikes.h5"), "r") as b:
+    bstest.check(a["meta"].attrs["complete"] == 1, "continued run incomplete")
+    for k in b["spikes"]:
+        bstest.check(np.array_equal(a["spikes/%s/timestamps" % k][()],
+                                    b["spikes/%s/timestamps" % k][()]) and
+                     np.array_equal(a["spikes/%s/node_ids" % k][()],
+                                    b["spikes/%s/node_ids" % k][()]),
+                     "restored run: spikes of %s differ" % k)
+for k in rep:
+    fa = os.path.join("half", "V_m_report.%s.h5" % k)
+    fb = os.path.join("one", "V_m_report.%s.h5" % k)
+    with h5py.File(fa, "r") as a, h5py.File(fb, "r") as b:
+        bstest.check(np.array_equal(a["report/%s/data" % k][()],
+                                    b["report/%s/data" % k][()]),
+                     "restored run: report of %s differs" % k)
 
 # ---- synapses per projection against the edge files -------------------------
 p = bstest.run(args, ["check", "config.json"], np=2)
