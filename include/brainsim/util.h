@@ -89,6 +89,23 @@ void bs_error_clear(bs_ctx *ctx);
     }                                                                          \
   } while (0)
 
+/* An internal invariant, where a wrong value would corrupt memory
+ * silently (a ring-buffer slot, a CSR row range, a target index, a
+ * checkpoint block's offset). Checked in Debug and sanitizer builds
+ * (BRAINSIM_ASSERTS, set by CMake), compiled out of Release: the condition
+ * is then not evaluated. A failure prints file:line, the function, the
+ * expression and the rank, and aborts every rank. Never for a user's
+ * mistake: that is a BS_CHECK with the place named. */
+#ifdef BRAINSIM_ASSERTS
+#define BS_ASSERT(cond)                                                        \
+  ((cond) ? (void)0 : bs_assert_fail(#cond, __FILE__, __LINE__, __func__))
+#else
+#define BS_ASSERT(cond) ((void)sizeof(cond))
+#endif
+/* Defined in comm/ (it ends every rank). */
+_Noreturn void bs_assert_fail(const char *expr, const char *file, int line,
+                              const char *func);
+
 /* Memory with accounting and overflow checks; sets the context error. */
 bs_status bs_malloc(bs_ctx *ctx, size_t n, size_t size, void *out);
 bs_status bs_calloc(bs_ctx *ctx, size_t n, size_t size, void *out);

@@ -231,6 +231,7 @@ static uint64_t slot_of(const bs_exchange *x, uint64_t gid) {
   int k = 0;
   while (k + 1 < x->nranges && gid >= x->ranges[k + 1].lo)
     k++;
+  BS_ASSERT(gid >= x->ranges[k].lo && gid < x->ranges[k].hi); /* own */
   return x->slot0[k] + (gid - x->ranges[k].lo);
 }
 
@@ -413,8 +414,11 @@ bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
       cnt[2 * r + 1] = FAILED;
   for (size_t q = 0; lst == BS_OK && q < n; q++) {
     const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
-    for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++)
+    for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++) {
+      BS_ASSERT(x->dst[k] >= 0 && x->dst[k] < P &&
+                (size_t)x->sdispl[x->dst[k]] < x->sendcap);
       x->sendbuf[x->sdispl[x->dst[k]]++] = send[q];
+    }
   }
   for (int r = 0; lst == BS_OK && r < P; r++)
     x->sdispl[r] -= x->scount[r];
@@ -501,6 +505,23 @@ bs_status bs_comm_gatherv_u64(bs_ctx *ctx, const uint64_t *send,
 bs_status bs_comm_gatherv_f64(bs_ctx *ctx, const double *send,
                               const uint64_t *counts, double *recv) {
   return gatherv(ctx, send, counts, recv, MPI_DOUBLE);
+}
+
+_Noreturn void bs_assert_fail(const char *expr, const char *file, int line,
+                              const char *func) {
+  int inited = 0, fin = 0, rank = -1;
+  MPI_Initialized(&inited);
+  MPI_Finalized(&fin);
+  if (inited && !fin)
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  fprintf(stderr,
+          "brainsim: [rank %d] internal error: %s:%d: %s: assertion `%s' "
+          "failed (a bug in brainsim: please report it with the config)\n",
+          rank, file, line, func, expr);
+  fflush(stderr);
+  if (inited && !fin)
+    MPI_Abort(MPI_COMM_WORLD, 70); /* EX_SOFTWARE, on every rank */
+  abort();
 }
 
 void bs_comm_abort(bs_comm *comm, int code) {

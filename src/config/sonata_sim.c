@@ -1714,9 +1714,13 @@ static bs_status read_output(sreader *sr) {
   if (o && (v = json_object_get(o, "output_dir")))
     BS_CALL(sr->ctx,
             get_path(sr, &sr->sim, v, "output.output_dir", NULL, &s->out_dir));
-  else
-    BS_CALL(sr->ctx, get_path(sr, &sr->sim, json_string("output"),
-                              "output.output_dir", NULL, &s->out_dir));
+  else {
+    json_t *dir = json_string("output");
+    bs_status ds =
+        get_path(sr, &sr->sim, dir, "output.output_dir", NULL, &s->out_dir);
+    json_decref(dir);
+    BS_CALL(sr->ctx, ds);
+  }
   json_t *sf = o ? json_object_get(o, "spikes_file") : NULL;
   json_t *def = json_string("spikes.h5");
   bs_status st = get_path(sr, &sr->sim, sf ? sf : def, "output.spikes_file",

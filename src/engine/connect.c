@@ -26,6 +26,7 @@ static inline uint64_t row_off(const lproj *lj, uint64_t i) {
 
 void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
   /* i is a position in the table (lproj_pos). */
+  BS_ASSERT(i < lj->npos);
   r->w0 = lj->w0;
   r->d = lj->dpre ? lj->dpre[i] : lj->d0;
   if (lj->dense) {
@@ -36,6 +37,7 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
       for (uint64_t bits = m[k]; bits; bits &= bits - 1) {
         const uint32_t jl =
             (uint32_t)(k * 64 + (uint64_t)__builtin_ctzll(bits));
+        BS_ASSERT(jl < lj->post->n); /* padding bits stay clear */
         lj->scol[n] = jl;
         if (wr)
           lj->sw[n] = wr[jl];
@@ -49,6 +51,7 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
     return;
   }
   const uint64_t b = row_off(lj, i);
+  BS_ASSERT(b <= row_off(lj, i + 1) && row_off(lj, i + 1) <= lj->nnz);
   r->n = row_off(lj, i + 1) - b;
   r->col = lj->col + b;
   r->w = lj->w ? lj->w + b : NULL;

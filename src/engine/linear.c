@@ -32,16 +32,26 @@ static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
   const size_t npost = lj->post->n;
   uint16_t *restrict ring = lj->cring;
   const uint32_t *restrict col = r->col;
+  /* A cell counts at most cmax arrivals (its neuron's in-degree): more
+   * would read past csum, or wrap. */
   if (r->dl) {
-    for (uint64_t q = 0; q < r->n; q++)
-      ring[(size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +
-           col[q]]++;
+    for (uint64_t q = 0; q < r->n; q++) {
+      BS_ASSERT(lrow_d(r, q) < lj->R && col[q] < npost);
+      uint16_t *cell =
+          ring + (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +
+          col[q];
+      BS_ASSERT(*cell < lj->cmax);
+      (*cell)++;
+    }
     return;
   }
+  BS_ASSERT(r->d < lj->R);
   uint16_t *restrict slot =
       ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;
-  for (uint64_t q = 0; q < r->n; q++)
+  for (uint64_t q = 0; q < r->n; q++) {
+    BS_ASSERT(col[q] < npost && slot[col[q]] < lj->cmax);
     slot[col[q]]++;
+  }
 }
 
 /* One spike of pre i into the ring cells of its local targets, in the
@@ -62,11 +72,16 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
   const uint32_t *restrict col = r.col;
   if (r.dl) {
     for (uint64_t q = 0; q < r.n; q++) {
+      /* a delay of R or more would land in a slot read too early */
+      BS_ASSERT(lrow_d(&r, q) < lj->R && col[q] < npost);
       size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(&r, q)) % lj->R);
       ring[sl * npost + col[q]] += lrow_w(&r, q) * eff;
     }
     return;
   }
+  BS_ASSERT(r.d < lj->R);
+  for (uint64_t q = 0; q < r.n; q++) /* no code in Release */
+    BS_ASSERT(col[q] < npost);
   double *restrict slot =
       ring + (size_t)((uint64_t)(step + 1 + r.d) % lj->R) * npost;
   if (!r.w) {

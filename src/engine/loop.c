@@ -16,6 +16,10 @@
 /* Recorded spikes buffered over all ranks before a flush: rank 0 gathers
  * and sorts them (32 B each), so this bounds the writer's extra memory. */
 #define SPIKE_FLUSH 16384
+/* Wall seconds between writes of the files' HDF5 metadata (H5Fflush, which
+ * also syncs them to disk): often enough that a file stays readable as it
+ * stands, rarely enough that its cost does not grow with the spike rate. */
+#define SYNC_EVERY_S 1.0
 
 static bs_status push_local(bs_ctx *ctx, bs_net *net, uint64_t key) {
   if (net->nlocal == net->local_cap) {
@@ -180,6 +184,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   double next_progress = t_start + opts->progress_every;
   int64_t printed = 0; /* step of the last progress line */
   size_t rec_buffered = 0;
+  double last_sync = t_start;
   uint64_t spikes_run = 0; /* this rank's spikes in this run segment */
   bs_status st = BS_OK;
 
@@ -209,19 +214,23 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* The flag: 0 go on, 1 interrupted (SIGINT), 2 stop and checkpoint
      * (SIGTERM, SIGUSR1), 3 error; the maximum over ranks wins. */
     /* Below it, bit 0 asks every rank to flush the recorded spikes (each
-     * rank buffers only its own, so the decision must be common). */
+     * rank buffers only its own, so the decision must be common), bit 1
+     * (rank 0's clock) to flush everything and write the files' metadata. */
     uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending(),
              maxflag = 0;
     const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
                                 ? SPIKE_FLUSH / (size_t)ctx->size
                                 : 64;
-    flag = flag << 1 | (rec_buffered >= flush_at);
+    const uint64_t sync_due =
+        ctx->rank == 0 && io && bs_wtime() - last_sync >= SYNC_EVERY_S;
+    flag = flag << 2 | sync_due << 1 | (rec_buffered >= flush_at);
     bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
                                    flag, &maxflag);
     if (xs != BS_OK)
       return xs; /* MPI itself failed: nothing collective is safe now */
-    const int flush_now = (int)(maxflag & 1);
-    maxflag >>= 1;
+    const int sync_now = (int)(maxflag >> 1 & 1),
+              flush_now = (int)(maxflag & 1) || sync_now;
+    maxflag >>= 2;
     if (maxflag == 3) {
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
       if (st == BS_OK)
@@ -273,23 +282,23 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       return st;
     /* Samples are the same count on every rank, and the spike flush was
      * agreed in the exchange, so all flush together. */
-    /* After each flush HDF5's metadata goes to disk too, so the files stay
-     * readable up to here whatever stops the run later (a full disk
-     * stops it before a write, see bs_io_create). */
+    /* At a sync, everything buffered and HDF5's metadata go to disk, so
+     * the files are readable as they stand up to here whatever stops the
+     * run later (a full disk stops it before a write: bs_io_create). */
     bs_phase_begin(ctx, BS_PHASE_IO);
     bs_status ws = BS_OK;
-    int flushed = flush_now;
     if (flush_now) {
       ws = bs_engine_flush_spikes(ctx, net, io);
       rec_buffered = 0;
     }
     for (int q = 0; ws == BS_OK && q < net->nmons; q++)
-      if (net->mons[q].nbuf >= net->mons[q].F) {
+      if (net->mons[q].nbuf >= net->mons[q].F ||
+          (sync_now && net->mons[q].nbuf))
         ws = bs_engine_flush_monitor(ctx, &net->mons[q]);
-        flushed = 1;
-      }
-    if (ws == BS_OK && flushed && io)
+    if (ws == BS_OK && sync_now && io) {
       ws = bs_io_flush(ctx, io);
+      last_sync = bs_wtime();
+    }
     bs_phase_end(ctx, BS_PHASE_IO);
     if (ws != BS_OK) {
       bs_error_trace(ctx, __FILE__, __LINE__, __func__);

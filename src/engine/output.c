@@ -72,6 +72,7 @@ void bs_engine_sample_state(bs_net *net, int64_t n, int late) {
         m->spec->per_pre)
       continue;
     const uint64_t nc = m->c1 - m->c0;
+    BS_ASSERT(m->nbuf < m->cap); /* flushed at F rows, cap > F */
     double *row = m->buf + m->nbuf * nc;
     if (m->spec->per_syn) { /* changing weights: sampled as they change */
       const lproj *lj = &net->projs[m->spec->proj];
@@ -115,6 +116,7 @@ void bs_engine_sample_pre(bs_net *net, int64_t n) {
     if (ms->per_syn && ms->syn_var == 3 && lj->ops->weight)
       continue; /* sampled in the step (bs_engine_sample_state) */
     const uint64_t nc = m->c1 - m->c0;
+    BS_ASSERT(m->nbuf < m->cap);
     double *row = m->buf + m->nbuf * nc;
     for (uint64_t c = 0; c < nc; c++) {
       if (ms->per_syn)

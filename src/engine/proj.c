@@ -129,6 +129,7 @@ double bs_proj_stp_spike(const bs_net *net, lproj *lj, uint64_t i,
                          int64_t step) {
   if (!lj->stp_u)
     return 1.0;
+  BS_ASSERT(i < lj->npos);
   const double eff =
       bs_stp_spike(lj->spec->stp->kind, lj->spec->stpp, net->spec->dt,
                    step - lj->stp_last[i], &lj->stp_u[i], &lj->stp_x[i]);
@@ -192,6 +193,7 @@ double *bs_proj_arrivals(lproj *lj, int64_t n) {
   const double *restrict sums = lj->csum;
   double *restrict in = lj->cin;
   for (size_t i = 0; i < np; i++) {
+    BS_ASSERT(c[i] <= lj->cmax);
     in[i] = sums[c[i]];
     c[i] = 0;
   }
@@ -263,6 +265,7 @@ static int64_t count_of(const lproj *lj, double v) {
 bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
                             bs_block_fn fn, int reading) {
   const uint64_t N = lj->post->spec->size, n = lj->post->n;
+  BS_ASSERT(lj->post->lo + n <= N);
   char path[1024];
   double *tmp;
   BS_CALL(ctx,
@@ -328,6 +331,7 @@ bs_status bs_proj_walk_stp(bs_ctx *ctx, lproj *lj, bs_io *io, bs_block_fn fn,
   BS_CALL(ctx, bs_malloc(ctx, 3 * (nc ? nc : 1), sizeof(double), &tmp));
   for (uint64_t c = 0; !reading && c < nc; c++) {
     const uint64_t k = lproj_pos(lj, c0 + c); /* in the table: own block */
+    BS_ASSERT(k < lj->npos);
     tmp[c] = lj->stp_u[k];
     tmp[nc + c] = lj->stp_x[k];
     tmp[2 * nc + c] = (double)lj->stp_last[k];

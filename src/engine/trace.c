@@ -122,7 +122,10 @@ static void input(lproj *lj, int64_t n) {
     if (!r.n)
       continue;
     const uint32_t *restrict col = r.col;
-    if (!r.dl) { /* per projection, or per pre neuron */
+    if (!r.dl) {                         /* per projection, or per pre neuron */
+      BS_ASSERT(r.d < H);                /* the history holds dmax + 1 steps */
+      for (uint64_t q = 0; q < r.n; q++) /* no code in Release */
+        BS_ASSERT(col[q] < lj->post->n);
       const double g = tr->hist[((uint64_t)n + H - r.d) % H * ntr + k];
       if (g == 0.0)
         continue;
@@ -134,6 +137,7 @@ static void input(lproj *lj, int64_t n) {
           gp[col[q]] += r.w0 * g;
     } else {
       for (uint64_t q = 0; q < r.n; q++) {
+        BS_ASSERT(lrow_d(&r, q) < H && col[q] < lj->post->n);
         const double g =
             tr->hist[((uint64_t)n + H - lrow_d(&r, q)) % H * ntr + k];
         if (g != 0.0)
@@ -161,8 +165,11 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t st,
   ltrace *tr = lj->tr;
   const uint32_t k = tr->slot[i];
   if (k != NONE) {
-    if (tr->s[k] == 0.0)
+    BS_ASSERT(k < tr->n);
+    if (tr->s[k] == 0.0) {
+      BS_ASSERT(tr->nhit < tr->n); /* each trace at most once */
       tr->hit[tr->nhit++] = k;
+    }
     tr->s[k] = eff;
   }
   lrow r;
@@ -243,10 +250,12 @@ static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   snprintf(path, sizeof path, "/state/projections/%s/trace", lj->spec->name);
   double *tmp;
   BS_CALL(ctx, bs_malloc(ctx, rows * (nc ? nc : 1), sizeof(double), &tmp));
+  BS_ASSERT(c0 + nc <= N);
   for (uint64_t c = 0; !reading && c < nc; c++) {
     const uint32_t k = slot_of(lj, c0 + c);
     if (k == UINT32_MAX)
       continue;
+    BS_ASSERT(k < tr->n);
     for (int v = 0; v < nx; v++)
       tmp[(uint64_t)v * nc + c] = tr->x[v][k];
     for (uint64_t r = 0; r < H; r++) {
@@ -261,6 +270,7 @@ static bs_status walk_trace(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
     const uint32_t k = slot_of(lj, c0 + c);
     if (k == UINT32_MAX)
       continue;
+    BS_ASSERT(k < tr->n);
     for (int v = 0; v < nx; v++)
       tr->x[v][k] = tmp[(uint64_t)v * nc + c];
     for (uint64_t r = 0; r < H; r++) {

@@ -356,6 +356,11 @@ bs_status bs_io_close(bs_ctx *ctx, bs_io **iop, int complete) {
     return BS_OK;
   bs_io *io = *iop;
   bs_status st = BS_OK;
+  /* Reports still open (a run that stopped early) are closed by their
+   * owners later: they no longer point back here. */
+  for (bs_io_report *r = io->reports; r; r = r->next)
+    r->main = NULL;
+  io->reports = NULL;
   bs_io_release_reserve(io); /* the space for these last writes */
   if (complete) {
     uint64_t one = 1;
@@ -957,7 +962,7 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
   /* The link holds the name relative to the output's folder when the two
    * share it (HDF5 looks there first), so the pair can be moved. */
   {
-    char d1[1024], d2[1024], lname[1100];
+    char d1[1024], d2[1024], lname[2048];
     dir_of(io->path, d1, sizeof d1);
     dir_of(rfile, d2, sizeof d2);
     if (strcmp(d1, d2) == 0)
@@ -1172,7 +1177,8 @@ bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rp) {
   if (!rp || !*rp)
     return BS_OK;
   bs_io_report *r = *rp;
-  for (bs_io_report **q = &r->main->reports; *q; q = &(*q)->next)
+  for (bs_io_report **q = r->main ? &r->main->reports : NULL; q && *q;
+       q = &(*q)->next)
     if (*q == r) {
       *q = r->next;
       break;
@@ -1189,6 +1195,7 @@ bs_status bs_io_report_close(bs_ctx *ctx, bs_io_report **rp) {
 bs_status bs_io_block_write(bs_ctx *ctx, bs_io *io, const char *path,
                             uint64_t rows, uint64_t cols, uint64_t col0,
                             uint64_t ncols, const double *buf) {
+  BS_ASSERT(col0 + ncols <= cols);
   BS_CALL(ctx, room(ctx, io, rows * cols * 8, "checkpoint data"));
   hsize_t dims[2] = {rows, cols};
   hid_t sp = H5Screate_simple(2, dims, NULL);
@@ -1218,6 +1225,8 @@ bs_status bs_io_column_write(bs_ctx *ctx, bs_io *io, const char *path,
   BS_CALL(ctx, bs_io_exists(ctx, io, path, &exists));
   if (exists) /* a continued run writes its final weights again */
     H5_TRY(ctx, H5Ldelete(io->file, path, H5P_DEFAULT), "replacing", path);
+  BS_ASSERT(row0 + n <= total);
+  BS_CALL(ctx, room(ctx, io, total * 8, "final weights"));
   hsize_t dim = total, start = row0, cnt = n;
   hid_t sp = H5Screate_simple(1, &dim, NULL);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -1251,6 +1260,7 @@ bs_status bs_io_column_write(bs_ctx *ctx, bs_io *io, const char *path,
 bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
                            uint64_t rows, uint64_t cols, uint64_t col0,
                            uint64_t ncols, double *buf) {
+  BS_ASSERT(col0 + ncols <= cols);
   hid_t d = H5Dopen2(io->file, path, H5P_DEFAULT);
   if (d < 0) {
     H5Eclear2(H5E_DEFAULT);
