@@ -148,6 +148,17 @@ static void help_models(void) {
     printf("  %s: %s\n", r->name, r->doc);
     print_params(r->np, r->params);
   }
+  printf("\nInput kinds (inputs: - {target: POP, range or indices, "
+         "target_var, NAME: {...}}):\n");
+  for (int i = 0; i < bs_input_count(); i++) {
+    const bs_input_kind *k = bs_input_at(i);
+    printf("  %s: %s\n", k->name, k->doc);
+    print_params(k->np, k->params);
+    for (int l = 0; l < k->nl; l++)
+      printf("    %-14s %-9s list       %s\n", k->lists[l].name,
+             k->lists[l].dim == BS_DIM_ONE ? "" : bs_dim_unit(k->lists[l].dim),
+             k->lists[l].doc);
+  }
   printf("\nConnectors (projections: connect: {NAME: {...}}):\n");
   for (int i = 0; i < bs_connector_count(); i++) {
     const bs_connector *c = bs_connector_at(i);
