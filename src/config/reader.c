@@ -997,8 +997,13 @@ static bs_status resolve_node(reader *rd, fnode *n, int depth) {
   if (merge) {
     BS_CALL(rd->ctx, merge_into(rd, n, fy_node_pair_key(merge),
                                 fy_node_pair_value(merge), depth));
-    if (fy_node_mapping_remove(n, merge))
+    /* Removed by key: fy_node_mapping_remove would leave the pair and
+     * its nodes allocated; this frees the pair and key and hands back
+     * the value, ours to free. */
+    fnode *mv = fy_node_mapping_remove_by_key(n, fy_node_pair_key(merge));
+    if (!mv)
       return bs_error_set(rd->ctx, BS_ERR_INTERNAL, "cannot remove '<<'");
+    fy_node_free(mv);
   }
   return BS_OK;
 }
