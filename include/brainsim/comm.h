@@ -83,6 +83,9 @@ typedef struct bs_exchange {
    * asked for included), bytes sent to and received from other ranks
    * (counts and spikes). */
   uint64_t spikes_recv, bytes_sent, bytes_recv;
+  /* The overlapped form: intervals started and finished. */
+  struct bs_xflight *fl;
+  unsigned nstarted, nfinished;
 } bs_exchange;
 
 bs_status bs_exchange_create(bs_ctx *ctx, bs_exchange **x);
@@ -100,6 +103,20 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
  * Collective. */
 bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
                           size_t n, uint64_t flag, uint64_t *maxflag);
+/* The same exchange overlapped with computing (issue: "overlap where the
+ * delays allow it", as Arbor does): start packs one interval's spikes and
+ * posts its headers (MPI_Ialltoall) and its spikes (MPI_Isend to each rank
+ * that needs some), then returns; finish completes the oldest interval
+ * started: its headers, then receives of exactly the announced counts,
+ * after which x->all holds its spikes as after bs_exchange_run. At most
+ * two intervals are in flight. Both collective, in the same order on
+ * every rank. progress lets MPI advance what is in flight (call it
+ * between steps; not collective). */
+bs_status bs_exchange_start(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
+                            size_t n, uint64_t flag);
+bs_status bs_exchange_finish(bs_ctx *ctx, bs_exchange *x, uint64_t *maxflag);
+void bs_exchange_progress(bs_ctx *ctx, bs_exchange *x);
+int bs_exchange_in_flight(const bs_exchange *x);
 /* Gathers every rank's n values at rank 0, in rank order (counts[r] from
  * rank r; counts as bs_comm_gather_u64 gives them, the same on every
  * rank); recv matters on rank 0 only. Collective. */

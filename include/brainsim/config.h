@@ -126,7 +126,7 @@ typedef struct bs_input_spec {
   /* `indices: [...]`: the target neurons, sorted and unique (n_idx of
    * them), or NULL: the range. */
   uint64_t *idx, n_idx;
-  double current;       /* the plain form's I (kind "current") */
+  double current; /* the plain form's I (kind "current") */
   /* target_var: V (BrainPy's 'E.V'): the value is added to the membrane
    * potential before the neurons integrate, as Delta's arrivals, every
    * step; else (`input`, the default) to the input current. */
@@ -199,6 +199,8 @@ static inline uint64_t bs_monitor_rows(const bs_monitor_spec *m,
                       : 0;
 }
 
+enum { BS_OVERLAP_AUTO = 0, BS_OVERLAP_ON, BS_OVERLAP_OFF };
+
 typedef struct bs_spec {
   char *file;
   char *text;          /* the config file as given */
@@ -209,6 +211,7 @@ typedef struct bs_spec {
   int64_t trial_steps;
   double trial_duration;
   uint64_t seed;
+  int overlap; /* run.overlap: BS_OVERLAP_AUTO (0), _ON or _OFF */
   int n_pops, n_projs, n_inputs, n_monitors;
   bs_pop_spec *pops;
   bs_proj_spec *projs;

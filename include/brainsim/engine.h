@@ -24,6 +24,9 @@ typedef struct bs_net_sizes {
 bs_status bs_net_sizes_get(bs_ctx *ctx, const bs_net *net, bs_net_sizes *local,
                            uint64_t *syn_per_proj /* n_projs, global */);
 int bs_net_exchange_interval(const bs_net *net);
+/* 1 when the exchange of one interval overlaps the next interval's update
+ * (run.overlap). */
+int bs_net_exchange_overlapped(const bs_net *net);
 
 /* The rows each rank keeps per projection, summed over ranks: rows (the
  * pre neurons of its table, or the whole pre population where that is

@@ -310,12 +310,14 @@ static bs_status write_meta(bs_ctx *ctx, bs_io *io, const bs_spec *s,
   BS_CALL(ctx, bs_io_attr_str(ctx, io, "/meta", "config_file", s->file));
   uint64_t ranks = (uint64_t)ctx->size, seed = s->seed,
            steps = (uint64_t)s->n_steps,
-           D = (uint64_t)bs_net_exchange_interval(net);
+           D = (uint64_t)bs_net_exchange_interval(net),
+           ov = (uint64_t)bs_net_exchange_overlapped(net);
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "ranks", &ranks, 1));
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "seed", &seed, 1));
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "n_steps", &steps, 1));
   BS_CALL(ctx,
           bs_io_attr_u64(ctx, io, "/meta", "exchange_interval_steps", &D, 1));
+  BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "exchange_overlapped", &ov, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "dt", &s->dt, 1));
   BS_CALL(ctx, bs_io_attr_f64(ctx, io, "/meta", "duration", &s->duration, 1));
   BS_CALL(ctx, bs_io_attr_u64(ctx, io, "/meta", "trials", &s->trials, 1));
@@ -744,9 +746,10 @@ int main(int argc, char **argv) {
     goto fail;
   bs_log0(ctx,
           "ready in %.2f s (start-up, config, network); exchange every %d "
-          "step(s); output "
+          "step(s)%s; output "
           "%s%s\n",
-          bs_wtime() - t_begin, bs_net_exchange_interval(net), out,
+          bs_wtime() - t_begin, bs_net_exchange_interval(net),
+          bs_net_exchange_overlapped(net) ? ", overlapped" : "", out,
           c.restore ? " (continued)" : "");
 
   /* Open MPI's mpirun hands its ranks a pseudo-terminal even when its own

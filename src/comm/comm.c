@@ -204,6 +204,8 @@ bs_status bs_exchange_create(bs_ctx *ctx, bs_exchange **out) {
   return BS_OK;
 }
 
+static void flights_free(bs_ctx *ctx, bs_exchange *x);
+
 void bs_exchange_destroy(bs_ctx *ctx, bs_exchange **x) {
   if (!x || !*x)
     return;
@@ -223,6 +225,7 @@ void bs_exchange_destroy(bs_ctx *ctx, bs_exchange **x) {
   bs_free(ctx, P, sizeof(int), &e->rdispl);
   bs_free(ctx, 2 * P, sizeof(uint64_t), &e->hdr_s);
   bs_free(ctx, 2 * P, sizeof(uint64_t), &e->hdr_r);
+  flights_free(ctx, e);
   bs_free(ctx, 1, sizeof *e, x);
 }
 
@@ -367,35 +370,35 @@ static int cmp_key(const void *a, const void *b) {
 #define EXCHANGE_WINDOW 256 /* intervals between shrink checks */
 #define FAILED UINT64_MAX   /* header count of a rank that cannot send */
 
-bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
-                          size_t n, uint64_t flag, uint64_t *maxflag) {
+/* Counts the n sorted local spikes per destination (hdr[2r + 1]; hdr[2r]
+ * the flag) and packs them into *buf grouped by destination, each group
+ * in the sorted order (scount, sdispl). A rank that cannot send (over the
+ * count limit, out of memory) says so in its header, with FAILED as every
+ * count: every rank then skips the data, and all return an error together
+ * instead of leaving the others inside a collective. */
+static bs_status pack(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
+                      size_t n, uint64_t flag, uint64_t *hdr, uint64_t **buf,
+                      size_t *cap, int *scount, int *sdispl, size_t *nsend_out,
+                      int shrink) {
   const int P = ctx->size, me = ctx->rank;
-  uint64_t *cnt = x->hdr_s; /* hdr_s[2r] flag, hdr_s[2r + 1] count */
   for (int r = 0; r < P; r++) {
-    cnt[2 * r] = flag;
-    cnt[2 * r + 1] = 0;
+    hdr[2 * r] = flag;
+    hdr[2 * r + 1] = 0;
   }
   size_t nsend = 0;
   for (size_t q = 0; q < n; q++) {
     const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
     for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++)
-      cnt[2 * x->dst[k] + 1]++;
+      hdr[2 * x->dst[k] + 1]++;
     nsend += x->row[s + 1] - x->row[s];
   }
-  x->window++;
-  const int shrink = x->window == EXCHANGE_WINDOW;
+  *nsend_out = nsend;
   if (nsend > x->hw_send)
     x->hw_send = nsend;
-  /* A rank that cannot send (over the count limit, out of memory) says so
-   * in its header, with FAILED as every count: every rank then skips the
-   * Alltoallv, and all return an error together instead of leaving the
-   * others inside it. */
-  bs_status lst =
-      fit(ctx, &x->sendbuf, &x->sendcap, shrink ? x->hw_send : nsend, shrink);
-  /* Grouped by destination rank, each group in the sorted order. */
+  bs_status lst = fit(ctx, buf, cap, shrink ? x->hw_send : nsend, shrink);
   uint64_t off = 0;
   for (int r = 0; lst == BS_OK && r < P; r++) {
-    const uint64_t c = cnt[2 * r + 1];
+    const uint64_t c = hdr[2 * r + 1];
     if (c > ctx->comm->max_count || off + c > ctx->comm->max_count)
       lst = bs_error_set(ctx, BS_ERR_LIMIT,
                          "spike exchange: rank %d would send %llu spikes in "
@@ -405,30 +408,36 @@ bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
                          r, (unsigned long long)ctx->comm->max_count);
     if (lst != BS_OK)
       break;
-    x->scount[r] = (int)c;
-    x->sdispl[r] = (int)off;
+    scount[r] = (int)c;
+    sdispl[r] = (int)off;
     off += c;
   }
-  if (lst != BS_OK)
+  if (lst != BS_OK) {
     for (int r = 0; r < P; r++)
-      cnt[2 * r + 1] = FAILED;
-  for (size_t q = 0; lst == BS_OK && q < n; q++) {
+      hdr[2 * r + 1] = FAILED;
+    return lst;
+  }
+  for (size_t q = 0; q < n; q++) {
     const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
     for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++) {
       BS_ASSERT(x->dst[k] >= 0 && x->dst[k] < P &&
-                (size_t)x->sdispl[x->dst[k]] < x->sendcap);
-      x->sendbuf[x->sdispl[x->dst[k]]++] = send[q];
+                (size_t)sdispl[x->dst[k]] < *cap);
+      (*buf)[sdispl[x->dst[k]]++] = send[q];
     }
   }
-  for (int r = 0; lst == BS_OK && r < P; r++)
-    x->sdispl[r] -= x->scount[r];
-  if (P > 1)
-    MPI_CALL(ctx, MPI_Alltoall(x->hdr_s, 2, MPI_UINT64_T, x->hdr_r, 2,
-                               MPI_UINT64_T, C(ctx)));
-  else
-    memcpy(x->hdr_r, x->hdr_s, 2 * sizeof(uint64_t));
   for (int r = 0; r < P; r++)
-    if (x->hdr_r[2 * r + 1] == FAILED)
+    sdispl[r] -= scount[r];
+  return BS_OK;
+}
+
+/* The received headers: the flag's maximum, rcount/rdispl, the total,
+ * and how many ranks sent something (runs), with `all` fitted to it. */
+static bs_status take_headers(bs_ctx *ctx, bs_exchange *x, const uint64_t *hdr,
+                              bs_status lst, int shrink, uint64_t *maxflag,
+                              uint64_t *total_out, int *runs_out) {
+  const int P = ctx->size, me = ctx->rank;
+  for (int r = 0; r < P; r++)
+    if (hdr[2 * r + 1] == FAILED)
       return lst != BS_OK
                  ? lst
                  : bs_error_set(ctx, BS_ERR_REMOTE,
@@ -436,12 +445,12 @@ bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
   uint64_t mf = 0, total = 0;
   int runs = 0;
   for (int r = 0; r < P; r++) {
-    const uint64_t c = x->hdr_r[2 * r + 1];
-    mf = x->hdr_r[2 * r] > mf ? x->hdr_r[2 * r] : mf;
+    const uint64_t c = hdr[2 * r + 1];
+    mf = hdr[2 * r] > mf ? hdr[2 * r] : mf;
     /* Each count is within the limit (its sender checked); only the sum
      * can overflow the int displacements, and only this rank sees it,
-     * with the others already on their way into the Alltoallv: that is
-     * an MPI failure (the caller aborts every rank). */
+     * with the others already on their way into the data exchange: that
+     * is an MPI failure (the caller aborts every rank). */
     if (total + c > (uint64_t)INT32_MAX)
       return bs_error_set(ctx, BS_ERR_MPI,
                           "spike exchange: rank %d would receive more than "
@@ -458,6 +467,49 @@ bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
     x->hw_all = total;
   BS_CALL(ctx,
           fit(ctx, &x->all, &x->allcap, shrink ? x->hw_all : total, shrink));
+  *total_out = total;
+  *runs_out = runs;
+  return BS_OK;
+}
+
+/* What the received spikes become: canonical order (step, source gid),
+ * each rank's run being sorted, and the totals. */
+static void received(bs_ctx *ctx, bs_exchange *x, uint64_t total, int runs,
+                     size_t nsend, int self_sent) {
+  const int P = ctx->size;
+  x->nall = total;
+  if (runs > 1)
+    qsort(x->all, total, sizeof(uint64_t), cmp_key);
+  x->spikes_recv += total;
+  if (P > 1) {
+    const uint64_t hdr = 16 * (uint64_t)(P - 1);
+    x->bytes_sent += hdr + 8 * (nsend - (uint64_t)self_sent);
+    x->bytes_recv += hdr + 8 * (total - (uint64_t)x->rcount[ctx->rank]);
+  }
+}
+
+static int window_tick(bs_exchange *x) {
+  x->window++;
+  return x->window == EXCHANGE_WINDOW;
+}
+
+bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
+                          size_t n, uint64_t flag, uint64_t *maxflag) {
+  const int P = ctx->size;
+  BS_ASSERT(x->nstarted == x->nfinished); /* not while overlapped */
+  const int shrink = window_tick(x);
+  size_t nsend = 0;
+  bs_status lst = pack(ctx, x, send, n, flag, x->hdr_s, &x->sendbuf,
+                       &x->sendcap, x->scount, x->sdispl, &nsend, shrink);
+  if (P > 1)
+    MPI_CALL(ctx, MPI_Alltoall(x->hdr_s, 2, MPI_UINT64_T, x->hdr_r, 2,
+                               MPI_UINT64_T, C(ctx)));
+  else
+    memcpy(x->hdr_r, x->hdr_s, 2 * sizeof(uint64_t));
+  uint64_t total = 0;
+  int runs = 0;
+  BS_CALL(ctx,
+          take_headers(ctx, x, x->hdr_r, lst, shrink, maxflag, &total, &runs));
   if (shrink)
     x->window = 0, x->hw_send = nsend, x->hw_all = total;
   if (P > 1)
@@ -466,16 +518,132 @@ bs_status bs_exchange_run(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
                            x->all, x->rcount, x->rdispl, MPI_UINT64_T, C(ctx)));
   else
     memcpy(x->all, x->sendbuf, total * sizeof(uint64_t));
-  x->nall = total;
-  /* Canonical order (step, source gid): each rank's run is sorted. */
-  if (runs > 1)
-    qsort(x->all, total, sizeof(uint64_t), cmp_key);
-  x->spikes_recv += total;
-  if (P > 1) {
-    const uint64_t hdr = 16 * (uint64_t)(P - 1);
-    x->bytes_sent += hdr + 8 * (nsend - (uint64_t)x->scount[me]);
-    x->bytes_recv += hdr + 8 * (total - (uint64_t)x->rcount[me]);
+  received(ctx, x, total, runs, nsend, x->scount[ctx->rank]);
+  return BS_OK;
+}
+
+/* ---- the overlapped exchange ------------------------------------------ */
+
+/* One interval in flight: its packed spikes stay here until every send
+ * has completed. */
+struct bs_xflight {
+  uint64_t *buf;
+  size_t cap, nsend;
+  uint64_t *hdr_s, *hdr_r; /* per rank: flag, count */
+  int *scount, *sdispl;
+  MPI_Request hreq;
+  MPI_Request *req; /* the sends, then (in finish) the receives */
+  int nsreq;
+  bs_status lst; /* a start that could not send */
+  int shrink;
+};
+
+#define FLIGHTS 2   /* intervals in flight at most */
+#define SPIKE_TAG 7 /* + the flight's parity */
+
+static bs_status flights_make(bs_ctx *ctx, bs_exchange *x) {
+  const size_t P = (size_t)ctx->size;
+  BS_CALL(ctx, bs_calloc(ctx, FLIGHTS, sizeof(struct bs_xflight), &x->fl));
+  for (int f = 0; f < FLIGHTS; f++) {
+    struct bs_xflight *fl = &x->fl[f];
+    fl->hreq = MPI_REQUEST_NULL;
+    fl->cap = 1024;
+    BS_CALL(ctx, bs_malloc(ctx, fl->cap, sizeof(uint64_t), &fl->buf));
+    BS_CALL(ctx, bs_calloc(ctx, 2 * P, sizeof(uint64_t), &fl->hdr_s));
+    BS_CALL(ctx, bs_calloc(ctx, 2 * P, sizeof(uint64_t), &fl->hdr_r));
+    BS_CALL(ctx, bs_calloc(ctx, P, sizeof(int), &fl->scount));
+    BS_CALL(ctx, bs_calloc(ctx, P, sizeof(int), &fl->sdispl));
+    BS_CALL(ctx, bs_calloc(ctx, 2 * P, sizeof(MPI_Request), &fl->req));
   }
+  return BS_OK;
+}
+
+static void flights_free(bs_ctx *ctx, bs_exchange *x) {
+  const size_t P = (size_t)ctx->size;
+  for (int f = 0; x->fl && f < FLIGHTS; f++) {
+    struct bs_xflight *fl = &x->fl[f];
+    bs_free(ctx, fl->cap, sizeof(uint64_t), &fl->buf);
+    bs_free(ctx, 2 * P, sizeof(uint64_t), &fl->hdr_s);
+    bs_free(ctx, 2 * P, sizeof(uint64_t), &fl->hdr_r);
+    bs_free(ctx, P, sizeof(int), &fl->scount);
+    bs_free(ctx, P, sizeof(int), &fl->sdispl);
+    bs_free(ctx, 2 * P, sizeof(MPI_Request), &fl->req);
+  }
+  bs_free(ctx, FLIGHTS, sizeof(struct bs_xflight), &x->fl);
+}
+
+int bs_exchange_in_flight(const bs_exchange *x) {
+  return (int)(x->nstarted - x->nfinished);
+}
+
+bs_status bs_exchange_start(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
+                            size_t n, uint64_t flag) {
+  const int P = ctx->size, me = ctx->rank;
+  if (!x->fl)
+    BS_CALL(ctx, flights_make(ctx, x));
+  BS_ASSERT(x->nstarted - x->nfinished < FLIGHTS);
+  const unsigned f = x->nstarted % FLIGHTS;
+  struct bs_xflight *fl = &x->fl[f];
+  fl->shrink = window_tick(x);
+  fl->lst = pack(ctx, x, send, n, flag, fl->hdr_s, &fl->buf, &fl->cap,
+                 fl->scount, fl->sdispl, &fl->nsend, fl->shrink);
+  x->nstarted++;
+  fl->nsreq = 0;
+  if (P == 1) {
+    memcpy(fl->hdr_r, fl->hdr_s, 2 * sizeof(uint64_t));
+    return BS_OK;
+  }
+  MPI_CALL(ctx, MPI_Ialltoall(fl->hdr_s, 2, MPI_UINT64_T, fl->hdr_r, 2,
+                              MPI_UINT64_T, C(ctx), &fl->hreq));
+  /* The spikes go now, to the ranks that need some; the receivers learn
+   * the counts from the headers and post exactly those receives. */
+  for (int r = 0; fl->lst == BS_OK && r < P; r++)
+    if (r != me && fl->scount[r] > 0)
+      MPI_CALL(ctx,
+               MPI_Isend(fl->buf + fl->sdispl[r], fl->scount[r], MPI_UINT64_T,
+                         r, SPIKE_TAG + (int)f, C(ctx), &fl->req[fl->nsreq++]));
+  return BS_OK;
+}
+
+void bs_exchange_progress(bs_ctx *ctx, bs_exchange *x) {
+  if (x->nstarted == x->nfinished || ctx->size == 1)
+    return;
+  int done = 0;
+  /* Open MPI's non-blocking collectives advance only inside MPI calls. */
+  MPI_Test(&x->fl[x->nfinished % FLIGHTS].hreq, &done, MPI_STATUS_IGNORE);
+}
+
+bs_status bs_exchange_finish(bs_ctx *ctx, bs_exchange *x, uint64_t *maxflag) {
+  const int P = ctx->size, me = ctx->rank;
+  BS_ASSERT(x->nstarted > x->nfinished);
+  const unsigned f = x->nfinished % FLIGHTS;
+  struct bs_xflight *fl = &x->fl[f];
+  x->nfinished++;
+  if (P > 1)
+    MPI_CALL(ctx, MPI_Wait(&fl->hreq, MPI_STATUS_IGNORE));
+  uint64_t total = 0;
+  int runs = 0;
+  bs_status hs = take_headers(ctx, x, fl->hdr_r, fl->lst, fl->shrink, maxflag,
+                              &total, &runs);
+  if (hs != BS_OK) {
+    /* Nobody posts receives now: the run ends on every rank, and what
+     * this rank sent is left to MPI (its buffer lives until destroy). */
+    for (int q = 0; q < fl->nsreq; q++)
+      MPI_Request_free(&fl->req[q]);
+    return hs;
+  }
+  if (fl->shrink)
+    x->window = 0, x->hw_send = fl->nsend, x->hw_all = total;
+  int nr = fl->nsreq;
+  for (int r = 0; r < P; r++)
+    if (r != me && x->rcount[r] > 0)
+      MPI_CALL(ctx, MPI_Irecv(x->all + x->rdispl[r], x->rcount[r], MPI_UINT64_T,
+                              r, SPIKE_TAG + (int)f, C(ctx), &fl->req[nr++]));
+  memcpy(x->all + x->rdispl[me], fl->buf + fl->sdispl[me],
+         (size_t)fl->scount[me] * sizeof(uint64_t));
+  if (nr)
+    MPI_CALL(ctx, MPI_Waitall(nr, fl->req, MPI_STATUSES_IGNORE));
+  received(ctx, x, total, runs, fl->nsend, fl->scount[me]);
   return BS_OK;
 }
 

@@ -12,11 +12,12 @@
 #include "config_impl.h"
 
 static bs_status read_run(reader *rd, fnode *run) {
-  static const char *const keys[] = {"dt", "duration", "seed", "trials", NULL};
+  static const char *const keys[] = {"dt",     "duration", "seed",
+                                     "trials", "overlap",  NULL};
   bs_spec *s = rd->spec;
   BS_CALL(rd->ctx, cfg_expect_mapping(rd, run, "run"));
   BS_CALL(rd->ctx, cfg_check_keys(rd, run, "run", keys, NULL, NULL,
-                                  "dt, duration, seed, trials"));
+                                  "dt, duration, seed, trials, overlap"));
   static const bs_param dt_p = {"dt", BS_DIM_TIME,  0.1,        0,
                                 1000, BS_P_LO_OPEN, "time step"};
   static const bs_param dur_p = {
@@ -47,6 +48,22 @@ static bs_status read_run(reader *rd, fnode *run) {
     return cfg_err_at(rd, cfg_lookup(run, "duration"),
                       "run: %lld steps is too many (at most %d)",
                       (long long)s->n_steps, INT32_MAX);
+  /* How the spike exchange is scheduled, not what is computed: the
+   * results are the same bits either way (so not in a checkpoint's
+   * identity). */
+  fnode *ov = cfg_lookup(run, "overlap");
+  s->overlap = BS_OVERLAP_AUTO;
+  if (ov) {
+    const char *v;
+    BS_CALL(rd->ctx, cfg_get_name(rd, ov, "run: overlap", &v));
+    if (strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0)
+      s->overlap = BS_OVERLAP_ON;
+    else if (strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0)
+      s->overlap = BS_OVERLAP_OFF;
+    else if (strcasecmp(v, "auto") != 0)
+      return cfg_err_at(
+          rd, ov, "run: overlap must be auto, true or false, got '%s'", v);
+  }
   fnode *seed = cfg_lookup(run, "seed");
   s->seed = 0;
   if (seed)

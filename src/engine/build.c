@@ -197,6 +197,18 @@ bs_status bs_net_build(bs_ctx *ctx, const bs_spec *s, bs_net **out) {
   for (int k = 0; bs_proj_kinds[k]; k++)
     if (bs_proj_kinds[k]->setup_all)
       BS_CALL(ctx, bs_proj_kinds[k]->setup_all(ctx, net));
+  /* The overlapped exchange (README "Overlapping the exchange"):
+   * intervals of half the smallest arrival lag D, so that one interval's
+   * spikes travel while the next is computed and still arrive before any
+   * step reads them. By default on several ranks (on one there is nothing
+   * to hide), where D >= 2. */
+  net->iv = net->D;
+  net->overlap = 0;
+  if (net->D >= 2 && (s->overlap == BS_OVERLAP_ON ||
+                      (s->overlap == BS_OVERLAP_AUTO && net->P > 1))) {
+    net->overlap = 1;
+    net->iv = net->D / 2;
+  }
   /* Per-pre and per-synapse monitors are sampled on the per-pre clock. */
   for (int q = 0; q < s->n_monitors; q++)
     if (s->monitors[q].kind == BS_MON_STATE &&
@@ -265,4 +277,5 @@ void bs_net_destroy(bs_ctx *ctx, bs_net **netp) {
   bs_free(ctx, 1, sizeof *net, netp);
 }
 
-int bs_net_exchange_interval(const bs_net *net) { return (int)net->D; }
+int bs_net_exchange_interval(const bs_net *net) { return (int)net->iv; }
+int bs_net_exchange_overlapped(const bs_net *net) { return net->overlap; }

@@ -269,7 +269,9 @@ struct bs_net {
   lproj *projs;
   lmon *mons;
   int nmons;
-  uint32_t D;          /* exchange interval in steps */
+  uint32_t D;          /* smallest arrival lag in steps (1 + delay) */
+  uint32_t iv;         /* exchange interval: D, or D / 2 overlapped */
+  int overlap;         /* the exchange overlaps the next interval */
   uint64_t *local_spk; /* this interval's spikes: (step offset << 32) | gid */
   size_t nlocal, local_cap;
   bs_exchange *ex;

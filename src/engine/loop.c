@@ -170,6 +170,135 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
 #define PREFETCH_OFFSETS 16
 #define PREFETCH_ROWS 8
 
+/* What the loop carries from one interval to the next. */
+typedef struct runstate {
+  size_t rec_buffered; /* recorded spikes buffered since the last flush */
+  double last_sync;
+  uint64_t spikes_run; /* this rank's spikes in this run segment */
+  uint64_t stop;       /* the agreed signal flag (1 or 2), else 0 */
+} runstate;
+
+/* The flag this rank sends with an interval's spikes: 0 go on, 1
+ * interrupted (SIGINT), 2 stop and checkpoint (SIGTERM, SIGUSR1), 3 error;
+ * the maximum over ranks wins. Below it, bit 0 asks every rank to flush
+ * the recorded spikes (each rank buffers only its own, so the decision
+ * must be common), bit 1 (rank 0's clock) to flush everything and write
+ * the files' metadata. */
+static uint64_t make_flag(const bs_ctx *ctx, const bs_io *io, bs_status st,
+                          const runstate *rs) {
+  uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending();
+  const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
+                              ? SPIKE_FLUSH / (size_t)ctx->size
+                              : 64;
+  const uint64_t sync_due =
+      ctx->rank == 0 && io && bs_wtime() - rs->last_sync >= SYNC_EVERY_S;
+  return flag << 2 | sync_due << 1 | (rs->rec_buffered >= flush_at);
+}
+
+/* After the exchange of the interval [t0, t1): the error flag stops
+ * every rank together (*over: the run returns the status); else the
+ * rank's own spikes (own, n) are counted and recorded by their owner,
+ * the received ones delivered in canonical (step, gid) order, and the
+ * agreed flushes done. Collective. */
+static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
+                        int64_t t0, int64_t t1, uint64_t maxflag,
+                        const uint64_t *own, size_t n, bs_status st,
+                        bs_run_result *res, int *over) {
+  const bs_spec *s = net->spec;
+  const int sync_now = (int)(maxflag >> 1 & 1),
+            flush_now = (int)(maxflag & 1) || sync_now;
+  maxflag >>= 2;
+  *over = 0;
+  if (maxflag == 3) {
+    *over = 1;
+    if (st == BS_OK)
+      st = bs_error_set(ctx, BS_ERR_REMOTE, "another rank failed");
+    /* Every rank stopped here together, so the output can still be
+     * flushed collectively up to the last good exchange; it stays
+     * marked incomplete. */
+    bs_status fs = bs_engine_flush_output(ctx, net, io);
+    for (int q = 0; fs == BS_OK && q < net->nmons; q++)
+      fs = bs_io_report_close(ctx, &net->mons[q].rep);
+    res->steps_done = t0;
+    return st;
+  }
+  if (maxflag)
+    rs->stop = maxflag;
+  /* st is the rank's status now: with the exchange overlapped it may be
+   * a later interval's failure, which that interval's exchange reports. */
+  st = BS_OK;
+  bs_phase_begin(ctx, BS_PHASE_DELIVER);
+  /* The rank's own spikes: counted and recorded here, by their owner. */
+  for (size_t q = 0; q < n && st == BS_OK; q++) {
+    const uint64_t key = own[q], gid = key & 0xffffffffu;
+    lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
+    lp->nspikes++;
+    rs->spikes_run++;
+    const int64_t step = t0 + (int64_t)(key >> 32);
+    const uint64_t i = gid - lp->spec->gid0;
+    if (lp->record && bs_engine_spike_recorded(lp, step, s->n_steps, i)) {
+      st = bs_engine_record_spike(ctx, lp, (double)step * s->dt, i);
+      rs->rec_buffered++;
+    }
+  }
+  /* The spikes this rank asked for, in canonical (step, gid) order. */
+  pre_begin(net, t0);
+  const size_t nall = net->ex->nall;
+  for (size_t q = 0; q < nall; q++) {
+    if (q + PREFETCH_OFFSETS < nall)
+      prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
+    if (q + PREFETCH_ROWS < nall)
+      prefetch(net, net->ex->all[q + PREFETCH_ROWS], 1);
+    const uint64_t key = net->ex->all[q];
+    const int64_t step = t0 + (int64_t)(key >> 32);
+    const uint64_t gid = key & 0xffffffffu;
+    pre_catch_up(net, step, t1);
+    lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
+    if (lp->nout)
+      deliver(net, lp, gid - lp->spec->gid0, step);
+  }
+  pre_catch_up(net, t1, t1);
+  bs_phase_end(ctx, BS_PHASE_DELIVER);
+  if (st != BS_OK) {
+    *over = 1;
+    return st;
+  }
+  /* Samples are the same count on every rank, and the spike flush was
+   * agreed in the exchange, so all flush together. */
+  /* At a sync, everything buffered and HDF5's metadata go to disk, so
+   * the files are readable as they stand up to here whatever stops the
+   * run later (a full disk stops it before a write: bs_io_create). */
+  bs_phase_begin(ctx, BS_PHASE_IO);
+  bs_status ws = BS_OK;
+  if (flush_now) {
+    ws = bs_engine_flush_spikes(ctx, net, io);
+    rs->rec_buffered = 0;
+  }
+  for (int q = 0; ws == BS_OK && q < net->nmons; q++)
+    if (net->mons[q].nbuf >= net->mons[q].F || (sync_now && net->mons[q].nbuf))
+      ws = bs_engine_flush_monitor(ctx, &net->mons[q]);
+  if (ws == BS_OK && sync_now && io) {
+    ws = bs_io_flush(ctx, io);
+    rs->last_sync = bs_wtime();
+  }
+  bs_phase_end(ctx, BS_PHASE_IO);
+  if (ws != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    res->steps_done = t1;
+    *over = 1;
+    return keep_samples(ctx, net, ws);
+  }
+  return BS_OK;
+}
+
+/* The interval in flight when the exchange is overlapped: its bounds and
+ * the rank's own spikes of it (the loop's two spike lists alternate). */
+typedef struct flight {
+  int64_t t0, t1;
+  uint64_t *spk;
+  size_t n, cap;
+} flight;
+
 bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                      const bs_run_opts *opts, bs_run_result *res) {
   const bs_spec *s = net->spec;
@@ -185,10 +314,17 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
   const double t_start = bs_wtime();
   double next_progress = t_start + opts->progress_every;
   int64_t printed = 0; /* step of the last progress line */
-  size_t rec_buffered = 0;
-  double last_sync = t_start;
-  uint64_t spikes_run = 0; /* this rank's spikes in this run segment */
+  runstate rs = {.last_sync = t_start};
   bs_status st = BS_OK;
+  /* Overlapped (net->overlap): the spikes of one interval travel while
+   * the next one is computed; intervals are at most half the smallest
+   * arrival lag, so they arrive before any step that reads them. */
+  flight fl = {0};
+  int flying = 0;
+  if (net->overlap) {
+    fl.cap = net->local_cap;
+    BS_CALL(ctx, bs_malloc(ctx, fl.cap, sizeof(uint64_t), &fl.spk));
+  }
 
   int64_t t0;
   for (t0 = net->step0; t0 < s->n_steps;) {
@@ -202,110 +338,98 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       }
     bs_phase_begin(ctx, BS_PHASE_UPDATE);
     net->nlocal = 0;
-    for (int64_t n = t0; n < t1 && st == BS_OK; n++)
+    for (int64_t n = t0; n < t1 && st == BS_OK; n++) {
       st = step_once(ctx, net, n, t0);
+      if (flying)
+        bs_exchange_progress(ctx, net->ex);
+    }
     /* A state that became NaN or infinite stops the run at this
      * interval's exchange, with the place named. */
     if (st == BS_OK)
       st = bs_engine_check_finite(ctx, net, t0, t1, 0);
     bs_phase_end(ctx, BS_PHASE_UPDATE);
 
-    /* One collective per interval; it also carries the error flag, so a
-     * failure on any rank stops every rank here. */
-    bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
-    /* The flag: 0 go on, 1 interrupted (SIGINT), 2 stop and checkpoint
-     * (SIGTERM, SIGUSR1), 3 error; the maximum over ranks wins. */
-    /* Below it, bit 0 asks every rank to flush the recorded spikes (each
-     * rank buffers only its own, so the decision must be common), bit 1
-     * (rank 0's clock) to flush everything and write the files' metadata. */
-    uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending(),
-             maxflag = 0;
-    const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
-                                ? SPIKE_FLUSH / (size_t)ctx->size
-                                : 64;
-    const uint64_t sync_due =
-        ctx->rank == 0 && io && bs_wtime() - last_sync >= SYNC_EVERY_S;
-    flag = flag << 2 | sync_due << 1 | (rec_buffered >= flush_at);
-    bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
-                                   flag, &maxflag);
-    if (xs != BS_OK)
-      return xs; /* MPI itself failed: nothing collective is safe now */
-    const int sync_now = (int)(maxflag >> 1 & 1),
-              flush_now = (int)(maxflag & 1) || sync_now;
-    maxflag >>= 2;
-    if (maxflag == 3) {
+    /* One exchange per interval; it also carries the error flag, so a
+     * failure on any rank stops every rank there. */
+    const uint64_t flag = make_flag(ctx, io, st, &rs);
+    int over = 0;
+    bs_status ss = BS_OK;
+    if (!net->overlap) {
+      uint64_t maxflag = 0;
+      bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+      bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
+                                     flag, &maxflag);
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
-      if (st == BS_OK)
-        st = bs_error_set(ctx, BS_ERR_REMOTE, "another rank failed");
-      /* Every rank stopped here together, so the output can still be
-       * flushed collectively up to the last good exchange; it stays
-       * marked incomplete. */
-      bs_status fs = bs_engine_flush_output(ctx, net, io);
-      for (int q = 0; fs == BS_OK && q < net->nmons; q++)
-        fs = bs_io_report_close(ctx, &net->mons[q].rep);
-      res->steps_done = t0;
-      return st;
-    }
-    bs_phase_end(ctx, BS_PHASE_EXCHANGE);
-
-    bs_phase_begin(ctx, BS_PHASE_DELIVER);
-    /* The rank's own spikes: counted and recorded here, by their owner. */
-    for (size_t q = 0; q < net->nlocal && st == BS_OK; q++) {
-      const uint64_t key = net->local_spk[q], gid = key & 0xffffffffu;
-      lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
-      lp->nspikes++;
-      spikes_run++;
-      const int64_t step = t0 + (int64_t)(key >> 32);
-      const uint64_t i = gid - lp->spec->gid0;
-      if (lp->record && bs_engine_spike_recorded(lp, step, s->n_steps, i)) {
-        st = bs_engine_record_spike(ctx, lp, (double)step * s->dt, i);
-        rec_buffered++;
+      if (xs != BS_OK)
+        return xs; /* MPI itself failed: nothing collective is safe now */
+      ss = settle(ctx, net, io, &rs, t0, t1, maxflag, net->local_spk,
+                  net->nlocal, st, res, &over);
+    } else {
+      bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+      bs_status xs =
+          bs_exchange_start(ctx, net->ex, net->local_spk, net->nlocal, flag);
+      bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+      if (xs != BS_OK) {
+        bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+        return xs;
+      }
+      /* The previous interval lands now, before this one's spikes can be
+       * needed; this one's own spikes are kept for its landing. */
+      int discarded = 0;
+      if (flying) {
+        uint64_t mf = 0, m2 = 0;
+        bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+        xs = bs_exchange_finish(ctx, net->ex, &mf);
+        /* An error stops every rank at the previous interval: this one,
+         * in flight, is completed and dropped. */
+        if (xs == BS_OK && mf >> 2 == 3)
+          xs = bs_exchange_finish(ctx, net->ex, &m2), discarded = 1;
+        bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+        if (xs != BS_OK) {
+          bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+          return xs;
+        }
+        ss = settle(ctx, net, io, &rs, fl.t0, fl.t1, mf, fl.spk, fl.n, st, res,
+                    &over);
+      }
+      uint64_t *sw = fl.spk;
+      const size_t swc = fl.cap;
+      fl.spk = net->local_spk, fl.cap = net->local_cap, fl.n = net->nlocal;
+      net->local_spk = sw, net->local_cap = swc;
+      fl.t0 = t0, fl.t1 = t1;
+      flying = !discarded;
+      /* Whatever needs the state whole at t1 (the end, a trial reset, a
+       * checkpoint, a stop) lands this interval too; a run that ends here
+       * completes it. */
+      const int due_ckpt =
+          opts->ckpt_dir && ((opts->ckpt_every > 0 && t1 < s->n_steps &&
+                              t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
+                             (opts->ckpt_end && t1 == s->n_steps));
+      if (flying && over) {
+        uint64_t m2 = 0;
+        xs = bs_exchange_finish(ctx, net->ex, &m2);
+        flying = 0;
+        if (xs != BS_OK)
+          ss = xs;
+      } else if (flying && (rs.stop || due_ckpt || t1 == s->n_steps ||
+                            t1 % s->trial_steps == 0)) {
+        uint64_t mf = 0;
+        flying = 0;
+        bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+        xs = bs_exchange_finish(ctx, net->ex, &mf);
+        bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+        if (xs != BS_OK) {
+          bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+          return xs;
+        }
+        ss = settle(ctx, net, io, &rs, fl.t0, fl.t1, mf, fl.spk, fl.n, st, res,
+                    &over);
       }
     }
-    /* The spikes this rank asked for, in canonical (step, gid) order. */
-    pre_begin(net, t0);
-    const size_t nall = net->ex->nall;
-    for (size_t q = 0; q < nall; q++) {
-      if (q + PREFETCH_OFFSETS < nall)
-        prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
-      if (q + PREFETCH_ROWS < nall)
-        prefetch(net, net->ex->all[q + PREFETCH_ROWS], 1);
-      const uint64_t key = net->ex->all[q];
-      const int64_t step = t0 + (int64_t)(key >> 32);
-      const uint64_t gid = key & 0xffffffffu;
-      pre_catch_up(net, step, t1);
-      lpop *lp = &net->pops[bs_engine_pop_of_gid(s, gid)];
-      if (lp->nout)
-        deliver(net, lp, gid - lp->spec->gid0, step);
-    }
-    pre_catch_up(net, t1, t1);
-    bs_phase_end(ctx, BS_PHASE_DELIVER);
-    if (st != BS_OK)
-      return st;
-    /* Samples are the same count on every rank, and the spike flush was
-     * agreed in the exchange, so all flush together. */
-    /* At a sync, everything buffered and HDF5's metadata go to disk, so
-     * the files are readable as they stand up to here whatever stops the
-     * run later (a full disk stops it before a write: bs_io_create). */
-    bs_phase_begin(ctx, BS_PHASE_IO);
-    bs_status ws = BS_OK;
-    if (flush_now) {
-      ws = bs_engine_flush_spikes(ctx, net, io);
-      rec_buffered = 0;
-    }
-    for (int q = 0; ws == BS_OK && q < net->nmons; q++)
-      if (net->mons[q].nbuf >= net->mons[q].F ||
-          (sync_now && net->mons[q].nbuf))
-        ws = bs_engine_flush_monitor(ctx, &net->mons[q]);
-    if (ws == BS_OK && sync_now && io) {
-      ws = bs_io_flush(ctx, io);
-      last_sync = bs_wtime();
-    }
-    bs_phase_end(ctx, BS_PHASE_IO);
-    if (ws != BS_OK) {
-      bs_error_trace(ctx, __FILE__, __LINE__, __func__);
-      res->steps_done = t1;
-      return keep_samples(ctx, net, ws);
+    if (over) {
+      if (net->overlap)
+        bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+      return ss;
     }
     /* A new trial starts from the initial conditions (before any
      * checkpoint at this step, so a restart resumes after the reset). */
@@ -313,22 +437,27 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       bs_engine_trial_reset(net, (uint32_t)(t1 / s->trial_steps));
     /* Checkpoints at interval ends, every ckpt_every steps, and when a
      * signal asks to stop (all ranks saw the same flag). */
-    const int stop = maxflag != 0;
+    const int stop = rs.stop != 0 && !flying;
     const int due = (opts->ckpt_every > 0 && t1 < s->n_steps &&
                      t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
                     (opts->ckpt_end && t1 == s->n_steps);
     if (opts->ckpt_dir && (due || stop)) {
       bs_phase_begin(ctx, BS_PHASE_IO);
       res->steps_done = t1;
-      BS_CALL(ctx, keep_samples(
-                       ctx, net,
-                       bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir)));
-      rec_buffered = 0;
+      bs_status cs = keep_samples(
+          ctx, net, bs_engine_ckpt_write(ctx, net, io, t1, opts->ckpt_dir));
+      if (cs != BS_OK) {
+        if (net->overlap)
+          bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+        bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+        return cs;
+      }
+      rs.rec_buffered = 0;
       bs_phase_end(ctx, BS_PHASE_IO);
     }
     t0 = t1;
     if (stop) {
-      res->stopped = (int)maxflag;
+      res->stopped = (int)rs.stop;
       break;
     }
     if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
@@ -337,6 +466,9 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       next_progress = bs_wtime() + opts->progress_every;
     }
   }
+  if (net->overlap)
+    bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+  const uint64_t spikes_run = rs.spikes_run;
   res->wall_run = bs_wtime() - t_start;
   res->steps_done = t0 < s->n_steps ? t0 : s->n_steps;
   res->step0 = net->step0;

@@ -6,11 +6,11 @@
  * spikes of the previous trial in flight outside the ring buffers. */
 int64_t bs_engine_interval_end(const bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
-  /* On the grid of D steps from the trial's start, also when t0 is not
+  /* On the grid of iv steps from the trial's start, also when t0 is not
    * on it (a run continued from the end of a shorter one), so the
    * intervals after it are those of one long run. */
   const int64_t trial0 = t0 / s->trial_steps * s->trial_steps;
-  int64_t t1 = trial0 + ((t0 - trial0) / net->D + 1) * net->D;
+  int64_t t1 = trial0 + ((t0 - trial0) / net->iv + 1) * net->iv;
   int64_t trial_end = trial0 + s->trial_steps;
   if (t1 > trial_end)
     t1 = trial_end;

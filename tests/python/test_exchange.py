@@ -9,8 +9,11 @@ ranks that hold one of its targets, and the figures in /meta say so.
    count headers only.
 2. A ring network of LIF neurons where neuron i drives i + 1 (FixedProb
    off, an explicit pair list) with a delay of 2 ms: spikes cross rank
-   boundaries, the exchange interval is 21 steps; the spikes and V are
-   bitwise identical at 1, 2, 3 and 4 ranks, and each rank receives
+   boundaries, the smallest arrival lag is 21 steps: one rank exchanges
+   every 21 steps, several ranks overlap the exchange with the next
+   interval (run.overlap: auto) and exchange every 10; the spikes and V
+   are bitwise identical at 1, 2, 3 and 4 ranks, overlapped or not
+   (run.overlap true at 1 rank, false at 2 and 4), and each rank receives
    exactly the spikes of the neurons whose successor it owns.
 3. The flag rides the exchange: the same network with a NaN forced on one
    rank still stops every rank (covered by test_faults); here the summary
@@ -76,21 +79,29 @@ monitors:
   - {population: R, variables: [V], indices: [0, 99, 100, 101, 199, 200, 299, 399], every: 1 ms}
 """ % (N, N, pairs))
     ref = None
-    for np_ in (1, 2, 3, 4):
-        out = "%s/ring_%d.h5" % (wd, np_)
-        bstest.run(args, ["run", cfg, "-o", out, "--overwrite", "-q"], np=np_)
+    runs = [(1, "auto"), (2, "auto"), (3, "auto"), (4, "auto"), (1, "true"),
+            (2, "false"), (4, "false")]
+    for np_, ov in runs:
+        out = "%s/ring_%d_%s.h5" % (wd, np_, ov)
+        bstest.run(args, ["run", cfg, "-o", out, "--overwrite", "-q",
+                          "--set", "run.overlap=" + ov], np=np_)
         with h5py.File(out, "r") as f:
             got = (f["spikes/R/timestamps"][()], f["spikes/R/node_ids"][()],
                    f["spikes/D/node_ids"][()], f["report/R/V/data"][()])
             recv = f["meta/spikes_received_per_rank"][()]
             D = int(f["meta"].attrs["exchange_interval_steps"])
-        bstest.check(D == 21, "ring: exchange interval %d steps, expected 21" % D)
+            over = int(f["meta"].attrs["exchange_overlapped"])
+        want = 10 if ov == "true" or (ov == "auto" and np_ > 1) else 21
+        bstest.check(D == want and over == (want == 10),
+                     "ring at %d ranks, overlap %s: exchange every %d steps "
+                     "(overlapped %d), expected %d" % (np_, ov, D, over, want))
         if ref is None:
             ref = got
             bstest.check(len(got[1]) > 50, "ring: only %d R spikes" % len(got[1]))
         else:
             for k, name in enumerate(("R times", "R ids", "D ids", "V")):
-                bstest.check(np.array_equal(ref[k], got[k]), "ring: %s differ at %d ranks" % (name, np_))
+                bstest.check(np.array_equal(ref[k], got[k]),
+                             "ring: %s differ at %d ranks (overlap %s)" % (name, np_, ov))
         # Rank r needs R_i when it owns R_{i+1}, and D_i when it owns R_i.
         r_ids, d_ids = got[1], got[2]
         exp = [0] * np_
@@ -99,7 +110,8 @@ monitors:
         for i in d_ids:
             exp[owner(N, int(i), np_)] += 1
         bstest.check(list(recv) == exp, "ring on %d ranks: received %s, expected %s" % (np_, list(recv), exp))
-    print("ring with 2 ms delays: bitwise equal at 1-4 ranks, received counts exact (%d R spikes)"
+    print("ring with 2 ms delays: bitwise equal at 1-4 ranks, overlapped or not, "
+          "received counts exact (%d R spikes)"
           % len(ref[1]))
 
 
