@@ -386,19 +386,22 @@ typedef struct bs_plast_ev {
   /* pre_row: the spike of pre k reaching its synapses at storage
    * positions [b, e) (post col[s], weight w[tpos[s]]), each updated then
    * delivering w eff into in[col[s]]; hit[j] != 0: post j also spiked
-   * (BrainPy order: on_post after on_pre), or NULL. */
-  uint64_t k, b, e;
+   * (BrainPy order: on_post after on_pre, stored by post_col, which
+   * runs after every pre_row of the step), or NULL. stride != 0: the row
+   * is affine, col[s] = col[b] + s - b and tpos[s] = tpos[b] + (s - b)
+   * stride. */
+  uint64_t k, b, e, stride;
   const uint32_t *col;
   const uint32_t *tpos;
   double *in;
   double eff;
   const uint8_t *hit;
   /* post_col: the spike of local post j on its synapses w[t] (pre
-   * tsrc[t]) for t in [t0, t1); skip[k] != 0: pre k's synapse was updated
-   * in its pre_row this step, or NULL. */
+   * tsrc[t]) for t in [t0, t1); dense != 0: the pres are consecutive,
+   * tsrc[t] = tsrc[t0] + t - t0. */
   uint64_t j, t0, t1;
   const uint32_t *tsrc;
-  const uint8_t *skip;
+  int dense;
 } bs_plast_ev;
 
 typedef struct bs_plast_rule {

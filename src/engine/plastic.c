@@ -45,8 +45,15 @@ typedef struct lplast {
   double *x[2]; /* scaled to base[s], ntr per element */
   int64_t base[2], period[2];
   double dec[2][BS_PLAST_MAX_TR]; /* dt / tau */
-  uint8_t *hit;  /* per local post: spiked (BrainPy order, in a step) */
-  uint8_t *skip; /* per table position: arrived (BrainPy order, in a step) */
+  uint8_t *hit; /* per local post: spiked (BrainPy order, in a step) */
+  /* Per table position: its row's storage positions [rb, rb + rn), read
+   * once from the table (lproj_row), and the row's stride when it is
+   * affine (posts consecutive, tpos in steps of stride; else 0): the
+   * rule's kernels then index without tpos and col. */
+  uint64_t *rb, *rn;
+  uint32_t *rstride;
+  /* Per local post: its column's pres are consecutive table positions. */
+  uint8_t *cdense;
   /* Synapses per local post j: t in trow[j] .. trow[j + 1], ascending
    * storage order, with tsrc[t] their table position. */
   uint64_t *trow;
@@ -155,7 +162,11 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
     BS_CALL(ctx, bs_calloc(ctx, n * nt, sizeof(double), &pl->x[s]));
   }
   BS_CALL(ctx, bs_calloc(ctx, pl->n[1] ? pl->n[1] : 1, 1, &pl->hit));
-  BS_CALL(ctx, bs_calloc(ctx, pl->n[0] ? pl->n[0] : 1, 1, &pl->skip));
+  const uint64_t nk = lj->npos ? lj->npos : 1;
+  BS_CALL(ctx, bs_calloc(ctx, nk, sizeof(uint64_t), &pl->rb));
+  BS_CALL(ctx, bs_calloc(ctx, nk, sizeof(uint64_t), &pl->rn));
+  BS_CALL(ctx, bs_calloc(ctx, nk, sizeof(uint32_t), &pl->rstride));
+  BS_CALL(ctx, bs_calloc(ctx, pl->n[1] ? pl->n[1] : 1, 1, &pl->cdense));
   const uint64_t nnz = lj->nnz, npost = lj->post->n;
   BS_CALL(ctx, bs_malloc(ctx, nnz ? nnz : 1, sizeof(double), &pl->w));
   BS_CALL(ctx, bs_calloc(ctx, npost + 1, sizeof(uint64_t), &pl->trow));
@@ -184,6 +195,26 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
     }
   }
   bs_free(ctx, npost ? npost : 1, sizeof(uint64_t), &fill);
+  for (uint64_t k = 0; k < lj->npos; k++) {
+    lrow r;
+    lproj_row(lj, k, &r);
+    const uint64_t b = (uint64_t)(r.col - lj->col);
+    pl->rb[k] = b;
+    pl->rn[k] = r.n;
+    const int64_t st = r.n > 1 ? (int64_t)pl->tpos[b + 1] - pl->tpos[b] : 1;
+    int aff = r.n > 0 && st > 0;
+    for (uint64_t q = 1; aff && q < r.n; q++)
+      aff = r.col[q] == r.col[0] + q &&
+            pl->tpos[b + q] == pl->tpos[b] + (uint64_t)st * q;
+    pl->rstride[k] = aff ? (uint32_t)st : 0;
+  }
+  for (uint64_t j = 0; j < npost; j++) {
+    const uint64_t t0 = pl->trow[j], t1 = pl->trow[j + 1];
+    int dense = 1;
+    for (uint64_t t = t0; dense && t < t1; t++)
+      dense = pl->tsrc[t] == pl->tsrc[t0] + (t - t0);
+    pl->cdense[j] = (uint8_t)dense;
+  }
   const size_t qn = (size_t)lj->R * (lj->npos ? lj->npos : 1);
   BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(uint32_t), &pl->qk));
   BS_CALL(ctx, bs_malloc(ctx, qn, sizeof(double), &pl->qeff));
@@ -206,7 +237,11 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
     bs_free(ctx, n * nt, sizeof(double), &pl->x[s]);
   }
   bs_free(ctx, pl->n[1] ? pl->n[1] : 1, 1, &pl->hit);
-  bs_free(ctx, pl->n[0] ? pl->n[0] : 1, 1, &pl->skip);
+  const uint64_t nk = lj->npos ? lj->npos : 1;
+  bs_free(ctx, nk, sizeof(uint64_t), &pl->rb);
+  bs_free(ctx, nk, sizeof(uint64_t), &pl->rn);
+  bs_free(ctx, nk, sizeof(uint32_t), &pl->rstride);
+  bs_free(ctx, pl->n[1] ? pl->n[1] : 1, 1, &pl->cdense);
   const uint64_t nnz = lj->nnz ? lj->nnz : 1;
   bs_free(ctx, nnz, sizeof(double), &pl->w);
   bs_free(ctx, lj->post->n + 1, sizeof(uint64_t), &pl->trow);
@@ -219,29 +254,15 @@ static void destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   bs_free(ctx, 1, sizeof *pl, &lj->pl);
 }
 
-/* Row k's synapses: storage positions [*b, *e). */
-static inline void row_span(const lproj *lj, uint64_t k, uint64_t *b,
-                            uint64_t *e) {
-  if (lj->row32) {
-    *b = lj->row32[k];
-    *e = lj->row32[k + 1];
-  } else {
-    *b = lj->row64[k];
-    *e = lj->row64[k + 1];
-  }
-}
-
 /* The spike of the pre at table position k, queued for the step it
  * reaches the synapses (one delay per pre); a pre without local synapses
  * has nothing to learn here. */
 static void deliver(bs_net *net, lproj *lj, uint64_t k, int64_t step,
                     double eff) {
   (void)net;
-  uint64_t b, e;
-  row_span(lj, k, &b, &e);
-  if (b == e)
-    return;
   lplast *pl = lj->pl;
+  if (!pl->rn[k])
+    return;
   const uint32_t d = lj->dpre ? lj->dpre[k] : lj->d0;
   const uint64_t sl = (uint64_t)(step + 1 + d) % lj->R;
   /* each pre at most once per step: a slot's queue holds npos */
@@ -277,6 +298,7 @@ static void events(bs_net *net, lproj *lj, int64_t m, const uint32_t *qk,
         ev.j = post->spk[q];
         ev.t0 = pl->trow[ev.j];
         ev.t1 = pl->trow[ev.j + 1];
+        ev.dense = pl->cdense[ev.j];
         bad |= ru->post_col(&ev);
       }
       for (size_t q = 0; q < np; q++)
@@ -299,7 +321,9 @@ static void events(bs_net *net, lproj *lj, int64_t m, const uint32_t *qk,
   }
   for (uint64_t a = 0; a < na; a++) {
     ev.k = qk[a];
-    row_span(lj, ev.k, &ev.b, &ev.e);
+    ev.b = pl->rb[ev.k];
+    ev.e = ev.b + pl->rn[ev.k];
+    ev.stride = pl->rstride[ev.k];
     ev.eff = qe[a];
     bad |= ru->pre_row(&ev);
     net->syn_events += ev.e - ev.b;
@@ -307,19 +331,17 @@ static void events(bs_net *net, lproj *lj, int64_t m, const uint32_t *qk,
   if (ru->order == BS_PLAST_TIME_ORDER) {
     for (uint64_t a = 0; a < na; a++)
       jump(pl, 0, qk[a], j0);
-  } else if (np) { /* on_post where no pre arrived (pre_row did those) */
-    for (uint64_t a = 0; a < na; a++)
-      pl->skip[qk[a]] = 1;
-    ev.skip = na ? pl->skip : NULL;
+  } else { /* on_post on every synapse of the post (after pre_row's
+            * on_pre where a pre arrived: the same value pre_row
+            * delivered) */
     for (size_t q = 0; q < np; q++) {
       ev.j = post->spk[q];
       ev.t0 = pl->trow[ev.j];
       ev.t1 = pl->trow[ev.j + 1];
+      ev.dense = pl->cdense[ev.j];
       bad |= ru->post_col(&ev);
       pl->hit[ev.j] = 0;
     }
-    for (uint64_t a = 0; a < na; a++)
-      pl->skip[qk[a]] = 0;
   }
   pl->bad |= bad;
 }

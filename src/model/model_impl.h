@@ -74,9 +74,47 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
  * double w)) with NP parameters and NPRE, NPOST traces: the loops of every
  * rule, the update inlined into them (README "Long-term plasticity",
  * event order). The parameters are copied to a local array, which the
- * weight stores cannot alias, so they stay in registers. */
+ * weight stores cannot alias, so they stay in registers. A row the engine
+ * found affine (ev->stride) and a column with consecutive pres (ev->dense)
+ * take loops without the index loads, which vectorize in the wider
+ * clones; the operations on each synapse are the same, so are the bits.
+ * In BrainPy order pre_row stores on_pre's weight and delivers on_post's
+ * where the post spiked too; post_col then applies on_post to every
+ * synapse of the post, which recomputes that same value. */
 #define BS_PLAST_KERNELS(NP, NPRE, NPOST)                                      \
-  static uint64_t pre_row(const bs_plast_ev *ev) {                             \
+  /* Row of n synapses to posts c0 + i (traces xp, inputs in, hit h or         \
+   * NULL) with weights wq[i st]. */                                           \
+  static inline uint64_t pre_affine(                                           \
+      const double *restrict p, const double *restrict vpre,                   \
+      const double *restrict g1, const double *restrict xp,                    \
+      double *restrict wq, uint64_t st, double *restrict in,                   \
+      const uint8_t *restrict h, double eff, uint64_t n) {                     \
+    uint64_t bad = 0;                                                          \
+    double vpost[NPOST];                                                       \
+    if (!h) {                                                                  \
+      for (uint64_t i = 0; i < n; i++) {                                       \
+        for (int t = 0; t < NPOST; t++)                                        \
+          vpost[t] = xp[i * NPOST + t] * g1[t];                                \
+        const double ws = on_pre(p, vpre, vpost, wq[i * st]);                  \
+        wq[i * st] = ws;                                                       \
+        bad |= bs_nonfinite_bit(ws);                                           \
+        in[i] += ws * eff;                                                     \
+      }                                                                        \
+      return bad;                                                              \
+    }                                                                          \
+    for (uint64_t i = 0; i < n; i++) {                                         \
+      for (int t = 0; t < NPOST; t++)                                          \
+        vpost[t] = xp[i * NPOST + t] * g1[t];                                  \
+      const double ws = on_pre(p, vpre, vpost, wq[i * st]);                    \
+      wq[i * st] = ws;                                                         \
+      const double wp = on_post(p, vpre, vpost, ws);                           \
+      const double wd = h[i] ? wp : ws;                                        \
+      bad |= bs_nonfinite_bit(wd);                                             \
+      in[i] += wd * eff;                                                       \
+    }                                                                          \
+    return bad;                                                                \
+  }                                                                            \
+  BS_CLONES static uint64_t pre_row(const bs_plast_ev *ev) {                   \
     double p[NP];                                                              \
     memcpy(p, ev->p, sizeof p);                                                \
     const double *restrict xpost = ev->x[1];                                   \
@@ -90,34 +128,43 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
     for (int t = 0; t < NPOST; t++)                                            \
       g1[t] = ev->g[1][t];                                                     \
     const double eff = ev->eff;                                                \
+    const uint64_t b = ev->b, e = ev->e;                                       \
+    if (ev->stride && b < e) {                                                 \
+      const uint64_t c0 = col[b];                                              \
+      return pre_affine(p, vpre, g1, xpost + c0 * NPOST, w + tpos[b],          \
+                        ev->stride, in + c0, hit ? hit + c0 : NULL, eff,       \
+                        e - b);                                                \
+    }                                                                          \
     uint64_t bad = 0;                                                          \
-    for (uint64_t s = ev->b; s < ev->e; s++) {                                 \
+    /* the weights' gather misses, started 16 synapses early */                \
+    const uint64_t pe = e > b + 16 ? e - 16 : b;                               \
+    for (uint64_t s = b; s < e; s++) {                                         \
       const uint64_t j = col[s];                                               \
       for (int t = 0; t < NPOST; t++)                                          \
         vpost[t] = xpost[j * NPOST + t] * g1[t];                               \
-      if (s + 16 < ev->e) /* the gather's miss, started early */               \
+      if (s < pe)                                                              \
         __builtin_prefetch(&w[tpos[s + 16]], 1);                               \
       const uint64_t q = tpos[s];                                              \
-      double ws = on_pre(p, vpre, vpost, w[q]);                                \
-      if (hit && hit[j])                                                       \
-        ws = on_post(p, vpre, vpost, ws);                                      \
+      const double ws = on_pre(p, vpre, vpost, w[q]);                          \
       w[q] = ws;                                                               \
-      bad |= bs_nonfinite_bit(ws);                                             \
-      in[j] += ws * eff;                                                       \
+      const double wd = hit && hit[j] ? on_post(p, vpre, vpost, ws) : ws;      \
+      bad |= bs_nonfinite_bit(wd);                                             \
+      in[j] += wd * eff;                                                       \
     }                                                                          \
     return bad;                                                                \
   }                                                                            \
-  /* Synapses [t0, t1) of a column: restrict parameters, so the loop           \
-   * vectorizes (the pre traces gathered) in the wider clones. */              \
+  /* Synapses [t0, t1) of a column, pre k at tsrc[q] (or k0 + q - t0 when      \
+   * tsrc is NULL): restrict parameters, so the loop vectorizes (the pre       \
+   * traces gathered, or loaded) in the wider clones. */                       \
   static inline uint64_t post_run(                                             \
       const double *restrict p, const double *restrict xpre,                   \
-      const uint32_t *restrict tsrc, double *restrict w,                       \
+      const uint32_t *restrict tsrc, uint64_t k0, double *restrict w,          \
       const double *restrict g0, const double *restrict vpost, uint64_t t0,    \
       uint64_t t1) {                                                           \
     double vpre[NPRE];                                                         \
     uint64_t bad = 0;                                                          \
     for (uint64_t q = t0; q < t1; q++) {                                       \
-      const uint64_t k = tsrc[q];                                              \
+      const uint64_t k = tsrc ? tsrc[q] : k0 + (q - t0);                       \
       for (int t = 0; t < NPRE; t++)                                           \
         vpre[t] = xpre[k * NPRE + t] * g0[t];                                  \
       const double ws = on_post(p, vpre, vpost, w[q]);                         \
@@ -129,26 +176,16 @@ static inline double bs_plast_clip(double w, double lo, double hi) {
   BS_CLONES static uint64_t post_col(const bs_plast_ev *ev) {                  \
     double p[NP];                                                              \
     memcpy(p, ev->p, sizeof p);                                                \
-    const double *restrict xpre = ev->x[0];                                    \
-    const uint32_t *restrict tsrc = ev->tsrc;                                  \
-    const uint8_t *restrict skip = ev->skip;                                   \
-    double *restrict w = ev->w;                                                \
     double vpost[NPOST], g0[NPRE];                                             \
     for (int t = 0; t < NPOST; t++)                                            \
       vpost[t] = ev->x[1][ev->j * NPOST + t] * ev->g[1][t];                    \
     for (int t = 0; t < NPRE; t++)                                             \
       g0[t] = ev->g[0][t];                                                     \
-    if (!skip)                                                                 \
-      return post_run(p, xpre, tsrc, w, g0, vpost, ev->t0, ev->t1);            \
-    uint64_t bad = 0; /* the runs between the synapses of arrived pres */      \
-    for (uint64_t q = ev->t0; q < ev->t1;) {                                   \
-      uint64_t e = q;                                                          \
-      while (e < ev->t1 && !skip[tsrc[e]])                                     \
-        e++;                                                                   \
-      bad |= post_run(p, xpre, tsrc, w, g0, vpost, q, e);                      \
-      q = e + 1;                                                               \
-    }                                                                          \
-    return bad;                                                                \
+    if (ev->dense && ev->t0 < ev->t1)                                          \
+      return post_run(p, ev->x[0], NULL, ev->tsrc[ev->t0], ev->w, g0, vpost,   \
+                      ev->t0, ev->t1);                                         \
+    return post_run(p, ev->x[0], ev->tsrc, 0, ev->w, g0, vpost, ev->t0,        \
+                    ev->t1);                                                   \
   }
 
 #endif
