@@ -158,7 +158,9 @@ def exchange_interval(args, wd):
     nogap = bstest.write_config(wd + "/nogap.yaml", text[:cut] + text[text.index("inputs:"):])
     bstest.check("synapse: GapJunction" not in open(nogap).read(), "nogap.yaml still has gap junctions")
     out = wd + "/nogap.h5"
-    bstest.run(args, ["run", nogap, "-o", out, "--overwrite", "-q"], np=2)
+    # not overlapped (run.overlap would halve it at 2 ranks: test_exchange)
+    bstest.run(args, ["run", nogap, "-o", out, "--overwrite", "-q",
+                      "--set", "run.overlap=false"], np=2)
     D = interval(out)
     bstest.check(D == 6, "network without gap junctions: exchange interval %d, expected 6 (1 + 0.5 ms / 0.1 ms)" % D)
     print("without gap junctions the exchange interval stays %d steps" % D)
