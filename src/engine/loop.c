@@ -299,6 +299,39 @@ typedef struct flight {
   size_t n, cap;
 } flight;
 
+/* Completes the oldest interval in flight and settles it. When its flag
+ * says a rank failed and another interval is in flight (more), that one
+ * is completed too and dropped (*dropped): every rank stops at the
+ * first. *fatal: MPI itself failed, nothing collective is safe now.
+ * Collective. */
+static bs_status land(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
+                      const flight *f, int more, bs_status st,
+                      bs_run_result *res, int *over, int *dropped, int *fatal) {
+  uint64_t mf = 0, m2 = 0;
+  bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
+  bs_status xs = bs_exchange_finish(ctx, net->ex, &mf);
+  if (xs == BS_OK && more && mf >> 2 == 3) {
+    xs = bs_exchange_finish(ctx, net->ex, &m2);
+    *dropped = 1;
+  }
+  bs_phase_end(ctx, BS_PHASE_EXCHANGE);
+  if (xs != BS_OK) {
+    *fatal = *over = 1;
+    return xs;
+  }
+  return settle(ctx, net, io, rs, f->t0, f->t1, mf, f->spk, f->n, st, res,
+                over);
+}
+
+/* A checkpoint falls due at the end t1 of the interval from t0: every
+ * ckpt_every steps, and at the run's end when asked. */
+static int ckpt_due(const bs_run_opts *o, const bs_spec *s, int64_t t0,
+                    int64_t t1) {
+  return (o->ckpt_every > 0 && t1 < s->n_steps &&
+          t1 / o->ckpt_every > t0 / o->ckpt_every) ||
+         (o->ckpt_end && t1 == s->n_steps);
+}
+
 bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
                      const bs_run_opts *opts, bs_run_result *res) {
   const bs_spec *s = net->spec;
@@ -375,55 +408,37 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       }
       /* The previous interval lands now, before this one's spikes can be
        * needed; this one's own spikes are kept for its landing. */
-      int discarded = 0;
-      if (flying) {
-        uint64_t mf = 0, m2 = 0;
-        bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
-        xs = bs_exchange_finish(ctx, net->ex, &mf);
-        /* An error stops every rank at the previous interval: this one,
-         * in flight, is completed and dropped. */
-        if (xs == BS_OK && mf >> 2 == 3)
-          xs = bs_exchange_finish(ctx, net->ex, &m2), discarded = 1;
-        bs_phase_end(ctx, BS_PHASE_EXCHANGE);
-        if (xs != BS_OK) {
-          bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
-          return xs;
-        }
-        ss = settle(ctx, net, io, &rs, fl.t0, fl.t1, mf, fl.spk, fl.n, st, res,
-                    &over);
+      int dropped = 0, fatal = 0;
+      if (flying)
+        ss = land(ctx, net, io, &rs, &fl, 1, st, res, &over, &dropped, &fatal);
+      if (fatal) {
+        bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
+        return ss;
       }
       uint64_t *sw = fl.spk;
       const size_t swc = fl.cap;
       fl.spk = net->local_spk, fl.cap = net->local_cap, fl.n = net->nlocal;
       net->local_spk = sw, net->local_cap = swc;
       fl.t0 = t0, fl.t1 = t1;
-      flying = !discarded;
+      flying = !dropped;
       /* Whatever needs the state whole at t1 (the end, a trial reset, a
        * checkpoint, a stop) lands this interval too; a run that ends here
        * completes it. */
-      const int due_ckpt =
-          opts->ckpt_dir && ((opts->ckpt_every > 0 && t1 < s->n_steps &&
-                              t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
-                             (opts->ckpt_end && t1 == s->n_steps));
       if (flying && over) {
         uint64_t m2 = 0;
         xs = bs_exchange_finish(ctx, net->ex, &m2);
         flying = 0;
         if (xs != BS_OK)
           ss = xs;
-      } else if (flying && (rs.stop || due_ckpt || t1 == s->n_steps ||
-                            t1 % s->trial_steps == 0)) {
-        uint64_t mf = 0;
+      } else if (flying &&
+                 (rs.stop || t1 == s->n_steps || t1 % s->trial_steps == 0 ||
+                  (opts->ckpt_dir && ckpt_due(opts, s, t0, t1)))) {
         flying = 0;
-        bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
-        xs = bs_exchange_finish(ctx, net->ex, &mf);
-        bs_phase_end(ctx, BS_PHASE_EXCHANGE);
-        if (xs != BS_OK) {
+        ss = land(ctx, net, io, &rs, &fl, 0, st, res, &over, &dropped, &fatal);
+        if (fatal) {
           bs_free(ctx, fl.cap, sizeof(uint64_t), &fl.spk);
-          return xs;
+          return ss;
         }
-        ss = settle(ctx, net, io, &rs, fl.t0, fl.t1, mf, fl.spk, fl.n, st, res,
-                    &over);
       }
     }
     if (over) {
@@ -438,9 +453,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
     /* Checkpoints at interval ends, every ckpt_every steps, and when a
      * signal asks to stop (all ranks saw the same flag). */
     const int stop = rs.stop != 0 && !flying;
-    const int due = (opts->ckpt_every > 0 && t1 < s->n_steps &&
-                     t1 / opts->ckpt_every > t0 / opts->ckpt_every) ||
-                    (opts->ckpt_end && t1 == s->n_steps);
+    const int due = ckpt_due(opts, s, t0, t1);
     if (opts->ckpt_dir && (due || stop)) {
       bs_phase_begin(ctx, BS_PHASE_IO);
       res->steps_done = t1;
