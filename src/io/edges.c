@@ -570,7 +570,7 @@ static bs_status attach_groups(reader *r, bs_edges *e, const int64_t *gid,
   bs_ctx *ctx = r->ctx;
   if (!(r->groups_w || r->groups_d || r->groups_n) || e->n == 0)
     return BS_OK;
-  if (!r->groups_w) /* nsyns without syn_weight: nsyns x w0 */
+  if (!r->groups_w && r->groups_n) /* nsyns without syn_weight: nsyns x w0 */
     for (uint64_t k = 0; k < e->n; k++)
       e->w[k] = r->src->w0;
   uint64_t *pos = NULL, *idx = NULL;

@@ -263,6 +263,38 @@ def main():
     bstest.check(same(runs[0], runs[1]) and same(runs[0], runs[2]),
                  "drawn weights: spikes differ between rank counts")
     print("drawn g_max/delay over file rows: bitwise equal at 1, 2, 3 ranks")
+
+    # SONATA groups with delays and no syn_weight (nor nsyns): every edge
+    # takes the projection's g_max, as the rows form without a weight
+    # column does (this once wrote w0 through a NULL weight array).
+    pe = net["PE"]
+    with h5py.File(wd + "/delay_only_rows.h5", "w") as f:
+        f["pre"], f["post"], f["delay"] = pe["i"], pe["j"], pe["d_ms"]
+    with h5py.File(wd + "/delay_only_sonata.h5", "w") as f:
+        g = f.create_group("edges/PE")
+        g["source_node_id"] = pe["i"]
+        g["source_node_id"].attrs["node_population"] = "P"
+        g["target_node_id"] = pe["j"]
+        g["target_node_id"].attrs["node_population"] = "E"
+        g["edge_group_id"] = np.zeros(len(pe["i"]), dtype=np.uint16)
+        g["edge_group_index"] = np.arange(len(pe["i"]), dtype=np.uint32)
+        g["0/delay"] = pe["d_ms"]
+    res = {}
+    for form, conn in (("rows", "{File: {file: delay_only_rows.h5}}"),
+                       ("sonata", "{SONATA: {file: delay_only_sonata.h5}}")):
+        cfg = bstest.write_config("%s/delay_only_%s.yaml" % (wd, form), HEAD + """projections:
+  PE: {pre: P, post: E, tau: 5 ms, g_max: 1.5, connect: %s}
+""" % conn)
+        for np_ in (1, 2):
+            out = "%s/delay_only_%s_np%d.h5" % (wd, form, np_)
+            bstest.run(args, ["run", cfg, "-o", out, "--overwrite", "-q"], np=np_)
+            res[form, np_] = spikes(out)
+    n = sum(len(v[0]) for v in res["rows", 1].values())
+    bstest.check(n > 0, "delay-only edges: no spikes")
+    bstest.check(all(same(v, res["rows", 1]) for v in res.values()),
+                 "SONATA groups with delays only: spikes differ from the rows form")
+    print("SONATA delay-only groups = rows form without weights (g_max), "
+          "bitwise at 1, 2 ranks (%d spikes)" % n)
     bstest.finish("edges")
 
 
