@@ -12,13 +12,18 @@
 typedef struct bs_comm bs_comm;
 
 /* MPI_Init and a private duplicate of MPI_COMM_WORLD with errors returned.
- * Collective. */
+ * Collective. A process started without a launcher (mpirun, srun) runs
+ * alone without starting MPI, unless BRAINSIM_MPI=1 asks for a singleton;
+ * every collective is then the one-rank identity. */
 bs_status bs_comm_init(int *argc, char ***argv, bs_comm **comm);
+/* Whether MPI was started (0: one process without MPI). */
+int bs_comm_uses_mpi(const bs_comm *comm);
 /* MPI_Finalize. Collective. Accepts NULL. */
 void bs_comm_finalize(bs_comm **comm);
 int bs_comm_rank(const bs_comm *comm);
 int bs_comm_size(const bs_comm *comm);
-/* The MPI communicator, as an opaque pointer to an MPI_Comm, for io/. */
+/* The MPI communicator, as an opaque pointer to an MPI_Comm, for io/;
+ * NULL without MPI. */
 void *bs_comm_mpi_handle(bs_comm *comm);
 
 /* Collective: do all ranks have local == BS_OK? If not, returns local's

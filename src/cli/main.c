@@ -602,9 +602,10 @@ int main(int argc, char **argv) {
   }
   if (is_run) {
     bs_log0(ctx,
-            "brainsim %s: %s on %d rank%s, seed %llu, dt %g ms, %g ms "
+            "brainsim %s: %s on %d rank%s%s, seed %llu, dt %g ms, %g ms "
             "(%lld steps), %llu neurons\n",
             BS_VERSION, c.config, ctx->size, ctx->size > 1 ? "s" : "",
+            bs_comm_uses_mpi(ctx->comm) ? "" : " (without MPI)",
             (unsigned long long)spec->seed, spec->dt, spec->duration,
             (long long)spec->n_steps, (unsigned long long)spec->n_neurons);
   }

@@ -13,6 +13,7 @@ struct bs_comm {
   MPI_Comm comm;
   int rank, size;
   int we_initialised;
+  int serial;         /* one process, MPI not started (bs_comm_init) */
   uint64_t max_count; /* the largest count passed to one MPI call */
 };
 
@@ -46,17 +47,24 @@ static bs_status mpi_err(bs_ctx *ctx, int code, const char *what) {
 
 static MPI_Comm C(bs_ctx *ctx) { return ctx->comm->comm; }
 
+/* Whether a launcher (mpirun, srun, hydra) started this process. */
+static int launched(void) {
+  static const char *env[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
+                              "PMI_SIZE"};
+  for (size_t i = 0; i < sizeof env / sizeof *env; i++)
+    if (getenv(env[i]))
+      return 1;
+  return 0;
+}
+
 /* A process started without a launcher is an MPI singleton of size 1.
  * Open MPI 4 then forks an orted and probes UCX/OFI networks it cannot use:
  * ~0.3 s before the first step. Isolated singleton, ob1 and the self BTL
  * cost ~0.02 s. Only set when no launcher is seen and the user set none. */
 static void singleton_mca_defaults(void) {
 #ifdef OPEN_MPI
-  static const char *launched[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
-                                   "PMI_RANK", "PMI_SIZE"};
-  for (size_t i = 0; i < sizeof launched / sizeof *launched; i++)
-    if (getenv(launched[i]))
-      return;
+  if (launched())
+    return;
   setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
   setenv("OMPI_MCA_pml", "ob1", 0);
   setenv("OMPI_MCA_btl", "self", 0);
@@ -69,6 +77,18 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
     return BS_ERR_NOMEM;
   int inited = 0;
   MPI_Initialized(&inited);
+  /* Alone, without a launcher, MPI would only cost its start-up (~0.02 s
+   * of MPI_Init and plugin loading, as much as connecting COBA 4k): one
+   * rank communicates nothing, so MPI is not started at all and io/ uses
+   * HDF5's POSIX driver. BRAINSIM_MPI=1 starts it anyway (a singleton). */
+  const char *force = getenv("BRAINSIM_MPI");
+  if (!inited && !launched() && !(force && !strcmp(force, "1"))) {
+    c->serial = 1;
+    c->size = 1;
+    c->max_count = max_count_from_env();
+    *out = c;
+    return BS_OK;
+  }
   if (!inited) {
     singleton_mca_defaults();
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
@@ -98,7 +118,8 @@ void bs_comm_finalize(bs_comm **comm) {
   if (!comm || !*comm)
     return;
   bs_comm *c = *comm;
-  MPI_Comm_free(&c->comm);
+  if (!c->serial)
+    MPI_Comm_free(&c->comm);
   if (c->we_initialised)
     MPI_Finalize();
   free(c);
@@ -107,7 +128,10 @@ void bs_comm_finalize(bs_comm **comm) {
 
 int bs_comm_rank(const bs_comm *comm) { return comm->rank; }
 int bs_comm_size(const bs_comm *comm) { return comm->size; }
-void *bs_comm_mpi_handle(bs_comm *comm) { return &comm->comm; }
+int bs_comm_uses_mpi(const bs_comm *comm) { return !comm->serial; }
+void *bs_comm_mpi_handle(bs_comm *comm) {
+  return comm->serial ? NULL : &comm->comm;
+}
 
 bs_status bs_comm_agree(bs_ctx *ctx, bs_status local, int *first) {
   /* A rank that holds only BS_ERR_REMOTE from an earlier agreement is not
@@ -115,8 +139,9 @@ bs_status bs_comm_agree(bs_ctx *ctx, bs_status local, int *first) {
   int mine[2] = {local != BS_OK && local != BS_ERR_REMOTE ? ctx->rank
                                                           : ctx->size,
                  local != BS_OK ? ctx->rank : ctx->size};
-  int low[2];
-  MPI_CALL(ctx, MPI_Allreduce(mine, low, 2, MPI_INT, MPI_MIN, C(ctx)));
+  int low[2] = {mine[0], mine[1]};
+  if (ctx->size > 1)
+    MPI_CALL(ctx, MPI_Allreduce(mine, low, 2, MPI_INT, MPI_MIN, C(ctx)));
   int lowest = low[0] < ctx->size ? low[0] : low[1];
   if (first)
     *first = lowest < ctx->size ? lowest : -1;
@@ -128,18 +153,28 @@ bs_status bs_comm_agree(bs_ctx *ctx, bs_status local, int *first) {
 }
 
 bs_status bs_comm_sum_u64(bs_ctx *ctx, uint64_t *v, int n) {
+  if (ctx->size == 1)
+    return BS_OK;
   MPI_CALL(ctx,
            MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_UINT64_T, MPI_SUM, C(ctx)));
   return BS_OK;
 }
 
 bs_status bs_comm_max_double(bs_ctx *ctx, double *v, int n) {
+  if (ctx->size == 1)
+    return BS_OK;
   MPI_CALL(ctx, MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, C(ctx)));
   return BS_OK;
 }
 
 bs_status bs_comm_stats(bs_ctx *ctx, const double *local, int n, double *min,
                         double *mean, double *max) {
+  if (ctx->size == 1) {
+    memcpy(min, local, (size_t)n * sizeof *min);
+    memcpy(mean, local, (size_t)n * sizeof *mean);
+    memcpy(max, local, (size_t)n * sizeof *max);
+    return BS_OK;
+  }
   MPI_CALL(ctx, MPI_Allreduce(local, min, n, MPI_DOUBLE, MPI_MIN, C(ctx)));
   MPI_CALL(ctx, MPI_Allreduce(local, max, n, MPI_DOUBLE, MPI_MAX, C(ctx)));
   MPI_CALL(ctx, MPI_Allreduce(local, mean, n, MPI_DOUBLE, MPI_SUM, C(ctx)));
@@ -149,6 +184,10 @@ bs_status bs_comm_stats(bs_ctx *ctx, const double *local, int n, double *min,
 }
 
 bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all) {
+  if (ctx->size == 1) {
+    all[0] = local;
+    return BS_OK;
+  }
   MPI_CALL(ctx, MPI_Allgather(&local, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T,
                               C(ctx)));
   return BS_OK;
@@ -157,6 +196,10 @@ bs_status bs_comm_gather_u64(bs_ctx *ctx, uint64_t local, uint64_t *all) {
 bs_status bs_comm_allgatherv_f64(bs_ctx *ctx, const double *send, int n,
                                  double *recv, const int *counts,
                                  const int *displs) {
+  if (ctx->size == 1) {
+    memmove(recv + displs[0], send, (size_t)n * sizeof *recv);
+    return BS_OK;
+  }
   MPI_CALL(ctx, MPI_Allgatherv(send, n, MPI_DOUBLE, recv, counts, displs,
                                MPI_DOUBLE, C(ctx)));
   return BS_OK;
@@ -165,6 +208,10 @@ bs_status bs_comm_allgatherv_f64(bs_ctx *ctx, const double *send, int n,
 bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
                                  uint64_t *recv, const int *counts,
                                  const int *displs) {
+  if (ctx->size == 1) {
+    memmove(recv + displs[0], send, (size_t)n * sizeof *recv);
+    return BS_OK;
+  }
   MPI_CALL(ctx, MPI_Allgatherv(send, n, MPI_UINT64_T, recv, counts, displs,
                                MPI_UINT64_T, C(ctx)));
   return BS_OK;
@@ -172,6 +219,10 @@ bs_status bs_comm_allgatherv_u64(bs_ctx *ctx, const uint64_t *send, int n,
 
 bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
   uint64_t v = 0;
+  if (ctx->size == 1) {
+    *before = 0;
+    return BS_OK;
+  }
   MPI_CALL(ctx, MPI_Exscan(&local, &v, 1, MPI_UINT64_T, MPI_SUM, C(ctx)));
   *before = ctx->rank == 0 ? 0 : v;
   return BS_OK;
@@ -179,6 +230,10 @@ bs_status bs_comm_exscan_u64(bs_ctx *ctx, uint64_t local, uint64_t *before) {
 
 bs_status bs_comm_node_ranks(bs_ctx *ctx, int *n) {
   MPI_Comm node;
+  if (ctx->size == 1) {
+    *n = 1;
+    return BS_OK;
+  }
   MPI_CALL(ctx, MPI_Comm_split_type(C(ctx), MPI_COMM_TYPE_SHARED, ctx->rank,
                                     MPI_INFO_NULL, &node));
   MPI_Comm_size(node, n);
@@ -290,8 +345,12 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
   uint64_t *rc = NULL, *got = NULL, total = 0;
   BS_CALL(ctx, bs_calloc(ctx, (size_t)P, sizeof(uint64_t), &rc));
   bs_status st = BS_OK;
-  int mrc =
-      MPI_Alltoall(need_count, 1, MPI_UINT64_T, rc, 1, MPI_UINT64_T, C(ctx));
+  int mrc = MPI_SUCCESS;
+  if (P == 1)
+    rc[0] = need_count[0];
+  else
+    mrc =
+        MPI_Alltoall(need_count, 1, MPI_UINT64_T, rc, 1, MPI_UINT64_T, C(ctx));
   if (mrc != MPI_SUCCESS)
     st = mpi_err(ctx, mrc, "MPI_Alltoall (exchange plan)");
   for (int r = 0; st == BS_OK && r < P; r++)
@@ -306,7 +365,9 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
    * in the Alltoallv. */
   if (mrc == MPI_SUCCESS)
     st = bs_comm_agree(ctx, st, NULL);
-  if (st == BS_OK) {
+  if (st == BS_OK && P == 1)
+    memcpy(got, need, total * sizeof *got);
+  else if (st == BS_OK) {
     mrc = MPI_Alltoallv(need, x->scount, x->sdispl, MPI_UINT64_T, got,
                         x->rcount, x->rdispl, MPI_UINT64_T, C(ctx));
     if (mrc != MPI_SUCCESS)
@@ -655,7 +716,11 @@ static bs_status gatherv(bs_ctx *ctx, const void *send, const uint64_t *counts,
   bs_status st = bs_malloc(ctx, (size_t)P, sizeof(int), &d);
   if (st == BS_OK)
     st = to_int_counts(ctx, counts, c, d, "spike output gather");
-  if (st == BS_OK) {
+  if (st == BS_OK && P == 1)
+    memmove(recv, send,
+            counts[0] *
+                (type == MPI_DOUBLE ? sizeof(double) : sizeof(uint64_t)));
+  else if (st == BS_OK) {
     int rc = MPI_Gatherv(send, c[ctx->rank], type, recv, c, d, type, 0, C(ctx));
     if (rc != MPI_SUCCESS)
       st = mpi_err(ctx, rc, "MPI_Gatherv (spike output)");
@@ -693,5 +758,9 @@ _Noreturn void bs_assert_fail(const char *expr, const char *file, int line,
 }
 
 void bs_comm_abort(bs_comm *comm, int code) {
+  int inited = 0;
+  MPI_Initialized(&inited);
+  if ((comm && comm->serial) || !inited)
+    exit(code);
   MPI_Abort(comm ? comm->comm : MPI_COMM_WORLD, code);
 }

@@ -210,6 +210,27 @@ void bs_io_release_reserve(bs_io *io) {
 
 static bs_status status_write(bs_ctx *ctx, bs_io *io, const char *text);
 
+/* The file access of every rank: MPI-IO with collective metadata, or,
+ * when MPI was not started (one process, bs_comm_init), HDF5's POSIX
+ * driver. */
+static hid_t make_fapl(bs_ctx *ctx) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  const MPI_Comm *comm = bs_comm_mpi_handle(ctx->comm);
+  if (comm) {
+    H5Pset_fapl_mpio(fapl, *comm, MPI_INFO_NULL);
+    H5Pset_all_coll_metadata_ops(fapl, 1);
+    H5Pset_coll_metadata_write(fapl, 1);
+  }
+  return fapl;
+}
+
+static hid_t make_dxpl(bs_ctx *ctx) {
+  hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+  if (bs_comm_mpi_handle(ctx->comm))
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  return dxpl;
+}
+
 static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
                              int with_meta, bs_io **out) {
   *out = NULL;
@@ -226,11 +247,7 @@ static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *io, &io));
   io->path = bs_strdup(path);
   io->reserve_fd = -1;
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  MPI_Comm comm = *(MPI_Comm *)bs_comm_mpi_handle(ctx->comm);
-  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-  H5Pset_all_coll_metadata_ops(fapl, 1);
-  H5Pset_coll_metadata_write(fapl, 1);
+  hid_t fapl = make_fapl(ctx);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
   io->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   st = BS_OK;
@@ -245,8 +262,7 @@ static bs_status file_create(bs_ctx *ctx, const char *path, int overwrite,
     bs_free(ctx, 1, sizeof *io, &io);
     return st;
   }
-  io->dxpl = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(io->dxpl, H5FD_MPIO_COLLECTIVE);
+  io->dxpl = make_dxpl(ctx);
   /* SONATA root attributes: magic 0x0A7A and version {0, 1}. */
   uint32_t magic = 0x0A7A, version[2] = {0, 1};
   hsize_t two = 2;
@@ -295,11 +311,7 @@ bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **out) {
   BS_CALL(ctx, bs_calloc(ctx, 1, sizeof *io, &io));
   io->path = bs_strdup(path);
   io->reserve_fd = -1;
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  MPI_Comm comm = *(MPI_Comm *)bs_comm_mpi_handle(ctx->comm);
-  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-  H5Pset_all_coll_metadata_ops(fapl, 1);
-  H5Pset_coll_metadata_write(fapl, 1);
+  hid_t fapl = make_fapl(ctx);
   io->file = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   if (io->file < 0)
     st = h5_err(ctx, "opening", path);
@@ -312,8 +324,7 @@ bs_status bs_io_open(bs_ctx *ctx, const char *path, int writable, bs_io **out) {
     bs_free(ctx, 1, sizeof *io, &io);
     return st;
   }
-  io->dxpl = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(io->dxpl, H5FD_MPIO_COLLECTIVE);
+  io->dxpl = make_dxpl(ctx);
   *out = io;
   /* A run's output opened to continue it: the same guard as a new one. */
   if (writable &&
