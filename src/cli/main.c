@@ -475,9 +475,10 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
     uint64_t tot = 0;
     printf("%s: OK\n", s->file);
     printf("run: dt %g ms, duration %g ms (%lld steps), seed %llu, exchange "
-           "every %d step(s)\n",
+           "every %d step(s)%s\n",
            s->dt, s->duration, (long long)s->n_steps,
-           (unsigned long long)s->seed, bs_net_exchange_interval(net));
+           (unsigned long long)s->seed, bs_net_exchange_interval(net),
+           bs_net_exchange_overlapped(net) ? ", overlapped" : "");
     for (int p = 0; p < s->n_pops; p++)
       printf("population %-12s %-14s %10llu neurons\n", s->pops[p].name,
              s->pops[p].model->name, (unsigned long long)s->pops[p].size);

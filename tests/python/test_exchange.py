@@ -18,6 +18,8 @@ ranks that hold one of its targets, and the figures in /meta say so.
 3. The flag rides the exchange: the same network with a NaN forced on one
    rank still stops every rank (covered by test_faults); here the summary
    line names the received counts."""
+import re
+
 import h5py
 import numpy as np
 
@@ -95,6 +97,12 @@ monitors:
         bstest.check(D == want and over == (want == 10),
                      "ring at %d ranks, overlap %s: exchange every %d steps "
                      "(overlapped %d), expected %d" % (np_, ov, D, over, want))
+        if np_ in (1, 2):  # check says what the run will do
+            c = bstest.run(args, ["check", cfg, "--set", "run.overlap=" + ov], np=np_)
+            line = "exchange every %d step(s)%s" % (want, ", overlapped" if want == 10 else "")
+            bstest.check(re.search(re.escape(line) + "$", c.stdout, re.M) is not None,
+                         "check at %d ranks, overlap %s: no line ending %r in\n%s"
+                         % (np_, ov, line, c.stdout))
         if ref is None:
             ref = got
             bstest.check(len(got[1]) > 50, "ring: only %d R spikes" % len(got[1]))
