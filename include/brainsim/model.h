@@ -295,6 +295,8 @@ typedef struct bs_fused_syn {
   double *in;
   uint16_t *count;
   const double *sums;
+  double w;        /* the one weight of count */
+  uint32_t kexact; /* sums[k] == k x w for every k <= kexact */
 } bs_fused_syn;
 
 /* The block kernel of synapse kinetics syn with output out, or NULL. */
@@ -323,6 +325,12 @@ typedef struct bs_fused_args {
 /* One step of a population and its incoming synapses; sets na->spk and
  * na->nspk. Returns nonzero when it stored a value that is not finite. */
 int bs_fused_update(const bs_fused_args *a);
+
+/* count[0, n) arrivals of one weight w into in[0, n) as the sums they
+ * stand for (sums[k]: k weights added in double; sums[k] == k x w for
+ * every k <= kexact); clears count. */
+void bs_counts_expand(size_t n, uint16_t *count, const double *sums, double w,
+                      uint32_t kexact, double *in);
 
 /* Short-term plasticity (BrainPy synplast STD / STP, Tsodyks-Markram) on
  * a projection: state per pre-synaptic neuron, advanced only at that

@@ -138,7 +138,8 @@ typedef struct lproj {
   uint16_t *cring;
   double *csum, *cin;
   uint32_t cmax;
-  double **x; /* per-post synaptic state */
+  uint32_t ckexact; /* csum[k] == k x w0 for every k <= ckexact */
+  double **x;       /* per-post synaptic state */
   double k[BS_MAX_K];
   /* Short-term plasticity per pre neuron of the table (it depends only on
    * the pre's spike train), or NULL. */

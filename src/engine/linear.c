@@ -152,7 +152,9 @@ int bs_proj_linear_fuse(const lproj *lj, bs_fused_syn *fs) {
                        .op = js->op,
                        .E = lj->E_post,
                        .x = lj->x,
-                       .sums = lj->csum};
+                       .sums = lj->csum,
+                       .w = lj->w0,
+                       .kexact = lj->ckexact};
   return 1;
 }
 

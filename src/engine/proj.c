@@ -179,8 +179,12 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj) {
   BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &lj->cin));
   lj->cmax = (uint32_t)cmax;
   lj->csum[0] = 0.0;
-  for (uint64_t k = 1; k <= cmax; k++)
+  lj->ckexact = 0;
+  for (uint64_t k = 1; k <= cmax; k++) {
     lj->csum[k] = lj->csum[k - 1] + lj->w0;
+    if (lj->ckexact == k - 1 && lj->csum[k] == (double)k * lj->w0)
+      lj->ckexact = (uint32_t)k;
+  }
   bs_free(ctx, cells, sizeof(double), &lj->ring);
   return BS_OK;
 }
@@ -189,15 +193,11 @@ double *bs_proj_arrivals(lproj *lj, int64_t n) {
   const size_t np = lj->post->n, at = (size_t)((uint64_t)n % lj->R) * np;
   if (!lj->cring)
     return lj->ring + at;
-  uint16_t *restrict c = lj->cring + at;
-  const double *restrict sums = lj->csum;
-  double *restrict in = lj->cin;
-  for (size_t i = 0; i < np; i++) {
+  uint16_t *c = lj->cring + at;
+  for (size_t i = 0; i < np; i++)
     BS_ASSERT(c[i] <= lj->cmax);
-    in[i] = sums[c[i]];
-    c[i] = 0;
-  }
-  return in;
+  bs_counts_expand(np, c, lj->csum, lj->w0, lj->ckexact, lj->cin);
+  return lj->cin;
 }
 
 /* BrainPy's reset(): no synaptic state, nothing in flight (the kind's

@@ -5,13 +5,22 @@
 
 #include "model_impl.h"
 
-/* Arrivals counted in units of one weight, as the sums they stand for. */
-BS_CLONES static void expand(size_t n, uint16_t *restrict count,
-                             const double *restrict sums, double *restrict in) {
+/* Arrivals counted in units of one weight w, as the sums they stand for:
+ * k x w where that is exactly the sum of k weights (k <= kexact), in a
+ * vectorised pass; the table sums[k] (a gather the compiler leaves scalar)
+ * only for the rare larger counts. */
+BS_CLONES void bs_counts_expand(size_t n, uint16_t *restrict count,
+                                const double *restrict sums, double w,
+                                uint32_t kexact, double *restrict in) {
+  uint16_t m = 0;
   for (size_t i = 0; i < n; i++) {
-    in[i] = sums[count[i]];
-    count[i] = 0;
+    in[i] = (double)count[i] * w;
+    m = count[i] > m ? count[i] : m;
   }
+  for (size_t i = 0; m > kexact && i < n; i++)
+    if (count[i] > kexact)
+      in[i] = sums[count[i]];
+  memset(count, 0, n * sizeof *count);
 }
 
 int bs_fused_update(const bs_fused_args *a) {
@@ -30,7 +39,7 @@ int bs_fused_update(const bs_fused_args *a) {
     for (int j = 0; j < a->nsyn; j++) {
       const bs_fused_syn *s = &a->syn[j];
       if (s->count)
-        expand(n, s->count + b0, s->sums, in);
+        bs_counts_expand(n, s->count + b0, s->sums, s->w, s->kexact, in);
       s->block(s, b0, n, s->count ? in : s->in + b0, V + b0, I,
                needs_G ? G : NULL, &bad);
     }

@@ -10,13 +10,19 @@ slots) the ring is 808 KB on 1 rank (counts), 404 KB on 2 (counts) and
    (counts against doubles);
 2. a checkpoint at 1 rank (spikes in flight in the count ring) restored at
    4 ranks, and one at 4 ranks restored at 1 rank (doubles read into
-   counts), end identical to the uninterrupted run."""
+   counts), end identical to the uninterrupted run.
+
+Counts of k arrivals are read as k x w where that is exactly the sum of k
+weights (k <= 5 for w = 0.6) and from the table of sums above: SE, 40
+synchronous spikes of a SpikeTimeGroup onto each post, brings cells of
+~20 arrivals, which must give the same bits as the double ring too."""
 import bstest
 
 NET = """
 run: {dt: 0.1 ms, duration: 200 ms, seed: 11}
 populations:
   P: {model: PoissonGroup, size: 300, freqs: 30 Hz}
+  S: {model: SpikeTimeGroup, size: 40, indices: %s, times: %s}
   E: {model: LIF, size: 1000, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
       tau: 20 ms, tau_ref: 2 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
 projections:
@@ -26,13 +32,15 @@ projections:
         g_max: {Uniform: [0.1, 0.4]}, delay: 10 ms, connect: {FixedProb: {prob: 0.05}}}
   EE: {pre: E, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: -80 mV}},
        g_max: 0.3, delay: {Uniform: [1 ms, 10 ms]}, connect: {FixedProb: {prob: 0.05}}}
+  SE: {pre: S, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
+       g_max: 0.6, delay: 10 ms, connect: {FixedProb: {prob: 0.5}}}
 inputs:
   - {target: E, current: 9}
 monitors:
   - {spikes: all}
   - {population: E, variables: [V], indices: [0, 97, 499, 500, 501, 998, 999]}
   - {projection: PE, variables: [g], indices: [0, 499, 500, 999]}
-"""
+""" % (list(range(40)) * 3, ["%g ms" % t for t in (30, 90, 150) for _ in range(40)])
 
 
 def main():
