@@ -30,9 +30,11 @@ int bs_net_exchange_overlapped(const bs_net *net);
 
 /* The rows each rank keeps per projection, summed over ranks: rows (the
  * pre neurons of its table, or the whole pre population where that is
- * smaller) and ids (rows listed by id in a table, else 0). Collective. */
+ * smaller), ids (rows listed by id in a table, else 0) and bytes (what
+ * finds a row: the identity's row offsets, the compressed table of a
+ * sparse projection, the ids of a dense one). Collective. */
 bs_status bs_net_table_get(bs_ctx *ctx, const bs_net *net, uint64_t *rows,
-                           uint64_t *ids);
+                           uint64_t *ids, uint64_t *bytes);
 /* Connectivity actually stored, per projection and summed over ranks:
  * synapses and bytes (CSR or dense matrix, per-pre delays). Collective. */
 bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,

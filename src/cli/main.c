@@ -460,11 +460,12 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   if (st == BS_OK)
     st = bs_net_storage_get(ctx, net, ssyn, sbytes);
   uint64_t *trows = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8),
-           *tids = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8);
-  if (st == BS_OK && (!trows || !tids))
+           *tids = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8),
+           *tbytes = calloc((size_t)(s->n_projs ? s->n_projs : 1), 8);
+  if (st == BS_OK && (!trows || !tids || !tbytes))
     st = bs_error_set(ctx, BS_ERR_NOMEM, "out of memory");
   if (st == BS_OK)
-    st = bs_net_table_get(ctx, net, trows, tids);
+    st = bs_net_table_get(ctx, net, trows, tids, tbytes);
   if (st == BS_OK)
     st = bs_comm_gather_u64(ctx, l.neurons, all);
   if (st == BS_OK)
@@ -492,14 +493,15 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
       const int exact = strncmp(pj->conn->stats, "exact", 5) == 0;
       printf("projection %-12s %s -> %s, %s + %s, %s, %s: %s %.0f synapses, "
              "%.2f bytes/synapse; built %llu, %.2f bytes/synapse; rows "
-             "%llu, %llu listed by id\n",
+             "%llu, %llu listed by id, table %llu bytes\n",
              pj->name, s->pops[pj->pre].name, s->pops[pj->post].name,
              pj->syn->name, pj->syn->gap ? "no output" : pj->out->name,
              pj->conn->name, pj->dense ? "dense" : "sparse",
              exact ? "exactly" : "expected", esyn,
              esyn > 0 ? ebytes / esyn : 0.0, (unsigned long long)per_proj[j],
              ssyn[j] ? (double)sbytes[j] / (double)ssyn[j] : 0.0,
-             (unsigned long long)trows[j], (unsigned long long)tids[j]);
+             (unsigned long long)trows[j], (unsigned long long)tids[j],
+             (unsigned long long)tbytes[j]);
     }
     printf("total: %llu neurons, %llu synapses, %d monitor(s)\n",
            (unsigned long long)s->n_neurons, (unsigned long long)tot,
@@ -522,6 +524,7 @@ static bs_status do_check(bs_ctx *ctx, const bs_spec *s, const bs_net *net) {
   free(sbytes);
   free(trows);
   free(tids);
+  free(tbytes);
   return st;
 }
 

@@ -747,6 +747,8 @@ _Noreturn void bs_assert_fail(const char *expr, const char *file, int line,
   MPI_Finalized(&fin);
   if (inited && !fin)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  else if (!inited)
+    rank = 0; /* one process without MPI (bs_comm_init) */
   fprintf(stderr,
           "brainsim: [rank %d] internal error: %s:%d: %s: assertion `%s' "
           "failed (a bug in brainsim: please report it with the config)\n",

@@ -96,6 +96,9 @@ typedef struct ltrace {
   double *gpost; /* per local post neuron: sum_i w_ij g_i(t - d_ij) */
 } ltrace;
 
+/* A compressed table (ctab.c). */
+typedef struct lctab lctab;
+
 typedef struct lproj {
   const bs_proj_spec *spec;
   lpop *pre, *post;
@@ -151,8 +154,10 @@ typedef struct lproj {
   /* The table (connect.c): the pre neurons this rank keeps rows and
    * per-pre state for, ascending ids, or NULL: all of them (identity).
    * Rows, per-pre delays, dense rows, stp and trace state are indexed by
-   * the position in it (lproj_pos). */
+   * the position in it (lproj_pos). Sparse storage keeps it compressed
+   * with the row bounds (ct; no pid, no row offsets), dense as pid. */
   uint32_t *pid;
+  lctab *ct;
   uint64_t npos;
   /* Dense storage: one decoded row (lproj_row), npost entries each. */
   uint32_t *scol;
@@ -178,8 +183,28 @@ typedef struct lrow {
 
 #define LPROJ_NONE UINT64_MAX
 
+/* The compressed table (ctab.c): its bytes for positions with these ids
+ * (ascending) and row lengths, as bs_ctab_build stores them; the table;
+ * the bytes it holds; position of id i or LPROJ_NONE; the id at position k;
+ * the row bounds of position k. Lookups move the table's cursor, so
+ * ascending ones are cheapest. */
+uint64_t bs_ctab_bytes(const uint32_t *ids, const uint64_t *len, uint64_t n);
+bs_status bs_ctab_build(bs_ctx *ctx, const uint32_t *ids, const uint64_t *len,
+                        uint64_t n, lctab **out);
+void bs_ctab_free(bs_ctx *ctx, lctab **t);
+uint64_t bs_ctab_size(const lctab *t);
+/* The expected bytes of a table of nt of n_pre pre neurons drawn
+ * independently, with syn local synapses (estimate.c). */
+double bs_ctab_expected(double n_pre, double nt, double syn);
+uint64_t bs_ctab_find(lctab *t, uint64_t i);
+uint64_t bs_ctab_id(lctab *t, uint64_t k);
+void bs_ctab_row(lctab *t, uint64_t k, uint64_t *start, uint64_t *n);
+void bs_ctab_seek(lctab *t, uint64_t k);
+
 /* Position of pre neuron i in the projection's table, or LPROJ_NONE. */
 static inline uint64_t lproj_pos(const lproj *lj, uint64_t i) {
+  if (lj->ct)
+    return bs_ctab_find(lj->ct, i);
   if (!lj->pid)
     return i;
   uint64_t lo = 0, hi = lj->npos;
@@ -195,6 +220,8 @@ static inline uint64_t lproj_pos(const lproj *lj, uint64_t i) {
 
 /* The pre neuron at position k. */
 static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
+  if (lj->ct)
+    return bs_ctab_id(lj->ct, k);
   return lj->pid ? lj->pid[k] : k;
 }
 

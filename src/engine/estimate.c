@@ -60,12 +60,16 @@ static double proj_storage(const bs_proj_spec *pj, double n_pre, double nlb,
   const double ids = full ? 0.0 : 4.0 * *nt;
   if (pj->dense)
     return ids + *npos * rc;
+  /* A sparse table is compressed with its row bounds (ctab.c). */
+  const double rows = full ? *npos * rc + ow
+                           : bs_ctab_expected(n_pre, *nt, syn) +
+                                 (pj->delay_per_pre ? 4.0 * *nt : 0.0);
   const double dmax = delay_max(&pj->delay);
   const double dlb = !d_var          ? 0.0
                      : dmax <= 255   ? 1.0
                      : dmax <= 65535 ? 2.0
                                      : 4.0;
-  return ids + *npos * rc + ow + syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
+  return rows + syn * (4.0 + (w_var ? 4.0 : 0.0) + dlb);
 }
 
 /* At one rank (the table is the whole pre population). */
@@ -225,16 +229,22 @@ bs_status bs_net_storage_get(bs_ctx *ctx, const bs_net *net, uint64_t *syn,
 }
 
 bs_status bs_net_table_get(bs_ctx *ctx, const bs_net *net, uint64_t *rows,
-                           uint64_t *ids) {
+                           uint64_t *ids, uint64_t *bytes) {
   const int nj = net->spec->n_projs;
   for (int j = 0; j < nj; j++) {
     const lproj *lj = &net->projs[j];
     rows[j] = lj->npos;
-    ids[j] = lj->pid ? lj->npos : 0;
+    ids[j] = lj->pid || lj->ct ? lj->npos : 0;
+    bytes[j] = lj->ct      ? bs_ctab_size(lj->ct)
+               : lj->pid   ? 4 * lj->npos
+               : lj->row32 ? 4 * (lj->npos + 1)
+               : lj->row64 ? 8 * (lj->npos + 1)
+                           : 0;
   }
   if (nj) {
     BS_CALL(ctx, bs_comm_sum_u64(ctx, rows, nj));
     BS_CALL(ctx, bs_comm_sum_u64(ctx, ids, nj));
+    BS_CALL(ctx, bs_comm_sum_u64(ctx, bytes, nj));
   }
   return BS_OK;
 }

@@ -160,8 +160,11 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
   const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
   for (int o = 0; o < lp->nout; o++) {
     const lproj *lj = &net->projs[lp->out[o]];
+    /* A compressed table is looked up in spike order only (its cursor). */
+    if (!lj->ops->prefetch || lj->ct)
+      continue;
     const uint64_t k = lproj_pos(lj, gid - lp->spec->gid0);
-    if (k != LPROJ_NONE && lj->ops->prefetch)
+    if (k != LPROJ_NONE)
       lj->ops->prefetch(lj, k, rows);
   }
 }

@@ -98,3 +98,22 @@ def finish(name):
         sys.exit(1)
     print("%s: all checks passed" % name)
     sys.exit(0)
+
+
+def ctab_bytes(ids, lens):
+    """Bytes of a compressed table (src/engine/ctab.c) of positions with
+    these ascending ids and row lengths: per position the LEB128 varint of
+    (gap << 1 | single) (gap = id - previous id - 1, from -1) and, unless
+    the row holds one synapse, of its length; 16 bytes of skip entry per 64
+    positions; the table's 80-byte header (struct lctab on LP64)."""
+    def vlen(v):
+        n = 1
+        while v >= 0x80:
+            v >>= 7
+            n += 1
+        return n
+    total, prev = 0, -1
+    for i, m in zip(ids, lens):
+        total += vlen((i - prev - 1) << 1 | (m == 1)) + (0 if m == 1 else vlen(m))
+        prev = i
+    return total + 16 * ((len(ids) + 63) // 64) + 80

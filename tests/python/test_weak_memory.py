@@ -5,17 +5,19 @@ The same network per rank (1,000 neurons: E 800, I 200; in-degree 2 from
 E and from I by FixedProb, a One2One E -> E with STP) at 1, 2 and 4 ranks,
 so the whole network grows with the rank count:
 
-1. Synapse storage, per projection, equals its exact formula from what
+1. Synapse storage, per projection, equals its exact split from what
    each rank built (`check` prints the rows each rank keeps, summed over
-   ranks, and how many of them are listed by id): 4 per column (+ 4 per
-   varying weight) + 4 per row offset (rows + 1 per rank) + 4 per listed
-   id. Rows are the pre neurons with a local synapse (and, with STP, the
-   rank's own block), or the whole pre population where that is smaller,
-   so the bytes are bounded by 12 per synapse + 4 per own pre neuron + 4
-   per rank: no term in the size of the network.
-2. One2One: rank r's rows are exactly its n_r pre neurons, so storage is
-   exactly 8 N + 4 on one rank and 12 N + 4 P on more: 12 bytes per
-   neuron per rank at 2 and 4 ranks alike.
+   ranks, how many of them are listed by id, and the bytes of the tables
+   that find a row): 4 per column (+ 4 per varying weight) + the tables.
+   Rows are the pre neurons with a local synapse (and, with STP, the
+   rank's own block), or the whole pre population where that is smaller
+   (4 bytes of row offset each, + 4 per rank); a listed table is
+   compressed with its row offsets (src/engine/ctab.c), under 2.5 bytes
+   a row here. So the bytes are bounded by 12 per synapse + 8 per own pre
+   neuron + 4 per rank: no term in the size of the network.
+2. One2One: rank r's rows are exactly its n_r pre neurons: 8 N + 4 on one
+   rank, 12 N + 8 on two (the identity is no larger there), and 4 N + the
+   compressed blocks (bstest.ctab_bytes, ~1 byte a row) on four.
 3. Bytes per synapse of the whole run (/meta) at 4 ranks within 1.6x of
    1 rank (the ratio the table gives at this in-degree; it stops growing
    once every row holds about one synapse), and the largest rank's peak
@@ -54,11 +56,11 @@ PRE = {"EE": "E", "IE": "I", "EI": "E", "O2O": "E"}
 
 
 def check_lines(stdout):
-    """{name: (synapses, rows, listed by id)} from `check`."""
+    """{name: (synapses, rows, listed by id, table bytes)} from `check`."""
     out = {}
-    for m in re.finditer(r"^projection (\S+) .*built (\d+), [0-9.]+ bytes/synapse; rows (\d+), (\d+) listed",
-                         stdout, re.M):
-        out[m.group(1)] = tuple(int(m.group(k)) for k in (2, 3, 4))
+    for m in re.finditer(r"^projection (\S+) .*built (\d+), [0-9.]+ bytes/synapse; rows (\d+), "
+                         r"(\d+) listed by id, table (\d+) bytes", stdout, re.M):
+        out[m.group(1)] = tuple(int(m.group(k)) for k in (2, 3, 4, 5))
     return out
 
 
@@ -82,12 +84,15 @@ def main():
                          int(m["projections/%s" % j].attrs["bytes"])) for j in PER_SYN}
             per[np_] = (float(m.attrs["bytes_per_synapse"]), int(m.attrs["peak_memory_bytes_max"]))
         for j, b in PER_SYN.items():
-            nnz, rows, ids = got.get(j, (0, 0, 0))
+            nnz, rows, ids, tab = got.get(j, (0, 0, 0, 0))
             bstest.check(built[j][0] == nnz, "%d ranks, %s: /meta %d synapses, check %d"
                          % (np_, j, built[j][0], nnz))
-            exact = nnz * b + (rows + np_) * 4 + ids * 4
+            exact = nnz * b + tab
             bstest.check(built[j][1] == exact, "%d ranks, %s: %d bytes stored, formula %d (%d synapses, "
-                         "%d rows, %d ids)" % (np_, j, built[j][1], exact, nnz, rows, ids))
+                         "%d rows, %d ids, table %d bytes)" % (np_, j, built[j][1], exact, nnz, rows, ids, tab))
+            if ids:  # compressed: ~1-2 bytes a listed row, not 8
+                bstest.check(tab <= 2.5 * ids + 96 * np_, "%d ranks, %s: %d table bytes for %d listed rows"
+                             % (np_, j, tab, ids))
             # Every row has a synapse, or is the rank's own pre neuron (STP),
             # or the identity was no larger than the table: no N term.
             own = size[PRE[j]] if j == "O2O" else 0
@@ -95,12 +100,17 @@ def main():
             bstest.check(built[j][1] <= bound, "%d ranks, %s: %d bytes > %d (12 per synapse + 8 per own "
                          "pre neuron + 4 per rank)" % (np_, j, built[j][1], bound))
         n = ne
-        o2o = 8 * n + 4 if np_ == 1 else 12 * n + 4 * np_
+        o2o = 4 * n
+        for r in range(np_):
+            lo, hi = r * n // np_, (r + 1) * n // np_
+            o2o += 4 * (n + 1) if n * 4 <= (hi - lo) * 8 else \
+                bstest.ctab_bytes(range(lo, hi), [1] * (hi - lo))
         bstest.check(built["O2O"][1] == o2o, "%d ranks: One2One %d bytes, expected %d"
                      % (np_, built["O2O"][1], o2o))
         print("%d ranks: %.2f bytes/synapse, peak %d bytes on the largest rank; %s"
               % (np_, per[np_][0], per[np_][1],
-                 ", ".join("%s %d rows (%d by id)" % (j, got[j][1], got[j][2]) for j in sorted(got))))
+                 ", ".join("%s %d rows (%d by id, %d table bytes)" % (j, got[j][1], got[j][2], got[j][3])
+                        for j in sorted(got))))
     bstest.check(per[4][0] <= 1.6 * per[1][0], "bytes per synapse %.2f at 4 ranks > 1.6 x %.2f at 1"
                  % (per[4][0], per[1][0]))
     bstest.check(per[4][1] <= 1.5 * per[1][1], "peak memory %d at 4 ranks > 1.5 x %d at 1"
