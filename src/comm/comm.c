@@ -762,7 +762,12 @@ _Noreturn void bs_assert_fail(const char *expr, const char *file, int line,
 void bs_comm_abort(bs_comm *comm, int code) {
   int inited = 0;
   MPI_Initialized(&inited);
-  if ((comm && comm->serial) || !inited)
-    exit(code);
+  if ((comm && comm->serial) || !inited) {
+    /* As MPI_Abort: no exit handlers (HDF5's would close files the
+     * failure left half-written). */
+    fflush(stdout);
+    fflush(stderr);
+    _Exit(code);
+  }
   MPI_Abort(comm ? comm->comm : MPI_COMM_WORLD, code);
 }

@@ -59,9 +59,14 @@ struct bs_io_report {
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
   bs_h5_stack *w = data;
+  const char *d = e->desc ? e->desc : "";
+  /* The POSIX driver appends a time, the descriptor and buffer addresses
+   * over several lines; h5_err names the errno itself. */
+  const char *cut = strstr(d, ": time = ");
+  const int len = cut ? (int)(cut - d) : (int)strlen(d);
   if (n == 0)
-    snprintf(w->top, sizeof w->top, "%s", e->desc ? e->desc : "");
-  snprintf(w->bottom, sizeof w->bottom, "%s", e->desc ? e->desc : "");
+    snprintf(w->top, sizeof w->top, "%.*s", len, d);
+  snprintf(w->bottom, sizeof w->bottom, "%.*s", len, d);
   w->n++;
   return 0;
 }
@@ -73,7 +78,8 @@ void bs_io_h5_stack(bs_h5_stack *w) {
 }
 
 /* Turn the HDF5 error stack into a status with HDF5's own words. */
-static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
+static bs_status h5_err_as(bs_ctx *ctx, bs_status code, const char *what,
+                           const char *path) {
   /* HDF5's stack does not always carry the system's reason; these errno
    * values are the ones a user can act on. ENOENT is not among them: HDF5
    * probes files that need not exist (and names a missing file itself), so a
@@ -88,12 +94,46 @@ static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
   if (strstr(w.top, "errno") || strstr(w.bottom, "errno"))
     sys = NULL; /* HDF5 said it already */
   errno = 0;
+  const char *pre = code == BS_ERR_DISK_FULL ? "disk full: " : "";
   if (w.n > 1 && strcmp(w.top, w.bottom) != 0)
-    return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s (%s)%s%s", what,
+    return bs_error_set(ctx, code, "%s%s '%s' failed: %s (%s)%s%s", pre, what,
                         path, w.top, w.bottom, sys ? ": " : "", sys ? sys : "");
-  return bs_error_set(ctx, BS_ERR_IO, "%s '%s' failed: %s%s%s", what, path,
+  return bs_error_set(ctx, code, "%s%s '%s' failed: %s%s%s", pre, what, path,
                       w.n ? w.top : "unknown HDF5 error", sys ? ": " : "",
                       sys ? sys : "");
+}
+
+static bs_status h5_err(bs_ctx *ctx, const char *what, const char *path) {
+  return h5_err_as(ctx, BS_ERR_IO, what, path);
+}
+
+/* Whether a failed write of `bytes` to the file at path failed for want of
+ * space: the system said so (errno e), or, looked at now, the file size
+ * limit or the filesystem has no room for it (HDF5's MPI-IO driver does
+ * not pass errno on). */
+static int write_was_full(const char *path, int e, uint64_t bytes) {
+  if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+    return 1;
+  struct stat sb;
+  struct rlimit rl;
+  struct statvfs vf;
+  const uint64_t size = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      size + bytes > (uint64_t)rl.rlim_cur)
+    return 1;
+  return statvfs(path, &vf) == 0 && (uint64_t)vf.f_bavail * vf.f_frsize < bytes;
+}
+
+/* A failed data write, as BS_ERR_DISK_FULL when it was the space (the
+ * caller agrees on it with agreed_write), else BS_ERR_IO. */
+static bs_status write_err(bs_ctx *ctx, const char *file, const char *what,
+                           const char *obj, uint64_t bytes) {
+  const int e = errno;
+  const int full = write_was_full(file, e, bytes);
+  errno = e;
+  char buf[1400];
+  snprintf(buf, sizeof buf, "%s %s in", what, obj);
+  return h5_err_as(ctx, full ? BS_ERR_DISK_FULL : BS_ERR_IO, buf, file);
 }
 
 /* The same, naming the object and the file it is in. */
@@ -123,6 +163,21 @@ static bs_status agreed_full(bs_ctx *ctx, bs_status st) {
   return st;
 }
 
+/* The outcome of a collective write on every rank: a write that failed for
+ * want of space on any rank is a full disk on all (the caller then closes
+ * the files cleanly); any other failure stays an I/O error. Collective. */
+static bs_status agreed_write(bs_ctx *ctx, bs_status st) {
+  uint64_t v[2] = {st == BS_ERR_DISK_FULL, st != BS_OK};
+  BS_CALL(ctx, bs_comm_sum_u64(ctx, v, 2));
+  if (v[0] && st != BS_ERR_DISK_FULL)
+    return bs_error_set(ctx, BS_ERR_DISK_FULL,
+                        "disk full (a write failed on another rank)");
+  if (v[1] && st == BS_OK)
+    return bs_error_set(ctx, BS_ERR_IO,
+                        "a collective write failed on another rank");
+  return st;
+}
+
 /* Whether `need` more bytes of `what` fit in io's file with META_SLACK to
  * spare: under the file size limit (RLIMIT_FSIZE, ulimit -f) and in its
  * filesystem's free space. Called before HDF5 allocates them, so a full
@@ -130,7 +185,14 @@ static bs_status agreed_full(bs_ctx *ctx, bs_status st) {
  * closable. Rank 0 looks (and keeps the count), all agree. Collective. */
 static bs_status room(bs_ctx *ctx, bs_io *io, uint64_t need, const char *what) {
   bs_status st = BS_OK;
-  if (ctx->rank == 0) {
+  /* Tests: grant everything, as when another process fills the disk
+   * between this check and the write (the write's own failure path). */
+  static int blind = -1;
+  if (blind < 0) {
+    const char *v = getenv("BRAINSIM_TEST_ROOM_BLIND");
+    blind = v && v[0] == '1';
+  }
+  if (ctx->rank == 0 && !blind) {
     /* HDF5 allocates at the end of the file, and the file's size lags
      * behind until the next flush (chunks are written sparsely): what was
      * granted counts as taken. */
@@ -597,15 +659,33 @@ bs_status bs_io_rank_u64(bs_ctx *ctx, bs_io *io, const char *path,
 
 /* ---- spikes ----------------------------------------------------------- */
 
+/* Spike datasets keep no chunk cache: a write reaches the file (or fails,
+ * on a full disk) in H5Dwrite, as parallel HDF5 always does, instead of
+ * leaving dirty chunks that the close would retry without room. */
+static hid_t spike_dapl(void) {
+  hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+  H5Pset_chunk_cache(dapl, 0, 0, 1.0);
+  return dapl;
+}
+
 static hid_t spike_dataset(hid_t g, const char *name, hid_t type) {
   hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = SPIKE_CHUNK;
   hid_t sp = H5Screate_simple(1, &zero, &unlim);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_chunk(dcpl, 1, &chunk);
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-  hid_t d = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  hid_t dapl = spike_dapl();
+  hid_t d = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, dcpl, dapl);
+  H5Pclose(dapl);
   H5Pclose(dcpl);
   H5Sclose(sp);
+  return d;
+}
+
+static hid_t spike_open(hid_t g, const char *name) {
+  hid_t dapl = spike_dapl();
+  hid_t d = H5Dopen2(g, name, dapl);
+  H5Pclose(dapl);
   return d;
 }
 
@@ -621,8 +701,8 @@ bs_status bs_io_spikes_add(bs_ctx *ctx, bs_io *io, const char *pop,
                  * the length */
     hid_t g = H5Gopen2(io->file, path, H5P_DEFAULT);
     H5_TRY(ctx, g, "opening group", path);
-    hid_t t = H5Dopen2(g, "timestamps", H5P_DEFAULT);
-    hid_t id = H5Dopen2(g, "node_ids", H5P_DEFAULT);
+    hid_t t = spike_open(g, "timestamps");
+    hid_t id = spike_open(g, "node_ids");
     H5Gclose(g);
     H5_TRY(ctx, t, "opening timestamps in", path);
     H5_TRY(ctx, id, "opening node_ids in", path);
@@ -686,7 +766,8 @@ static bs_status append_1d(bs_ctx *ctx, bs_io *io, hid_t d, hid_t mtype,
     H5Sselect_none(ms);
   }
   herr_t w = H5Dwrite(d, mtype, ms, fs, io->dxpl, buf);
-  bs_status w_st = w < 0 ? h5_err(ctx, "writing spikes to", io->path) : BS_OK;
+  bs_status w_st =
+      w < 0 ? write_err(ctx, io->path, "writing", "spikes", n * 8) : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
   if (w_st != BS_OK) {
@@ -729,10 +810,33 @@ bs_status bs_io_spikes_append(bs_ctx *ctx, bs_io *io, int h, uint64_t total,
                      (io->spk_len[h] + total + SPIKE_CHUNK - 1) / SPIKE_CHUNK;
   if (after > have)
     BS_CALL(ctx, room(ctx, io, 2 * (after - have) * SPIKE_CHUNK * 8, "spikes"));
-  BS_CALL(ctx, append_1d(ctx, io, io->spk_t[h], H5T_NATIVE_DOUBLE,
-                         io->spk_len[h], total, offset, n, t));
-  BS_CALL(ctx, append_1d(ctx, io, io->spk_id[h], H5T_NATIVE_UINT64,
-                         io->spk_len[h], total, offset, n, ids));
+  /* Both writes are collective, so every rank makes both, and all agree
+   * on the outcome. */
+  bs_status st = append_1d(ctx, io, io->spk_t[h], H5T_NATIVE_DOUBLE,
+                           io->spk_len[h], total, offset, n, t);
+  bs_status s2 = append_1d(ctx, io, io->spk_id[h], H5T_NATIVE_UINT64,
+                           io->spk_len[h], total, offset, n, ids);
+  st = agreed_write(ctx, st != BS_OK ? st : s2);
+  if (st == BS_ERR_DISK_FULL) {
+    /* The space ran out in spite of room() (another process took it): the
+     * file ends at the spikes written before, so the extent goes back to
+     * them; no write follows to lose (bs_io_spikes_truncate). A failure
+     * here leaves the first message in place (the disk was full). */
+    hsize_t len = io->spk_len[h];
+    bs_io_release_reserve(io); /* pruning refills the edge chunk */
+    const herr_t a = H5Dset_extent(io->spk_t[h], &len);
+    const herr_t b = H5Dset_extent(io->spk_id[h], &len);
+    if (a < 0 || b < 0)
+      h5_err_in(ctx, io->path,
+                "cutting back the spikes written when the "
+                "disk filled,",
+                "a population");
+    H5Eclear2(H5E_DEFAULT);
+  }
+  if (st != BS_OK) {
+    bs_error_trace(ctx, __FILE__, __LINE__, __func__);
+    return st;
+  }
   io->spk_len[h] += total;
   return BS_OK;
 }

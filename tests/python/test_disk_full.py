@@ -3,7 +3,9 @@
 COBA runs 3 s into a file that cannot hold it, at 1 and 2 ranks: under a
 file size limit (RLIMIT_FSIZE set with prlimit, SIGXFSZ ignored by
 brainsim, so writes would fail with EFBIG) and, as root, on a 3 MiB tmpfs
-(ENOSPC; skipped with the reason otherwise). Each run must exit 1 with a
+(ENOSPC; skipped with the reason otherwise), where the write itself also
+fails at 1 and 2 ranks once the space check is blinded (as when another
+process takes the space between the check and the write). Each run must exit 1 with a
 message naming the file and the cause, and leave an output that h5py
 opens, marked incomplete (/meta@complete = 0, /meta@status "incomplete:
 disk full at t = ... ms"), whose spikes of each population are a non-empty
@@ -115,6 +117,22 @@ def main():
                                 "-o", out] + opts, capture_output=True, text=True, timeout=300,
                                env=bstest.mpi_env())
             check_run("3 MiB tmpfs, 2 ranks", p, out, full, full_v, "free")
+            # The write itself fails (ENOSPC), as when another process
+            # takes the space between brainsim's check and its write:
+            # BRAINSIM_TEST_ROOM_BLIND makes the check grant everything.
+            # One process without MPI (HDF5's POSIX driver) and two ranks
+            # (MPI-IO, which does not pass errno on).
+            blind = dict(bstest.mpi_env(), BRAINSIM_TEST_ROOM_BLIND="1")
+            for np_ in (1, 2):
+                for f in os.listdir(mnt):
+                    os.unlink(os.path.join(mnt, f))
+                cmd = [args.brainsim, "run", coba, "-o", out] + opts
+                if np_ > 1:
+                    cmd = [args.mpiexec, "-n", str(np_), "--oversubscribe",
+                           "-x", "BRAINSIM_TEST_ROOM_BLIND"] + cmd
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=blind)
+                check_run("3 MiB tmpfs, write fails, %d rank(s)" % np_, p, out, full, full_v,
+                          "writing spikes")
         finally:
             subprocess.run(["umount", mnt])
     bstest.finish("disk_full")
