@@ -128,6 +128,14 @@ static bs_status read_sections(reader *rd, fnode *n, const char *owner,
     pop->sec_param = i;
     for (uint64_t q = 0; q < k; q++) {
       fnode *e = fy_node_sequence_get_by_index(vv, (int)q);
+      if (!fy_node_is_scalar(e))
+        return cfg_err_at(rd, e,
+                          "%s: values[%llu]: a section holds one value for "
+                          "the whole population, got %s (rates per neuron "
+                          "and in time at once are not supported: give "
+                          "per-neuron rates without sections, or split the "
+                          "population)",
+                          what, (unsigned long long)q, cfg_kind_name(e));
       BS_CALL(rd->ctx, cfg_get_param(rd, e, d, owner, &pop->sec_v[q]));
       BS_CALL(rd->ctx,
               cfg_get_param(rd, fy_node_sequence_get_by_index(dd, (int)q), &dur,

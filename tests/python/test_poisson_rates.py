@@ -127,7 +127,11 @@ def main():
            ("P: {model: PoissonGroup, size: 2, freqs: {values: [10 Hz], durations: [5 ms, 5 ms]}}",
             3, "durations: expected a list of 1 times"),
            ("P: {model: LIF, size: 2, tau_ref: {values: [1 ms], durations: [5 ms]}}",
-            3, "not available for this parameter")]
+            3, "not available for this parameter"),
+           ("P: {model: PoissonGroup, size: 2, freqs: {values: [[1 Hz, 2 Hz], 5 Hz], durations: [5 ms, 5 ms]}}",
+            3, "values[0]: a section holds one value for the whole population, got a list"),
+           ("P: {model: PoissonGroup, size: 2, freqs: {values: [5 Hz, {Uniform: [1 Hz, 2 Hz]}], durations: [5 ms, 5 ms]}}",
+            3, "values[1]: a section holds one value for the whole population, got a mapping")]
     for k, (pop, line, frag) in enumerate(bad):
         c = bstest.write_config("%s/bad%d.yaml" % (wd, k), "run: {dt: 0.1 ms, duration: 10 ms}\npopulations:\n  %s\n" % pop)
         p = bstest.run(args, ["check", c], np=0, check=False)
