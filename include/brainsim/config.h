@@ -58,8 +58,9 @@ typedef struct bs_pop_spec {
    * (ev_idx index within the population, ev_t time in ms), any order; or
    * the SONATA spike file ev_file (read when the network is built, each
    * rank its own neurons), node population ev_pop (NULL: the file's
-   * only one). */
-  uint64_t n_ev;
+   * only one), of ev_file_rows rows in all nodes (set before the memory
+   * estimate, bs_io_sonata_spikes_rows). */
+  uint64_t n_ev, ev_file_rows;
   uint64_t *ev_idx;
   double *ev_t;
   char *ev_file, *ev_pop;

@@ -231,6 +231,10 @@ bs_status bs_io_sonata_spikes_read(bs_ctx *ctx, const char *file,
                                    uint64_t lo, uint64_t hi,
                                    bs_sonata_spikes *out);
 void bs_io_sonata_spikes_free(bs_ctx *ctx, bs_sonata_spikes *s);
+/* The rows of the file's spike population, from its metadata alone (for
+ * the memory estimate before the network is built). */
+bs_status bs_io_sonata_spikes_rows(bs_ctx *ctx, const char *file,
+                                   const char *population, uint64_t *rows);
 
 /* ---- SONATA node files (src/io/nodes.c, sonata.md §6.2) ---------------
  * Not collective: each rank opens the file read-only with serial HDF5. */

@@ -619,8 +619,15 @@ int main(int argc, char **argv) {
   bs_estimate est;
   double avail = 0.0;
   int node_ranks = 1;
+  /* Spike files' rows count in the estimate (their metadata only). */
+  for (int p = 0; st == BS_OK && p < spec->n_pops; p++)
+    if (spec->pops[p].ev_file)
+      st = bs_io_sonata_spikes_rows(ctx, spec->pops[p].ev_file,
+                                    spec->pops[p].ev_pop,
+                                    &spec->pops[p].ev_file_rows);
   bs_net_estimate(spec, ctx->rank, ctx->size, &est);
-  st = bs_comm_node_ranks(ctx, &node_ranks);
+  if (st == BS_OK)
+    st = bs_comm_node_ranks(ctx, &node_ranks);
   if (st == BS_OK) {
     const char *lim = getenv("BRAINSIM_MAX_MEMORY");
     avail = lim ? bs_parse_bytes(lim) : bs_mem_available() / node_ranks;

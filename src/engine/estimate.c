@@ -98,14 +98,17 @@ void bs_net_estimate(const bs_spec *s, int rank, int size, bs_estimate *e) {
       per += ps->noise[v] > 0 ? 8.0 : 0.0;
     for (int v = 0; ps->ifile && v < ps->model->nx; v++)
       per += ps->ifile[v] ? 8.0 : 0.0; /* initial states from a dataset */
-    /* Listed spikes: 8 bytes each for the rank's own neurons (a spike
-     * file's count is not known before it is read; its reader holds 16
-     * bytes per kept row while the keys are made). */
+    /* Listed spikes: 8 bytes each for the rank's own neurons. A spike
+     * file's rows are counted, not yet read: the rank's share is taken as
+     * its share of the neurons, and while the keys are made its reader
+     * holds 40 bytes per kept row (row, time, id twice). */
     const uint64_t lo = bs_engine_block_lo(ps->size, rank, size),
                    hi = bs_engine_block_lo(ps->size, rank + 1, size);
     double ev = 0.0;
     for (uint64_t q = 0; q < ps->n_ev; q++)
       ev += ps->ev_idx[q] >= lo && ps->ev_idx[q] < hi;
+    if (ps->ev_file && ps->size)
+      ev += 5.0 * (double)ps->ev_file_rows * n / (double)ps->size;
     est_add(e, n * per + 8.0 * ev,
             "population '%s' (%.3g neurons on this rank)", ps->name, n);
   }

@@ -74,7 +74,8 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
     char *v = NULL;
     s = bs_io_vlen_attr_check(ctx, obj, file, objpath, name);
     if (s == BS_OK && H5Aread(a, mt, &v) < 0)
-      s = bs_io_h5_fail(ctx, "%s: reading attribute %s of %s", file, name, objpath);
+      s = bs_io_h5_fail(ctx, "%s: reading attribute %s of %s", file, name,
+                        objpath);
     else if (s == BS_OK && v) {
       snprintf(out, len, "%s", v);
       H5free_memory(v);
@@ -354,6 +355,26 @@ bs_status bs_io_sonata_spikes_read(bs_ctx *ctx, const char *file,
   out->total = total;
   free(v);
   return BS_OK;
+}
+
+bs_status bs_io_sonata_spikes_rows(bs_ctx *ctx, const char *file,
+                                   const char *population, uint64_t *rows) {
+  *rows = 0;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0)
+    return bs_io_h5_fail(ctx, "%s: cannot open the spike file", file);
+  char base[600], tpath[700];
+  bs_status st = find_group(ctx, f, file, population, base, sizeof base);
+  hid_t d = -1;
+  if (st == BS_OK) {
+    snprintf(tpath, sizeof tpath, "%s/timestamps", base);
+    st = bs_io_open_1d(ctx, f, file, tpath, 0, &d, rows);
+  }
+  if (d >= 0)
+    H5Dclose(d);
+  H5Fclose(f);
+  return st;
 }
 
 void bs_io_sonata_spikes_free(bs_ctx *ctx, bs_sonata_spikes *s) {

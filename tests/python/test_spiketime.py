@@ -21,7 +21,8 @@
    per pre neuron come back right onto 3 ranks, which needed independent
    checkpoint reads); a changed list is refused by name; two trials
    replay the list in each trial.
-4. Bad lists are refused at their file:line:col."""
+4. Bad lists are refused at their file:line:col.
+5. `check`'s memory estimate counts the rows of a spike file."""
 import math
 import os
 import re
@@ -193,6 +194,33 @@ def main():
                           "--overwrite", "-q"], np=2, check=False)
     bstest.check(p.returncode != 0 and "missing.h5" in p.stdout + p.stderr,
                  "a missing spike file was not refused by name:\n%s%s" % (p.stdout, p.stderr))
+    # 5. The memory estimate counts a spike file's rows before it is read:
+    # 2^21 rows more raise `check`'s estimate by 40 bytes a row (8 kept,
+    # 32 more while they are read and sorted), at 1 and at 2 ranks (each
+    # rank the share of its neurons).
+    big = "%s/big_spikes.h5" % wd
+    nbig = 1 << 21
+    with h5py.File(big, "w") as f:
+        g = f.create_group("spikes/S")
+        g.create_dataset("node_ids", data=np.arange(nbig, dtype=np.uint64) % SIZE)
+        g.create_dataset("timestamps", data=np.linspace(0, 30, nbig)).attrs["units"] = "ms"
+    units = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+    def estimate(cfg, np_):
+        p = bstest.run(args, ["check", cfg], np=np_)
+        m = re.search(r"memory estimate: ([0-9.]+) (B|KiB|MiB|GiB) on rank 0", p.stdout)
+        bstest.check(m is not None, "check printed no memory estimate:\n%s" % p.stdout)
+        return float(m.group(1)) * units[m.group(2)] if m else 0.0
+
+    for np_ in (1, 2):
+        small = estimate(cfgs["file"][0], np_)
+        large = estimate(config(wd, "big", "times: {file: big_spikes.h5, population: S}"), np_)
+        want = 40.0 * nbig * (SIZE // np_) / SIZE  # rank 0's block of neurons
+        bstest.check(abs((large - small) - want) <= 0.02 * want,
+                     "%d rank(s): a spike file of %d rows adds %.0f B to the estimate, expected %.0f"
+                     % (np_, nbig, large - small, want))
+        print("estimate, %d rank(s): +%.1f MiB for %d spike-file rows (expected %.1f)"
+              % (np_, (large - small) / 2**20, nbig, want / 2**20))
     bstest.finish("spiketime")
 
 
