@@ -19,25 +19,16 @@
 #include "brainsim/engine.h"
 #include "brainsim/io.h"
 #include "brainsim/util.h"
+#include "harness.h"
 
 #ifndef BS_FUZZ_CKPT_CONFIG
 #error "BS_FUZZ_CKPT_CONFIG: path of tests/fuzz/ckpt_net.yaml"
 #endif
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bs_comm *comm;
-static bs_ctx *ctx;
 static bs_spec *spec;
 static char path[4096];
-static int verbose; /* BRAINSIM_FUZZ_VERBOSE=1: say why an input failed */
 
-static void finish(void) {
-  bs_config_destroy(&spec);
-  bs_ctx_destroy(&ctx);
-  bs_comm_finalize(&comm);
-}
+static void finish(void) { bs_config_destroy(&spec); }
 
 /* Open MPI loads its MPI-IO components, and HDF5 sets up its free lists,
  * on first use and keeps them: do that once here, so that the per-input
@@ -64,32 +55,20 @@ static void warm_up(void) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  if (bs_comm_init(argc, argv, &comm) != BS_OK ||
-      bs_ctx_create(comm, &ctx) != BS_OK) {
-    fprintf(stderr, "fuzz_checkpoint: MPI could not start\n");
-    exit(1);
-  }
-  ctx->rank = bs_comm_rank(comm);
-  ctx->size = bs_comm_size(comm);
+  fuzz_start(argc, argv, "checkpoint", finish);
   if (bs_config_load(ctx, BS_FUZZ_CKPT_CONFIG, 0, NULL, &spec) != BS_OK) {
     fprintf(stderr, "fuzz_checkpoint: %s\n", ctx->errmsg);
     exit(1);
   }
-  atexit(finish);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(path, sizeof path, "%s/brainsim-fuzz-ckpt-%ld.h5",
-           tmp && *tmp ? tmp : "/tmp", (long)getpid());
+  char tag[64];
+  snprintf(tag, sizeof tag, "ckpt-%ld.h5", (long)getpid());
+  fuzz_tmp(path, sizeof path, tag);
   warm_up();
-  verbose = getenv("BRAINSIM_FUZZ_VERBOSE") != NULL;
   return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  FILE *f = fopen(path, "wb");
-  if (!f)
-    return 0;
-  size_t w = size ? fwrite(data, 1, size, f) : 0;
-  if (fclose(f) != 0 || w != size)
+  if (fuzz_put(path, data, size) != 0)
     return 0;
   bs_error_clear(ctx);
   bs_net *net = NULL;
@@ -99,17 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   char *out = NULL;
   bs_status st = bs_net_restore(ctx, net, path, &out);
-  if (verbose)
-    fprintf(stderr, "fuzz_checkpoint: restore: %s\n",
-            st == BS_OK ? "ok" : ctx->errmsg);
+  fuzz_report("restore", st);
   if (st == BS_OK) {
     bs_run_opts opts = {0};
     bs_run_result res;
     memset(&res, 0, sizeof res);
     bs_net_run(ctx, net, NULL, &opts, &res);
     free(res.spikes);
-  } else if (!ctx->errmsg[0]) {
-    abort(); /* a refusal must say why */
   }
   free(out);
   bs_net_destroy(ctx, &net);

@@ -4,55 +4,22 @@
  * SONATA edge population "p" (source "A" of 10 nodes, target "B" of 8),
  * for the whole target population and for a block of it, and as g_max
  * matrices [10, 8] "W" and vector [8] "v", so every check a bad file can
- * reach runs (MPI on one rank, started once in LLVMFuzzerInitialize).
+ * reach runs (harness.h).
  * Crashes inside libhdf5 on a corrupt file are HDF5's: see README.md. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "brainsim/comm.h"
 #include "brainsim/io.h"
-#include "brainsim/util.h"
+#include "harness.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bs_comm *comm;
-static bs_ctx *ctx;
 static char path[4096];
-static int verbose; /* BRAINSIM_FUZZ_VERBOSE=1: say why an input failed */
-
-static void finish(void) {
-  bs_ctx_destroy(&ctx);
-  bs_comm_finalize(&comm);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  if (bs_comm_init(argc, argv, &comm) != BS_OK ||
-      bs_ctx_create(comm, &ctx) != BS_OK) {
-    fprintf(stderr, "fuzz_edges: MPI could not start\n");
-    exit(1);
-  }
-  ctx->rank = bs_comm_rank(comm);
-  ctx->size = bs_comm_size(comm);
-  atexit(finish);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(path, sizeof path, "%s/brainsim-fuzz-edges-%ld.h5",
-           tmp && *tmp ? tmp : "/tmp", (long)getpid());
-  verbose = getenv("BRAINSIM_FUZZ_VERBOSE") != NULL;
+  fuzz_start(argc, argv, "edges", NULL);
+  char tag[64];
+  snprintf(tag, sizeof tag, "edges-%ld.h5", (long)getpid());
+  fuzz_tmp(path, sizeof path, tag);
   return 0;
-}
-
-static void report(const char *what, bs_status st) {
-  if (verbose)
-    fprintf(stderr, "fuzz_edges: %s: %s\n", what,
-            st == BS_OK ? "ok" : ctx->errmsg);
-  if (st != BS_OK && !ctx->errmsg[0])
-    abort(); /* a refusal must say why */
-  bs_error_clear(ctx);
 }
 
 static void edges(const char *group, int sonata, uint64_t lo, uint64_t hi) {
@@ -75,7 +42,7 @@ static void edges(const char *group, int sonata, uint64_t lo, uint64_t hi) {
     if (e.delay && !(e.delay[k] >= 0))
       abort();
   }
-  report(sonata ? "sonata" : "rows", st);
+  fuzz_report(sonata ? "sonata" : "rows", st);
   bs_edges_free(ctx, &e);
 }
 
@@ -85,16 +52,12 @@ static void matrix(const char *name, uint64_t rows) {
   bs_status st = bs_matrix_open(ctx, path, name, rows, 8, "fuzz", &m);
   if (st == BS_OK)
     st = bs_matrix_read(ctx, m, 2, rows ? 5 : 0, 3, 4, buf);
-  report(name, st);
+  fuzz_report(name, st);
   bs_matrix_close(&m);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  FILE *f = fopen(path, "wb");
-  if (!f)
-    return 0;
-  size_t w = size ? fwrite(data, 1, size, f) : 0;
-  if (fclose(f) != 0 || w != size)
+  if (fuzz_put(path, data, size) != 0)
     return 0;
   bs_error_clear(ctx);
   edges("/", 0, 0, 8);

@@ -20,20 +20,13 @@
 #include "brainsim/config.h"
 #include "brainsim/engine.h"
 #include "brainsim/util.h"
+#include "harness.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bs_comm *comm;
-static bs_ctx *ctx;
 static char dir[4096], sim[4200], csvf[4200];
-static int verbose; /* BRAINSIM_FUZZ_VERBOSE=1: say why an input failed */
 
 static const char *parts[] = {"network", "components", "inputs"};
 
 static void finish(void) {
-  bs_ctx_destroy(&ctx);
-  bs_comm_finalize(&comm);
   unlink(sim);
   unlink(csvf);
   for (int k = 0; k < 3; k++) {
@@ -45,23 +38,14 @@ static void finish(void) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  if (bs_comm_init(argc, argv, &comm) != BS_OK ||
-      bs_ctx_create(comm, &ctx) != BS_OK) {
-    fprintf(stderr, "fuzz_sonata: MPI could not start\n");
-    exit(1);
-  }
-  ctx->rank = bs_comm_rank(comm);
-  ctx->size = bs_comm_size(comm);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(dir, sizeof dir, "%s/brainsim-fuzz-sonata-XXXXXX",
-           tmp && *tmp ? tmp : "/tmp");
+  fuzz_start(argc, argv, "sonata", finish);
+  fuzz_tmp(dir, sizeof dir, "sonata-XXXXXX");
   if (!mkdtemp(dir)) {
     fprintf(stderr, "fuzz_sonata: cannot create %s\n", dir);
     exit(1);
   }
   snprintf(sim, sizeof sim, "%s/simulation_config.json", dir);
   snprintf(csvf, sizeof csvf, "%s/fuzz_node_types.csv", dir);
-  atexit(finish);
   for (int k = 0; k < 3; k++) {
     char from[4200], to[4200];
     snprintf(from, sizeof from, "%s/%s", BS_FUZZ_SONATA_DIR, parts[k]);
@@ -71,16 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
       exit(1);
     }
   }
-  verbose = getenv("BRAINSIM_FUZZ_VERBOSE") != NULL;
   return 0;
-}
-
-static int put(const char *path, const uint8_t *p, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (!f)
-    return -1;
-  size_t w = n ? fwrite(p, 1, n, f) : 0;
-  return fclose(f) != 0 || w != n ? -1 : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -93,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     }
   unlink(csvf);
-  if (put(sim, data, cut) != 0 ||
-      (rest < size && put(csvf, data + rest, size - rest) != 0))
+  if (fuzz_put(sim, data, cut) != 0 ||
+      (rest < size && fuzz_put(csvf, data + rest, size - rest) != 0))
     return 0;
   bs_error_clear(ctx);
   bs_spec *spec = NULL;
@@ -102,12 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bs_net *net = NULL;
   if (st == BS_OK)
     st = bs_net_build(ctx, spec, &net);
-  if (verbose)
-    fprintf(stderr, "fuzz_sonata: %s\n", st == BS_OK ? "ok" : ctx->errmsg);
-  if (st != BS_OK && !ctx->errmsg[0])
-    abort(); /* a refusal must say why */
+  fuzz_report("load and build", st);
   bs_net_destroy(ctx, &net);
   bs_config_destroy(&spec);
-  bs_error_clear(ctx);
   return 0;
 }
