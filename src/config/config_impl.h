@@ -53,8 +53,7 @@ bs_status cfg_get_name(reader *rd, fnode *n, const char *what,
 bs_status cfg_get_param(reader *rd, fnode *n, const bs_param *d,
                         const char *owner, double *out);
 /* 1 when v is outside d's range, with the range ("> 0 ms") in why. */
-int cfg_param_out_of_range(const bs_param *d, double v, char *why,
-                           size_t len);
+int cfg_param_out_of_range(const bs_param *d, double v, char *why, size_t len);
 bs_status cfg_get_dist(reader *rd, fnode *n, bs_dim dim, const char *what,
                        bs_dist *out);
 bs_status cfg_get_dist_kv(reader *rd, fnode *k, fnode *v, bs_dim dim,
@@ -62,6 +61,10 @@ bs_status cfg_get_dist_kv(reader *rd, fnode *k, fnode *v, bs_dim dim,
 bs_status cfg_get_list(reader *rd, fnode *n, uint64_t len, bs_dim dim,
                        const char *what, double **out);
 bs_status cfg_get_path(reader *rd, fnode *n, const char *what, char **out);
+/* {file: F, dataset: D} at v: F against the config's folder, D as given;
+ * `shape` says what D must hold when it is missing ("a dataset of ..."). */
+bs_status cfg_get_dataset_ref(reader *rd, fnode *v, const char *what,
+                              const char *shape, char **file, char **dataset);
 bs_status cfg_get_string(reader *rd, fnode *n, const char *what, char **out);
 bs_status cfg_read_range(reader *rd, fnode *n, const char *what, uint64_t size,
                          uint64_t *lo, uint64_t *hi);

@@ -57,20 +57,11 @@ static int chan_key_ok(const void *data, const char *key) {
 }
 
 /* {file: F, dataset: D}: a 1-D dataset of one value per neuron, read when
- * the network is built (the file's path against the config's folder). */
+ * the network is built. */
 static bs_status get_dataset_ref(reader *rd, fnode *v, const char *what,
                                  char **file, char **dataset) {
-  static const char *const keys[] = {"file", "dataset", NULL};
-  BS_CALL(rd->ctx,
-          cfg_check_keys(rd, v, what, keys, NULL, NULL, "file, dataset"));
-  fnode *ds = cfg_lookup(v, "dataset");
-  if (!ds)
-    return cfg_err_at(rd, v,
-                      "%s: missing required key 'dataset' (the path of a "
-                      "dataset of one value per neuron in the file)",
-                      what);
-  BS_CALL(rd->ctx, cfg_get_path(rd, cfg_lookup(v, "file"), what, file));
-  return cfg_get_string(rd, ds, what, dataset);
+  return cfg_get_dataset_ref(rd, v, what, "a dataset of one value per neuron",
+                             file, dataset);
 }
 
 /* A parameter in time (BS_P_SECTIONS): {values: [...], durations:

@@ -704,18 +704,8 @@ bs_status cfg_read_proj(reader *rd, const char *name, fnode *n,
      * read when the network is built. */
     char what[300];
     snprintf(what, sizeof what, "%s: g_max", owner);
-    static const char *const gk[] = {"file", "dataset", NULL};
-    BS_CALL(rd->ctx,
-            cfg_check_keys(rd, g, what, gk, NULL, NULL, "file, dataset"));
-    fnode *ds = cfg_lookup(g, "dataset");
-    if (!ds)
-      return cfg_err_at(rd, g,
-                        "%s: missing required key 'dataset' (the path "
-                        "of a [pre, post] dataset in the file)",
-                        what);
-    BS_CALL(rd->ctx,
-            cfg_get_path(rd, cfg_lookup(g, "file"), what, &pj->g_file));
-    BS_CALL(rd->ctx, cfg_get_string(rd, ds, what, &pj->g_dataset));
+    BS_CALL(rd->ctx, cfg_get_dataset_ref(rd, g, what, "a [pre, post] dataset",
+                                         &pj->g_file, &pj->g_dataset));
   } else if (g) {
     char what[300];
     snprintf(what, sizeof what, "%s: g_max", owner);

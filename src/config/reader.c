@@ -603,6 +603,21 @@ bs_status cfg_get_string(reader *rd, fnode *n, const char *what, char **out) {
   return BS_OK;
 }
 
+bs_status cfg_get_dataset_ref(reader *rd, fnode *v, const char *what,
+                              const char *shape, char **file, char **dataset) {
+  static const char *const keys[] = {"file", "dataset", NULL};
+  BS_CALL(rd->ctx,
+          cfg_check_keys(rd, v, what, keys, NULL, NULL, "file, dataset"));
+  fnode *ds = cfg_lookup(v, "dataset");
+  if (!ds)
+    return cfg_err_at(rd, v,
+                      "%s: missing required key 'dataset' (the path of %s "
+                      "in the file)",
+                      what, shape);
+  BS_CALL(rd->ctx, cfg_get_path(rd, cfg_lookup(v, "file"), what, file));
+  return cfg_get_string(rd, ds, what, dataset);
+}
+
 bs_status cfg_read_range(reader *rd, fnode *n, const char *what, uint64_t size,
                          uint64_t *lo, uint64_t *hi) {
   if (!fy_node_is_sequence(n) || fy_node_sequence_item_count(n) != 2)
