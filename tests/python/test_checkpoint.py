@@ -80,6 +80,23 @@ def main():
     bstest.check(complete(out) == 1, "continued output not marked complete")
     print("periodic checkpoint at 2 ranks, restart at 4 ranks: identical")
 
+    # The same with the exchange overlapped (run.overlap: true; 1 ms
+    # delays): a checkpoint lands the interval in flight first.
+    ov = ["--set", "run.overlap=true", "--set", "run.duration=600ms"]
+    for pj in ("EE", "EI", "IE", "II"):
+        ov += ["--set", "projections.%s.delay=1ms" % pj]
+    ref_ov = wd + "/ov_ref.h5"
+    bstest.run(args, ["run", COBA, "-o", ref_ov, "-q"] + ov, np=1)
+    out_ov = wd + "/ov.h5"
+    p = bstest.run(args, ["run", COBA, "-o", out_ov, "-q", "--checkpoint-every", "250ms",
+                          "--checkpoint-dir", wd + "/ck_ov"] + ov, np=2)
+    with h5py.File(out_ov, "r") as f:
+        bstest.check(int(f["meta"].attrs["exchange_overlapped"]) == 1, "overlap=true run not overlapped")
+    bstest.check("checkpoint at t = 500.0 ms" in p.stdout, "no overlapped checkpoint at 500 ms:\n" + p.stdout)
+    p = bstest.run(args, ["run", COBA, "--restore", wd + "/ck_ov/ckpt.h5", "-q"] + ov, np=3)
+    bstest.check(identical(ref_ov, out_ov), "overlapped: restart at 3 ranks differs from one run at 1")
+    print("overlapped exchange: checkpoint at 2 ranks, restart at 3 ranks: identical")
+
     # 4. refused checkpoints
     p = bstest.run(args, ["run", MIXED, "--restore", wd + "/ck1/ckpt.h5", "-q",
                           "--set", "run.seed=99"], np=2, check=False)
