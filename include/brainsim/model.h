@@ -316,7 +316,8 @@ typedef struct bs_fused_neuron {
 typedef struct bs_fused_args {
   bs_neuron_args *na; /* as for the model's update; na->I is unused */
   const double *I0;   /* the input before synapses (constant and
-                         time-varying inputs) */
+                         time-varying inputs), or NULL: I0v for all */
+  double I0v;
   const bs_fused_neuron *neuron;
   int nsyn; /* incoming projections, in projection order */
   const bs_fused_syn *syn;

@@ -407,8 +407,12 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
     st = bs_malloc(ctx, nr, sizeof(uint64_t), &lj->row64);
   if (st == BS_OK)
     st = bs_malloc(ctx, nz, sizeof(uint32_t), &lj->col);
+  if (st == BS_OK)
+    bs_mem_hot(lj->col, nz * sizeof(uint32_t));
   if (st == BS_OK && w_var)
     st = bs_malloc(ctx, nz, sizeof(float), &lj->w);
+  if (st == BS_OK && w_var)
+    bs_mem_hot(lj->w, nz * sizeof(float));
   if (st != BS_OK) {
     bs_free(ctx, nr, sizeof(uint64_t), &fill);
     coo_free(&c);

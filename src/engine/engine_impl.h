@@ -70,11 +70,13 @@ typedef struct lpop {
   uint64_t nspikes; /* spikes of this rank's neurons (sum over ranks: all) */
   /* A fused update (fuse.c), or NULL: its model's block kernel and its
    * incoming projections' (fsyn[q] of fproj[q], in projection order);
-   * tv_inputs when time-varying inputs reach the local block. */
+   * tv_inputs when time-varying inputs reach the local block; I_uni when
+   * the input is I_ext and the same value I_univ for every local neuron. */
   const bs_fused_neuron *fused;
   bs_fused_syn *fsyn;
   struct lproj **fproj;
-  int nfsyn, tv_inputs;
+  int nfsyn, tv_inputs, I_uni;
+  double I_univ;
   size_t nspk; /* spikes in spk[]: those of the previous step */
 } lpop;
 

@@ -49,7 +49,9 @@ bs_status bs_proj_setup_post(bs_ctx *ctx, bs_net *net, lproj *lj) {
   (void)net;
   const size_t n = lj->post->n ? lj->post->n : 1;
   BS_CALL(ctx, bs_engine_alloc_state(ctx, lj->spec->syn->nx, n, &lj->x));
-  return bs_calloc(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
+  BS_CALL(ctx, bs_calloc(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring));
+  bs_mem_hot(lj->ring, (size_t)lj->R * n * sizeof(double));
+  return BS_OK;
 }
 
 /* Their reset op (BrainPy's reset()): no synaptic state, nothing in
@@ -175,6 +177,7 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj) {
     return BS_OK;
   const size_t cells = (size_t)lj->R * (n ? n : 1);
   BS_CALL(ctx, bs_calloc(ctx, cells, sizeof(uint16_t), &lj->cring));
+  bs_mem_hot(lj->cring, cells * sizeof(uint16_t));
   BS_CALL(ctx, bs_malloc(ctx, cmax + 1, sizeof(double), &lj->csum));
   BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &lj->cin));
   lj->cmax = (uint32_t)cmax;

@@ -33,7 +33,11 @@ int bs_fused_update(const bs_fused_args *a) {
   uint64_t bad = 0;
   for (size_t b0 = 0; b0 < N; b0 += BS_FUSED_BLOCK) {
     const size_t n = N - b0 < BS_FUSED_BLOCK ? N - b0 : BS_FUSED_BLOCK;
-    memcpy(I, a->I0 + b0, n * sizeof(double));
+    if (a->I0)
+      memcpy(I, a->I0 + b0, n * sizeof(double));
+    else
+      for (size_t i = 0; i < n; i++)
+        I[i] = a->I0v;
     if (needs_G)
       memset(G, 0, n * sizeof(double));
     for (int j = 0; j < a->nsyn; j++) {
