@@ -78,7 +78,7 @@ void lproj_prefetch(const lproj *lj, uint64_t i, int rows) {
   }
   const uint64_t b = row_off(lj, i), n = row_off(lj, i + 1) - b;
   const char *c = (const char *)(lj->col + b);
-  for (uint64_t o = 0; o < n * sizeof(uint32_t) && o < 256; o += 64)
+  for (uint64_t o = 0; o < n * sizeof(uint32_t) && o < 512; o += 64)
     __builtin_prefetch(c + o);
 }
 
