@@ -994,6 +994,8 @@ static bs_status report_grow(bs_ctx *ctx, bs_io *io, const char *group,
   return st;
 }
 
+static bs_status rows_written(bs_ctx *ctx, bs_io_report *r, uint64_t end);
+
 /* Open the report group's data in a report file, checking its shape. */
 static bs_status report_reopen_data(bs_ctx *ctx, bs_io_report *r,
                                     const char *units, uint64_t n_rows,
@@ -1127,6 +1129,8 @@ bs_status bs_io_report_create(bs_ctx *ctx, bs_io *io, const char *group,
     st = agreed(ctx, bs_io_attr_str(ctx, f, dpath, "units", units));
     if (st == BS_OK) /* bmtk's CompartmentReport.variable() */
       st = agreed(ctx, bs_io_attr_str(ctx, f, dpath, "variable", sl + 1));
+    if (st == BS_OK)
+      st = agreed(ctx, rows_written(ctx, r, 0));
   }
   if (st == BS_OK && population)
     st =
@@ -1232,11 +1236,36 @@ static bs_status block_io(bs_ctx *ctx, bs_io *io, hid_t d, int writing,
   return st;
 }
 
+/* data@rows_written: the rows before it hold samples, the others were
+ * never written (a run that stopped early; the whole report is allocated
+ * at its start). Rewritten in place after each block of rows, so a file
+ * left by a stop, a full disk or a kill says which rows to trust.
+ * Collective (every rank writes the same rows). */
+static bs_status rows_written(bs_ctx *ctx, bs_io_report *r, uint64_t end) {
+  hid_t a = H5Aexists(r->data, "rows_written") > 0
+                ? H5Aopen(r->data, "rows_written", H5P_DEFAULT)
+                : -1;
+  if (a < 0) {
+    hid_t sp = H5Screate(H5S_SCALAR);
+    a = H5Acreate2(r->data, "rows_written", H5T_STD_U64LE, sp, H5P_DEFAULT,
+                   H5P_DEFAULT);
+    H5Sclose(sp);
+  }
+  const herr_t w = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_UINT64, &end);
+  bs_status st = w < 0 ? write_err(ctx, r->io->path, "writing rows_written of",
+                                   r->group, 64)
+                       : BS_OK;
+  if (a >= 0)
+    H5Aclose(a);
+  return st;
+}
+
 bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
                              uint64_t nrows, uint64_t col0, uint64_t ncols,
                              const double *buf) {
-  return block_io(ctx, r->io, r->data, 1, row0, nrows, col0, ncols, (void *)buf,
-                  "writing report", "data");
+  BS_CALL(ctx, block_io(ctx, r->io, r->data, 1, row0, nrows, col0, ncols,
+                        (void *)buf, "writing report", "data"));
+  return rows_written(ctx, r, row0 + nrows);
 }
 
 bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
@@ -1263,6 +1292,8 @@ bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
       rc < 0 ? h5_err_in(ctx, r->io->path, "writing report", "data") : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
+  if (st == BS_OK)
+    st = rows_written(ctx, r, row0 + nrows);
   if (st != BS_OK)
     bs_error_trace(ctx, __FILE__, __LINE__, __func__);
   return st;

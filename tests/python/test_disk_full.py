@@ -11,7 +11,8 @@ opens, marked incomplete (/meta@complete = 0, /meta@status "incomplete:
 disk full at t = ... ms"), whose spikes of each population are a non-empty
 prefix (bitwise) of the same run's spikes without the limit, all before
 the time in the status. The report files beside the output open too, with
-the uninterrupted run's rows up to that time."""
+the uninterrupted run's rows up to that time, as many as their
+data@rows_written says, and nothing after."""
 import os
 import re
 import subprocess
@@ -46,6 +47,7 @@ def check_run(label, p, out, full, full_v, cause):
         status = f["meta"].attrs.get("status", b"")
         status = status.decode() if isinstance(status, bytes) else str(status)
         v = f["report/E/V/data"][()]
+        rw = int(f["report/E/V/data"].attrs["rows_written"])
     bstest.check(complete == 0, "%s: output marked complete" % label)
     m = re.match(r"incomplete: disk full at t = ([0-9.]+) ms$", status)
     bstest.check(m is not None, "%s: status %r" % (label, status))
@@ -63,10 +65,13 @@ def check_run(label, p, out, full, full_v, cause):
                      % (label, pop, t[-1] if n else 0, t_stop))
     # V every 1 ms: the rows sampled before the stop are written (the
     # report was allocated whole at the start), the others never were.
+    # data@rows_written says which: the rows up to the stop.
     k = int(np.ceil(t_stop - 1e-9))
-    bstest.check(k > 0 and np.array_equal(v[:k], full_v[:k]),
-                 "%s: the report's first %d rows differ from the full run's" % (label, k))
-    bstest.check(not np.any(v[k + 1:]), "%s: report rows after the stop hold data" % label)
+    bstest.check(rw in (k, k + 1), "%s: rows_written %d, the stop at %g ms has %d rows before it"
+                 % (label, rw, t_stop, k))
+    bstest.check(k > 0 and np.array_equal(v[:rw], full_v[:rw]),
+                 "%s: the report's first %d rows differ from the full run's" % (label, rw))
+    bstest.check(not np.any(v[rw:]), "%s: report rows after rows_written hold data" % label)
     msg = [l for l in err.split("\n") if "disk full" in l]
     print("%s: exit 1, %s; %s; spikes %s of %s" % (
         label, msg[0][:200] if msg else "?", status,
