@@ -1252,9 +1252,9 @@ static bs_status rows_written(bs_ctx *ctx, bs_io_report *r, uint64_t end) {
     H5Sclose(sp);
   }
   const herr_t w = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_UINT64, &end);
-  bs_status st = w < 0 ? write_err(ctx, r->io->path, "writing rows_written of",
-                                   r->group, 64)
-                       : BS_OK;
+  bs_status st =
+      w < 0 ? h5_err_in(ctx, r->io->path, "writing rows_written of", r->group)
+            : BS_OK;
   if (a >= 0)
     H5Aclose(a);
   return st;
@@ -1263,9 +1263,14 @@ static bs_status rows_written(bs_ctx *ctx, bs_io_report *r, uint64_t end) {
 bs_status bs_io_report_write(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
                              uint64_t nrows, uint64_t col0, uint64_t ncols,
                              const double *buf) {
-  BS_CALL(ctx, block_io(ctx, r->io, r->data, 1, row0, nrows, col0, ncols,
-                        (void *)buf, "writing report", "data"));
-  return rows_written(ctx, r, row0 + nrows);
+  bs_status st = block_io(ctx, r->io, r->data, 1, row0, nrows, col0, ncols,
+                          (void *)buf, "writing report", "data");
+  /* block_io's message stands; the space decides the code (agreed). */
+  if (st == BS_ERR_IO && write_was_full(r->io->path, 0, nrows * ncols * 8))
+    st = BS_ERR_DISK_FULL;
+  if (st == BS_OK)
+    st = rows_written(ctx, r, row0 + nrows);
+  return agreed_write(ctx, st);
 }
 
 bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
@@ -1289,14 +1294,15 @@ bs_status bs_io_report_write_cols(bs_ctx *ctx, bs_io_report *r, uint64_t row0,
   }
   herr_t rc = H5Dwrite(r->data, H5T_NATIVE_DOUBLE, ms, fs, r->io->dxpl, buf);
   bs_status st =
-      rc < 0 ? h5_err_in(ctx, r->io->path, "writing report", "data") : BS_OK;
+      rc < 0 ? write_err(ctx, r->io->path, "writing report", "data", m * 8)
+             : BS_OK;
   H5Sclose(ms);
   H5Sclose(fs);
   if (st == BS_OK)
     st = rows_written(ctx, r, row0 + nrows);
   if (st != BS_OK)
     bs_error_trace(ctx, __FILE__, __LINE__, __func__);
-  return st;
+  return agreed_write(ctx, st);
 }
 
 bs_status bs_io_report_pre_ids(bs_ctx *ctx, bs_io_report *r,
