@@ -106,10 +106,10 @@ void bs_error_clear(bs_ctx *ctx);
 _Noreturn void bs_assert_fail(const char *expr, const char *file, int line,
                               const char *func);
 
-/* Memory with accounting and overflow checks; sets the context error. */
 /* p[0, bytes) is read at random by the step loop: huge pages if the
  * kernel offers them (before the first touch). */
 void bs_mem_hot(void *p, size_t bytes);
+/* Memory with accounting and overflow checks; sets the context error. */
 bs_status bs_malloc(bs_ctx *ctx, size_t n, size_t size, void *out);
 bs_status bs_calloc(bs_ctx *ctx, size_t n, size_t size, void *out);
 bs_status bs_realloc(bs_ctx *ctx, size_t old_n, size_t n, size_t size,
