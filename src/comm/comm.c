@@ -61,13 +61,15 @@ static int launched(void) {
  * Open MPI 4 then forks an orted and probes UCX/OFI networks it cannot use:
  * ~0.3 s before the first step. Isolated singleton, ob1 and the self BTL
  * cost ~0.02 s. Only set when no launcher is seen and the user set none. */
-static void singleton_mca_defaults(void) {
+static void singleton_mca_defaults(int via_launcher) {
 #ifdef OPEN_MPI
-  if (launched())
+  if (via_launcher)
     return;
   setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
   setenv("OMPI_MCA_pml", "ob1", 0);
   setenv("OMPI_MCA_btl", "self", 0);
+#else
+  (void)via_launcher;
 #endif
 }
 
@@ -77,20 +79,21 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
     return BS_ERR_NOMEM;
   int inited = 0;
   MPI_Initialized(&inited);
+  c->max_count = max_count_from_env();
+  const int via_launcher = launched();
   /* Alone, without a launcher, MPI would only cost its start-up (~0.02 s
    * of MPI_Init and plugin loading, as much as connecting COBA 4k): one
    * rank communicates nothing, so MPI is not started at all and io/ uses
    * HDF5's POSIX driver. BRAINSIM_MPI=1 starts it anyway (a singleton). */
   const char *force = getenv("BRAINSIM_MPI");
-  if (!inited && !launched() && !(force && !strcmp(force, "1"))) {
+  if (!inited && !via_launcher && !(force && !strcmp(force, "1"))) {
     c->serial = 1;
     c->size = 1;
-    c->max_count = max_count_from_env();
     *out = c;
     return BS_OK;
   }
   if (!inited) {
-    singleton_mca_defaults();
+    singleton_mca_defaults(via_launcher);
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
       free(c);
       return BS_ERR_MPI;
@@ -107,7 +110,6 @@ bs_status bs_comm_init(int *argc, char ***argv, bs_comm **out) {
     return BS_ERR_MPI;
   }
   MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
-  c->max_count = max_count_from_env();
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);
   *out = c;
