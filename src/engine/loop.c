@@ -173,6 +173,50 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
 #define PREFETCH_OFFSETS 16
 #define PREFETCH_ROWS 8
 
+/* The interval's spikes projection by projection, each in canonical
+ * order: a projection's ring, rows and stp state are its own, so this
+ * gives the same bits as spike by spike, with one projection's ring slot
+ * and rows in cache at a time. Not with per-pre sampling (pre_catch_up
+ * interleaves every projection's traces with the spikes in time). */
+static void deliver_by_projection(bs_net *net, int64_t t0) {
+  const bs_spec *s = net->spec;
+  const uint64_t *all = net->ex->all;
+  const size_t nall = net->ex->nall;
+  for (int j = 0; j < s->n_projs; j++) {
+    lproj *lj = &net->projs[j];
+    if (!lj->ops->deliver)
+      continue;
+    const bs_pop_spec *pre = &s->pops[s->projs[j].pre];
+    const uint64_t g0 = pre->gid0, g1 = pre->gid0 + pre->size;
+    const int pf = lj->ops->prefetch && !lj->ct;
+    for (size_t q = 0; q < nall; q++) {
+      const uint64_t gid = all[q] & 0xffffffffu;
+      if (gid < g0 || gid >= g1)
+        continue;
+      if (pf && q + PREFETCH_OFFSETS < nall) {
+        const uint64_t g = all[q + PREFETCH_OFFSETS] & 0xffffffffu;
+        const uint64_t k =
+            g >= g0 && g < g1 ? lproj_pos(lj, g - g0) : LPROJ_NONE;
+        if (k != LPROJ_NONE)
+          lj->ops->prefetch(lj, k, 0);
+      }
+      if (pf && q + PREFETCH_ROWS < nall) {
+        const uint64_t g = all[q + PREFETCH_ROWS] & 0xffffffffu;
+        const uint64_t k =
+            g >= g0 && g < g1 ? lproj_pos(lj, g - g0) : LPROJ_NONE;
+        if (k != LPROJ_NONE)
+          lj->ops->prefetch(lj, k, 1);
+      }
+      const uint64_t k = lproj_pos(lj, gid - g0);
+      if (k == LPROJ_NONE)
+        continue;
+      const int64_t step = t0 + (int64_t)(all[q] >> 32);
+      const double eff = bs_proj_stp_spike(net, lj, k, step);
+      lj->ops->deliver(net, lj, k, step, eff);
+    }
+  }
+}
+
 /* What the loop carries from one interval to the next. */
 typedef struct runstate {
   size_t rec_buffered; /* recorded spikes buffered since the last flush */
@@ -247,7 +291,9 @@ static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
   /* The spikes this rank asked for, in canonical (step, gid) order. */
   pre_begin(net, t0);
   const size_t nall = net->ex->nall;
-  for (size_t q = 0; q < nall; q++) {
+  if (!net->per_pre)
+    deliver_by_projection(net, t0);
+  for (size_t q = 0; net->per_pre && q < nall; q++) {
     if (q + PREFETCH_OFFSETS < nall)
       prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
     if (q + PREFETCH_ROWS < nall)
