@@ -177,7 +177,10 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
  * order: a projection's ring, rows and stp state are its own, so this
  * gives the same bits as spike by spike, with one projection's ring slot
  * and rows in cache at a time. Not with per-pre sampling (pre_catch_up
- * interleaves every projection's traces with the spikes in time). */
+ * interleaves every projection's traces with the spikes in time), nor
+ * with more than BY_PROJECTION_MAX projections (each scans every spike
+ * the rank received). */
+#define BY_PROJECTION_MAX 16
 static void deliver_by_projection(bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
   const uint64_t *all = net->ex->all;
@@ -291,9 +294,10 @@ static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
   /* The spikes this rank asked for, in canonical (step, gid) order. */
   pre_begin(net, t0);
   const size_t nall = net->ex->nall;
-  if (!net->per_pre)
+  const int by_proj = !net->per_pre && s->n_projs <= BY_PROJECTION_MAX;
+  if (by_proj)
     deliver_by_projection(net, t0);
-  for (size_t q = 0; net->per_pre && q < nall; q++) {
+  for (size_t q = 0; !by_proj && q < nall; q++) {
     if (q + PREFETCH_OFFSETS < nall)
       prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
     if (q + PREFETCH_ROWS < nall)
