@@ -181,6 +181,15 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
  * with more than BY_PROJECTION_MAX projections (each scans every spike
  * the rank received). */
 #define BY_PROJECTION_MAX 16
+/* prefetch() for one projection whose pre has gids [g0, g1). */
+static void prefetch_in(const lproj *lj, uint64_t key, uint64_t g0, uint64_t g1,
+                        int rows) {
+  const uint64_t g = key & 0xffffffffu;
+  const uint64_t k = g >= g0 && g < g1 ? lproj_pos(lj, g - g0) : LPROJ_NONE;
+  if (k != LPROJ_NONE)
+    lj->ops->prefetch(lj, k, rows);
+}
+
 static void deliver_by_projection(bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
   const uint64_t *all = net->ex->all;
@@ -196,20 +205,10 @@ static void deliver_by_projection(bs_net *net, int64_t t0) {
       const uint64_t gid = all[q] & 0xffffffffu;
       if (gid < g0 || gid >= g1)
         continue;
-      if (pf && q + PREFETCH_OFFSETS < nall) {
-        const uint64_t g = all[q + PREFETCH_OFFSETS] & 0xffffffffu;
-        const uint64_t k =
-            g >= g0 && g < g1 ? lproj_pos(lj, g - g0) : LPROJ_NONE;
-        if (k != LPROJ_NONE)
-          lj->ops->prefetch(lj, k, 0);
-      }
-      if (pf && q + PREFETCH_ROWS < nall) {
-        const uint64_t g = all[q + PREFETCH_ROWS] & 0xffffffffu;
-        const uint64_t k =
-            g >= g0 && g < g1 ? lproj_pos(lj, g - g0) : LPROJ_NONE;
-        if (k != LPROJ_NONE)
-          lj->ops->prefetch(lj, k, 1);
-      }
+      if (pf && q + PREFETCH_OFFSETS < nall)
+        prefetch_in(lj, all[q + PREFETCH_OFFSETS], g0, g1, 0);
+      if (pf && q + PREFETCH_ROWS < nall)
+        prefetch_in(lj, all[q + PREFETCH_ROWS], g0, g1, 1);
       const uint64_t k = lproj_pos(lj, gid - g0);
       if (k == LPROJ_NONE)
         continue;
