@@ -173,14 +173,6 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
 #define PREFETCH_OFFSETS 16
 #define PREFETCH_ROWS 8
 
-/* The interval's spikes projection by projection, each in canonical
- * order: a projection's ring, rows and stp state are its own, so this
- * gives the same bits as spike by spike, with one projection's ring slot
- * and rows in cache at a time. Not with per-pre sampling (pre_catch_up
- * interleaves every projection's traces with the spikes in time), nor
- * with more than BY_PROJECTION_MAX projections (each scans every spike
- * the rank received). */
-#define BY_PROJECTION_MAX 16
 /* prefetch() for one projection whose pre has gids [g0, g1). */
 static void prefetch_in(const lproj *lj, uint64_t key, uint64_t g0, uint64_t g1,
                         int rows) {
@@ -190,6 +182,14 @@ static void prefetch_in(const lproj *lj, uint64_t key, uint64_t g0, uint64_t g1,
     lj->ops->prefetch(lj, k, rows);
 }
 
+/* The interval's spikes projection by projection, each in canonical
+ * order: a projection's ring, rows and stp state are its own, so this
+ * gives the same bits as spike by spike, with one projection's ring slot
+ * and rows in cache at a time. Not with per-pre sampling (pre_catch_up
+ * interleaves every projection's traces with the spikes in time), nor
+ * with more than BY_PROJECTION_MAX projections (each scans every spike
+ * the rank received). */
+#define BY_PROJECTION_MAX 16
 static void deliver_by_projection(bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
   const uint64_t *all = net->ex->all;
