@@ -75,6 +75,9 @@ typedef struct bs_exchange {
   uint64_t *row;
   int32_t *dst;
   uint64_t ndst;
+  /* One rank: bit s set when slot s is wanted (the row test of every
+   * spike from a bitmap in cache instead of 8 bytes a neuron). */
+  uint64_t *self_bits;
   /* Per interval. */
   uint64_t *sendbuf, *all; /* all: the received spikes, sorted */
   size_t sendcap, nall, allcap;

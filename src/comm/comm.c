@@ -274,6 +274,7 @@ void bs_exchange_destroy(bs_ctx *ctx, bs_exchange **x) {
           &e->slot0);
   bs_free(ctx, e->nslots + 1, sizeof(uint64_t), &e->row);
   bs_free(ctx, e->ndst ? e->ndst : 1, sizeof(int32_t), &e->dst);
+  bs_free(ctx, (size_t)(e->nslots / 64 + 1), sizeof(uint64_t), &e->self_bits);
   bs_free(ctx, e->sendcap, sizeof(uint64_t), &e->sendbuf);
   bs_free(ctx, e->allcap, sizeof(uint64_t), &e->all);
   bs_free(ctx, P, sizeof(int), &e->scount);
@@ -341,6 +342,7 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
   }
   /* Per local neuron the ranks that asked: CSR offsets. */
   bs_free(ctx, x->nslots + 1, sizeof(uint64_t), &x->row);
+  bs_free(ctx, (size_t)(x->nslots / 64 + 1), sizeof(uint64_t), &x->self_bits);
   BS_CALL(ctx, bs_calloc(ctx, nslots + 1, sizeof(uint64_t), &x->row));
   x->nslots = nslots;
   /* Who asks for what: counts, then the gids. */
@@ -406,6 +408,12 @@ bs_status bs_exchange_plan(bs_ctx *ctx, bs_exchange *x,
   }
   bs_free(ctx, total ? total : 1, sizeof(uint64_t), &got);
   bs_free(ctx, (size_t)P, sizeof(uint64_t), &rc);
+  if (st == BS_OK && P == 1)
+    st = bs_calloc(ctx, (size_t)(x->nslots / 64 + 1), sizeof(uint64_t),
+                   &x->self_bits);
+  for (uint64_t k = 0; st == BS_OK && P == 1 && k < x->nslots; k++)
+    if (x->row[k + 1] > x->row[k])
+      x->self_bits[k / 64] |= (uint64_t)1 << (k % 64);
   return st;
 }
 
@@ -449,7 +457,14 @@ static bs_status pack(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
     hdr[2 * r + 1] = 0;
   }
   size_t nsend = 0;
-  for (size_t q = 0; q < n; q++) {
+  const uint64_t *bits = x->self_bits;
+  for (size_t q = 0; bits && q < n; q++) {
+    const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
+    nsend += bits[s / 64] >> (s % 64) & 1;
+  }
+  if (bits)
+    hdr[1] = nsend;
+  for (size_t q = 0; !bits && q < n; q++) {
     const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
     for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++)
       hdr[2 * x->dst[k] + 1]++;
@@ -480,7 +495,16 @@ static bs_status pack(bs_ctx *ctx, bs_exchange *x, const uint64_t *send,
       hdr[2 * r + 1] = FAILED;
     return lst;
   }
-  for (size_t q = 0; q < n; q++) {
+  for (size_t q = 0, k = 0; bits && q < n; q++) {
+    const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
+    if (bits[s / 64] >> (s % 64) & 1) {
+      BS_ASSERT(k < *cap);
+      (*buf)[k++] = send[q];
+    }
+  }
+  if (bits)
+    sdispl[0] += (int)nsend;
+  for (size_t q = 0; !bits && q < n; q++) {
     const uint64_t s = slot_of(x, send[q] & 0xffffffffu);
     for (uint64_t k = x->row[s]; k < x->row[s + 1]; k++) {
       BS_ASSERT(x->dst[k] >= 0 && x->dst[k] < P &&
