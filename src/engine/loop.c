@@ -153,27 +153,10 @@ static bs_status keep_samples(bs_ctx *ctx, bs_net *net, bs_status st) {
   return st;
 }
 
-/* The rows of a spike to come, into cache while earlier spikes are
- * delivered (at 256k neurons a row is a cache miss otherwise). */
-static void prefetch(const bs_net *net, uint64_t key, int rows) {
-  const uint64_t gid = key & 0xffffffffu;
-  const lpop *lp = &net->pops[bs_engine_pop_of_gid(net->spec, gid)];
-  for (int o = 0; o < lp->nout; o++) {
-    const lproj *lj = &net->projs[lp->out[o]];
-    /* A compressed table is looked up in spike order only (its cursor). */
-    if (!lj->ops->prefetch || lj->ct)
-      continue;
-    const uint64_t k = lproj_pos(lj, gid - lp->spec->gid0);
-    if (k != LPROJ_NONE)
-      lj->ops->prefetch(lj, k, rows);
-  }
-}
-
-/* Spikes ahead whose row offsets, and rows, are fetched. */
-#define PREFETCH_OFFSETS 16
-#define PREFETCH_ROWS 8
-
-/* prefetch() for one projection whose pre has gids [g0, g1). */
+/* The rows of a spike to come (key) in projection lj, whose pre has gids
+ * [g0, g1), into cache while earlier spikes are delivered (at 256k neurons
+ * a row is a cache miss otherwise). The caller skips compressed tables:
+ * they are looked up in spike order only (their cursor). */
 static void prefetch_in(const lproj *lj, uint64_t key, uint64_t g0, uint64_t g1,
                         int rows) {
   const uint64_t g = key & 0xffffffffu;
@@ -181,6 +164,22 @@ static void prefetch_in(const lproj *lj, uint64_t key, uint64_t g0, uint64_t g1,
   if (k != LPROJ_NONE)
     lj->ops->prefetch(lj, k, rows);
 }
+
+/* The same for every projection the spike's population drives. */
+static void prefetch(const bs_net *net, uint64_t key, int rows) {
+  const lpop *lp =
+      &net->pops[bs_engine_pop_of_gid(net->spec, key & 0xffffffffu)];
+  const uint64_t g0 = lp->spec->gid0, g1 = g0 + lp->spec->size;
+  for (int o = 0; o < lp->nout; o++) {
+    const lproj *lj = &net->projs[lp->out[o]];
+    if (lj->ops->prefetch && !lj->ct)
+      prefetch_in(lj, key, g0, g1, rows);
+  }
+}
+
+/* Spikes ahead whose row offsets, and rows, are fetched. */
+#define PREFETCH_OFFSETS 16
+#define PREFETCH_ROWS 8
 
 /* The interval's spikes projection by projection, each in canonical
  * order: a projection's ring, rows and stp state are its own, so this
