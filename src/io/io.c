@@ -153,25 +153,16 @@ static bs_status h5_err_in(bs_ctx *ctx, const char *file, const char *what,
     }                                                                          \
   } while (0)
 
-/* A disk-full verdict that keeps its code on every rank (the caller closes
- * the files cleanly, which needs all ranks to know). Collective. */
-static bs_status agreed_full(bs_ctx *ctx, bs_status st) {
-  uint64_t full = st == BS_ERR_DISK_FULL;
-  BS_CALL(ctx, bs_comm_sum_u64(ctx, &full, 1));
-  if (full && st == BS_OK)
-    return bs_error_set(ctx, BS_ERR_DISK_FULL, "disk full (found by rank 0)");
-  return st;
-}
-
-/* The outcome of a collective write on every rank: a write that failed for
- * want of space on any rank is a full disk on all (the caller then closes
- * the files cleanly); any other failure stays an I/O error. Collective. */
+/* One outcome on every rank, for room(), the reserve and collective
+ * writes: a full disk found by any rank is a full disk on all (the caller
+ * then closes the files cleanly, which needs all ranks to know); any other
+ * failure stays an I/O error. Collective. */
 static bs_status agreed_write(bs_ctx *ctx, bs_status st) {
   uint64_t v[2] = {st == BS_ERR_DISK_FULL, st != BS_OK};
   BS_CALL(ctx, bs_comm_sum_u64(ctx, v, 2));
   if (v[0] && st != BS_ERR_DISK_FULL)
     return bs_error_set(ctx, BS_ERR_DISK_FULL,
-                        "disk full (a write failed on another rank)");
+                        "disk full (found by another rank)");
   if (v[1] && st == BS_OK)
     return bs_error_set(ctx, BS_ERR_IO,
                         "a collective write failed on another rank");
@@ -225,7 +216,7 @@ static bs_status room(bs_ctx *ctx, bs_io *io, uint64_t need, const char *what) {
     if (st == BS_OK)
       io->granted = size + need;
   }
-  return agreed_full(ctx, st);
+  return agreed_write(ctx, st);
 }
 
 /* Rank 0 holds RESERVE_BYTES beside the output in a file unlinked at once
@@ -260,7 +251,7 @@ static bs_status reserve_take(bs_ctx *ctx, bs_io *io) {
     free(tmp);
     io->reserve_fd = fd;
   }
-  return agreed_full(ctx, st);
+  return agreed_write(ctx, st);
 }
 
 void bs_io_release_reserve(bs_io *io) {
