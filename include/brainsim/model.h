@@ -276,6 +276,7 @@ typedef struct bs_output_model {
 #define BS_FUSED_BLOCK 256
 
 struct bs_fused_syn;
+struct bs_fused_term;
 /* Synapses [b0, b0 + n) of one projection: the block's arrivals in[0, n)
  * (cleared), decay, output added to the block's I[0, n) (and G[0, n) when
  * G is not NULL) with V the block's V; bad gets a bit 63 when a stored
@@ -297,11 +298,26 @@ typedef struct bs_fused_syn {
   const double *sums;
   double w;        /* the one weight of count */
   uint32_t kexact; /* sums[k] == k x w for every k <= kexact */
+  /* Optional: sets *t and returns 1 when the projection is one
+   * first-order term (bs_fused_term), for a neuron's whole kernel. */
+  int (*term)(const struct bs_fused_syn *s, struct bs_fused_term *t);
 } bs_fused_syn;
 
-/* The block kernel of synapse kinetics syn with output out, or NULL. */
-bs_fused_syn_fn bs_fused_syn_kernel(const bs_syn_model *syn,
-                                    const bs_output_model *out);
+/* A synapse of one exponentially decaying conductance g with an output
+ * affine in V: g = g decay + in, then I += g (a - c V). CUBA is a = 1,
+ * c = 0 and COBA a = E, c = 1; for finite V those give the very bits of
+ * I += g and I += g (E - V). */
+typedef struct bs_fused_term {
+  double *g; /* the whole local population's */
+  double decay, a, c;
+} bs_fused_term;
+#define BS_FUSED_TERMS 4 /* the most terms a whole kernel takes */
+
+/* The block kernel of synapse kinetics syn with output out, or NULL; its
+ * term op (or NULL) in *term. */
+bs_fused_syn_fn
+bs_fused_syn_kernel(const bs_syn_model *syn, const bs_output_model *out,
+                    int (**term)(const bs_fused_syn *s, bs_fused_term *t));
 
 /* Neurons [b0, b0 + n) of a population: a's arrays are the whole local
  * block's; I (and G when needs_G) are the block's input. Appends the
@@ -311,6 +327,14 @@ typedef struct bs_fused_neuron {
   void (*block)(const bs_neuron_args *a, size_t b0, size_t n, const double *I,
                 const double *G, size_t *nspk, uint64_t *bad);
   int needs_G;
+  /* Optional: block's work and that of nt <= BS_FUSED_TERMS synapse terms
+   * in one loop, with I and the conductances in registers: I starts at
+   * I0[i] (I0v where I0 is NULL), in[j] are term j's arrivals of the
+   * block (cleared). The same operations in the same order as the terms'
+   * block kernels followed by block. */
+  void (*whole)(const bs_neuron_args *a, size_t b0, size_t n, const double *I0,
+                double I0v, const struct bs_fused_term *t, double *const *in,
+                int nt, size_t *nspk, uint64_t *bad);
 } bs_fused_neuron;
 
 typedef struct bs_fused_args {

@@ -144,10 +144,12 @@ static void step_V(bs_net *net, lproj *lj, int64_t n) {
  * synapse and output has a block kernel. */
 int bs_proj_linear_fuse(const lproj *lj, bs_fused_syn *fs) {
   const bs_proj_spec *js = lj->spec;
-  const bs_fused_syn_fn fn = bs_fused_syn_kernel(js->syn, js->out);
+  int (*term)(const bs_fused_syn *, bs_fused_term *);
+  const bs_fused_syn_fn fn = bs_fused_syn_kernel(js->syn, js->out, &term);
   if (!fn)
     return 0;
   *fs = (bs_fused_syn){.block = fn,
+                       .term = term,
                        .k = lj->k,
                        .op = js->op,
                        .E = lj->E_post,

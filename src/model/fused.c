@@ -23,7 +23,40 @@ BS_CLONES void bs_counts_expand(size_t n, uint16_t *restrict count,
   memset(count, 0, n * sizeof *count);
 }
 
+/* The whole kernel's step (bs_fused_neuron.whole): arrivals straight from
+ * the double rings, count rings expanded per block into in. */
+static int whole_update(const bs_fused_args *a, const bs_fused_term *t) {
+  bs_neuron_args *na = a->na;
+  const size_t N = na->n;
+  const int nt = a->nsyn;
+  double buf[BS_FUSED_TERMS][BS_FUSED_BLOCK];
+  double *in[BS_FUSED_TERMS];
+  size_t nspk = 0;
+  uint64_t bad = 0;
+  for (size_t b0 = 0; b0 < N; b0 += BS_FUSED_BLOCK) {
+    const size_t n = N - b0 < BS_FUSED_BLOCK ? N - b0 : BS_FUSED_BLOCK;
+    for (int j = 0; j < nt; j++) {
+      const bs_fused_syn *s = &a->syn[j];
+      in[j] = s->count ? buf[j] : s->in + b0;
+      if (s->count)
+        bs_counts_expand(n, s->count + b0, s->sums, s->w, s->kexact, buf[j]);
+    }
+    a->neuron->whole(na, b0, n, a->I0 ? a->I0 + b0 : NULL, a->I0v, t, in, nt,
+                     &nspk, &bad);
+  }
+  na->nspk = nspk;
+  return (int)(bad >> 63);
+}
+
 int bs_fused_update(const bs_fused_args *a) {
+  if (a->neuron->whole && a->nsyn <= BS_FUSED_TERMS) {
+    bs_fused_term t[BS_FUSED_TERMS];
+    int j = 0;
+    while (j < a->nsyn && a->syn[j].term && a->syn[j].term(&a->syn[j], &t[j]))
+      j++;
+    if (j == a->nsyn)
+      return whole_update(a, t);
+  }
   bs_neuron_args *na = a->na;
   const size_t N = na->n;
   const int needs_G = a->neuron->needs_G;

@@ -114,38 +114,49 @@ static void lif_update(bs_neuron_args *a) {
   a->nspk = nspk;
 }
 
-/* The fused block (bs_fused_update) of exp_auto without noise: the two
+/* The fused kernels (bs_fused_update) of exp_auto without noise: the two
  * passes of lif_update in one loop over the block, the threshold as
  * selects, and the spikes collected afterwards from a per-neuron flag when
- * there are any. */
-BS_CLONES static void lif_block(const bs_neuron_args *a, size_t b0, size_t n,
-                                const double *restrict I, const double *G,
-                                size_t *nspk, uint64_t *bad) {
-  (void)G;
-  const double V_rest = a->p[P_V_REST], V_reset = a->p[P_V_RESET];
-  const double V_th = a->p[P_V_TH], R = a->p[P_R];
-  const double A = a->k[K_A];
-  const double ref = a->k[K_HAS_REF] != 0.0 ? a->k[K_REF] : -HUGE_VAL;
-  const double t = (double)a->step * a->dt;
-  double *restrict V = a->x[X_V] + b0;
-  double *restrict tl = a->x[X_T_LAST] + b0;
-  uint64_t fired[BS_FUSED_BLOCK];
-  uint64_t any = 0, b = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double v0 = V[i];
-    const double v = v0 + A * (V_rest + R * I[i] - v0);
-    const double w = (t - tl[i] <= ref) ? v0 : v;
-    const uint64_t f = w >= V_th;
-    const double vs = f ? V_reset : w;
-    V[i] = vs;
-    tl[i] = f ? t : tl[i]; /* t only: t_last stays finite */
-    fired[i] = f;
-    any |= f;
-    b |= bs_nonfinite_bit(vs);
+ * there are any. LIF_KERNEL(name, I_i, params, terms) makes one: the
+ * neuron's input I starts at I_i and the terms (LIF_TERM, each a
+ * bs_fused_term as exp_*_block would apply it) add to it first, so
+ * lif_block is the kernel without terms and the whole kernels (lif_whole)
+ * have one to four. The parameters come as restrict arguments: GCC keeps
+ * restrict, and so vectorises, only for those. */
+#define LIF_KERNEL(NAME, I_I, PARAMS, TERMS)                                   \
+  BS_CLONES static void NAME(const bs_neuron_args *a, double *restrict V,      \
+                             double *restrict tl, size_t b0, size_t n,         \
+                             const double *restrict I0, double I0v,            \
+                             size_t *nspk, uint64_t *bad, PARAMS) {            \
+    (void)I0, (void)I0v;                                                       \
+    const double V_rest = a->p[P_V_REST], V_reset = a->p[P_V_RESET];           \
+    const double V_th = a->p[P_V_TH], R = a->p[P_R];                           \
+    const double A = a->k[K_A];                                                \
+    const double ref = a->k[K_HAS_REF] != 0.0 ? a->k[K_REF] : -HUGE_VAL;       \
+    const double t = (double)a->step * a->dt;                                  \
+    uint64_t fired[BS_FUSED_BLOCK];                                            \
+    uint64_t any = 0, b = 0;                                                   \
+    for (size_t i = 0; i < n; i++) {                                           \
+      const double v0 = V[i];                                                  \
+      double I = I_I;                                                          \
+      TERMS                                                                    \
+      const double v = v0 + A * (V_rest + R * I - v0);                         \
+      const double w = (t - tl[i] <= ref) ? v0 : v;                            \
+      const uint64_t f = w >= V_th;                                            \
+      const double vs = f ? V_reset : w;                                       \
+      V[i] = vs;                                                               \
+      tl[i] = f ? t : tl[i]; /* t only: t_last stays finite */                 \
+      fired[i] = f;                                                            \
+      any |= f;                                                                \
+      b |= bs_nonfinite_bit(vs);                                               \
+    }                                                                          \
+    *bad |= b;                                                                 \
+    if (any)                                                                   \
+      collect(a, b0, n, fired, nspk);                                          \
   }
-  *bad |= b;
-  if (!any)
-    return;
+
+static void collect(const bs_neuron_args *a, size_t b0, size_t n,
+                    const uint64_t *fired, size_t *nspk) {
   size_t q = *nspk;
   for (size_t i = 0; i < n; i++)
     if (fired[i])
@@ -153,7 +164,90 @@ BS_CLONES static void lif_block(const bs_neuron_args *a, size_t b0, size_t n,
   *nspk = q;
 }
 
-static const bs_fused_neuron lif_fused_block = {.block = lif_block};
+/* Term j: exp_update, then I += g (a - c V) (bs_fused_term). */
+#define LIF_P(j)                                                               \
+  double *restrict g##j, double *restrict in##j, const double d##j,            \
+      const double a##j, const double c##j
+#define LIF_A(j) t[j].g + b0, in[j], t[j].decay, t[j].a, t[j].c
+#define LIF_TERM(j)                                                            \
+  {                                                                            \
+    const double x = g##j[i] * d##j + in##j[i];                                \
+    g##j[i] = x;                                                               \
+    in##j[i] = 0.0;                                                            \
+    I += x * (a##j - c##j * v0);                                               \
+    b |= bs_nonfinite_bit(x);                                                  \
+  }
+#define LIF_P0 int unused_
+#define LIF_P1 LIF_P(0)
+#define LIF_P2 LIF_P1, LIF_P(1)
+#define LIF_P3 LIF_P2, LIF_P(2)
+#define LIF_P4 LIF_P3, LIF_P(3)
+#define LIF_T1 LIF_TERM(0)
+#define LIF_T2 LIF_T1 LIF_TERM(1)
+#define LIF_T3 LIF_T2 LIF_TERM(2)
+#define LIF_T4 LIF_T3 LIF_TERM(3)
+
+LIF_KERNEL(lif_w0, I0[i], LIF_P0, (void)unused_;)
+LIF_KERNEL(lif_w0u, I0v, LIF_P0, (void)unused_;)
+LIF_KERNEL(lif_w1, I0[i], LIF_P1, LIF_T1)
+LIF_KERNEL(lif_w1u, I0v, LIF_P1, LIF_T1)
+LIF_KERNEL(lif_w2, I0[i], LIF_P2, LIF_T2)
+LIF_KERNEL(lif_w2u, I0v, LIF_P2, LIF_T2)
+LIF_KERNEL(lif_w3, I0[i], LIF_P3, LIF_T3)
+LIF_KERNEL(lif_w3u, I0v, LIF_P3, LIF_T3)
+LIF_KERNEL(lif_w4, I0[i], LIF_P4, LIF_T4)
+LIF_KERNEL(lif_w4u, I0v, LIF_P4, LIF_T4)
+
+static void lif_block(const bs_neuron_args *a, size_t b0, size_t n,
+                      const double *I, const double *G, size_t *nspk,
+                      uint64_t *bad) {
+  (void)G;
+  lif_w0(a, a->x[X_V] + b0, a->x[X_T_LAST] + b0, b0, n, I, 0.0, nspk, bad, 0);
+}
+
+static void lif_whole(const bs_neuron_args *a, size_t b0, size_t n,
+                      const double *I0, double I0v, const bs_fused_term *t,
+                      double *const *in, int nt, size_t *nspk, uint64_t *bad) {
+  const double *u = I0; /* the uniform kernels ignore it */
+  double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;
+  switch (nt * 2 + !I0) {
+  case 0:
+    lif_w0(a, V, tl, b0, n, u, I0v, nspk, bad, 0);
+    break;
+  case 1:
+    lif_w0u(a, V, tl, b0, n, u, I0v, nspk, bad, 0);
+    break;
+  case 2:
+    lif_w1(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));
+    break;
+  case 3:
+    lif_w1u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));
+    break;
+  case 4:
+    lif_w2(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));
+    break;
+  case 5:
+    lif_w2u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));
+    break;
+  case 6:
+    lif_w3(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2));
+    break;
+  case 7:
+    lif_w3u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2));
+    break;
+  case 8:
+    lif_w4(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2),
+           LIF_A(3));
+    break;
+  default:
+    lif_w4u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2),
+            LIF_A(3));
+    break;
+  }
+}
+
+static const bs_fused_neuron lif_fused_block = {.block = lif_block,
+                                                .whole = lif_whole};
 
 static const bs_fused_neuron *lif_fused(int method) {
   return method == BS_METHOD_EXP_AUTO ? &lif_fused_block : NULL;

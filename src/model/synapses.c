@@ -378,24 +378,42 @@ BS_CLONES static void exp_coba_block(FUSED_ARGS){
 }
 BS_CLONES static void de_coba_block(FUSED_ARGS) { COBA_VARIANTS(DE_BLOCK) }
 
+/* The terms (bs_fused_term) of exp_cuba_block and exp_coba_block with a
+ * scalar E. */
+static int exp_cuba_term(const bs_fused_syn *s, bs_fused_term *t) {
+  *t = (bs_fused_term){
+      .g = s->x[EXP_G], .decay = s->k[EXP_K_DECAY], .a = 1.0, .c = 0.0};
+  return 1;
+}
+static int exp_coba_term(const bs_fused_syn *s, bs_fused_term *t) {
+  *t = (bs_fused_term){
+      .g = s->x[EXP_G], .decay = s->k[EXP_K_DECAY], .a = s->op[0], .c = 1.0};
+  return !s->E;
+}
+
+typedef int (*term_fn)(const bs_fused_syn *s, bs_fused_term *t);
 static const struct {
   const bs_syn_model *syn;
   const bs_output_model *out;
   bs_fused_syn_fn fn;
+  term_fn term;
 } fused_kernels[] = {
-    {&bs_syn_exponential, &bs_out_cuba, exp_cuba_block},
-    {&bs_syn_exponential, &bs_out_coba, exp_coba_block},
-    {&bs_syn_dual_exponential, &bs_out_cuba, de_cuba_block},
-    {&bs_syn_dual_exponential, &bs_out_coba, de_coba_block},
-    {&bs_syn_alpha, &bs_out_cuba, de_cuba_block},
-    {&bs_syn_alpha, &bs_out_coba, de_coba_block},
+    {&bs_syn_exponential, &bs_out_cuba, exp_cuba_block, exp_cuba_term},
+    {&bs_syn_exponential, &bs_out_coba, exp_coba_block, exp_coba_term},
+    {&bs_syn_dual_exponential, &bs_out_cuba, de_cuba_block, NULL},
+    {&bs_syn_dual_exponential, &bs_out_coba, de_coba_block, NULL},
+    {&bs_syn_alpha, &bs_out_cuba, de_cuba_block, NULL},
+    {&bs_syn_alpha, &bs_out_coba, de_coba_block, NULL},
 };
 
 bs_fused_syn_fn bs_fused_syn_kernel(const bs_syn_model *syn,
-                                    const bs_output_model *out) {
+                                    const bs_output_model *out, term_fn *term) {
   for (size_t q = 0; q < sizeof fused_kernels / sizeof fused_kernels[0]; q++)
-    if (fused_kernels[q].syn == syn && fused_kernels[q].out == out)
+    if (fused_kernels[q].syn == syn && fused_kernels[q].out == out) {
+      *term = fused_kernels[q].term;
       return fused_kernels[q].fn;
+    }
+  *term = NULL;
   return NULL;
 }
 
