@@ -137,9 +137,12 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
 
 /* One block of n <= BLK neurons at i0, channel by channel: each channel's
  * kernel runs over the whole block (one indirect call per block), the
- * per-neuron arithmetic is that of the neuron-by-neuron form. */
-static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
-                        size_t nspk) {
+ * per-neuron arithmetic is that of the neuron-by-neuron form. I and G
+ * (NULL: none) are the block's input; bad, where not NULL, gets bit 63
+ * when a stored state is not finite (the fused update's test). */
+static size_t cng_block(const cng *g, const bs_neuron_args *a, size_t i0, int n,
+                        const double *I, const double *G, size_t nspk,
+                        uint64_t *bad) {
   const int nch = g ? g->nch : 0;
   const double C = a->p[P_C], s = 1e-3 / a->p[P_A], V_th = a->p[P_VTH];
   const double dt = a->dt;
@@ -150,8 +153,8 @@ static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
   const double *E, *Ca;
   for (int i = 0; i < n; i++) {
     V0[i] = x[0][i0 + i];
-    Gb[i] = a->G ? a->G[i0 + i] : 0.0;
-    J[i] = a->I[i0 + i] + Gb[i] * V0[i];
+    Gb[i] = G ? G[i] : 0.0;
+    J[i] = I[i] + Gb[i] * V0[i];
     gs[i] = 0.0;
     gE[i] = 0.0;
     zero[i] = 0.0;
@@ -245,6 +248,14 @@ static size_t cng_block(const cng *g, bs_neuron_args *a, size_t i0, int n,
       a->spk[nspk++] = (uint32_t)(i0 + (size_t)i);
     x[0][i0 + i] = V[i];
   }
+  if (bad) /* every variable: V, the gates, each ion's C and E */
+    for (int v = 0; v < (g ? g->m.nx : 1); v++) {
+      const double *xv = x[v] + i0;
+      uint64_t b = 0;
+      for (int i = 0; i < n; i++)
+        b |= bs_nonfinite_bit(xv[i]);
+      *bad |= b;
+    }
   return nspk;
 }
 
@@ -253,9 +264,30 @@ static void cng_update(bs_neuron_args *a) {
   size_t nspk = 0;
   for (size_t i0 = 0; i0 < a->n; i0 += BLK) {
     const size_t left = a->n - i0;
-    nspk = cng_block(g, a, i0, left < BLK ? (int)left : BLK, nspk);
+    nspk = cng_block(g, a, i0, left < BLK ? (int)left : BLK, a->I + i0,
+                     a->G ? a->G + i0 : NULL, nspk, NULL);
   }
   a->nspk = nspk;
+}
+
+/* The fused update's block (bs_fused_update): the same cng_block over the
+ * block's input, in pieces of BLK. */
+static void cng_fused_block(const bs_neuron_args *a, size_t b0, size_t n,
+                            const double *I, const double *G, size_t *nspk,
+                            uint64_t *bad) {
+  const cng *g = a->model ? a->model->impl : NULL;
+  for (size_t s = 0; s < n; s += BLK) {
+    const size_t m = n - s < BLK ? n - s : BLK;
+    *nspk =
+        cng_block(g, a, b0 + s, (int)m, I + s, G ? G + s : NULL, *nspk, bad);
+  }
+}
+
+static const bs_fused_neuron cng_fused_kernel = {.block = cng_fused_block,
+                                                 .needs_G = 1};
+static const bs_fused_neuron *cng_fused(int method) {
+  (void)method; /* cng_block takes every method */
+  return &cng_fused_kernel;
 }
 
 /* Variables left at NAN by default: ions' E from C, gates at their steady
@@ -306,6 +338,7 @@ const bs_neuron_model bs_model_cng = {
     .update = cng_update,
     .init = cng_init,
     .methods = BS_METHODS_ALL,
+    .fused = cng_fused,
 };
 
 int bs_neuron_is_cng(const bs_neuron_model *m) {
