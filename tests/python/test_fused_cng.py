@@ -18,37 +18,23 @@ import re
 import h5py
 
 import bstest
+import test_cng
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COBAHH = open(os.path.join(HERE, "..", "..", "configs", "cobahh.yaml")).read()
 
-CALCIUM = """run: {dt: 0.05 ms, duration: 150 ms, seed: 5}
-populations:
-  tc:
-    model: ConNeuGroup
-    size: 300
-    V_initializer: {Uniform: [-70, -60]}
-    channels:
-      Ca:
-        kind: CalciumDetailed
-        channels:
-          ICaT: {kind: ICaT_HM1992, g_max: 2}
-          IAHP: {kind: IAHP_De1994, g_max: 0.3}
-      INa: {kind: INa_Ba2002}
-      IK: {kind: IKDR_Ba2002}
-      IL: {kind: IL, g_max: 0.05}
-      IKL: {kind: IKL, g_max: 0.01}
-projections:
+# test_cng's calcium cell, 300 of them in a recurrent COBA network.
+CALCIUM = (test_cng.CALCIUM.replace("duration: 300 ms", "duration: 150 ms")
+           .replace("size: 2\n", "size: 300\n")
+           .replace("inputs:\n", """projections:
   TT: {pre: tc, post: tc, synapse: Exponential, tau: 5 ms,
        output: {COBA: {E: 0 mV}}, g_max: 0.02, connect: {FixedProb: {prob: 0.05}}}
   TI: {pre: tc, post: tc, synapse: Exponential, tau: 10 ms,
        output: {COBA: {E: -80 mV}}, g_max: 0.01, connect: {FixedProb: {prob: 0.05}}}
 inputs:
-  - {target: tc, current: 3}
-monitors:
-  - spikes: all
-%s  - {population: tc, variables: [V, Ca.C, Ca.E, Ca.ICaT.p], indices: [0, 1, 150, 299]}
-"""
+""").replace("  - {population: tc, variables: [V, Ca.C, Ca.E, Ca.ICaT.p, Ca.IAHP.p]}\n",
+             "%s  - {population: tc, variables: [V, Ca.C, Ca.E, Ca.ICaT.p], indices: [0, 1, 150, 299]}\n"))
+assert "size: 300" in CALCIUM and "TT:" in CALCIUM and "%s" in CALCIUM
 
 DIVERGE = """run: {dt: 0.1 ms, duration: 50 ms}
 populations:
