@@ -48,15 +48,15 @@ static const bs_var hh_vars[HH_NX] = {
     BS_VAR("n", BS_DIM_ONE, NAN, "K activation (default: steady state at V0)"),
 };
 
-/* Hodgkin-Huxley (1952) rates, V in mV, rates in 1/ms; exp and exprel
- * (= phi) from vexp.h, so the block kernel vectorizes and a neuron gets
+/* Hodgkin-Huxley (1952) rates, V in mV, rates in 1/ms; exp and 1/exprel
+ * (= 1/phi) from vexp.h, so the block kernel vectorizes and a neuron gets
  * the same bits in a SIMD lane or not. */
 static inline BS_VEXP_INLINE void hh_rates(double V, double r[6]) {
-  r[0] = 1.0 / bs_vphi(-(V + 40.0) / 10.0); /* 0.1(V+40)/(1-e^{..}) */
+  r[0] = bs_vinvphi(-(V + 40.0) / 10.0); /* 0.1(V+40)/(1-e^{..}) */
   r[1] = 4.0 * bs_vexp(-(V + 65.0) / 18.0);
   r[2] = 0.07 * bs_vexp(-(V + 65.0) / 20.0);
   r[3] = 1.0 / (1.0 + bs_vexp(-(V + 35.0) / 10.0));
-  r[4] = 0.1 / bs_vphi(-(V + 55.0) / 10.0); /* 0.01(V+55)/(1-e^{..}) */
+  r[4] = 0.1 * bs_vinvphi(-(V + 55.0) / 10.0); /* 0.01(V+55)/(1-e^{..}) */
   r[5] = 0.125 * bs_vexp(-(V + 65.0) / 80.0);
 }
 
@@ -67,17 +67,17 @@ static inline BS_VEXP_INLINE void hh_rhs(const double *p, const double *k,
   const double V = x[HH_V], m = x[HH_M], h = x[HH_H], n = x[HH_N];
   const double gna = p[HH_GNA] * m * m * m * h;
   const double n2 = n * n, gk = p[HH_GK] * n2 * n2;
-  const double C = p[HH_C];
+  const double rC = 1.0 / p[HH_C]; /* hoisted where C is uniform */
   double r[6];
   hh_rates(V, r);
   f[HH_V] = (-gna * (V - p[HH_ENA]) - gk * (V - p[HH_EK]) -
-             p[HH_GL] * (V - p[HH_EL]) + J - G * V) /
-            C;
+             p[HH_GL] * (V - p[HH_EL]) + J - G * V) *
+            rC;
   f[HH_M] = r[0] * (1.0 - m) - r[1] * m;
   f[HH_H] = r[2] * (1.0 - h) - r[3] * h;
   f[HH_N] = r[4] * (1.0 - n) - r[5] * n;
   if (d) {
-    d[HH_V] = -(gna + gk + p[HH_GL] + G) / C;
+    d[HH_V] = -(gna + gk + p[HH_GL] + G) * rC;
     d[HH_M] = -(r[0] + r[1]);
     d[HH_H] = -(r[2] + r[3]);
     d[HH_N] = -(r[4] + r[5]);

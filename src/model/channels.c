@@ -31,9 +31,10 @@ static const char *const gates_pq[] = {"p", "q"};
  * them); their addresses in the table are the scalar forms. */
 #define BS_KERNEL inline __attribute__((always_inline))
 
-/* exp and exprel from vexp.h (basic IEEE operations): the block kernels
- * vectorize and give the same bits in a SIMD lane as in scalar code. */
-static BS_KERNEL double vexprel(double x) { return bs_vphi(x); }
+/* exp and 1/exprel from vexp.h (basic IEEE operations): the block kernels
+ * vectorize and give the same bits in a SIMD lane as in scalar code. A
+ * rate a x / (e^x - 1) is a * invexprel(x): one division. */
+static BS_KERNEL double invexprel(double x) { return bs_vinvphi(x); }
 
 static BS_KERNEL double sigm(double z) { return 1.0 / (1.0 + bs_vexp(z)); }
 
@@ -96,8 +97,8 @@ static BS_KERNEL void na_ba_kin(const double *p, const double *k, double V,
                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, 1.28 / vexprel(-(u - 13.0) / 4.0),
-         1.4 / vexprel((u - 40.0) / 5.0), A, B);
+  markov(phi, 1.28 * invexprel(-(u - 13.0) / 4.0),
+         1.4 * invexprel((u - 40.0) / 5.0), A, B);
   markov(phi, 0.128 * bs_vexp(-(u - 17.0) / 18.0),
          4.0 / (1.0 + bs_vexp(-(u - 40.0) / 5.0)), A + 1, B + 1);
 }
@@ -110,8 +111,8 @@ static BS_KERNEL void na_tm_kin(const double *p, const double *k, double V,
                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, 1.28 / vexprel((13.0 - u) / 4.0), 1.4 / vexprel((u - 40.0) / 5.0),
-         A, B);
+  markov(phi, 1.28 * invexprel((13.0 - u) / 4.0),
+         1.4 * invexprel((u - 40.0) / 5.0), A, B);
   markov(phi, 0.128 * bs_vexp((17.0 - u) / 18.0),
          4.0 / (1.0 + bs_vexp(-(u - 40.0) / 5.0)), A + 1, B + 1);
 }
@@ -124,8 +125,8 @@ static BS_KERNEL void na_hh_kin(const double *p, const double *k, double V,
                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, 1.0 / vexprel(-(u - 5.0) / 10.0),
-         4.0 * bs_vexp(-(u + 20.0) / 18.0), A, B);
+  markov(phi, invexprel(-(u - 5.0) / 10.0), 4.0 * bs_vexp(-(u + 20.0) / 18.0),
+         A, B);
   markov(phi, 0.07 * bs_vexp(-(u + 20.0) / 20.0),
          1.0 / (1.0 + bs_vexp(-(u - 10.0) / 10.0)), A + 1, B + 1);
 }
@@ -184,7 +185,7 @@ static BS_KERNEL void kdr_ba_kin(const double *p, const double *k, double V,
                                  double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.16 / vexprel(-(u - 15.0) / 5.0),
+  markov(k[KDR_K_PHI], 0.16 * invexprel(-(u - 15.0) / 5.0),
          0.5 * bs_vexp(-(u - 10.0) / 40.0), A, B);
 }
 
@@ -195,7 +196,7 @@ static BS_KERNEL void k_tm_kin(const double *p, const double *k, double V,
                                double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.16 / vexprel((15.0 - u) / 5.0),
+  markov(k[KDR_K_PHI], 0.16 * invexprel((15.0 - u) / 5.0),
          0.5 * bs_vexp((10.0 - u) / 40.0), A, B);
 }
 
@@ -206,7 +207,7 @@ static BS_KERNEL void k_hh_kin(const double *p, const double *k, double V,
                                double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.1 / vexprel(-(u + 10.0) / 10.0),
+  markov(k[KDR_K_PHI], 0.1 * invexprel(-(u + 10.0) / 10.0),
          0.125 * bs_vexp(-(u + 20.0) / 80.0), A, B);
 }
 
@@ -471,7 +472,7 @@ static BS_KERNEL void re_kin(const double *p, const double *k, double V,
                              double C, const double *x, double *A, double *B) {
   (void)C, (void)x;
   const double u = V - p[RE_VSH], phi = k[RE_K_PHI];
-  markov(phi, 0.055 * 3.8 / vexprel((-27.0 - u) / 3.8),
+  markov(phi, 0.055 * 3.8 * invexprel((-27.0 - u) / 3.8),
          0.94 * bs_vexp((-75.0 - u) / 17.0), A, B);
   markov(phi, 0.000457 * bs_vexp((-13.0 - u) / 50.0),
          0.0065 / (bs_vexp((-15.0 - u) / 28.0) + 1.0), A + 1, B + 1);

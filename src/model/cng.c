@@ -124,8 +124,20 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
                                    const double *A, const double *B,
                                    double dt) {
   switch (method) {
-  case BS_METHOD_EXP_AUTO:
+  case BS_METHOD_EXP_AUTO: {
+    /* Slow variables (V, most gates) have |B dt| < 0.75 in every neuron of
+     * a block: then phi is its series alone, with no exp and no division.
+     * A neuron's bits do not depend on the branch taken (bs_vphi). */
+    int big = 0;
+    for (int i = 0; i < n; i++)
+      big |= !(fabs(B[i] * dt) < 0.75);
+    if (!big) {
+      for (int i = 0; i < n; i++)
+        x[i] = bs_vlin_step_small(x[i], A[i], B[i], dt);
+      break;
+    }
     LIN_LOOP(BS_METHOD_EXP_AUTO)
+  }
   case BS_METHOD_EULER:
     LIN_LOOP(BS_METHOD_EULER)
   case BS_METHOD_RK2:
@@ -135,16 +147,22 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
   }
 }
 
+/* GCC 12 sees the block arrays as maybe uninitialized in the clones
+ * (they are set for i < n before any read). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 /* One block of n <= BLK neurons at i0, channel by channel: each channel's
  * kernel runs over the whole block (one indirect call per block), the
  * per-neuron arithmetic is that of the neuron-by-neuron form. I and G
  * (NULL: none) are the block's input; bad, where not NULL, gets bit 63
  * when a stored state is not finite (the fused update's test). */
-static size_t cng_block(const cng *g, const bs_neuron_args *a, size_t i0, int n,
-                        const double *I, const double *G, size_t nspk,
-                        uint64_t *bad) {
+BS_CH_CLONES static size_t cng_block(const cng *g, const bs_neuron_args *a,
+                                     size_t i0, int n, const double *I,
+                                     const double *G, size_t nspk,
+                                     uint64_t *bad) {
   const int nch = g ? g->nch : 0;
-  const double C = a->p[P_C], s = 1e-3 / a->p[P_A], V_th = a->p[P_VTH];
+  const double rC = 1.0 / a->p[P_C], s = 1e-3 / a->p[P_A];
+  const double V_th = a->p[P_VTH];
   const double dt = a->dt;
   const int method = a->method;
   double *const *x = a->x;
@@ -184,8 +202,8 @@ static size_t cng_block(const cng *g, const bs_neuron_args *a, size_t i0, int n,
   }
   for (int i = 0; i < n; i++) {
     V[i] = V0[i];
-    gE[i] = (gE[i] + s * J[i]) / C; /* A and B of V */
-    gs[i] = (gs[i] + s * Gb[i]) / C;
+    gE[i] = (gE[i] + s * J[i]) * rC; /* A and B of V */
+    gs[i] = (gs[i] + s * Gb[i]) * rC;
   }
   lin_block(method, n, V, gE, gs, dt);
   /* 2. gates with V of the previous step (and C, E of the previous step) */
@@ -258,6 +276,7 @@ static size_t cng_block(const cng *g, const bs_neuron_args *a, size_t i0, int n,
     }
   return nspk;
 }
+#pragma GCC diagnostic pop
 
 static void cng_update(bs_neuron_args *a) {
   const cng *g = a->model ? a->model->impl : NULL;

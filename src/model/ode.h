@@ -61,6 +61,14 @@ bs_vlin_step(int method, double x, double A, double B, double dt) {
   }
 }
 
+/* bs_vlin_step's exp_auto where |B dt| < 0.75 (bs_vphi's series branch,
+ * the same bits): for loops that have checked it for every element. */
+static inline __attribute__((always_inline)) double
+bs_vlin_step_small(double x, double A, double B, double dt) {
+  const double f = A - B * x;
+  return x + dt * bs_vphi_small(-B * dt) * f;
+}
+
 /* One step of x' = f(x) for one element. rhs is a compile-time constant at
  * every call site, so it is inlined. rk2 is BrainPy's rk2 with beta = 2/3:
  * A = [(), (2/3)], B = [1/4, 3/4]. bs_ode_advance uses libm's expm1 in
@@ -75,20 +83,20 @@ bs_vlin_step(int method, double x, double A, double B, double dt) {
       /* Each variable linearised in itself, the others frozen at the start    \
        * of the step (Jacobi style). */                                        \
       rhs(p, k, x, J, G, f, d);                                                \
-      BS_UNROLL for (int v = 0; v < nv; v++) x[v] +=            \
+      BS_UNROLL for (int v = 0; v < nv; v++) x[v] +=                           \
           dt * PHI(d[v] * dt) * f[v];                                          \
       break;                                                                   \
     case BS_METHOD_EULER:                                                      \
       rhs(p, k, x, J, G, f, NULL);                                             \
-      BS_UNROLL for (int v = 0; v < nv; v++) x[v] += dt * f[v]; \
+      BS_UNROLL for (int v = 0; v < nv; v++) x[v] += dt * f[v];                \
       break;                                                                   \
     case BS_METHOD_RK2: {                                                      \
       double y[BS_ODE_MAXV], f2[BS_ODE_MAXV];                                  \
       rhs(p, k, x, J, G, f, NULL);                                             \
-      BS_UNROLL for (int v = 0; v < nv; v++) y[v] =             \
+      BS_UNROLL for (int v = 0; v < nv; v++) y[v] =                            \
           x[v] + (2.0 / 3.0) * dt * f[v];                                      \
       rhs(p, k, y, J, G, f2, NULL);                                            \
-      BS_UNROLL for (int v = 0; v < nv; v++) x[v] +=            \
+      BS_UNROLL for (int v = 0; v < nv; v++) x[v] +=                           \
           dt * (0.25 * f[v] + 0.75 * f2[v]);                                   \
       break;                                                                   \
     }                                                                          \
@@ -96,16 +104,13 @@ bs_vlin_step(int method, double x, double A, double B, double dt) {
       double y[BS_ODE_MAXV], k2[BS_ODE_MAXV], k3[BS_ODE_MAXV],                 \
           k4[BS_ODE_MAXV];                                                     \
       rhs(p, k, x, J, G, f, NULL);                                             \
-      BS_UNROLL for (int v = 0; v < nv; v++) y[v] =             \
-          x[v] + 0.5 * dt * f[v];                                              \
+      BS_UNROLL for (int v = 0; v < nv; v++) y[v] = x[v] + 0.5 * dt * f[v];    \
       rhs(p, k, y, J, G, k2, NULL);                                            \
-      BS_UNROLL for (int v = 0; v < nv; v++) y[v] =             \
-          x[v] + 0.5 * dt * k2[v];                                             \
+      BS_UNROLL for (int v = 0; v < nv; v++) y[v] = x[v] + 0.5 * dt * k2[v];   \
       rhs(p, k, y, J, G, k3, NULL);                                            \
-      BS_UNROLL for (int v = 0; v < nv; v++) y[v] =             \
-          x[v] + dt * k3[v];                                                   \
+      BS_UNROLL for (int v = 0; v < nv; v++) y[v] = x[v] + dt * k3[v];         \
       rhs(p, k, y, J, G, k4, NULL);                                            \
-      BS_UNROLL for (int v = 0; v < nv; v++) x[v] +=            \
+      BS_UNROLL for (int v = 0; v < nv; v++) x[v] +=                           \
           dt / 6.0 * (f[v] + 2.0 * k2[v] + 2.0 * k3[v] + k4[v]);               \
       break;                                                                   \
     }                                                                          \
@@ -152,18 +157,59 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
  * BS_ODE_KERNEL_ADV(..., bs_ode_vadvance) the model's scalar kernel gives
  * the same bits (noise aside). */
 #define BS_ODE_BLOCK_LOOP(M, NV, NAUX, RHS, EVENT)                             \
-  BS_IVDEP for (size_t i = 0; i < n; i++) {                        \
+  BS_IVDEP for (size_t i = 0; i < n; i++) {                                    \
     double x[NV], x0[NV], aux[(NAUX) + 1];                                     \
-    BS_UNROLL for (int v = 0; v < (NV); v++) x[v] = x0[v] =     \
-        xs[v][i];                                                              \
-    BS_UNROLL for (int v = 0; v < (NAUX); v++) aux[v] =         \
-        xs[(NV) + v][i];                                                       \
+    BS_UNROLL for (int v = 0; v < (NV); v++) x[v] = x0[v] = xs[v][i];          \
+    BS_UNROLL for (int v = 0; v < (NAUX); v++) aux[v] = xs[(NV) + v][i];       \
     const double Gi = G[i];                                                    \
     bs_ode_vadvance(M, NV, RHS, a->p, a->k, x, I[i] + Gi * x0[0], Gi, a->dt);  \
     fired[i] = EVENT(a->p, a->k, t, x0, x, aux);                               \
-    BS_UNROLL for (int v = 0; v < (NV); v++) xs[v][i] = x[v];   \
-    BS_UNROLL for (int v = 0; v < (NAUX); v++)                  \
-        xs[(NV) + v][i] = aux[v];                                              \
+    BS_UNROLL for (int v = 0; v < (NV); v++) xs[v][i] = x[v];                  \
+    BS_UNROLL for (int v = 0; v < (NAUX); v++) xs[(NV) + v][i] = aux[v];       \
+  }                                                                            \
+  break;
+
+/* exp_auto over the block in passes: the right-hand sides of every
+ * neuron (f and the diagonal d), then each variable's step with phi's
+ * series alone where every |d dt| of the block is below 0.75 (no exp, no
+ * division; the same bits as bs_vphi), then the event test. */
+#define BS_ODE_BLOCK_EXP(NV, NAUX, RHS, EVENT)                                 \
+  {                                                                            \
+    double fb[NV][BS_FUSED_BLOCK], db[NV][BS_FUSED_BLOCK],                     \
+        x0b[NV][BS_FUSED_BLOCK];                                               \
+    int big[NV] = {0};                                                         \
+    const double dt = a->dt;                                                   \
+    BS_IVDEP for (size_t i = 0; i < n; i++) {                                  \
+      double x[NV], f[NV], d[NV];                                              \
+      BS_UNROLL for (int v = 0; v < (NV); v++) x[v] = x0b[v][i] = xs[v][i];    \
+      const double Gi = G[i];                                                  \
+      RHS(a->p, a->k, x, I[i] + Gi * x[0], Gi, f, d);                          \
+      BS_UNROLL for (int v = 0; v < (NV); v++) {                               \
+        fb[v][i] = f[v];                                                       \
+        db[v][i] = d[v];                                                       \
+        big[v] |= !(fabs(d[v] * dt) < 0.75);                                   \
+      }                                                                        \
+    }                                                                          \
+    for (int v = 0; v < (NV); v++) {                                           \
+      double *restrict xv = xs[v];                                             \
+      const double *fv = fb[v], *dv = db[v], *x0v = x0b[v];                    \
+      if (big[v])                                                              \
+        for (size_t i = 0; i < n; i++)                                         \
+          xv[i] = x0v[i] + dt * bs_vphi(dv[i] * dt) * fv[i];                   \
+      else                                                                     \
+        for (size_t i = 0; i < n; i++)                                         \
+          xv[i] = x0v[i] + dt * bs_vphi_small(dv[i] * dt) * fv[i];             \
+    }                                                                          \
+    BS_IVDEP for (size_t i = 0; i < n; i++) {                                  \
+      double x[NV], x0[NV], aux[(NAUX) + 1];                                   \
+      BS_UNROLL for (int v = 0; v < (NV); v++) {                               \
+        x[v] = xs[v][i];                                                       \
+        x0[v] = x0b[v][i];                                                     \
+      }                                                                        \
+      BS_UNROLL for (int v = 0; v < (NAUX); v++) aux[v] = xs[(NV) + v][i];     \
+      fired[i] = EVENT(a->p, a->k, t, x0, x, aux);                             \
+      BS_UNROLL for (int v = 0; v < (NAUX); v++) xs[(NV) + v][i] = aux[v];     \
+    }                                                                          \
   }                                                                            \
   break;
 
@@ -178,7 +224,7 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
     int fired[BS_FUSED_BLOCK];                                                 \
     switch (a->method) {                                                       \
     case BS_METHOD_EXP_AUTO:                                                   \
-      BS_ODE_BLOCK_LOOP(BS_METHOD_EXP_AUTO, NV, NAUX, RHS, EVENT)              \
+      BS_ODE_BLOCK_EXP(NV, NAUX, RHS, EVENT)                                   \
     case BS_METHOD_EULER:                                                      \
       BS_ODE_BLOCK_LOOP(BS_METHOD_EULER, NV, NAUX, RHS, EVENT)                 \
     case BS_METHOD_RK2:                                                        \

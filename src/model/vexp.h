@@ -13,8 +13,9 @@
  * shifter (whose low mantissa bits then hold k as an integer, so no
  * float-to-int conversion); ln2 in a Cody-Waite split (hi has 32 trailing
  * zero bits: k ln2_hi is exact for |k| < 2^20). exp: 1 + expm1(r) by
- * its Taylor series to r^13 (Horner); expm1: |x| < 0.75 unreduced, to
- * r^17, else 2^k expm1(r) + (2^k - 1).
+ * its Taylor series to r^13 (Horner with an Estrin tail); expm1: |x| <
+ * 0.75 unreduced, to r^17, else 2^k expm1(r) + (2^k - 1); phi(z) =
+ * expm1(z) / z: its own series for |z| < 0.75 (no division).
  * 2^k is built in the exponent field in two factors 2^k1 2^k2, so results
  * in the subnormal range round once and overflow gives +inf. Accuracy
  * against glibc over a dense sweep: tests/unit/test_channels.c (max ulp
@@ -69,26 +70,33 @@ static inline BS_VEXP_INLINE double bs_vexp_reduce(double x, double *k) {
   return (x - kk * BS_VEXP_LN2HI) - kk * BS_VEXP_LN2LO;
 }
 
-/* expm1(r) = r + r^2 q(r), Taylor to r^N (N = 13 for |r| <= ln2/2, where
- * the truncation is < 2^-60 relative; N = 17 for |r| <= 0.75: < 2^-57). */
+/* q(r) = (expm1(r) - r) / r^2, its Taylor series to r^(N-2) (N = 13 for
+ * |r| <= ln2/2, where the truncation of expm1 is < 2^-60 relative; N = 17
+ * for |r| <= 0.75: < 2^-57). The three leading terms by Horner (their
+ * rounding sets the accuracy), the small tail t by Estrin's scheme, whose
+ * independent products shorten the chain of dependent operations from 16
+ * multiply-adds to 7. */
+static inline BS_VEXP_INLINE double bs_vexp_q(double r, int n17) {
+  const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const double a0 = 1.0 / 120.0 + r * (1.0 / 720.0);
+  const double a1 = 1.0 / 5040.0 + r * (1.0 / 40320.0);
+  const double a2 = 1.0 / 362880.0 + r * (1.0 / 3628800.0);
+  const double a3 = 1.0 / 39916800.0 + r * (1.0 / 479001600.0);
+  const double a4 =
+      n17 ? 1.0 / 6227020800.0 + r * (1.0 / 87178291200.0) : 1.0 / 6227020800.0;
+  const double a5 = 1.0 / 1307674368000.0 + r * (1.0 / 20922789888000.0);
+  const double a6 = 1.0 / 355687428096000.0;
+  const double b0 = a0 + a1 * r2, b1 = a2 + a3 * r2;
+  const double b2 = n17 ? a4 + a5 * r2 : a4;
+  const double d0 = b0 + b1 * r4;
+  const double d1 = n17 ? b2 + a6 * r4 : b2;
+  const double t = d0 + d1 * r8;
+  return 0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * t));
+}
+
+/* expm1(r) = r + r^2 q(r). */
 static inline BS_VEXP_INLINE double bs_vexp_poly(double r, int n17) {
-  double q = 1.0 / 355687428096000.0; /* 1/17! */
-  q = q * r + 1.0 / 20922789888000.0;
-  q = q * r + 1.0 / 1307674368000.0;
-  q = q * r + 1.0 / 87178291200.0;
-  q = n17 ? q * r + 1.0 / 6227020800.0 : 1.0 / 6227020800.0; /* 1/13! */
-  q = q * r + 1.0 / 479001600.0;
-  q = q * r + 1.0 / 39916800.0;
-  q = q * r + 1.0 / 3628800.0;
-  q = q * r + 1.0 / 362880.0;
-  q = q * r + 1.0 / 40320.0;
-  q = q * r + 1.0 / 5040.0;
-  q = q * r + 1.0 / 720.0;
-  q = q * r + 1.0 / 120.0;
-  q = q * r + 1.0 / 24.0;
-  q = q * r + 1.0 / 6.0;
-  q = q * r + 0.5;
-  return r + (r * r) * q;
+  return r + (r * r) * bs_vexp_q(r, n17);
 }
 
 static inline BS_VEXP_INLINE double bs_vexp(double x) {
@@ -128,12 +136,28 @@ static inline BS_VEXP_INLINE double bs_vexpm1(double x) {
   return k > 56.0 ? large : small;
 }
 
-/* phi(z) = (e^z - 1) / z, phi(0) = 1 (ode.h's bs_phi, vectorizable). */
+/* phi(z) = (e^z - 1) / z for |z| < 0.75: 1 + z q(z), no division. */
+static inline BS_VEXP_INLINE double bs_vphi_small(double z) {
+  return 1.0 + z * bs_vexp_q(z, 1);
+}
+
+/* phi(z) = (e^z - 1) / z, phi(0) = 1 (ode.h's bs_phi, vectorizable): the
+ * series for |z| < 0.75, else expm1(z) / z. A loop whose every |z| is below
+ * 0.75 may call bs_vphi_small alone and gets the same bits. */
 static inline BS_VEXP_INLINE double bs_vphi(double z) {
   /* Both sides computed, then a select: with -ftrapping-math the compiler
    * would not if-convert (speculate) a division inside a branch. */
-  const double zz = z == 0.0 ? 1.0 : z;
+  const int small = fabs(z) < 0.75; /* false for NaN */
+  const double zz = small ? 1.0 : z;
   const double r = bs_vexpm1(zz) / zz;
+  return small ? bs_vphi_small(z) : r;
+}
+
+/* 1 / phi(z) = z / (e^z - 1), 1 at 0: the form the channels' rate
+ * functions take (a / phi(z) with one division instead of two). */
+static inline BS_VEXP_INLINE double bs_vinvphi(double z) {
+  const double zz = z == 0.0 ? 1.0 : z;
+  const double r = zz / bs_vexpm1(zz);
   return z == 0.0 ? 1.0 : r;
 }
 

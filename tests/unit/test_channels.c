@@ -296,6 +296,20 @@ static void check_vexp(void) {
     if (m2 > mm)
       mm = m2, xm = -x;
   }
+  /* phi against expm1l(z) / z in long double: the series branch (|z| <
+   * 0.75) and expm1(z) / z beyond it, densely around the switch. */
+  double mp = 0.0, xp = 0.0, ms = 0.0, xs = 0.0;
+  for (double z = -40.0; z <= 5.0; z += 1.0e-5 * 1.4142135623730951, n++) {
+    const double ref = (double)(expm1l((long double)z) / (long double)z);
+    const double u = ulps(bs_vphi(z), ref);
+    if (fabs(z) < 0.75 && u > ms)
+      ms = u, xs = z;
+    if (fabs(z) >= 0.75 && u > mp)
+      mp = u, xp = z;
+  }
+  EXPECT(ms <= 1.0, "phi series: %.3g ulp at %.17g", ms, xs);
+  EXPECT(mp <= 2.0, "phi = expm1/z: %.3g ulp at %.17g", mp, xp);
+  EXPECT(bs_vphi(0x1p-60) == 1.0 && bs_vphi(-0.0) == 1.0, "phi near 0");
   EXPECT(me <= 1.0, "exp: %.3g ulp from glibc at %.17g", me, xe);
   EXPECT(mm <= 1.0, "expm1: %.3g ulp from glibc at %.17g", mm, xm);
   EXPECT(isnan(bs_vexp(NAN)) && isnan(bs_vexpm1(NAN)), "NaN stays NaN");
@@ -305,9 +319,10 @@ static void check_vexp(void) {
          "exp(-inf)");
   EXPECT(bs_vexp(710.0) == HUGE_VAL && bs_vexp(0.0) == 1.0, "exp(710)");
   EXPECT(bs_vphi(0.0) == 1.0 && bs_vexpm1(0.0) == 0.0, "phi(0)");
-  printf("  vexp: exp max %.2f ulp, expm1 max %.2f ulp from glibc (%ld "
+  printf("  vexp: exp max %.2f ulp, expm1 max %.2f ulp from glibc, phi max "
+         "%.2f ulp (series), %.2f ulp (expm1/z) from long double (%ld "
          "points)\n",
-         me, mm, n);
+         me, mm, ms, mp, n);
 }
 
 /* The block kernels (vectorized, possibly in a wider clone) give the same
