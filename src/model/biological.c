@@ -52,12 +52,13 @@ static const bs_var hh_vars[HH_NX] = {
  * (= 1/phi) from vexp.h, so the block kernel vectorizes and a neuron gets
  * the same bits in a SIMD lane or not. */
 static inline BS_VEXP_INLINE void hh_rates(double V, double r[6]) {
-  r[0] = bs_vinvphi(-(V + 40.0) / 10.0); /* 0.1(V+40)/(1-e^{..}) */
-  r[1] = 4.0 * bs_vexp(-(V + 65.0) / 18.0);
-  r[2] = 0.07 * bs_vexp(-(V + 65.0) / 20.0);
-  r[3] = 1.0 / (1.0 + bs_vexp(-(V + 35.0) / 10.0));
-  r[4] = 0.1 * bs_vinvphi(-(V + 55.0) / 10.0); /* 0.01(V+55)/(1-e^{..}) */
-  r[5] = 0.125 * bs_vexp(-(V + 65.0) / 80.0);
+  r[0] = bs_vinvphi(-(V + 40.0) * (1.0 / 10.0)); /* 0.1(V+40)/(1-e^{..}) */
+  r[1] = 4.0 * bs_vexp(-(V + 65.0) * (1.0 / 18.0));
+  r[2] = 0.07 * bs_vexp(-(V + 65.0) * (1.0 / 20.0));
+  r[3] = 1.0 / (1.0 + bs_vexp(-(V + 35.0) * (1.0 / 10.0)));
+  r[4] =
+      0.1 * bs_vinvphi(-(V + 55.0) * (1.0 / 10.0)); /* 0.01(V+55)/(1-e^{..}) */
+  r[5] = 0.125 * bs_vexp(-(V + 65.0) * (1.0 / 80.0));
 }
 
 static inline BS_VEXP_INLINE void hh_rhs(const double *p, const double *k,

@@ -98,9 +98,9 @@ static BS_KERNEL void na_ba_kin(const double *p, const double *k, double V,
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
   markov(phi, 1.28 * invexprel(-(u - 13.0) / 4.0),
-         1.4 * invexprel((u - 40.0) / 5.0), A, B);
-  markov(phi, 0.128 * bs_vexp(-(u - 17.0) / 18.0),
-         4.0 / (1.0 + bs_vexp(-(u - 40.0) / 5.0)), A + 1, B + 1);
+         1.4 * invexprel((u - 40.0) * (1.0 / 5.0)), A, B);
+  markov(phi, 0.128 * bs_vexp(-(u - 17.0) * (1.0 / 18.0)),
+         4.0 / (1.0 + bs_vexp(-(u - 40.0) * (1.0 / 5.0))), A + 1, B + 1);
 }
 
 /* INa_TM1991: alpha_p = 0.32 (13 - u) / (e^{(13-u)/4} - 1),
@@ -112,9 +112,9 @@ static BS_KERNEL void na_tm_kin(const double *p, const double *k, double V,
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
   markov(phi, 1.28 * invexprel((13.0 - u) / 4.0),
-         1.4 * invexprel((u - 40.0) / 5.0), A, B);
-  markov(phi, 0.128 * bs_vexp((17.0 - u) / 18.0),
-         4.0 / (1.0 + bs_vexp(-(u - 40.0) / 5.0)), A + 1, B + 1);
+         1.4 * invexprel((u - 40.0) * (1.0 / 5.0)), A, B);
+  markov(phi, 0.128 * bs_vexp((17.0 - u) * (1.0 / 18.0)),
+         4.0 / (1.0 + bs_vexp(-(u - 40.0) * (1.0 / 5.0))), A + 1, B + 1);
 }
 
 /* INa_HH1952: alpha_p = 0.1 (u - 5) / (1 - e^{-(u-5)/10}),
@@ -125,10 +125,10 @@ static BS_KERNEL void na_hh_kin(const double *p, const double *k, double V,
                                 double *B) {
   (void)C, (void)x;
   const double u = V - p[NA_VSH], phi = k[NA_K_PHI];
-  markov(phi, invexprel(-(u - 5.0) / 10.0), 4.0 * bs_vexp(-(u + 20.0) / 18.0),
-         A, B);
-  markov(phi, 0.07 * bs_vexp(-(u + 20.0) / 20.0),
-         1.0 / (1.0 + bs_vexp(-(u - 10.0) / 10.0)), A + 1, B + 1);
+  markov(phi, invexprel(-(u - 5.0) * (1.0 / 10.0)),
+         4.0 * bs_vexp(-(u + 20.0) * (1.0 / 18.0)), A, B);
+  markov(phi, 0.07 * bs_vexp(-(u + 20.0) * (1.0 / 20.0)),
+         1.0 / (1.0 + bs_vexp(-(u - 10.0) * (1.0 / 10.0))), A + 1, B + 1);
 }
 
 #define NA_KIND(NAME, PARAMS, NP, KIN, DOC)                                    \
@@ -185,8 +185,8 @@ static BS_KERNEL void kdr_ba_kin(const double *p, const double *k, double V,
                                  double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.16 * invexprel(-(u - 15.0) / 5.0),
-         0.5 * bs_vexp(-(u - 10.0) / 40.0), A, B);
+  markov(k[KDR_K_PHI], 0.16 * invexprel(-(u - 15.0) * (1.0 / 5.0)),
+         0.5 * bs_vexp(-(u - 10.0) * (1.0 / 40.0)), A, B);
 }
 
 /* IK_TM1991: alpha = 0.032 (15 - u) / (e^{(15-u)/5} - 1),
@@ -196,8 +196,8 @@ static BS_KERNEL void k_tm_kin(const double *p, const double *k, double V,
                                double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.16 * invexprel((15.0 - u) / 5.0),
-         0.5 * bs_vexp((10.0 - u) / 40.0), A, B);
+  markov(k[KDR_K_PHI], 0.16 * invexprel((15.0 - u) * (1.0 / 5.0)),
+         0.5 * bs_vexp((10.0 - u) * (1.0 / 40.0)), A, B);
 }
 
 /* IK_HH1952: alpha = 0.01 (u + 10) / (1 - e^{-(u+10)/10}),
@@ -207,8 +207,8 @@ static BS_KERNEL void k_hh_kin(const double *p, const double *k, double V,
                                double *B) {
   (void)C, (void)x;
   const double u = V - p[KDR_VSH];
-  markov(k[KDR_K_PHI], 0.1 * invexprel(-(u + 10.0) / 10.0),
-         0.125 * bs_vexp(-(u + 20.0) / 80.0), A, B);
+  markov(k[KDR_K_PHI], 0.1 * invexprel(-(u + 10.0) * (1.0 / 10.0)),
+         0.125 * bs_vexp(-(u + 20.0) * (1.0 / 80.0)), A, B);
 }
 
 #define K4_KIND(NAME, PARAMS, NP, KIN, DOC)                                    \
@@ -249,15 +249,15 @@ static BS_KERNEL double kk2_cond(const double *p, const double *x, double C) {
 /* q of IKA: q_inf = 1 / (1 + e^{(u+78)/6}); tau_q = 1 / (e^{(u+46)/5} +
  * e^{-(u+238)/37.5}) for V < -63 + V_sh, else 19. */
 static BS_KERNEL void ka_q(const double *p, double u, double *A, double *B) {
-  const double tq =
-      u < -63.0
-          ? 1.0 / (bs_vexp((u + 46.0) / 5.0) + bs_vexp(-(u + 238.0) / 37.5))
-          : 19.0;
-  ss(p[KA_PHIQ], sigm((u + 78.0) / 6.0), tq, A, B);
+  const double tq = u < -63.0 ? 1.0 / (bs_vexp((u + 46.0) * (1.0 / 5.0)) +
+                                       bs_vexp(-(u + 238.0) * (1.0 / 37.5)))
+                              : 19.0;
+  ss(p[KA_PHIQ], sigm((u + 78.0) * (1.0 / 6.0)), tq, A, B);
 }
 
 static BS_KERNEL double ka_tau_p(double u) {
-  return 1.0 / (bs_vexp((u + 35.8) / 19.7) + bs_vexp(-(u + 79.7) / 12.7)) +
+  return 1.0 / (bs_vexp((u + 35.8) * (1.0 / 19.7)) +
+                bs_vexp(-(u + 79.7) * (1.0 / 12.7))) +
          0.37;
 }
 
@@ -266,7 +266,7 @@ static BS_KERNEL void ka1_kin(const double *p, const double *k, double V,
                               double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   const double u = V - p[KA_VSH];
-  ss(p[KA_PHIP], sigm(-(u + 60.0) / 8.5), ka_tau_p(u), A, B);
+  ss(p[KA_PHIP], sigm(-(u + 60.0) * (1.0 / 8.5)), ka_tau_p(u), A, B);
   ka_q(p, u, A + 1, B + 1);
 }
 
@@ -275,7 +275,7 @@ static BS_KERNEL void ka2_kin(const double *p, const double *k, double V,
                               double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   const double u = V - p[KA_VSH];
-  ss(p[KA_PHIP], sigm(-(u + 36.0) / 20.0), ka_tau_p(u), A, B);
+  ss(p[KA_PHIP], sigm(-(u + 36.0) * (1.0 / 20.0)), ka_tau_p(u), A, B);
   ka_q(p, u, A + 1, B + 1);
 }
 
@@ -286,14 +286,16 @@ static BS_KERNEL void ka2_kin(const double *p, const double *k, double V,
  * these are the intended functions (2.4's *_HM1992v2). */
 static BS_KERNEL void kk2_kin_common(const double *p, double u, int b,
                                      double *A, double *B) {
-  ss(p[KA_PHIP], sigm(-(u + 43.0) / 17.0),
-     1.0 / (bs_vexp((u - 81.0) / 25.6) + bs_vexp(-(u + 132.0) / 18.0)) + 9.9, A,
-     B);
-  double tq =
-      1.0 / (bs_vexp((u - 1329.0) / 200.0) + bs_vexp(-(u + 130.0) / 7.1));
+  ss(p[KA_PHIP], sigm(-(u + 43.0) * (1.0 / 17.0)),
+     1.0 / (bs_vexp((u - 81.0) * (1.0 / 25.6)) +
+            bs_vexp(-(u + 132.0) * (1.0 / 18.0))) +
+         9.9,
+     A, B);
+  double tq = 1.0 / (bs_vexp((u - 1329.0) * (1.0 / 200.0)) +
+                     bs_vexp(-(u + 130.0) * (1.0 / 7.1)));
   if (b && !(u < -70.0))
     tq = 8.9;
-  ss(p[KA_PHIQ], sigm((u + 58.0) / 10.6), tq, A + 1, B + 1);
+  ss(p[KA_PHIQ], sigm((u + 58.0) * (1.0 / 10.6)), tq, A + 1, B + 1);
 }
 
 static BS_KERNEL void kk2a_kin(const double *p, const double *k, double V,
@@ -338,9 +340,9 @@ static BS_KERNEL void kni_kin(const double *p, const double *k, double V,
                               double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
   const double u = V - p[KNI_VSH];
-  ss(p[KNI_PHIP], sigm(-(u + 35.0) / 10.0),
-     p[KNI_TMAX] /
-         (3.3 * bs_vexp((u + 35.0) / 20.0) + bs_vexp(-(u + 35.0) / 20.0)),
+  ss(p[KNI_PHIP], sigm(-(u + 35.0) * (1.0 / 10.0)),
+     p[KNI_TMAX] / (3.3 * bs_vexp((u + 35.0) * (1.0 / 20.0)) +
+                    bs_vexp(-(u + 35.0) * (1.0 / 20.0))),
      A, B);
 }
 
@@ -404,11 +406,13 @@ static BS_KERNEL void cat_hm_kin(const double *p, const double *k, double V,
                                  double *B) {
   (void)C, (void)x;
   const double u = V - p[CA_VSH];
-  ss(k[CA_K_PHIP], sigm(-(u + 59.0) / 6.2),
-     1.0 / (bs_vexp(-(u + 132.0) / 16.7) + bs_vexp((u + 16.8) / 18.2)) + 0.612,
+  ss(k[CA_K_PHIP], sigm(-(u + 59.0) * (1.0 / 6.2)),
+     1.0 / (bs_vexp(-(u + 132.0) * (1.0 / 16.7)) +
+            bs_vexp((u + 16.8) * (1.0 / 18.2))) +
+         0.612,
      A, B);
-  const double tq = u >= -80.0 ? bs_vexp(-(u + 22.0) / 10.5) + 28.0
-                               : bs_vexp((u + 467.0) / 66.6);
+  const double tq = u >= -80.0 ? bs_vexp(-(u + 22.0) * (1.0 / 10.5)) + 28.0
+                               : bs_vexp((u + 467.0) * (1.0 / 66.6));
   ss(k[CA_K_PHIQ], sigm((u + 83.0) / 4.0), tq, A + 1, B + 1);
 }
 
@@ -420,11 +424,13 @@ static BS_KERNEL void cat_hp_kin(const double *p, const double *k, double V,
                                  double *B) {
   (void)C, (void)x;
   const double u = V - p[CA_VSH];
-  ss(k[CA_K_PHIP], sigm(-(u + 52.0) / 7.4),
-     3.0 + 1.0 / (bs_vexp((u + 27.0) / 10.0) + bs_vexp(-(u + 102.0) / 15.0)), A,
-     B);
-  ss(k[CA_K_PHIQ], sigm((u + 80.0) / 5.0),
-     85.0 + 1.0 / (bs_vexp((u + 48.0) / 4.0) + bs_vexp(-(u + 407.0) / 50.0)),
+  ss(k[CA_K_PHIP], sigm(-(u + 52.0) * (1.0 / 7.4)),
+     3.0 + 1.0 / (bs_vexp((u + 27.0) * (1.0 / 10.0)) +
+                  bs_vexp(-(u + 102.0) * (1.0 / 15.0))),
+     A, B);
+  ss(k[CA_K_PHIQ], sigm((u + 80.0) * (1.0 / 5.0)),
+     85.0 + 1.0 / (bs_vexp((u + 48.0) / 4.0) +
+                   bs_vexp(-(u + 407.0) * (1.0 / 50.0))),
      A + 1, B + 1);
 }
 
@@ -436,10 +442,12 @@ static BS_KERNEL void cal_kin(const double *p, const double *k, double V,
   (void)C, (void)x;
   const double u = V - p[CA_VSH];
   ss(k[CA_K_PHIP], sigm(-(u + 10.0) / 4.0),
-     0.4 + 0.7 / (bs_vexp(-(u + 5.0) / 15.0) + bs_vexp((u + 5.0) / 15.0)), A,
-     B);
+     0.4 + 0.7 / (bs_vexp(-(u + 5.0) * (1.0 / 15.0)) +
+                  bs_vexp((u + 5.0) * (1.0 / 15.0))),
+     A, B);
   ss(k[CA_K_PHIQ], sigm((u + 25.0) / 2.0),
-     300.0 + 100.0 / (bs_vexp((u + 40.0) / 9.5) + bs_vexp(-(u + 40.0) / 9.5)),
+     300.0 + 100.0 / (bs_vexp((u + 40.0) * (1.0 / 9.5)) +
+                      bs_vexp(-(u + 40.0) * (1.0 / 9.5))),
      A + 1, B + 1);
 }
 
@@ -472,10 +480,10 @@ static BS_KERNEL void re_kin(const double *p, const double *k, double V,
                              double C, const double *x, double *A, double *B) {
   (void)C, (void)x;
   const double u = V - p[RE_VSH], phi = k[RE_K_PHI];
-  markov(phi, 0.055 * 3.8 * invexprel((-27.0 - u) / 3.8),
-         0.94 * bs_vexp((-75.0 - u) / 17.0), A, B);
-  markov(phi, 0.000457 * bs_vexp((-13.0 - u) / 50.0),
-         0.0065 / (bs_vexp((-15.0 - u) / 28.0) + 1.0), A + 1, B + 1);
+  markov(phi, 0.055 * 3.8 * invexprel((-27.0 - u) * (1.0 / 3.8)),
+         0.94 * bs_vexp((-75.0 - u) * (1.0 / 17.0)), A, B);
+  markov(phi, 0.000457 * bs_vexp((-13.0 - u) * (1.0 / 50.0)),
+         0.0065 / (bs_vexp((-15.0 - u) * (1.0 / 28.0)) + 1.0), A + 1, B + 1);
 }
 
 /* ICaN_IS2008 (Ca-activated non-specific cation current):
@@ -491,9 +499,11 @@ static BS_KERNEL double can_cond(const double *p, const double *x, double C) {
 static BS_KERNEL void can_kin(const double *p, const double *k, double V,
                               double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
-  ss(p[CAN_PHI], sigm(-(V + 43.0) / 5.2),
-     2.7 / (bs_vexp(-(V + 55.0) / 15.0) + bs_vexp((V + 55.0) / 15.0)) + 1.6, A,
-     B);
+  ss(p[CAN_PHI], sigm(-(V + 43.0) * (1.0 / 5.2)),
+     2.7 / (bs_vexp(-(V + 55.0) * (1.0 / 15.0)) +
+            bs_vexp((V + 55.0) * (1.0 / 15.0))) +
+         1.6,
+     A, B);
 }
 
 /* ---- Ih and K(Ca) ------------------------------------------------------- */
@@ -507,7 +517,7 @@ static const bs_param ih_params[IH_NP] = {VOLT("E", 43.0, "reversal potential"),
 static BS_KERNEL void ih_kin(const double *p, const double *k, double V,
                              double C, const double *x, double *A, double *B) {
   (void)k, (void)C, (void)x;
-  ss(p[IH_PHI], sigm((V + 75.0) / 5.5),
+  ss(p[IH_PHI], sigm((V + 75.0) * (1.0 / 5.5)),
      1.0 / (bs_vexp(-0.086 * V - 14.59) + bs_vexp(0.0701 * V - 1.87)), A, B);
 }
 
@@ -541,9 +551,9 @@ static void hd_prepare(const double *p, double *k) {
 static BS_KERNEL void hd_rates(const double *p, const double *k, double V,
                                double *al, double *be) {
   const double u = V - p[HD_VSH];
-  const double inf = sigm((u + 75.0) / 5.5);
-  const double tau = (20.0 + 1000.0 / (bs_vexp((u + 71.5) / 14.2) +
-                                       bs_vexp(-(u + 89.0) / 11.6))) /
+  const double inf = sigm((u + 75.0) * (1.0 / 5.5));
+  const double tau = (20.0 + 1000.0 / (bs_vexp((u + 71.5) * (1.0 / 14.2)) +
+                                       bs_vexp(-(u + 89.0) * (1.0 / 11.6)))) /
                      k[HD_K_PHI];
   *al = inf / tau;
   *be = (1.0 - inf) / tau;

@@ -126,14 +126,20 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
   switch (method) {
   case BS_METHOD_EXP_AUTO: {
     /* Slow variables (V, most gates) have |B dt| < 0.75 in every neuron of
-     * a block: then phi is its series alone, with no exp and no division.
+     * a block, fast ones (COBAHH's m) >= 0.75: then phi takes one of its
+     * two forms alone (the series with no exp and no division, or expm1/z).
      * A neuron's bits do not depend on the branch taken (bs_vphi). */
-    int big = 0;
+    int nsmall = 0;
     for (int i = 0; i < n; i++)
-      big |= !(fabs(B[i] * dt) < 0.75);
-    if (!big) {
+      nsmall += fabs(B[i] * dt) < 0.75;
+    if (nsmall == n) {
       for (int i = 0; i < n; i++)
         x[i] = bs_vlin_step_small(x[i], A[i], B[i], dt);
+      break;
+    }
+    if (nsmall == 0) {
+      for (int i = 0; i < n; i++)
+        x[i] = bs_vlin_step_large(x[i], A[i], B[i], dt);
       break;
     }
     LIN_LOOP(BS_METHOD_EXP_AUTO)

@@ -69,6 +69,13 @@ bs_vlin_step_small(double x, double A, double B, double dt) {
   return x + dt * bs_vphi_small(-B * dt) * f;
 }
 
+/* The same where every |B dt| >= 0.75 (or NaN): bs_vphi's other branch. */
+static inline __attribute__((always_inline)) double
+bs_vlin_step_large(double x, double A, double B, double dt) {
+  const double f = A - B * x;
+  return x + dt * bs_vphi_large(-B * dt) * f;
+}
+
 /* One step of x' = f(x) for one element. rhs is a compile-time constant at
  * every call site, so it is inlined. rk2 is BrainPy's rk2 with beta = 2/3:
  * A = [(), (2/3)], B = [1/4, 3/4]. bs_ode_advance uses libm's expm1 in
@@ -170,14 +177,15 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
   break;
 
 /* exp_auto over the block in passes: the right-hand sides of every
- * neuron (f and the diagonal d), then each variable's step with phi's
- * series alone where every |d dt| of the block is below 0.75 (no exp, no
- * division; the same bits as bs_vphi), then the event test. */
+ * neuron (f and the diagonal d), then each variable's step with one form
+ * of phi alone where every |d dt| of the block is on one side of 0.75
+ * (the series: no exp, no division; the same bits as bs_vphi), then the
+ * event test. */
 #define BS_ODE_BLOCK_EXP(NV, NAUX, RHS, EVENT)                                 \
   {                                                                            \
     double fb[NV][BS_FUSED_BLOCK], db[NV][BS_FUSED_BLOCK],                     \
         x0b[NV][BS_FUSED_BLOCK];                                               \
-    int big[NV] = {0};                                                         \
+    size_t nsmall[NV] = {0};                                                   \
     const double dt = a->dt;                                                   \
     BS_IVDEP for (size_t i = 0; i < n; i++) {                                  \
       double x[NV], f[NV], d[NV];                                              \
@@ -187,18 +195,21 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
       BS_UNROLL for (int v = 0; v < (NV); v++) {                               \
         fb[v][i] = f[v];                                                       \
         db[v][i] = d[v];                                                       \
-        big[v] |= !(fabs(d[v] * dt) < 0.75);                                   \
+        nsmall[v] += fabs(d[v] * dt) < 0.75;                                   \
       }                                                                        \
     }                                                                          \
     for (int v = 0; v < (NV); v++) {                                           \
       double *restrict xv = xs[v];                                             \
       const double *fv = fb[v], *dv = db[v], *x0v = x0b[v];                    \
-      if (big[v])                                                              \
-        for (size_t i = 0; i < n; i++)                                         \
-          xv[i] = x0v[i] + dt * bs_vphi(dv[i] * dt) * fv[i];                   \
-      else                                                                     \
+      if (nsmall[v] == n)                                                      \
         for (size_t i = 0; i < n; i++)                                         \
           xv[i] = x0v[i] + dt * bs_vphi_small(dv[i] * dt) * fv[i];             \
+      else if (nsmall[v] == 0)                                                 \
+        for (size_t i = 0; i < n; i++)                                         \
+          xv[i] = x0v[i] + dt * bs_vphi_large(dv[i] * dt) * fv[i];             \
+      else                                                                     \
+        for (size_t i = 0; i < n; i++)                                         \
+          xv[i] = x0v[i] + dt * bs_vphi(dv[i] * dt) * fv[i];                   \
     }                                                                          \
     BS_IVDEP for (size_t i = 0; i < n; i++) {                                  \
       double x[NV], x0[NV], aux[(NAUX) + 1];                                   \

@@ -153,6 +153,12 @@ static inline BS_VEXP_INLINE double bs_vphi(double z) {
   return small ? bs_vphi_small(z) : r;
 }
 
+/* bs_vphi where |z| >= 0.75 or z is NaN (its second branch, the same
+ * bits): for loops that have checked it for every element. */
+static inline BS_VEXP_INLINE double bs_vphi_large(double z) {
+  return bs_vexpm1(z) / z;
+}
+
 /* 1 / phi(z) = z / (e^z - 1), 1 at 0: the form the channels' rate
  * functions take (a / phi(z) with one division instead of two). */
 static inline BS_VEXP_INLINE double bs_vinvphi(double z) {
