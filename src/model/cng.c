@@ -154,9 +154,11 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
 }
 
 /* GCC 12 sees the block arrays as maybe uninitialized in the clones
- * (they are set for i < n before any read). */
+ * (they are set for i < n before any read); clang has no such warning. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /* One block of n <= BLK neurons at i0, channel by channel: each channel's
  * kernel runs over the whole block (one indirect call per block), the
  * per-neuron arithmetic is that of the neuron-by-neuron form. I and G
@@ -282,7 +284,9 @@ BS_CH_CLONES static size_t cng_block(const cng *g, const bs_neuron_args *a,
     }
   return nspk;
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 static void cng_update(bs_neuron_args *a) {
   const cng *g = a->model ? a->model->impl : NULL;
