@@ -135,7 +135,7 @@ static void lif_update(bs_neuron_args *a) {
     const double ref = a->k[K_HAS_REF] != 0.0 ? a->k[K_REF] : -HUGE_VAL;       \
     const double t = (double)a->step * a->dt;                                  \
     uint64_t fired[BS_FUSED_BLOCK];                                            \
-    uint64_t any = 0, b = 0;                                                   \
+    uint64_t nf = 0, b = 0;                                                    \
     for (size_t i = 0; i < n; i++) {                                           \
       const double v0 = V[i];                                                  \
       double I = I_I;                                                          \
@@ -145,20 +145,23 @@ static void lif_update(bs_neuron_args *a) {
       const uint64_t f = w >= V_th;                                            \
       const double vs = f ? V_reset : w;                                       \
       V[i] = vs;                                                               \
-      tl[i] = f ? t : tl[i]; /* t only: t_last stays finite */                 \
+      if (f) /* a masked store: tl's lines stay clean */                      \
+        tl[i] = t; /* t only: t_last stays finite */                           \
       fired[i] = f;                                                            \
-      any |= f;                                                                \
+      nf += f;                                                                 \
       b |= bs_nonfinite_bit(vs);                                               \
     }                                                                          \
     *bad |= b;                                                                 \
-    if (any)                                                                   \
-      collect(a, b0, n, fired, nspk);                                          \
+    if (nf)                                                                    \
+      collect(a, b0, n, fired, nf, nspk);                                      \
   }
 
+/* The nf spikes of the block, in order; the scan stops at the last. */
 static void collect(const bs_neuron_args *a, size_t b0, size_t n,
-                    const uint64_t *fired, size_t *nspk) {
+                    const uint64_t *fired, uint64_t nf, size_t *nspk) {
   size_t q = *nspk;
-  for (size_t i = 0; i < n; i++)
+  const size_t end = q + nf;
+  for (size_t i = 0; i < n && q < end; i++)
     if (fired[i])
       a->spk[q++] = (uint32_t)(b0 + i);
   *nspk = q;
