@@ -145,7 +145,7 @@ static void lif_update(bs_neuron_args *a) {
       const uint64_t f = w >= V_th;                                            \
       const double vs = f ? V_reset : w;                                       \
       V[i] = vs;                                                               \
-      if (f) /* a masked store: tl's lines stay clean */                      \
+      if (f)       /* a masked store: tl's lines stay clean */                 \
         tl[i] = t; /* t only: t_last stays finite */                           \
       fired[i] = f;                                                            \
       nf += f;                                                                 \
