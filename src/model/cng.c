@@ -120,6 +120,12 @@ static void cond_block(const cng_chan *c, int n, double *const *xp,
   for (int i = 0; i < n; i++)                                                  \
     x[i] = bs_vlin_step(M, x[i], A[i], B[i], dt);                              \
   break;
+/* bs_vlin_step's exp_auto with the phi BS_VPHI_LOOP picks (the same bits) */
+#define LIN_EXP_STEP(PHI)                                                      \
+  {                                                                            \
+    const double f = A[i] - B[i] * x[i];                                       \
+    x[i] = x[i] + dt * PHI(-B[i] * dt) * f;                                    \
+  }
 BS_CH_CLONES static void lin_block(int method, int n, double *x,
                                    const double *A, const double *B,
                                    double dt) {
@@ -132,17 +138,8 @@ BS_CH_CLONES static void lin_block(int method, int n, double *x,
     int nsmall = 0;
     for (int i = 0; i < n; i++)
       nsmall += fabs(B[i] * dt) < 0.75;
-    if (nsmall == n) {
-      for (int i = 0; i < n; i++)
-        x[i] = bs_vlin_step_small(x[i], A[i], B[i], dt);
-      break;
-    }
-    if (nsmall == 0) {
-      for (int i = 0; i < n; i++)
-        x[i] = bs_vlin_step_large(x[i], A[i], B[i], dt);
-      break;
-    }
-    LIN_LOOP(BS_METHOD_EXP_AUTO)
+    BS_VPHI_LOOP(n, nsmall, LIN_EXP_STEP);
+    break;
   }
   case BS_METHOD_EULER:
     LIN_LOOP(BS_METHOD_EULER)
@@ -288,19 +285,9 @@ BS_CH_CLONES static size_t cng_block(const cng *g, const bs_neuron_args *a,
 #pragma GCC diagnostic pop
 #endif
 
-static void cng_update(bs_neuron_args *a) {
-  const cng *g = a->model ? a->model->impl : NULL;
-  size_t nspk = 0;
-  for (size_t i0 = 0; i0 < a->n; i0 += BLK) {
-    const size_t left = a->n - i0;
-    nspk = cng_block(g, a, i0, left < BLK ? (int)left : BLK, a->I + i0,
-                     a->G ? a->G + i0 : NULL, nspk, NULL);
-  }
-  a->nspk = nspk;
-}
-
-/* The fused update's block (bs_fused_update): the same cng_block over the
- * block's input, in pieces of BLK. */
+/* Neurons [b0, b0 + n) with input I, G (G may be NULL) in pieces of BLK:
+ * the unfused update (all of them) and the fused update's block
+ * (bs_fused_update). */
 static void cng_fused_block(const bs_neuron_args *a, size_t b0, size_t n,
                             const double *I, const double *G, size_t *nspk,
                             uint64_t *bad) {
@@ -310,6 +297,12 @@ static void cng_fused_block(const bs_neuron_args *a, size_t b0, size_t n,
     *nspk =
         cng_block(g, a, b0 + s, (int)m, I + s, G ? G + s : NULL, *nspk, bad);
   }
+}
+
+static void cng_update(bs_neuron_args *a) {
+  size_t nspk = 0;
+  cng_fused_block(a, 0, a->n, a->I, a->G, &nspk, NULL);
+  a->nspk = nspk;
 }
 
 static const bs_fused_neuron cng_fused_kernel = {.block = cng_fused_block,

@@ -61,20 +61,23 @@ bs_vlin_step(int method, double x, double A, double B, double dt) {
   }
 }
 
-/* bs_vlin_step's exp_auto where |B dt| < 0.75 (bs_vphi's series branch,
- * the same bits): for loops that have checked it for every element. */
-static inline __attribute__((always_inline)) double
-bs_vlin_step_small(double x, double A, double B, double dt) {
-  const double f = A - B * x;
-  return x + dt * bs_vphi_small(-B * dt) * f;
-}
-
-/* The same where every |B dt| >= 0.75 (or NaN): bs_vphi's other branch. */
-static inline __attribute__((always_inline)) double
-bs_vlin_step_large(double x, double A, double B, double dt) {
-  const double f = A - B * x;
-  return x + dt * bs_vphi_large(-B * dt) * f;
-}
+/* exp_auto's x = x0 + dt phi(z) f over elements 0..n-1 with phi in one
+ * form where every |z| is on one side of 0.75 (nsmall of the n below):
+ * the series alone (no exp, no division), expm1(z) / z alone, or bs_vphi
+ * with both. STEP(PHI) is the statement for element i, PHI the phi to
+ * call; the three forms give the same bits (bs_vphi). */
+#define BS_VPHI_LOOP(n, nsmall, STEP)                                          \
+  do {                                                                         \
+    if ((nsmall) == (n))                                                       \
+      for (size_t i = 0; i < (size_t)(n); i++)                                 \
+        STEP(bs_vphi_small)                                                    \
+    else if ((nsmall) == 0)                                                    \
+      for (size_t i = 0; i < (size_t)(n); i++)                                 \
+        STEP(bs_vphi_large)                                                    \
+    else                                                                       \
+      for (size_t i = 0; i < (size_t)(n); i++)                                 \
+        STEP(bs_vphi)                                                          \
+  } while (0)
 
 /* One step of x' = f(x) for one element. rhs is a compile-time constant at
  * every call site, so it is inlined. rk2 is BrainPy's rk2 with beta = 2/3:
@@ -181,6 +184,7 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
  * of phi alone where every |d dt| of the block is on one side of 0.75
  * (the series: no exp, no division; the same bits as bs_vphi), then the
  * event test. */
+#define BS_ODE_EXP_STEP(PHI) xv[i] = x0v[i] + dt * PHI(dv[i] * dt) * fv[i];
 #define BS_ODE_BLOCK_EXP(NV, NAUX, RHS, EVENT)                                 \
   {                                                                            \
     double fb[NV][BS_FUSED_BLOCK], db[NV][BS_FUSED_BLOCK],                     \
@@ -201,15 +205,7 @@ BS_ODE_ADVANCE(bs_ode_vadvance, bs_vphi)
     for (int v = 0; v < (NV); v++) {                                           \
       double *restrict xv = xs[v];                                             \
       const double *fv = fb[v], *dv = db[v], *x0v = x0b[v];                    \
-      if (nsmall[v] == n)                                                      \
-        for (size_t i = 0; i < n; i++)                                         \
-          xv[i] = x0v[i] + dt * bs_vphi_small(dv[i] * dt) * fv[i];             \
-      else if (nsmall[v] == 0)                                                 \
-        for (size_t i = 0; i < n; i++)                                         \
-          xv[i] = x0v[i] + dt * bs_vphi_large(dv[i] * dt) * fv[i];             \
-      else                                                                     \
-        for (size_t i = 0; i < n; i++)                                         \
-          xv[i] = x0v[i] + dt * bs_vphi(dv[i] * dt) * fv[i];                   \
+      BS_VPHI_LOOP(n, nsmall[v], BS_ODE_EXP_STEP);                             \
     }                                                                          \
     BS_IVDEP for (size_t i = 0; i < n; i++) {                                  \
       double x[NV], x0[NV], aux[(NAUX) + 1];                                   \
