@@ -97,15 +97,26 @@ def classify(binary, artifact, env):
         return {"artifact": artifact, "kind": "timeout", "owner": who,
                 "where": "hang in " + where, "what": "no return within "
                 "libFuzzer's -timeout", "signature": "hang @ " + where}
+    base = os.path.basename(artifact)
+    kind = base.split("-")[0] if "-" in base else "crash"
+    renv, limit = env, 30
+    if kind == "oom":
+        # An out-of-memory input makes tens of millions of allocations
+        # before the RSS limit: with full allocation stacks (main() asks
+        # for them, for leaks) the replay would take minutes. The live-heap
+        # report needs two frames to say whose memory it is.
+        renv = dict(env)
+        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS"):
+            renv[k] = renv.get(k, "") + ":fast_unwind_on_malloc=1"
+        limit = 120
     try:
         p = subprocess.run([binary, artifact], capture_output=True, text=True,
-                           timeout=30, env=env, errors="replace")
+                           timeout=limit, env=renv, errors="replace")
         text, rc = p.stderr + p.stdout, p.returncode
     except subprocess.TimeoutExpired:
         return {"artifact": artifact, "kind": "timeout", "owner": "brainsim",
-                "where": "no exit within 30 s on replay", "signature": "hang"}
-    base = os.path.basename(artifact)
-    kind = base.split("-")[0] if "-" in base else "crash"
+                "where": "no exit within %d s on replay" % limit,
+                "signature": "hang"}
     if kind == "oom" and rc != 0 and not stacks(text):
         # An RSS out-of-memory prints the largest live allocations, but
         # none when the growth is many small blocks: replay with a low
@@ -114,7 +125,7 @@ def classify(binary, artifact, env):
         try:
             p = subprocess.run([binary, "-malloc_limit_mb=64", artifact],
                                capture_output=True, text=True, timeout=60,
-                               env=env, errors="replace")
+                               env=renv, errors="replace")
             if stacks(p.stderr + p.stdout):
                 text, rc = p.stderr + p.stdout, p.returncode
         except subprocess.TimeoutExpired:
