@@ -265,12 +265,21 @@ BS_CH_CLONES static size_t cng_block(const cng *g, const bs_neuron_args *a,
       Ex[i] = ion->kind->ion_E(ion->p, ion->k, Cn);
     }
   }
-  /* 4. spike: upward crossing, no reset */
+  /* 4. spike: upward crossing, no reset. The crossings as flags in a loop
+   * that vectorizes (with V's store), the rare spikes collected after. */
+  uint64_t fired[BLK], nf = 0;
+  double *restrict xV = x[0] + i0;
   for (int i = 0; i < n; i++) {
-    if (V0[i] < V_th && V[i] >= V_th)
-      a->spk[nspk++] = (uint32_t)(i0 + (size_t)i);
-    x[0][i0 + i] = V[i];
+    const uint64_t f = (uint64_t)(V0[i] < V_th) & (uint64_t)(V[i] >= V_th);
+    fired[i] = f;
+    nf += f;
+    xV[i] = V[i];
   }
+  for (int i = 0; i < n && nf; i++)
+    if (fired[i]) {
+      a->spk[nspk++] = (uint32_t)(i0 + (size_t)i);
+      nf--;
+    }
   if (bad) /* every variable: V, the gates, each ion's C and E */
     for (int v = 0; v < (g ? g->m.nx : 1); v++) {
       const double *xv = x[v] + i0;
