@@ -268,12 +268,14 @@ BS_CH_CLONES static size_t cng_block(const cng *g, const bs_neuron_args *a,
   /* 4. spike: upward crossing, no reset. The crossings as flags in a loop
    * that vectorizes (with V's store), the rare spikes collected after. */
   uint64_t fired[BLK], nf = 0;
-  double *restrict xV = x[0] + i0;
-  for (int i = 0; i < n; i++) {
-    const uint64_t f = (uint64_t)(V0[i] < V_th) & (uint64_t)(V[i] >= V_th);
-    fired[i] = f;
-    nf += f;
-    xV[i] = V[i];
+  { /* xV's restrict scope: the store loop only */
+    double *restrict xV = x[0] + i0;
+    for (int i = 0; i < n; i++) {
+      const uint64_t f = (uint64_t)(V0[i] < V_th) & (uint64_t)(V[i] >= V_th);
+      fired[i] = f;
+      nf += f;
+      xV[i] = V[i];
+    }
   }
   for (int i = 0; i < n && nf; i++)
     if (fired[i]) {
