@@ -277,11 +277,8 @@ BS_CH_CLONES static size_t cng_block(const cng *g, const bs_neuron_args *a,
       xV[i] = V[i];
     }
   }
-  for (int i = 0; i < n && nf; i++)
-    if (fired[i]) {
-      a->spk[nspk++] = (uint32_t)(i0 + (size_t)i);
-      nf--;
-    }
+  if (nf)
+    nspk = bs_spikes_collect(a->spk, nspk, i0, fired, (size_t)n, nf);
   if (bad) /* every variable: V, the gates, each ion's C and E */
     for (int v = 0; v < (g ? g->m.nx : 1); v++) {
       const double *xv = x[v] + i0;

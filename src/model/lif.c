@@ -153,19 +153,8 @@ static void lif_update(bs_neuron_args *a) {
     }                                                                          \
     *bad |= b;                                                                 \
     if (nf)                                                                    \
-      collect(a, b0, n, fired, nf, nspk);                                      \
+      *nspk = bs_spikes_collect(a->spk, *nspk, b0, fired, n, nf);              \
   }
-
-/* The nf spikes of the block, in order; the scan stops at the last. */
-static void collect(const bs_neuron_args *a, size_t b0, size_t n,
-                    const uint64_t *fired, uint64_t nf, size_t *nspk) {
-  size_t q = *nspk;
-  const size_t end = q + nf;
-  for (size_t i = 0; i < n && q < end; i++)
-    if (fired[i])
-      a->spk[q++] = (uint32_t)(b0 + i);
-  *nspk = q;
-}
 
 /* Term j: exp_update, then I += g (a - c V) (bs_fused_term). */
 #define LIF_P(j)                                                               \

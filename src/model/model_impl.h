@@ -15,6 +15,20 @@ static inline uint64_t bs_nonfinite_bit(double x) {
   return (b & UINT64_C(0x7ff0000000000000)) + (UINT64_C(1) << 52);
 }
 
+/* A block kernel's spikes from its per-neuron flags: the nf flagged of
+ * fired[0..n) as b0 + i into spk from q on, in order, the scan stopping at
+ * the last; returns the new count. The flags come from a loop that
+ * vectorizes, so the scalar scan runs only over blocks with spikes. */
+static inline size_t bs_spikes_collect(uint32_t *spk, size_t q, size_t b0,
+                                       const uint64_t *fired, size_t n,
+                                       uint64_t nf) {
+  const size_t end = q + nf;
+  for (size_t i = 0; i < n && q < end; i++)
+    if (fired[i])
+      spk[q++] = (uint32_t)(b0 + i);
+  return q;
+}
+
 /* Wider vectors where the CPU has them (x86-64 function multiversioning):
  * still only basic operations, and no FMA, since -ffp-contract=off forbids
  * contraction whatever the target, so every clone gives the same bits. */
