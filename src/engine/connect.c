@@ -86,35 +86,53 @@ typedef struct coo {
   bs_ctx *ctx;
   uint64_t post_lo;
   uint32_t *pre; /* population sizes are below 2^32 */
-  uint64_t *key;
+  uint64_t *key; /* only with keys: a third of the list's bytes */
   uint32_t *post;
   size_t n, cap;
-  int failed;
+  int keys, failed;
 } coo;
-
-static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
-  coo *c = sink;
-  if (c->n == c->cap) {
-    size_t nc = c->cap ? 2 * c->cap : 1024;
-    if (bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->pre) ||
-        bs_realloc(c->ctx, c->cap, nc, sizeof(uint64_t), &c->key) ||
-        bs_realloc(c->ctx, c->cap, nc, sizeof(uint32_t), &c->post)) {
-      c->failed = 1;
-      return 1;
-    }
-    c->cap = nc;
-  }
-  c->pre[c->n] = (uint32_t)pre;
-  c->post[c->n] = (uint32_t)(post - c->post_lo);
-  c->key[c->n] = key;
-  c->n++;
-  return 0;
-}
 
 static void coo_free(coo *c) {
   bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->pre);
   bs_free(c->ctx, c->cap, sizeof(uint64_t), &c->key);
   bs_free(c->ctx, c->cap, sizeof(uint32_t), &c->post);
+}
+
+/* Room for cap entries; on failure the list is as it was. */
+static bs_status coo_grow(coo *c, size_t cap) {
+  coo g = {.ctx = c->ctx, .cap = cap};
+  if (bs_malloc(c->ctx, cap, sizeof(uint32_t), &g.pre) ||
+      bs_malloc(c->ctx, cap, sizeof(uint32_t), &g.post) ||
+      (c->keys && bs_malloc(c->ctx, cap, sizeof(uint64_t), &g.key))) {
+    coo_free(&g);
+    return c->ctx->errcode;
+  }
+  if (c->n) {
+    memcpy(g.pre, c->pre, c->n * sizeof(uint32_t));
+    memcpy(g.post, c->post, c->n * sizeof(uint32_t));
+    if (c->keys)
+      memcpy(g.key, c->key, c->n * sizeof(uint64_t));
+  }
+  coo_free(c);
+  c->pre = g.pre;
+  c->post = g.post;
+  c->key = g.key;
+  c->cap = cap;
+  return BS_OK;
+}
+
+static int coo_emit(void *sink, uint64_t pre, uint64_t post, uint64_t key) {
+  coo *c = sink;
+  if (c->n == c->cap && coo_grow(c, c->cap ? 2 * c->cap : 1024)) {
+    c->failed = 1;
+    return 1;
+  }
+  c->pre[c->n] = (uint32_t)pre;
+  c->post[c->n] = (uint32_t)(post - c->post_lo);
+  if (c->keys)
+    c->key[c->n] = key;
+  c->n++;
+  return 0;
 }
 
 /* Per-synapse weight, keyed by the connector's synapse key. Stored as
@@ -344,23 +362,25 @@ static bs_status compress_table(bs_ctx *ctx, lproj *lj) {
 static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
                               const bs_conn_args *a, bs_edges *fe) {
   const bs_proj_spec *js = lj->spec;
-  coo c = {.ctx = ctx, .post_lo = lj->post->lo};
+  /* Per-synapse values from a file's columns, IJ's lists or a g_max
+   * dataset take the place of the projection's g_max and delay. */
+  const int w_file = fe && fe->w, d_file = fe && fe->delay;
+  const int w_var =
+      !bs_dist_is_const(&js->g_max) || w_file || js->ij_w || js->g_file;
+  const int d_var = (!bs_dist_is_const(&js->delay) && !js->delay_per_pre) ||
+                    d_file || js->ij_d;
+  /* Keys only where a weight or delay is drawn or looked up by them (the
+   * delays, drawn or read, then take the keys' place). */
+  coo c = {.ctx = ctx,
+           .post_lo = lj->post->lo,
+           .keys = (w_var && !w_file && !js->g_file) || d_var};
   /* Room for the expected count (+ 4 standard deviations) up front: no
    * copies while growing in the common case. */
   const double ex =
       js->conn->expected(js->cp, a->n_pre, a->n_post, a->same_pop, js->n_ij) *
       ((double)(a->post_hi - a->post_lo) / (double)a->n_post);
-  const size_t cap0 = (size_t)(ex + 4.0 * sqrt(ex) + 1024.0);
-  if (bs_malloc(ctx, cap0, sizeof(uint32_t), &c.pre) == BS_OK &&
-      bs_malloc(ctx, cap0, sizeof(uint64_t), &c.key) == BS_OK &&
-      bs_malloc(ctx, cap0, sizeof(uint32_t), &c.post) == BS_OK)
-    c.cap = cap0;
-  else { /* the estimate was refused: grow from nothing */
-    bs_error_clear(ctx);
-    bs_free(ctx, cap0, sizeof(uint32_t), &c.pre);
-    bs_free(ctx, cap0, sizeof(uint64_t), &c.key);
-    bs_free(ctx, cap0, sizeof(uint32_t), &c.post);
-  }
+  if (coo_grow(&c, (size_t)(ex + 4.0 * sqrt(ex) + 1024.0)) != BS_OK)
+    bs_error_clear(ctx); /* the estimate was refused: grow from nothing */
   int rc = js->conn->generate(a, coo_emit, &c);
   /* From a file: the rows io/ read, keyed by their row in the file (the
    * file connectors' generate emits nothing, so coo entry q is row q). */
@@ -391,13 +411,6 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
 
   /* CSR by position in the table; a stable counting sort keeps the
    * generation order within a row, which is the same on every rank. */
-  /* Per-synapse values from a file's columns, IJ's lists or a g_max
-   * dataset take the place of the projection's g_max and delay. */
-  const int w_file = fe && fe->w, d_file = fe && fe->delay;
-  const int w_var =
-      !bs_dist_is_const(&js->g_max) || w_file || js->ij_w || js->g_file;
-  const int d_var = (!bs_dist_is_const(&js->delay) && !js->delay_per_pre) ||
-                    d_file || js->ij_d;
   const size_t nr = (size_t)n_pre + 1, nz = c.n ? c.n : 1;
   uint64_t *fill = NULL;
   bs_status st = bs_calloc(ctx, nr, sizeof(uint64_t), &fill);
@@ -431,7 +444,14 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   /* Drawn delays go into the key array (no longer needed once drawn) so
    * that their width can follow the largest. */
   uint32_t dmin = UINT32_MAX, dmax = 0;
-  for (size_t q = 0; q < c.n && st == BS_OK; q++) {
+  if (!w_var && !d_var) { /* targets only: a loop without the cases */
+    uint64_t *restrict f = fill;
+    uint32_t *restrict col = lj->col;
+    const uint32_t *restrict pre = c.pre, *restrict post = c.post;
+    for (size_t q = 0; q < c.n; q++)
+      col[f[pre[q]]++] = post[q];
+  }
+  for (size_t q = 0; (w_var || d_var) && q < c.n && st == BS_OK; q++) {
     uint64_t at = fill[c.pre[q]]++;
     lj->col[at] = c.post[q];
     if (w_file)
