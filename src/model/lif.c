@@ -5,6 +5,7 @@
  * the synaptic input as a current frozen over the step (BrainPy 2.3); the
  * other methods use the generic integrators. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "ode.h"
 
@@ -190,59 +191,190 @@ LIF_KERNEL(lif_w3u, I0v, LIF_P3, LIF_T3)
 LIF_KERNEL(lif_w4, I0[i], LIF_P4, LIF_T4)
 LIF_KERNEL(lif_w4u, I0v, LIF_P4, LIF_T4)
 
-static void lif_block(const bs_neuron_args *a, size_t b0, size_t n,
-                      const double *I, const double *G, size_t *nspk,
-                      uint64_t *bad) {
-  (void)G;
-  lif_w0(a, a->x[X_V] + b0, a->x[X_T_LAST] + b0, b0, n, I, 0.0, nspk, bad, 0);
-}
+/* The same kernels written for AVX-512 (LIF512_KERNEL, chosen at run time
+ * where the CPU has it): the same operations in the same order, so the
+ * same bits as the C kernels, in fewer instructions than GCC makes of
+ * them: the threshold and refractory selects as mask registers, the
+ * spike flags as one byte per 8 neurons, the NaN test as x - x (zero
+ * exactly when x is finite) ORed over what is stored. The kernel's
+ * stored values are per vector those of LIF_KERNEL's lanes. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) &&        \
+    !defined(BS_NO_CLONES)
+#include <immintrin.h>
+#define LIF512 1
+#define L5_TARGET __attribute__((target("avx512f")))
 
-static void lif_whole(const bs_neuron_args *a, size_t b0, size_t n,
-                      const double *I0, double I0v, const bs_fused_term *t,
-                      double *const *in, int nt, size_t *nspk, uint64_t *bad) {
-  const double *u = I0; /* the uniform kernels ignore it */
-  double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;
-  switch (nt * 2 + !I0) {
-  case 0:
-    lif_w0(a, V, tl, b0, n, u, I0v, nspk, bad, 0);
-    break;
-  case 1:
-    lif_w0u(a, V, tl, b0, n, u, I0v, nspk, bad, 0);
-    break;
-  case 2:
-    lif_w1(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));
-    break;
-  case 3:
-    lif_w1u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));
-    break;
-  case 4:
-    lif_w2(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));
-    break;
-  case 5:
-    lif_w2u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));
-    break;
-  case 6:
-    lif_w3(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2));
-    break;
-  case 7:
-    lif_w3u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2));
-    break;
-  case 8:
-    lif_w4(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2),
-           LIF_A(3));
-    break;
-  default:
-    lif_w4u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2),
-            LIF_A(3));
-    break;
+/* Lanes m of neurons [i, i + 8): LIF_KERNEL's body. */
+#define LIF512_BODY(I_I, TERMS)                                                \
+  {                                                                            \
+    const __m512d v0 = _mm512_maskz_loadu_pd(m, V + i);                        \
+    __m512d I = I_I;                                                           \
+    TERMS                                                                      \
+    const __m512d u = _mm512_mul_pd(                                           \
+        kA, _mm512_sub_pd(_mm512_add_pd(kVr, _mm512_mul_pd(kR, I)), v0));      \
+    /* not refractory: !(t - t_last <= ref), true for a NaN as in C */         \
+    const __mmask8 go = _mm512_mask_cmp_pd_mask(                               \
+        m, _mm512_sub_pd(kt, _mm512_maskz_loadu_pd(m, tl + i)), kref,          \
+        _CMP_NLE_UQ);                                                          \
+    const __m512d w = _mm512_mask_add_pd(v0, go, v0, u);                       \
+    const __mmask8 f = _mm512_mask_cmp_pd_mask(m, w, kth, _CMP_GE_OQ);         \
+    const __m512d vs = _mm512_mask_mov_pd(w, f, kVz);                          \
+    _mm512_mask_storeu_pd(V + i, m, vs);                                       \
+    if (f) {                                                                   \
+      _mm512_mask_storeu_pd(tl + i, f, kt);                                    \
+      any = 1;                                                                 \
+    }                                                                          \
+    fm[i / 8] = (uint8_t)f;                                                    \
+    z = _mm512_or_si512(z, _mm512_castpd_si512(_mm512_sub_pd(vs, vs)));        \
   }
-}
 
-static const bs_fused_neuron lif_fused_block = {.block = lif_block,
-                                                .whole = lif_whole};
+#define LIF512_KERNEL(NAME, I_I, PARAMS, CONSTS, TERMS)                        \
+  L5_TARGET static void NAME(const bs_neuron_args *a, double *restrict V,      \
+                             double *restrict tl, size_t b0, size_t n,         \
+                             const double *restrict I0, double I0v,            \
+                             size_t *nspk, uint64_t *bad, PARAMS) {            \
+    (void)I0, (void)I0v;                                                       \
+    const __m512d kVr = _mm512_set1_pd(a->p[P_V_REST]),                        \
+                  kVz = _mm512_set1_pd(a->p[P_V_RESET]),                       \
+                  kth = _mm512_set1_pd(a->p[P_V_TH]),                          \
+                  kR = _mm512_set1_pd(a->p[P_R]),                              \
+                  kA = _mm512_set1_pd(a->k[K_A]),                              \
+                  kref = _mm512_set1_pd(a->k[K_HAS_REF] != 0.0 ? a->k[K_REF]   \
+                                                               : -HUGE_VAL),   \
+                  kt = _mm512_set1_pd((double)a->step * a->dt),                \
+                  kI = _mm512_set1_pd(I0v), zero = _mm512_setzero_pd();        \
+    (void)kI, (void)zero;                                                      \
+    CONSTS                                                                     \
+    uint8_t fm[BS_FUSED_BLOCK / 8];                                            \
+    int any = 0;                                                               \
+    __m512i z = _mm512_setzero_si512();                                        \
+    size_t i = 0;                                                              \
+    for (const __mmask8 m = 0xff; i + 8 <= n; i += 8)                          \
+      LIF512_BODY(I_I, TERMS)                                                  \
+    if (i < n) {                                                               \
+      const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
+      LIF512_BODY(I_I, TERMS)                                                  \
+    }                                                                          \
+    *bad |= (uint64_t)(_mm512_test_epi64_mask(z, z) != 0) << 63;               \
+    if (any) {                                                                 \
+      size_t q = *nspk;                                                        \
+      for (size_t k = 0; k < (n + 7) / 8; k++)                                 \
+        for (unsigned b = fm[k]; b; b &= b - 1)                                \
+          a->spk[q++] = (uint32_t)(b0 + k * 8 + (size_t)__builtin_ctz(b));     \
+      *nspk = q;                                                               \
+    }                                                                          \
+  }
+
+#define L5_CONST(j)                                                            \
+  const __m512d kd##j = _mm512_set1_pd(d##j), ka##j = _mm512_set1_pd(a##j),    \
+                kc##j = _mm512_set1_pd(c##j);
+#define L5_TERM(j)                                                             \
+  {                                                                            \
+    const __m512d x = _mm512_add_pd(                                           \
+        _mm512_mul_pd(_mm512_maskz_loadu_pd(m, g##j + i), kd##j),              \
+        _mm512_maskz_loadu_pd(m, in##j + i));                                  \
+    _mm512_mask_storeu_pd(g##j + i, m, x);                                     \
+    _mm512_mask_storeu_pd(in##j + i, m, zero);                                 \
+    I = _mm512_add_pd(                                                         \
+        I, _mm512_mul_pd(x, _mm512_sub_pd(ka##j, _mm512_mul_pd(kc##j, v0))));  \
+    z = _mm512_or_si512(z, _mm512_castpd_si512(_mm512_sub_pd(x, x)));          \
+  }
+#define L5_C0 (void)unused_;
+#define L5_C1 L5_CONST(0)
+#define L5_C2 L5_C1 L5_CONST(1)
+#define L5_C3 L5_C2 L5_CONST(2)
+#define L5_C4 L5_C3 L5_CONST(3)
+#define L5_T0
+#define L5_T1 L5_TERM(0)
+#define L5_T2 L5_T1 L5_TERM(1)
+#define L5_T3 L5_T2 L5_TERM(2)
+#define L5_T4 L5_T3 L5_TERM(3)
+#define L5_IA _mm512_maskz_loadu_pd(m, I0 + i)
+
+LIF512_KERNEL(lif5_w0, L5_IA, LIF_P0, L5_C0, L5_T0)
+LIF512_KERNEL(lif5_w0u, kI, LIF_P0, L5_C0, L5_T0)
+LIF512_KERNEL(lif5_w1, L5_IA, LIF_P1, L5_C1, L5_T1)
+LIF512_KERNEL(lif5_w1u, kI, LIF_P1, L5_C1, L5_T1)
+LIF512_KERNEL(lif5_w2, L5_IA, LIF_P2, L5_C2, L5_T2)
+LIF512_KERNEL(lif5_w2u, kI, LIF_P2, L5_C2, L5_T2)
+LIF512_KERNEL(lif5_w3, L5_IA, LIF_P3, L5_C3, L5_T3)
+LIF512_KERNEL(lif5_w3u, kI, LIF_P3, L5_C3, L5_T3)
+LIF512_KERNEL(lif5_w4, L5_IA, LIF_P4, L5_C4, L5_T4)
+LIF512_KERNEL(lif5_w4u, kI, LIF_P4, L5_C4, L5_T4)
+#endif
+
+/* A population's kernel for its nt terms and I0 (an array, or NULL: the
+ * uniform I0v), from the kernels of prefix PFX. */
+#define LIF_DISPATCH(PFX)                                                      \
+  switch (nt * 2 + !I0) {                                                      \
+  case 0:                                                                      \
+    PFX##w0(a, V, tl, b0, n, u, I0v, nspk, bad, 0);                            \
+    break;                                                                     \
+  case 1:                                                                      \
+    PFX##w0u(a, V, tl, b0, n, u, I0v, nspk, bad, 0);                           \
+    break;                                                                     \
+  case 2:                                                                      \
+    PFX##w1(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));                     \
+    break;                                                                     \
+  case 3:                                                                      \
+    PFX##w1u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));                    \
+    break;                                                                     \
+  case 4:                                                                      \
+    PFX##w2(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));           \
+    break;                                                                     \
+  case 5:                                                                      \
+    PFX##w2u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));          \
+    break;                                                                     \
+  case 6:                                                                      \
+    PFX##w3(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2)); \
+    break;                                                                     \
+  case 7:                                                                      \
+    PFX##w3u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1),           \
+             LIF_A(2));                                                        \
+    break;                                                                     \
+  case 8:                                                                      \
+    PFX##w4(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2),  \
+            LIF_A(3));                                                         \
+    break;                                                                     \
+  default:                                                                     \
+    PFX##w4u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2), \
+             LIF_A(3));                                                        \
+    break;                                                                     \
+  }
+
+/* The fused ops of both kernel sets: whole, and block (no terms, I given). */
+#define LIF_FUSED_OPS(PFX)                                                     \
+  static void PFX##whole(const bs_neuron_args *a, size_t b0, size_t n,         \
+                         const double *I0, double I0v, const bs_fused_term *t, \
+                         double *const *in, int nt, size_t *nspk,              \
+                         uint64_t *bad) {                                      \
+    const double *u = I0; /* the uniform kernels ignore it */                  \
+    double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;                     \
+    LIF_DISPATCH(PFX)                                                          \
+  }                                                                            \
+  static void PFX##block(const bs_neuron_args *a, size_t b0, size_t n,         \
+                         const double *I, const double *G, size_t *nspk,       \
+                         uint64_t *bad) {                                      \
+    (void)G;                                                                   \
+    PFX##whole(a, b0, n, I, 0.0, NULL, NULL, 0, nspk, bad);                    \
+  }                                                                            \
+  static const bs_fused_neuron PFX##fused_block = {.block = PFX##block,        \
+                                                   .whole = PFX##whole};
+
+LIF_FUSED_OPS(lif_)
+#ifdef LIF512
+LIF_FUSED_OPS(lif5_)
+#endif
 
 static const bs_fused_neuron *lif_fused(int method) {
-  return method == BS_METHOD_EXP_AUTO ? &lif_fused_block : NULL;
+  if (method != BS_METHOD_EXP_AUTO)
+    return NULL;
+#ifdef LIF512
+  /* BRAINSIM_NO_AVX512 (tests): the C kernels, to compare their bits. */
+  if (__builtin_cpu_supports("avx512f") && !getenv("BRAINSIM_NO_AVX512"))
+    return &lif5_fused_block;
+#endif
+  return &lif_fused_block;
 }
 
 const bs_neuron_model bs_model_lif = {

@@ -31,14 +31,16 @@ def mpi_env():
     return env
 
 
-def run(args, brainsim_args, np=None, check=True, timeout=300):
-    """Run brainsim; returns CompletedProcess. np None: args.np; 0: no mpiexec."""
+def run(args, brainsim_args, np=None, check=True, timeout=300, env=None):
+    """Run brainsim; returns CompletedProcess. np None: args.np; 0: no mpiexec.
+    env: variables to add to the environment."""
     np = args.np if np is None else np
     cmd = [args.brainsim] + list(brainsim_args)
     if np:
         cmd = [args.mpiexec, "-n", str(np), "--oversubscribe"] + cmd
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                       env=mpi_env())
+    e = mpi_env()
+    e.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
     if check and p.returncode != 0:
         fail("brainsim failed (%d): %s\nstdout:\n%s\nstderr:\n%s"
              % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
