@@ -389,6 +389,11 @@ typedef struct bs_proj_ops {
    * fs->in is set every step) and returns 1, or returns 0: not fusable.
    * NULL: never. */
   int (*fuse)(const lproj *lj, bs_fused_syn *fs);
+  /* Arrivals as counts at any ring size, where the weights allow
+   * (bs_proj_count_ring), for a fused kernel that reads counts itself
+   * (bs_fused_neuron.whole_counts); fuse is asked again after. NULL: the
+   * ring stays as setup made it. */
+  bs_status (*counts)(bs_ctx *ctx, lproj *lj);
   /* Fetches what deliver will read for the pre at position k (rows 0: the
    * row offsets, 1: the row). NULL: nothing. */
   void (*prefetch)(const lproj *lj, uint64_t k, int rows);
@@ -438,8 +443,9 @@ void bs_proj_reset_post(lproj *lj);
 bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
                             int64_t t0, int64_t t1);
 /* Replaces the ring by a count ring where that gives the same sums (after
- * the ring is allocated). Not collective. */
-bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj);
+ * the ring is allocated), and, unless any_size, only where the double
+ * ring outgrows its share of L2. Not collective. */
+bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size);
 /* Step n's arrivals per post neuron as weights, the slot cleared for its
  * next use. */
 double *bs_proj_arrivals(lproj *lj, int64_t n);

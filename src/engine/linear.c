@@ -24,7 +24,11 @@ static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
 
 static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   BS_CALL(ctx, bs_proj_setup_post(ctx, net, lj));
-  return bs_proj_count_ring(ctx, lj);
+  return bs_proj_count_ring(ctx, lj, 0);
+}
+
+static bs_status counts(bs_ctx *ctx, lproj *lj) {
+  return bs_proj_count_ring(ctx, lj, 1);
 }
 
 /* One spike into a count ring: one more w0 in each target's cell. */
@@ -192,6 +196,7 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .current = bs_proj_linear_current,
                                     .scan = bs_proj_scan_post,
                                     .fuse = bs_proj_linear_fuse,
+                                    .counts = counts,
                                     .prefetch = lproj_prefetch,
                                     .walk = walk,
                                     .reset = bs_proj_reset_post};

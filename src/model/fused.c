@@ -23,26 +23,49 @@ BS_CLONES void bs_counts_expand(size_t n, uint16_t *restrict count,
   memset(count, 0, n * sizeof *count);
 }
 
+BS_CLONES uint16_t bs_counts_max(size_t n, const uint16_t *restrict count) {
+  uint16_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    m = count[i] > m ? count[i] : m;
+  return m;
+}
+
 /* The whole kernel's step (bs_fused_neuron.whole): arrivals straight from
- * the double rings, count rings expanded per block into in. */
+ * the double rings; count rings read as counts by kernels that take them
+ * (whole_counts) in blocks where every count is within kexact, else
+ * expanded per block into in. */
 static int whole_update(const bs_fused_args *a, const bs_fused_term *t) {
   bs_neuron_args *na = a->na;
   const size_t N = na->n;
   const int nt = a->nsyn;
+  const bs_fused_neuron *fn = a->neuron;
   double buf[BS_FUSED_TERMS][BS_FUSED_BLOCK];
-  double *in[BS_FUSED_TERMS];
+  double *in[BS_FUSED_TERMS], cw[BS_FUSED_TERMS];
+  uint16_t *cnt[BS_FUSED_TERMS];
   size_t nspk = 0;
   uint64_t bad = 0;
   for (size_t b0 = 0; b0 < N; b0 += BS_FUSED_BLOCK) {
     const size_t n = N - b0 < BS_FUSED_BLOCK ? N - b0 : BS_FUSED_BLOCK;
+    int counts = 0;
     for (int j = 0; j < nt; j++) {
       const bs_fused_syn *s = &a->syn[j];
       in[j] = s->count ? buf[j] : s->in + b0;
-      if (s->count)
+      cnt[j] = NULL;
+      cw[j] = s->w;
+      if (!s->count)
+        continue;
+      if (fn->whole_counts && bs_counts_max(n, s->count + b0) <= s->kexact) {
+        cnt[j] = s->count + b0;
+        counts = 1;
+      } else {
         bs_counts_expand(n, s->count + b0, s->sums, s->w, s->kexact, buf[j]);
+      }
     }
-    a->neuron->whole(na, b0, n, a->I0 ? a->I0 + b0 : NULL, a->I0v, t, in, nt,
-                     &nspk, &bad);
+    const double *I0 = a->I0 ? a->I0 + b0 : NULL;
+    if (counts)
+      fn->whole_counts(na, b0, n, I0, a->I0v, t, in, cnt, cw, nt, &nspk, &bad);
+    else
+      fn->whole(na, b0, n, I0, a->I0v, t, in, nt, &nspk, &bad);
   }
   na->nspk = nspk;
   return (int)(bad >> 63);

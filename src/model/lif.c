@@ -265,20 +265,51 @@ LIF_KERNEL(lif_w4u, I0v, LIF_P4, LIF_T4)
     }                                                                          \
   }
 
+/* The arrivals of 8 neurons (lanes m, the low ones) as counts x w: the
+ * counts read and cleared, converted exactly (bs_counts_expand's in). */
+L5_TARGET static inline __m512d l5_counts(uint16_t *c, __mmask8 m) {
+  __m128i v;
+  if (m == 0xff) {
+    v = _mm_loadu_si128((const __m128i *)c);
+    _mm_storeu_si128((__m128i *)c, _mm_setzero_si128());
+  } else { /* the block's last, partial vector */
+    uint16_t t[8] = {0};
+    const size_t k = (size_t)__builtin_popcount(m);
+    memcpy(t, c, k * sizeof *c);
+    memset(c, 0, k * sizeof *c);
+    v = _mm_loadu_si128((const __m128i *)t);
+  }
+  return _mm512_cvtepi32_pd(_mm256_cvtepu16_epi32(v));
+}
+
+/* Term j: LIF_TERM's operations, its arrivals from in_j or, where cn_j is
+ * not NULL, from counts of weight w_j. */
+#define L5_P(j) LIF_P(j), uint16_t *restrict cn##j, const double w##j
+#define L5_A(j) LIF_A(j), cnt[j], cw[j]
 #define L5_CONST(j)                                                            \
   const __m512d kd##j = _mm512_set1_pd(d##j), ka##j = _mm512_set1_pd(a##j),    \
-                kc##j = _mm512_set1_pd(c##j);
+                kc##j = _mm512_set1_pd(c##j), kw##j = _mm512_set1_pd(w##j);
 #define L5_TERM(j)                                                             \
   {                                                                            \
+    __m512d arr;                                                               \
+    if (cn##j) {                                                               \
+      arr = _mm512_mul_pd(l5_counts(cn##j + i, m), kw##j);                     \
+    } else {                                                                   \
+      arr = _mm512_maskz_loadu_pd(m, in##j + i);                               \
+      _mm512_mask_storeu_pd(in##j + i, m, zero);                               \
+    }                                                                          \
     const __m512d x = _mm512_add_pd(                                           \
-        _mm512_mul_pd(_mm512_maskz_loadu_pd(m, g##j + i), kd##j),              \
-        _mm512_maskz_loadu_pd(m, in##j + i));                                  \
+        _mm512_mul_pd(_mm512_maskz_loadu_pd(m, g##j + i), kd##j), arr);        \
     _mm512_mask_storeu_pd(g##j + i, m, x);                                     \
-    _mm512_mask_storeu_pd(in##j + i, m, zero);                                 \
     I = _mm512_add_pd(                                                         \
         I, _mm512_mul_pd(x, _mm512_sub_pd(ka##j, _mm512_mul_pd(kc##j, v0))));  \
     z = _mm512_or_si512(z, _mm512_castpd_si512(_mm512_sub_pd(x, x)));          \
   }
+#define L5_P0 int unused_
+#define L5_P1 L5_P(0)
+#define L5_P2 L5_P1, L5_P(1)
+#define L5_P3 L5_P2, L5_P(2)
+#define L5_P4 L5_P3, L5_P(3)
 #define L5_C0 (void)unused_;
 #define L5_C1 L5_CONST(0)
 #define L5_C2 L5_C1 L5_CONST(1)
@@ -291,21 +322,21 @@ LIF_KERNEL(lif_w4u, I0v, LIF_P4, LIF_T4)
 #define L5_T4 L5_T3 L5_TERM(3)
 #define L5_IA _mm512_maskz_loadu_pd(m, I0 + i)
 
-LIF512_KERNEL(lif5_w0, L5_IA, LIF_P0, L5_C0, L5_T0)
-LIF512_KERNEL(lif5_w0u, kI, LIF_P0, L5_C0, L5_T0)
-LIF512_KERNEL(lif5_w1, L5_IA, LIF_P1, L5_C1, L5_T1)
-LIF512_KERNEL(lif5_w1u, kI, LIF_P1, L5_C1, L5_T1)
-LIF512_KERNEL(lif5_w2, L5_IA, LIF_P2, L5_C2, L5_T2)
-LIF512_KERNEL(lif5_w2u, kI, LIF_P2, L5_C2, L5_T2)
-LIF512_KERNEL(lif5_w3, L5_IA, LIF_P3, L5_C3, L5_T3)
-LIF512_KERNEL(lif5_w3u, kI, LIF_P3, L5_C3, L5_T3)
-LIF512_KERNEL(lif5_w4, L5_IA, LIF_P4, L5_C4, L5_T4)
-LIF512_KERNEL(lif5_w4u, kI, LIF_P4, L5_C4, L5_T4)
+LIF512_KERNEL(lif5_w0, L5_IA, L5_P0, L5_C0, L5_T0)
+LIF512_KERNEL(lif5_w0u, kI, L5_P0, L5_C0, L5_T0)
+LIF512_KERNEL(lif5_w1, L5_IA, L5_P1, L5_C1, L5_T1)
+LIF512_KERNEL(lif5_w1u, kI, L5_P1, L5_C1, L5_T1)
+LIF512_KERNEL(lif5_w2, L5_IA, L5_P2, L5_C2, L5_T2)
+LIF512_KERNEL(lif5_w2u, kI, L5_P2, L5_C2, L5_T2)
+LIF512_KERNEL(lif5_w3, L5_IA, L5_P3, L5_C3, L5_T3)
+LIF512_KERNEL(lif5_w3u, kI, L5_P3, L5_C3, L5_T3)
+LIF512_KERNEL(lif5_w4, L5_IA, L5_P4, L5_C4, L5_T4)
+LIF512_KERNEL(lif5_w4u, kI, L5_P4, L5_C4, L5_T4)
 #endif
 
 /* A population's kernel for its nt terms and I0 (an array, or NULL: the
  * uniform I0v), from the kernels of prefix PFX. */
-#define LIF_DISPATCH(PFX)                                                      \
+#define LIF_DISPATCH(PFX, A)                                                   \
   switch (nt * 2 + !I0) {                                                      \
   case 0:                                                                      \
     PFX##w0(a, V, tl, b0, n, u, I0v, nspk, bad, 0);                            \
@@ -314,56 +345,79 @@ LIF512_KERNEL(lif5_w4u, kI, LIF_P4, L5_C4, L5_T4)
     PFX##w0u(a, V, tl, b0, n, u, I0v, nspk, bad, 0);                           \
     break;                                                                     \
   case 2:                                                                      \
-    PFX##w1(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));                     \
+    PFX##w1(a, V, tl, b0, n, u, I0v, nspk, bad, A(0));                         \
     break;                                                                     \
   case 3:                                                                      \
-    PFX##w1u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0));                    \
+    PFX##w1u(a, V, tl, b0, n, u, I0v, nspk, bad, A(0));                        \
     break;                                                                     \
   case 4:                                                                      \
-    PFX##w2(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));           \
+    PFX##w2(a, V, tl, b0, n, u, I0v, nspk, bad, A(0), A(1));                   \
     break;                                                                     \
   case 5:                                                                      \
-    PFX##w2u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1));          \
+    PFX##w2u(a, V, tl, b0, n, u, I0v, nspk, bad, A(0), A(1));                  \
     break;                                                                     \
   case 6:                                                                      \
-    PFX##w3(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2)); \
+    PFX##w3(a, V, tl, b0, n, u, I0v, nspk, bad, A(0), A(1), A(2));             \
     break;                                                                     \
   case 7:                                                                      \
-    PFX##w3u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1),           \
-             LIF_A(2));                                                        \
+    PFX##w3u(a, V, tl, b0, n, u, I0v, nspk, bad, A(0), A(1), A(2));            \
     break;                                                                     \
   case 8:                                                                      \
-    PFX##w4(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2),  \
-            LIF_A(3));                                                         \
+    PFX##w4(a, V, tl, b0, n, u, I0v, nspk, bad, A(0), A(1), A(2), A(3));       \
     break;                                                                     \
   default:                                                                     \
-    PFX##w4u(a, V, tl, b0, n, u, I0v, nspk, bad, LIF_A(0), LIF_A(1), LIF_A(2), \
-             LIF_A(3));                                                        \
+    PFX##w4u(a, V, tl, b0, n, u, I0v, nspk, bad, A(0), A(1), A(2), A(3));      \
     break;                                                                     \
   }
 
-/* The fused ops of both kernel sets: whole, and block (no terms, I given). */
-#define LIF_FUSED_OPS(PFX)                                                     \
-  static void PFX##whole(const bs_neuron_args *a, size_t b0, size_t n,         \
-                         const double *I0, double I0v, const bs_fused_term *t, \
-                         double *const *in, int nt, size_t *nspk,              \
-                         uint64_t *bad) {                                      \
-    const double *u = I0; /* the uniform kernels ignore it */                  \
-    double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;                     \
-    LIF_DISPATCH(PFX)                                                          \
-  }                                                                            \
-  static void PFX##block(const bs_neuron_args *a, size_t b0, size_t n,         \
-                         const double *I, const double *G, size_t *nspk,       \
-                         uint64_t *bad) {                                      \
-    (void)G;                                                                   \
-    PFX##whole(a, b0, n, I, 0.0, NULL, NULL, 0, nspk, bad);                    \
-  }                                                                            \
-  static const bs_fused_neuron PFX##fused_block = {.block = PFX##block,        \
-                                                   .whole = PFX##whole};
+static void lif_whole(const bs_neuron_args *a, size_t b0, size_t n,
+                      const double *I0, double I0v, const bs_fused_term *t,
+                      double *const *in, int nt, size_t *nspk, uint64_t *bad) {
+  const double *u = I0; /* the uniform kernels ignore it */
+  double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;
+  LIF_DISPATCH(lif_, LIF_A)
+}
 
-LIF_FUSED_OPS(lif_)
+static void lif_block(const bs_neuron_args *a, size_t b0, size_t n,
+                      const double *I, const double *G, size_t *nspk,
+                      uint64_t *bad) {
+  (void)G;
+  lif_whole(a, b0, n, I, 0.0, NULL, NULL, 0, nspk, bad);
+}
+
+static const bs_fused_neuron lif_fused_block = {.block = lif_block,
+                                                .whole = lif_whole};
+
 #ifdef LIF512
-LIF_FUSED_OPS(lif5_)
+static void lif5_whole_counts(const bs_neuron_args *a, size_t b0, size_t n,
+                              const double *I0, double I0v,
+                              const bs_fused_term *t, double *const *in,
+                              uint16_t *const *cnt, const double *cw, int nt,
+                              size_t *nspk, uint64_t *bad) {
+  const double *u = I0;
+  double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;
+  LIF_DISPATCH(lif5_, L5_A)
+}
+
+static void lif5_whole(const bs_neuron_args *a, size_t b0, size_t n,
+                       const double *I0, double I0v, const bs_fused_term *t,
+                       double *const *in, int nt, size_t *nspk, uint64_t *bad) {
+  uint16_t *const none[BS_FUSED_TERMS] = {0};
+  const double w[BS_FUSED_TERMS] = {0};
+  lif5_whole_counts(a, b0, n, I0, I0v, t, in, none, w, nt, nspk, bad);
+}
+
+static void lif5_block(const bs_neuron_args *a, size_t b0, size_t n,
+                       const double *I, const double *G, size_t *nspk,
+                       uint64_t *bad) {
+  (void)G;
+  lif5_whole(a, b0, n, I, 0.0, NULL, NULL, 0, nspk, bad);
+}
+
+static const bs_fused_neuron lif5_fused_block = {.block = lif5_block,
+                                                 .whole = lif5_whole,
+                                                 .whole_counts =
+                                                     lif5_whole_counts};
 #endif
 
 static const bs_fused_neuron *lif_fused(int method) {
