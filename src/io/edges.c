@@ -116,9 +116,7 @@ static bs_status open_col(reader *r, const char *base, const char *name,
   c->d = H5Dopen2(r->f, c->path, H5P_DEFAULT);
   if (c->d < 0)
     return h5fail(r->ctx, "%s: cannot open dataset %s", r->file, c->path);
-  hid_t t = H5Dget_type(c->d);
-  H5T_class_t cl = H5Tget_class(t);
-  H5Tclose(t);
+  const H5T_class_t cl = bs_io_num_class(c->d);
   c->is_int = cl == H5T_INTEGER;
   if (!(cl == H5T_INTEGER || (allow_float && cl == H5T_FLOAT)))
     return bs_error_set(r->ctx, BS_ERR_IO,
@@ -1165,9 +1163,7 @@ bs_status bs_matrix_open(bs_ctx *ctx, const char *file, const char *dataset,
       st = h5fail(ctx, "%s: cannot open dataset %s", file, dataset);
   }
   if (st == BS_OK) {
-    hid_t t = H5Dget_type(m->d);
-    H5T_class_t cl = H5Tget_class(t);
-    H5Tclose(t);
+    const H5T_class_t cl = bs_io_num_class(m->d);
     hid_t sp = H5Dget_space(m->d);
     int nd = H5Sget_simple_extent_ndims(sp);
     hsize_t dims[2] = {0, 0};

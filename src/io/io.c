@@ -1415,9 +1415,7 @@ bs_status bs_io_block_read(bs_ctx *ctx, bs_io *io, const char *path,
   int nd = H5Sget_simple_extent_ndims(sp);
   if (nd == 2)
     H5Sget_simple_extent_dims(sp, dims, NULL);
-  hid_t t = H5Dget_type(d);
-  int is_float = H5Tget_class(t) == H5T_FLOAT;
-  H5Tclose(t);
+  const int is_float = bs_io_num_class(d) == H5T_FLOAT;
   if (nd != 2 || dims[0] != rows || dims[1] != cols || !is_float) {
     H5Sclose(sp);
     H5Dclose(d);

@@ -25,6 +25,11 @@ bs_status bs_io_str_attr(bs_ctx *ctx, hid_t obj, const char *file,
 /* BS_ERR_IO with the message and HDF5's outermost description. */
 __attribute__((format(printf, 2, 3))) bs_status
 bs_io_h5_fail(bs_ctx *ctx, const char *fmt, ...);
+/* The class of dataset d's type, H5T_INTEGER or H5T_FLOAT, where its bit
+ * fields lie within its size, else H5T_NO_CLASS: HDF5 1.10.8 converts a
+ * corrupt number type (0-bit precision, fields past the size) by copying
+ * bits past its buffers (SIGBUS in H5T__bit_copy; tests/fuzz/README.md). */
+H5T_class_t bs_io_num_class(hid_t d);
 /* Whether every level of path exists in f (no HDF5 error left). */
 int bs_io_link_exists(hid_t f, const char *path);
 /* Open path as a 1-D numeric dataset (want_int: integers only); its

@@ -32,6 +32,28 @@ bs_status bs_io_h5_fail(bs_ctx *ctx, const char *fmt, ...) {
   return bs_error_set(ctx, BS_ERR_IO, "%s", msg);
 }
 
+H5T_class_t bs_io_num_class(hid_t d) {
+  hid_t t = H5Dget_type(d);
+  if (t < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return H5T_NO_CLASS;
+  }
+  const H5T_class_t cl = H5Tget_class(t);
+  const size_t bits = 8 * H5Tget_size(t), prec = H5Tget_precision(t);
+  const int off = H5Tget_offset(t);
+  int ok = (cl == H5T_INTEGER || cl == H5T_FLOAT) && bits >= 8 && bits <= 128 &&
+           prec >= 1 && off >= 0 && (size_t)off + prec <= bits;
+  if (ok && cl == H5T_FLOAT) {
+    size_t spos, epos, esize, mpos, msize;
+    ok = H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) >= 0 &&
+         spos < bits && esize >= 1 && epos + esize <= bits && msize >= 1 &&
+         mpos + msize <= bits;
+  }
+  H5Tclose(t);
+  H5Eclear2(H5E_DEFAULT);
+  return ok ? cl : H5T_NO_CLASS;
+}
+
 int bs_io_link_exists(hid_t f, const char *path) {
   char buf[700];
   snprintf(buf, sizeof buf, "%s", path);
@@ -120,9 +142,7 @@ bs_status bs_io_open_1d(bs_ctx *ctx, hid_t f, const char *file,
   *d = H5Dopen2(f, path, H5P_DEFAULT);
   if (*d < 0)
     return bs_io_h5_fail(ctx, "%s: cannot open dataset %s", file, path);
-  hid_t t = H5Dget_type(*d);
-  H5T_class_t cl = H5Tget_class(t);
-  H5Tclose(t);
+  const H5T_class_t cl = bs_io_num_class(*d);
   if (!(cl == H5T_INTEGER || (!want_int && cl == H5T_FLOAT)))
     return bs_error_set(ctx, BS_ERR_IO,
                         "%s: dataset %s has the wrong type (expected %s)", file,
