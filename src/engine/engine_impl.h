@@ -444,7 +444,9 @@ bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
                             int64_t t0, int64_t t1);
 /* Replaces the ring by a count ring where that gives the same sums (after
  * the ring is allocated), and, unless any_size, only where the double
- * ring outgrows its share of L2. Not collective. */
+ * ring outgrows its share of L2. any_size is for fused projections only:
+ * their rings get no buffer for the unfused step's arrivals. Not
+ * collective. */
 bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size);
 /* Step n's arrivals per post neuron as weights, the slot cleared for its
  * next use. */

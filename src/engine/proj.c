@@ -152,8 +152,8 @@ double bs_proj_stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
 
 /* Count rings where the double ring would outgrow a share of L2: below,
  * expanding the counts into weights costs more than the misses it saves,
- * unless the fused kernel reads the counts itself (any_size; COBA 32k,
- * one rank: loop 0.46-0.48 -> 0.42 s). */
+ * unless the fused kernel reads the counts itself (any_size, for fused
+ * projections only; COBA 32k, one rank: loop 0.46-0.48 -> 0.42 s). */
 #define COUNT_RING_BYTES (256u << 10)
 
 bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size) {
@@ -181,7 +181,10 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size) {
   BS_CALL(ctx, bs_calloc(ctx, cells, sizeof(uint16_t), &lj->cring));
   bs_mem_hot(lj->cring, cells * sizeof(uint16_t));
   BS_CALL(ctx, bs_malloc(ctx, cmax + 1, sizeof(double), &lj->csum));
-  BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &lj->cin));
+  /* The unfused step's arrivals (bs_proj_arrivals); any_size converts
+   * only rings of fused projections, which never take that step. */
+  if (!any_size)
+    BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &lj->cin));
   lj->cmax = (uint32_t)cmax;
   lj->csum[0] = 0.0;
   lj->ckexact = 0;
@@ -199,6 +202,7 @@ double *bs_proj_arrivals(lproj *lj, int64_t n) {
   if (!lj->cring)
     return lj->ring + at;
   uint16_t *c = lj->cring + at;
+  BS_ASSERT(lj->cin); /* not a ring counts() converted */
   for (size_t i = 0; i < np; i++)
     BS_ASSERT(c[i] <= lj->cmax);
   bs_counts_expand(np, c, lj->csum, lj->w0, lj->ckexact, lj->cin);
