@@ -357,6 +357,11 @@ typedef struct bs_fused_args {
   const bs_fused_syn *syn;
 } bs_fused_args;
 
+/* Whether fn's whole kernel takes the nsyn synapses syn, each as a term
+ * (filled into t[0, nsyn)): bs_fused_update's choice. */
+int bs_fused_whole_terms(const bs_fused_neuron *fn, int nsyn,
+                         const bs_fused_syn *syn, bs_fused_term *t);
+
 /* One step of a population and its incoming synapses; sets na->spk and
  * na->nspk. Returns nonzero when it stored a value that is not finite. */
 int bs_fused_update(const bs_fused_args *a);

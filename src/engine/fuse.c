@@ -38,17 +38,11 @@ static int qualifies(const bs_net *net, int p) {
   return 1;
 }
 
-/* Whether lp's update takes the whole kernel with counts: bs_fused_update's
- * test (the kernel for every projection as a term) at setup. */
+/* Whether lp's update takes the whole kernel, and that one reads counts. */
 static int takes_counts(const lpop *lp) {
-  if (!lp->fused->whole_counts || lp->nfsyn > BS_FUSED_TERMS)
-    return 0;
-  for (int q = 0; q < lp->nfsyn; q++) {
-    bs_fused_term t;
-    if (!lp->fsyn[q].term || !lp->fsyn[q].term(&lp->fsyn[q], &t))
-      return 0;
-  }
-  return 1;
+  bs_fused_term t[BS_FUSED_TERMS];
+  return lp->fused->whole_counts &&
+         bs_fused_whole_terms(lp->fused, lp->nfsyn, lp->fsyn, t);
 }
 
 bs_status bs_engine_fuse_setup(bs_ctx *ctx, bs_net *net) {

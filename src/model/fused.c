@@ -71,15 +71,20 @@ static int whole_update(const bs_fused_args *a, const bs_fused_term *t) {
   return (int)(bad >> 63);
 }
 
+int bs_fused_whole_terms(const bs_fused_neuron *fn, int nsyn,
+                         const bs_fused_syn *syn, bs_fused_term *t) {
+  if (!fn->whole || nsyn > BS_FUSED_TERMS)
+    return 0;
+  int j = 0;
+  while (j < nsyn && syn[j].term && syn[j].term(&syn[j], &t[j]))
+    j++;
+  return j == nsyn;
+}
+
 int bs_fused_update(const bs_fused_args *a) {
-  if (a->neuron->whole && a->nsyn <= BS_FUSED_TERMS) {
-    bs_fused_term t[BS_FUSED_TERMS];
-    int j = 0;
-    while (j < a->nsyn && a->syn[j].term && a->syn[j].term(&a->syn[j], &t[j]))
-      j++;
-    if (j == a->nsyn)
-      return whole_update(a, t);
-  }
+  bs_fused_term t[BS_FUSED_TERMS];
+  if (bs_fused_whole_terms(a->neuron, a->nsyn, a->syn, t))
+    return whole_update(a, t);
   bs_neuron_args *na = a->na;
   const size_t N = na->n;
   const int needs_G = a->neuron->needs_G;
