@@ -30,11 +30,14 @@ static inline size_t bs_spikes_collect(uint32_t *spk, size_t q, size_t b0,
 }
 
 /* Wider vectors where the CPU has them (x86-64 function multiversioning):
- * still only basic operations, and no FMA, since -ffp-contract=off forbids
- * contraction whatever the target, so every clone gives the same bits. */
+ * still only basic operations, since -ffp-contract=off forbids contraction
+ * whatever the target, so every clone gives the same bits. The explicit
+ * fma() calls of vexp.h are correctly rounded in every clone; x86-64-v3
+ * (AVX2 with FMA) and AVX-512 make them one instruction. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
     !defined(BS_NO_CLONES)
-#define BS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define BS_CLONES                                                              \
+  __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define BS_CLONES
 #endif
