@@ -76,7 +76,7 @@ static int lif_event(const double *p, const double *k, double t,
 
 BS_ODE_KERNEL(lif_update_generic, 1, 1, lif_rhs, lif_event)
 
-static void lif_update(bs_neuron_args *a) {
+BS_CLONES static void lif_update(bs_neuron_args *a) {
   if (a->method != BS_METHOD_EXP_AUTO) {
     lif_update_generic(a);
     return;
@@ -96,12 +96,12 @@ static void lif_update(bs_neuron_args *a) {
   const double *restrict nz = a->noise ? a->noise[X_V] : NULL;
   if (nz) /* Euler-Maruyama's g dW on the integrated V (BrainPy sdeint) */
     for (size_t i = 0; i < n; i++) {
-      const double v = V[i] + A * (V_rest + R * I[i] - V[i]) + nz[i];
+      const double v = BS_FMA(A, BS_FMA(R, I[i], V_rest) - V[i], V[i]) + nz[i];
       V[i] = (t - tl[i] <= ref) ? V[i] : v;
     }
   else
     for (size_t i = 0; i < n; i++) {
-      const double v = V[i] + A * (V_rest + R * I[i] - V[i]);
+      const double v = BS_FMA(A, BS_FMA(R, I[i], V_rest) - V[i], V[i]);
       V[i] = (t - tl[i] <= ref) ? V[i] : v;
     }
   size_t nspk = 0;
@@ -141,7 +141,7 @@ static void lif_update(bs_neuron_args *a) {
       const double v0 = V[i];                                                  \
       double I = I_I;                                                          \
       TERMS                                                                    \
-      const double v = v0 + A * (V_rest + R * I - v0);                         \
+      const double v = BS_FMA(A, BS_FMA(R, I, V_rest) - v0, v0);               \
       const double w = (t - tl[i] <= ref) ? v0 : v;                            \
       const uint64_t f = w >= V_th;                                            \
       const double vs = f ? V_reset : w;                                       \
@@ -164,10 +164,10 @@ static void lif_update(bs_neuron_args *a) {
 #define LIF_A(j) t[j].g + b0, in[j], t[j].decay, t[j].a, t[j].c
 #define LIF_TERM(j)                                                            \
   {                                                                            \
-    const double x = g##j[i] * d##j + in##j[i];                                \
+    const double x = BS_FMA(g##j[i], d##j, in##j[i]);                          \
     g##j[i] = x;                                                               \
     in##j[i] = 0.0;                                                            \
-    I += x * (a##j - c##j * v0);                                               \
+    I = BS_FMA(x, BS_FMA(-c##j, v0, a##j), I);                                 \
     b |= bs_nonfinite_bit(x);                                                  \
   }
 #define LIF_P0 int unused_
@@ -210,13 +210,13 @@ LIF_KERNEL(lif_w4u, I0v, LIF_P4, LIF_T4)
     const __m512d v0 = _mm512_maskz_loadu_pd(m, V + i);                        \
     __m512d I = I_I;                                                           \
     TERMS                                                                      \
-    const __m512d u = _mm512_mul_pd(                                           \
-        kA, _mm512_sub_pd(_mm512_add_pd(kVr, _mm512_mul_pd(kR, I)), v0));      \
+    const __m512d v = _mm512_fmadd_pd(                                         \
+        kA, _mm512_sub_pd(_mm512_fmadd_pd(kR, I, kVr), v0), v0);               \
     /* not refractory: !(t - t_last <= ref), true for a NaN as in C */         \
     const __mmask8 go = _mm512_mask_cmp_pd_mask(                               \
         m, _mm512_sub_pd(kt, _mm512_maskz_loadu_pd(m, tl + i)), kref,          \
         _CMP_NLE_UQ);                                                          \
-    const __m512d w = _mm512_mask_add_pd(v0, go, v0, u);                       \
+    const __m512d w = _mm512_mask_mov_pd(v0, go, v);                           \
     const __mmask8 f = _mm512_mask_cmp_pd_mask(m, w, kth, _CMP_GE_OQ);         \
     const __m512d vs = _mm512_mask_mov_pd(w, f, kVz);                          \
     _mm512_mask_storeu_pd(V + i, m, vs);                                       \
@@ -298,11 +298,10 @@ L5_TARGET static inline __m512d l5_counts(uint16_t *c, __mmask8 m) {
       arr = _mm512_maskz_loadu_pd(m, in##j + i);                               \
       _mm512_mask_storeu_pd(in##j + i, m, zero);                               \
     }                                                                          \
-    const __m512d x = _mm512_add_pd(                                           \
-        _mm512_mul_pd(_mm512_maskz_loadu_pd(m, g##j + i), kd##j), arr);        \
+    const __m512d x =                                                          \
+        _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, g##j + i), kd##j, arr);       \
     _mm512_mask_storeu_pd(g##j + i, m, x);                                     \
-    I = _mm512_add_pd(                                                         \
-        I, _mm512_mul_pd(x, _mm512_sub_pd(ka##j, _mm512_mul_pd(kc##j, v0))));  \
+    I = _mm512_fmadd_pd(x, _mm512_fnmadd_pd(kc##j, v0, ka##j), I);             \
     z = _mm512_or_si512(z, _mm512_castpd_si512(_mm512_sub_pd(x, x)));          \
   }
 #define L5_P0 int unused_

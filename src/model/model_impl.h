@@ -1,6 +1,7 @@
 /* Private to model/: the descriptors the registry lists. */
 #ifndef BRAINSIM_MODEL_IMPL_H
 #define BRAINSIM_MODEL_IMPL_H
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,11 +30,17 @@ static inline size_t bs_spikes_collect(uint32_t *spk, size_t q, size_t b0,
   return q;
 }
 
+/* An explicit fused multiply-add: one rounding, so correctly rounded in
+ * every form (the FMA instruction of the wider clones, libm's fma
+ * elsewhere) and the same bits in a SIMD lane as in scalar code, at every
+ * rank count. -ffp-contract=off still forbids the compiler to fuse
+ * anything else; the kernels fuse where they say so. */
+#define BS_FMA(a, b, c) fma(a, b, c)
+
 /* Wider vectors where the CPU has them (x86-64 function multiversioning):
- * still only basic operations, since -ffp-contract=off forbids contraction
- * whatever the target, so every clone gives the same bits. The explicit
- * fma() calls of vexp.h are correctly rounded in every clone; x86-64-v3
- * (AVX2 with FMA) and AVX-512 make them one instruction. */
+ * still only basic operations and BS_FMA, since -ffp-contract=off forbids
+ * contraction whatever the target, so every clone gives the same bits;
+ * x86-64-v3 (AVX2 with FMA) and AVX-512 make BS_FMA one instruction. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
     !defined(BS_NO_CLONES)
 #define BS_CLONES                                                              \

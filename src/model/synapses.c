@@ -25,12 +25,12 @@ static void exp_prepare(const double *p, double dt, double *k) {
   k[EXP_K_DECAY] = exp(-dt / p[EXP_TAU]);
 }
 
-static void exp_update(bs_syn_args *a) {
+BS_CLONES static void exp_update(bs_syn_args *a) {
   const double decay = a->k[EXP_K_DECAY];
   double *restrict g = a->x[EXP_G];
   double *restrict in = a->in;
   for (size_t i = 0; i < a->n; i++) {
-    g[i] = g[i] * decay + in[i];
+    g[i] = BS_FMA(g[i], decay, in[i]);
     in[i] = 0.0;
   }
 }
@@ -223,7 +223,7 @@ static const bs_param coba_params[] = {
      "values (per post neuron)"},
 };
 
-static void coba_apply(bs_out_args *a) {
+BS_CLONES static void coba_apply(bs_out_args *a) {
   const double E = a->p[0];
   const double *restrict g = a->g;
   const double *restrict V = a->V;
@@ -231,10 +231,10 @@ static void coba_apply(bs_out_args *a) {
   if (a->E) { /* per post neuron */
     const double *restrict Ej = a->E;
     for (size_t i = 0; i < a->n; i++)
-      I[i] += g[i] * (Ej[i] - V[i]);
+      I[i] = BS_FMA(g[i], Ej[i] - V[i], I[i]);
   } else {
     for (size_t i = 0; i < a->n; i++)
-      I[i] += g[i] * (E - V[i]);
+      I[i] = BS_FMA(g[i], E - V[i], I[i]);
   }
   /* The conductance too, so that models with a right-hand side can treat
    * g (E - V) as linear in V within the step. */
@@ -312,8 +312,8 @@ const bs_output_model bs_out_mgblock = {
  * COBA adds gi (E - V), E per post (Ej) or not, and gi to G when G is
  * tracked: four loops, so no test is left inside one. */
 #define OUT_CUBA(i, gi) I[i] += (gi);
-#define OUT_COBA_EJ(i, gi) I[i] += (gi) * (Ej[i] - V[i]);
-#define OUT_COBA_E(i, gi) I[i] += (gi) * (E - V[i]);
+#define OUT_COBA_EJ(i, gi) I[i] = BS_FMA(gi, Ej[i] - V[i], I[i]);
+#define OUT_COBA_E(i, gi) I[i] = BS_FMA(gi, E - V[i], I[i]);
 #define OUT_COBA_EJ_G(i, gi) OUT_COBA_EJ(i, gi) G[i] += (gi);
 #define OUT_COBA_E_G(i, gi) OUT_COBA_E(i, gi) G[i] += (gi);
 
@@ -323,7 +323,7 @@ const bs_output_model bs_out_mgblock = {
   double *restrict g = s->x[EXP_G] + b0;                                       \
   uint64_t b = 0;                                                              \
   for (size_t i = 0; i < n; i++) {                                             \
-    const double gi = g[i] * decay + in[i];                                    \
+    const double gi = BS_FMA(g[i], decay, in[i]);                              \
     g[i] = gi;                                                                 \
     in[i] = 0.0;                                                               \
     OUT(i, gi)                                                                 \

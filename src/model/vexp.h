@@ -37,12 +37,8 @@
 
 #define BS_VEXP_INLINE __attribute__((always_inline))
 
-/* The polynomials and the reduction use fused multiply-adds: one rounding
- * each, so correctly rounded in every form (the FMA instruction of the
- * wider clones, libm's fma elsewhere) and the same bits in a SIMD lane as
- * in scalar code, in half the operations. -ffp-contract=off still forbids
- * the compiler to fuse anything else. */
-#define BS_FMA(a, b, c) fma(a, b, c)
+/* The polynomials and the reduction use fused multiply-adds (BS_FMA), in
+ * half the operations. */
 
 #define BS_VEXP_SHIFT 0x1.8p52
 #define BS_VEXP_LN2HI 0x1.62e42fefa0000p-1
