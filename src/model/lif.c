@@ -331,6 +331,131 @@ LIF512_KERNEL(lif5_w3, L5_IA, L5_P3, L5_C3, L5_T3)
 LIF512_KERNEL(lif5_w3u, kI, L5_P3, L5_C3, L5_T3)
 LIF512_KERNEL(lif5_w4, L5_IA, L5_P4, L5_C4, L5_T4)
 LIF512_KERNEL(lif5_w4u, kI, L5_P4, L5_C4, L5_T4)
+
+/* The same kernels for AVX2 with FMA (LIF256_KERNEL, chosen at run time
+ * where the CPU has those but not AVX-512): LIF512_KERNEL's operations in
+ * 4 lanes, the selects as blends; a partial vector at the end through
+ * masked loads and stores, its unused lanes zero (finite, never fired).
+ * The rare vector with a spike sets t_last and appends its neurons in the
+ * loop, so no flags are left to scan. */
+#define LIF256 1
+#define L2_TARGET __attribute__((target("avx2,fma")))
+#define L2_LDF(p) _mm256_loadu_pd(p)
+#define L2_STF(p, x) _mm256_storeu_pd(p, x)
+#define L2_LDM(p) _mm256_maskload_pd(p, mk)
+#define L2_STM(p, x) _mm256_maskstore_pd(p, mk, x)
+
+#define LIF256_BODY(LD, ST, K, I_I, TERMS)                                     \
+  {                                                                            \
+    const __m256d v0 = LD(V + i);                                              \
+    __m256d I = I_I;                                                           \
+    TERMS(LD, ST, K)                                                           \
+    const __m256d v = _mm256_fmadd_pd(                                         \
+        kA, _mm256_sub_pd(_mm256_fmadd_pd(kR, I, kVr), v0), v0);               \
+    const __m256d go =                                                         \
+        _mm256_cmp_pd(_mm256_sub_pd(kt, LD(tl + i)), kref, _CMP_NLE_UQ);       \
+    const __m256d w = _mm256_blendv_pd(v0, v, go);                             \
+    const __m256d f = _mm256_cmp_pd(w, kth, _CMP_GE_OQ);                       \
+    const __m256d vs = _mm256_blendv_pd(w, kVz, f);                            \
+    ST(V + i, vs);                                                             \
+    z = _mm256_or_pd(z, _mm256_sub_pd(vs, vs));                                \
+    unsigned fb = (unsigned)_mm256_movemask_pd(f) & ((1u << (K)) - 1);         \
+    for (; fb; fb &= fb - 1) {                                                 \
+      const size_t l = i + (size_t)__builtin_ctz(fb);                          \
+      tl[l] = t;                                                               \
+      a->spk[q++] = (uint32_t)(b0 + l);                                        \
+    }                                                                          \
+  }
+
+#define LIF256_KERNEL(NAME, I_I, PARAMS, CONSTS, TERMS)                        \
+  L2_TARGET static void NAME(const bs_neuron_args *a, double *restrict V,      \
+                             double *restrict tl, size_t b0, size_t n,         \
+                             const double *restrict I0, double I0v,            \
+                             size_t *nspk, uint64_t *bad, PARAMS) {            \
+    (void)I0, (void)I0v;                                                       \
+    const double t = (double)a->step * a->dt;                                  \
+    const __m256d kVr = _mm256_set1_pd(a->p[P_V_REST]),                        \
+                  kVz = _mm256_set1_pd(a->p[P_V_RESET]),                       \
+                  kth = _mm256_set1_pd(a->p[P_V_TH]),                          \
+                  kR = _mm256_set1_pd(a->p[P_R]),                              \
+                  kA = _mm256_set1_pd(a->k[K_A]),                              \
+                  kref = _mm256_set1_pd(a->k[K_HAS_REF] != 0.0 ? a->k[K_REF]   \
+                                                               : -HUGE_VAL),   \
+                  kt = _mm256_set1_pd(t), kI = _mm256_set1_pd(I0v),            \
+                  zero = _mm256_setzero_pd();                                  \
+    (void)kI, (void)zero;                                                      \
+    CONSTS                                                                     \
+    __m256d z = _mm256_setzero_pd();                                           \
+    size_t q = *nspk, i = 0;                                                   \
+    for (; i + 4 <= n; i += 4)                                                 \
+      LIF256_BODY(L2_LDF, L2_STF, 4, I_I(L2_LDF), TERMS)                       \
+    if (i < n) {                                                               \
+      const __m256i mk =                                                       \
+          _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n - i)),           \
+                             _mm256_set_epi64x(3, 2, 1, 0));                   \
+      LIF256_BODY(L2_LDM, L2_STM, n - i, I_I(L2_LDM), TERMS)                   \
+    }                                                                          \
+    *nspk = q;                                                                 \
+    const __m256i zi = _mm256_castpd_si256(z);                                 \
+    *bad |= (uint64_t)(!_mm256_testz_si256(zi, zi)) << 63;                     \
+  }
+
+/* The arrivals of k <= 4 neurons as counts x w, the counts read and
+ * cleared (l5_counts). */
+L2_TARGET static inline __m256d l2_counts(uint16_t *c, size_t k) {
+  __m128i v;
+  if (k == 4) {
+    v = _mm_loadl_epi64((const __m128i *)c);
+    _mm_storel_epi64((__m128i *)c, _mm_setzero_si128());
+  } else {
+    uint16_t t[8] = {0};
+    memcpy(t, c, k * sizeof *c);
+    memset(c, 0, k * sizeof *c);
+    v = _mm_loadl_epi64((const __m128i *)t);
+  }
+  return _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(v));
+}
+
+#define L2_CONST(j)                                                            \
+  const __m256d kd##j = _mm256_set1_pd(d##j), ka##j = _mm256_set1_pd(a##j),    \
+                kc##j = _mm256_set1_pd(c##j), kw##j = _mm256_set1_pd(w##j);
+#define L2_TERM(j, LD, ST, K)                                                  \
+  {                                                                            \
+    __m256d arr;                                                               \
+    if (cn##j) {                                                               \
+      arr = _mm256_mul_pd(l2_counts(cn##j + i, K), kw##j);                     \
+    } else {                                                                   \
+      arr = LD(in##j + i);                                                     \
+      ST(in##j + i, zero);                                                     \
+    }                                                                          \
+    const __m256d x = _mm256_fmadd_pd(LD(g##j + i), kd##j, arr);               \
+    ST(g##j + i, x);                                                           \
+    I = _mm256_fmadd_pd(x, _mm256_fnmadd_pd(kc##j, v0, ka##j), I);             \
+    z = _mm256_or_pd(z, _mm256_sub_pd(x, x));                                  \
+  }
+#define L2_C0 (void)unused_;
+#define L2_C1 L2_CONST(0)
+#define L2_C2 L2_C1 L2_CONST(1)
+#define L2_C3 L2_C2 L2_CONST(2)
+#define L2_C4 L2_C3 L2_CONST(3)
+#define L2_T0(LD, ST, K)
+#define L2_T1(LD, ST, K) L2_TERM(0, LD, ST, K)
+#define L2_T2(LD, ST, K) L2_T1(LD, ST, K) L2_TERM(1, LD, ST, K)
+#define L2_T3(LD, ST, K) L2_T2(LD, ST, K) L2_TERM(2, LD, ST, K)
+#define L2_T4(LD, ST, K) L2_T3(LD, ST, K) L2_TERM(3, LD, ST, K)
+#define L2_IA(LD) LD(I0 + i)
+#define L2_IU(LD) kI
+
+LIF256_KERNEL(lif2_w0, L2_IA, L5_P0, L2_C0, L2_T0)
+LIF256_KERNEL(lif2_w0u, L2_IU, L5_P0, L2_C0, L2_T0)
+LIF256_KERNEL(lif2_w1, L2_IA, L5_P1, L2_C1, L2_T1)
+LIF256_KERNEL(lif2_w1u, L2_IU, L5_P1, L2_C1, L2_T1)
+LIF256_KERNEL(lif2_w2, L2_IA, L5_P2, L2_C2, L2_T2)
+LIF256_KERNEL(lif2_w2u, L2_IU, L5_P2, L2_C2, L2_T2)
+LIF256_KERNEL(lif2_w3, L2_IA, L5_P3, L2_C3, L2_T3)
+LIF256_KERNEL(lif2_w3u, L2_IU, L5_P3, L2_C3, L2_T3)
+LIF256_KERNEL(lif2_w4, L2_IA, L5_P4, L2_C4, L2_T4)
+LIF256_KERNEL(lif2_w4u, L2_IU, L5_P4, L2_C4, L2_T4)
 #endif
 
 /* A population's kernel for its nt terms and I0 (an array, or NULL: the
@@ -388,44 +513,52 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
                                                 .whole = lif_whole};
 
 #ifdef LIF512
-static void lif5_whole_counts(const bs_neuron_args *a, size_t b0, size_t n,
-                              const double *I0, double I0v,
-                              const bs_fused_term *t, double *const *in,
-                              uint16_t *const *cnt, const double *cw, int nt,
-                              size_t *nspk, uint64_t *bad) {
-  const double *u = I0;
-  double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;
-  LIF_DISPATCH(lif5_, L5_A)
-}
+/* A set of intrinsic kernels (prefix PFX) as a bs_fused_neuron: whole
+ * (rings of doubles), whole_counts and block (no terms). */
+#define LIF_SIMD_OPS(PFX)                                                      \
+  static void PFX##whole_counts(const bs_neuron_args *a, size_t b0, size_t n,  \
+                                const double *I0, double I0v,                  \
+                                const bs_fused_term *t, double *const *in,     \
+                                uint16_t *const *cnt, const double *cw,        \
+                                int nt, size_t *nspk, uint64_t *bad) {         \
+    const double *u = I0;                                                      \
+    double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;                     \
+    LIF_DISPATCH(PFX, L5_A)                                                    \
+  }                                                                            \
+  static void PFX##whole(const bs_neuron_args *a, size_t b0, size_t n,         \
+                         const double *I0, double I0v, const bs_fused_term *t, \
+                         double *const *in, int nt, size_t *nspk,              \
+                         uint64_t *bad) {                                      \
+    uint16_t *const none[BS_FUSED_TERMS] = {0};                                \
+    const double w[BS_FUSED_TERMS] = {0};                                      \
+    PFX##whole_counts(a, b0, n, I0, I0v, t, in, none, w, nt, nspk, bad);       \
+  }                                                                            \
+  static void PFX##block(const bs_neuron_args *a, size_t b0, size_t n,         \
+                         const double *I, const double *G, size_t *nspk,       \
+                         uint64_t *bad) {                                      \
+    (void)G;                                                                   \
+    PFX##whole(a, b0, n, I, 0.0, NULL, NULL, 0, nspk, bad);                    \
+  }                                                                            \
+  static const bs_fused_neuron PFX##fused_block = {.block = PFX##block,        \
+                                                   .whole = PFX##whole,        \
+                                                   .whole_counts =             \
+                                                       PFX##whole_counts};
 
-static void lif5_whole(const bs_neuron_args *a, size_t b0, size_t n,
-                       const double *I0, double I0v, const bs_fused_term *t,
-                       double *const *in, int nt, size_t *nspk, uint64_t *bad) {
-  uint16_t *const none[BS_FUSED_TERMS] = {0};
-  const double w[BS_FUSED_TERMS] = {0};
-  lif5_whole_counts(a, b0, n, I0, I0v, t, in, none, w, nt, nspk, bad);
-}
-
-static void lif5_block(const bs_neuron_args *a, size_t b0, size_t n,
-                       const double *I, const double *G, size_t *nspk,
-                       uint64_t *bad) {
-  (void)G;
-  lif5_whole(a, b0, n, I, 0.0, NULL, NULL, 0, nspk, bad);
-}
-
-static const bs_fused_neuron lif5_fused_block = {.block = lif5_block,
-                                                 .whole = lif5_whole,
-                                                 .whole_counts =
-                                                     lif5_whole_counts};
+LIF_SIMD_OPS(lif5_)
+LIF_SIMD_OPS(lif2_)
 #endif
 
 static const bs_fused_neuron *lif_fused(int method) {
   if (method != BS_METHOD_EXP_AUTO)
     return NULL;
 #ifdef LIF512
-  /* BRAINSIM_NO_AVX512 (tests): the C kernels, to compare their bits. */
-  if (__builtin_cpu_supports("avx512f") && !getenv("BRAINSIM_NO_AVX512"))
-    return &lif5_fused_block;
+  /* BRAINSIM_C_KERNELS (tests): the C kernels, to compare their bits. */
+  if (!getenv("BRAINSIM_C_KERNELS")) {
+    if (__builtin_cpu_supports("avx512f"))
+      return &lif5_fused_block;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return &lif2_fused_block;
+  }
 #endif
   return &lif_fused_block;
 }

@@ -10,10 +10,11 @@ spikes and V samples must be bitwise the same, at 1 and 2 ranks, for
 - D: no terms, a constant input on part of it only;
 - A: five projections, one with per-post E: the block path.
 
-Where the CPU has AVX-512 the fused runs take LIF's AVX-512 kernels; a
-third run with BRAINSIM_NO_AVX512=1 takes the C kernels, which must give
-the same bits too. The sizes leave partial vectors at the ends of blocks
-(B: 1500, D: 500)."""
+Where the CPU has AVX-512 (or AVX2 with FMA) the fused runs take LIF's
+intrinsic kernels; a third run with BRAINSIM_C_KERNELS=1 takes the C
+kernels, which must give the same bits too. The sizes leave partial
+vectors of 4 and of 8 lanes at the ends of blocks (B: 1501, D: 503; at 2
+ranks 751/750 and 252/251)."""
 import os
 
 import h5py
@@ -24,11 +25,11 @@ CFG = """run: {dt: 0.1 ms, duration: 200 ms, seed: 7}
 populations:
   A: {model: LIF, size: 2000, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
       tau: 20 ms, tau_ref: 5 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
-  B: {model: LIF, size: 1500, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+  B: {model: LIF, size: 1501, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
       tau: 20 ms, tau_ref: 5 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
   C: {model: LIF, size: 1000, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
       tau: 20 ms, tau_ref: 2 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
-  D: {model: LIF, size: 500, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+  D: {model: LIF, size: 503, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
       tau: 10 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
 projections:
   AA: {pre: A, post: A, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
@@ -87,7 +88,7 @@ def main():
     wd = bstest.workdir(args, "fused_whole")
     got = {}
     for form, extra, env in (("fused", "", None), ("unfused", UNFUSED, None),
-                             ("fused_c", "", {"BRAINSIM_NO_AVX512": "1"})):
+                             ("fused_c", "", {"BRAINSIM_C_KERNELS": "1"})):
         cfg = bstest.write_config("%s/%s.yaml" % (wd, form), CFG % extra)
         for np_ in ((1, 2) if form == "fused" else (1,)):
             out = "%s/%s_%d.h5" % (wd, form, np_)
@@ -101,7 +102,7 @@ def main():
         for k, v in r.items():
             bstest.check(v.shape == ref[k].shape and v.tobytes() == ref[k].tobytes(),
                          "%s at %d rank(s): %s differs from unfused" % (key[0], key[1], k))
-    print("whole kernels (0, 3, 4 terms; AVX-512 where the CPU has it, and C) and the "
+    print("whole kernels (0, 3, 4 terms; intrinsics where the CPU has them, and C) and the "
           "block path at 1 and 2 ranks equal unfused bitwise (%s spikes)"
           % ", ".join("%s %d" % (p, len(ref["spikes/%s/node_ids" % p])) for p in POPS))
     bstest.finish("fused_whole")

@@ -6,7 +6,7 @@ double ring would hold. With 1,000 post neurons and a delay of 10 ms (101
 slots) the ring is 808 KB on 1 rank (counts), 404 KB on 2 (counts) and
 202 KB on 4 (doubles), unless the population's fused kernel reads counts
 itself (LIF's AVX-512 kernels), which takes count rings at every size;
-BRAINSIM_NO_AVX512=1 keeps the C kernels and the size rule. So:
+BRAINSIM_C_KERNELS=1 keeps the C kernels and the size rule. So:
 
 1. runs at 1, 2 and 4 ranks, and at 4 ranks with the C kernels, give
    bitwise identical spikes and traces (counts against doubles where the
@@ -53,7 +53,7 @@ def main():
     cfg = bstest.write_config(wd + "/net.yaml", NET)
     ref = wd + "/np1.h5"
     bstest.run(args, ["run", cfg, "-o", ref, "--overwrite", "-q"], np=1)
-    for np_, env in ((2, None), (4, None), (4, {"BRAINSIM_NO_AVX512": "1"})):
+    for np_, env in ((2, None), (4, None), (4, {"BRAINSIM_C_KERNELS": "1"})):
         out = wd + "/np%d%s.h5" % (np_, "c" if env else "")
         bstest.run(args, ["run", cfg, "-o", out, "--overwrite", "-q"], np=np_, env=env)
         bstest.check(bstest.identical(ref, out), "%d ranks%s differ from 1 rank"
