@@ -181,6 +181,17 @@ static void prefetch(const bs_net *net, uint64_t key, int rows) {
 #define PREFETCH_OFFSETS 16
 #define PREFETCH_ROWS 8
 
+/* The delivery loops fetch ahead of the spike they deliver, which misses
+ * the first ones: an interval often has fewer spikes than that distance.
+ * Their offsets and rows, for every projection, first. */
+static void prefetch_first(const bs_net *net) {
+  const size_t nall = net->ex->nall;
+  for (int rows = 0; rows < 2; rows++)
+    for (size_t q = 0;
+         q < nall && q < (rows ? PREFETCH_ROWS : PREFETCH_OFFSETS); q++)
+      prefetch(net, net->ex->all[q], rows);
+}
+
 /* The interval's spikes projection by projection, each in canonical
  * order: a projection's ring, rows and stp state are its own, so this
  * gives the same bits as spike by spike, with one projection's ring slot
@@ -193,6 +204,7 @@ static void deliver_by_projection(bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
   const uint64_t *all = net->ex->all;
   const size_t nall = net->ex->nall;
+  prefetch_first(net);
   for (int j = 0; j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
     if (!lj->ops->deliver)
@@ -295,6 +307,8 @@ static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
   const int by_proj = !net->per_pre && s->n_projs <= BY_PROJECTION_MAX;
   if (by_proj)
     deliver_by_projection(net, t0);
+  else
+    prefetch_first(net);
   for (size_t q = 0; !by_proj && q < nall; q++) {
     if (q + PREFETCH_OFFSETS < nall)
       prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
