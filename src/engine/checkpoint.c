@@ -97,7 +97,7 @@ static uint64_t syn_sum(const lproj *lj) {
     lrow r;
     lproj_row(lj, k, &r);
     for (uint64_t k = 0; k < r.n; k++)
-      h += mix_f64(mix(i << 32 ^ (g0 + r.col[k])) ^ lrow_d(&r, k),
+      h += mix_f64(mix(i << 32 ^ (g0 + lrow_col(&r, k))) ^ lrow_d(&r, k),
                    lrow_w(&r, k));
   }
   return h;

@@ -46,6 +46,7 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
       }
     r->n = n;
     r->col = lj->scol;
+    r->col16 = NULL;
     r->w = wr ? lj->sw : NULL;
     r->dl = NULL; /* dense keeps no per-synapse delays */
     r->dl_bytes = 0;
@@ -60,7 +61,8 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
   }
   BS_ASSERT(b + n <= lj->nnz);
   r->n = n;
-  r->col = lj->col + b;
+  r->col = lj->col16 ? NULL : lj->col + b;
+  r->col16 = lj->col16 ? lj->col16 + b : NULL;
   r->w = lj->w ? lj->w + b : NULL;
   r->dl_bytes = lj->dl_bytes;
   r->dl = lj->dl ? (const char *)lj->dl + b * (uint64_t)lj->dl_bytes : NULL;
@@ -77,9 +79,23 @@ void lproj_prefetch(const lproj *lj, uint64_t i, int rows) {
     return;
   }
   const uint64_t b = row_off(lj, i), n = row_off(lj, i + 1) - b;
-  const char *c = (const char *)(lj->col + b);
-  for (uint64_t o = 0; o < n * sizeof(uint32_t) && o < 512; o += 64)
+  const char *c =
+      lj->col16 ? (const char *)(lj->col16 + b) : (const char *)(lj->col + b);
+  const uint64_t bytes = n * (lj->col16 ? sizeof(uint16_t) : sizeof(uint32_t));
+  for (uint64_t o = 0; o < bytes && o < 512; o += 64)
     __builtin_prefetch(c + o);
+}
+
+bs_status lproj_narrow(bs_ctx *ctx, lproj *lj) {
+  if (lj->dense || lj->col16 || !lj->nnz || lj->post->n > UINT16_MAX + 1u)
+    return BS_OK;
+  BS_CALL(ctx, bs_malloc(ctx, lj->nnz, sizeof(uint16_t), &lj->col16));
+  for (uint64_t q = 0; q < lj->nnz; q++)
+    lj->col16[q] = (uint16_t)lj->col[q];
+  bs_mem_hot(lj->col16, lj->nnz * sizeof(uint16_t));
+  bs_free(ctx, lj->nnz, sizeof(uint32_t), &lj->col);
+  lj->syn_bytes -= lj->nnz * (sizeof(uint32_t) - sizeof(uint16_t));
+  return BS_OK;
 }
 
 typedef struct coo {
@@ -588,6 +604,7 @@ void bs_conn_free(bs_ctx *ctx, lproj *lj) {
   bs_free(ctx, lj->npos + 1, sizeof(uint32_t), &lj->row32);
   bs_free(ctx, lj->npos + 1, sizeof(uint64_t), &lj->row64);
   bs_free(ctx, nnz, sizeof(uint32_t), &lj->col);
+  bs_free(ctx, nnz, sizeof(uint16_t), &lj->col16);
   bs_free(ctx, nnz, sizeof(float), &lj->w);
   bs_free(ctx, nnz, (size_t)(lj->dl_bytes ? lj->dl_bytes : 1), &lj->dl);
   bs_free(ctx, npre, sizeof(uint32_t), &lj->dpre);

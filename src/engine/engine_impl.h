@@ -112,7 +112,12 @@ typedef struct lproj {
    * lproj_delay. */
   uint32_t *row32;
   uint64_t *row64;
-  uint32_t *col;  /* local post index */
+  uint32_t *col; /* local post index */
+  /* The same in 16 bits (col then NULL) where the kind reads rows through
+   * lrow_col or loops of its own for both (lproj_narrow) and the rank's
+   * block of the post population has at most 65,536 neurons: half the
+   * bytes of the target lists, read at every spike. */
+  uint16_t *col16;
   float *w;       /* per synapse, or NULL when constant (w0) */
   void *dl;       /* per-synapse delays in steps, or NULL */
   int dl_bytes;   /* 1, 2 or 4 */
@@ -170,13 +175,14 @@ typedef struct lproj {
 /* ---- the one row iterator (connect.c) ---------------------------------
  * The local synapses of one pre neuron, whatever the storage (sparse or
  * dense, weights and delays per synapse or not): n synapses, synapse k to
- * local post col[k] with weight lrow_w(r, k) and delay lrow_d(r, k). Rows
- * list the posts in storage order (generation order for sparse, ascending
+ * local post lrow_col(r, k) with weight lrow_w(r, k) and delay lrow_d(r, k).
+ * Rows list the posts in storage order (generation order for sparse, ascending
  * for dense), the canonical order of every sum over a row. */
 typedef struct lrow {
   uint64_t n;
-  const uint32_t *col;
-  float *w; /* per synapse, or NULL: w0 for all */
+  const uint32_t *col;   /* NULL where the targets are 16-bit: */
+  const uint16_t *col16; /* lproj.col16 */
+  float *w;              /* per synapse, or NULL: w0 for all */
   double w0;
   const void *dl; /* per-synapse delays (dl_bytes wide), or NULL: d */
   int dl_bytes;
@@ -231,6 +237,9 @@ static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
  * lj's scratch: valid until the next call on the same projection. Not
  * collective. */
 void lproj_row(const lproj *lj, uint64_t k, lrow *r);
+/* Stores the targets in 16 bits where the post block allows it (lproj
+ * col16); for kinds with narrow_targets. */
+bs_status lproj_narrow(bs_ctx *ctx, lproj *lj);
 
 /* Prefetches the row offsets (rows 0) or the targets (rows 1, the first
  * 256 bytes; the offsets should be in cache by then) of the row at
@@ -239,6 +248,10 @@ void lproj_prefetch(const lproj *lj, uint64_t k, int rows);
 
 static inline double lrow_w(const lrow *r, uint64_t k) {
   return r->w ? (double)r->w[k] : r->w0;
+}
+
+static inline uint32_t lrow_col(const lrow *r, uint64_t k) {
+  return r->col16 ? r->col16[k] : r->col[k];
 }
 
 static inline uint32_t lrow_d(const lrow *r, uint64_t k) {
@@ -347,6 +360,10 @@ typedef struct bs_proj_ops {
    * hold for checkpoints and monitors: the table then also lists the
    * rank's own block of the pre population. */
   int owner_state;
+  /* Every reader of its rows takes 16-bit targets too (lrow_col, or loops
+   * for both widths): the build stores them so where the post block
+   * allows (lproj_narrow), and the estimate counts them so. */
+  int narrow_targets;
   /* The local part of the projection (after the common part: spec, pre,
    * post, k, per-post state); sets dmin, dmax (UINT32_MAX, 0: no spikes).
    * Not collective (the caller agrees). */

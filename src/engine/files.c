@@ -96,7 +96,7 @@ bs_status bs_engine_gmax_file(bs_ctx *ctx, lproj *lj) {
       }
       const uint64_t i = lproj_id(lj, k);
       for (uint64_t q = 0; q < r.n && st == BS_OK; q++) {
-        uint32_t c = r.col[q];
+        uint32_t c = lrow_col(&r, q);
         double w = vec ? buf[c] : buf[(i - i0) * nl + c];
         if (!isfinite(w)) {
           st = bs_error_set(ctx, BS_ERR_IO,

@@ -31,30 +31,84 @@ static bs_status counts(bs_ctx *ctx, lproj *lj) {
   return bs_proj_count_ring(ctx, lj, 1);
 }
 
-/* One spike into a count ring: one more w0 in each target's cell. */
+/* The delivery loops over one row, for targets COL of either width (the
+ * narrow ones are what most projections store, lproj_narrow). */
+
+/* One spike into a count ring: one more w0 in each target's cell. A cell
+ * counts at most cmax arrivals (its neuron's in-degree): more would read
+ * past csum, or wrap. */
+#define DELIVER_COUNT(COL)                                                     \
+  if (r->dl) {                                                                 \
+    for (uint64_t q = 0; q < r->n; q++) {                                      \
+      BS_ASSERT(lrow_d(r, q) < lj->R && COL[q] < npost);                       \
+      uint16_t *cell =                                                         \
+          ring +                                                               \
+          (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +      \
+          COL[q];                                                              \
+      BS_ASSERT(*cell < lj->cmax);                                             \
+      (*cell)++;                                                               \
+    }                                                                          \
+    return;                                                                    \
+  }                                                                            \
+  BS_ASSERT(r->d < lj->R);                                                     \
+  uint16_t *restrict slot =                                                    \
+      ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;            \
+  for (uint64_t q = 0; q < r->n; q++) {                                        \
+    BS_ASSERT(COL[q] < npost && slot[COL[q]] < lj->cmax);                      \
+    slot[COL[q]]++;                                                            \
+  }
+
 static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
   const size_t npost = lj->post->n;
   uint16_t *restrict ring = lj->cring;
-  const uint32_t *restrict col = r->col;
-  /* A cell counts at most cmax arrivals (its neuron's in-degree): more
-   * would read past csum, or wrap. */
-  if (r->dl) {
-    for (uint64_t q = 0; q < r->n; q++) {
-      BS_ASSERT(lrow_d(r, q) < lj->R && col[q] < npost);
-      uint16_t *cell =
-          ring + (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +
-          col[q];
-      BS_ASSERT(*cell < lj->cmax);
-      (*cell)++;
-    }
-    return;
+  if (r->col16) {
+    const uint16_t *restrict col = r->col16;
+    DELIVER_COUNT(col)
+  } else {
+    const uint32_t *restrict col = r->col;
+    DELIVER_COUNT(col)
   }
-  BS_ASSERT(r->d < lj->R);
-  uint16_t *restrict slot =
-      ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;
-  for (uint64_t q = 0; q < r->n; q++) {
-    BS_ASSERT(col[q] < npost && slot[col[q]] < lj->cmax);
-    slot[col[q]]++;
+}
+
+/* One spike into the ring of doubles: eff times each synapse's weight. */
+#define DELIVER_SUM(COL)                                                       \
+  if (r->dl) {                                                                 \
+    for (uint64_t q = 0; q < r->n; q++) {                                      \
+      /* a delay of R or more would land in a slot read too early */           \
+      BS_ASSERT(lrow_d(r, q) < lj->R && COL[q] < npost);                       \
+      size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R);       \
+      ring[sl * npost + COL[q]] += lrow_w(r, q) * eff;                         \
+    }                                                                          \
+    return;                                                                    \
+  }                                                                            \
+  BS_ASSERT(r->d < lj->R);                                                     \
+  for (uint64_t q = 0; q < r->n; q++) /* no code in Release */                 \
+    BS_ASSERT(COL[q] < npost);                                                 \
+  double *restrict slot =                                                      \
+      ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;            \
+  if (!r->w) {                                                                 \
+    const double w = r->w0 * eff;                                              \
+    for (uint64_t q = 0; q < r->n; q++)                                        \
+      slot[COL[q]] += w;                                                       \
+  } else if (eff == 1.0) { /* x * 1.0 == x: the same sums without stp */       \
+    const float *restrict wq = r->w;                                           \
+    for (uint64_t q = 0; q < r->n; q++)                                        \
+      slot[COL[q]] += (double)wq[q];                                           \
+  } else {                                                                     \
+    const float *restrict wq = r->w;                                           \
+    for (uint64_t q = 0; q < r->n; q++)                                        \
+      slot[COL[q]] += (double)wq[q] * eff;                                     \
+  }
+
+static void deliver_sum(lproj *lj, const lrow *r, int64_t step, double eff) {
+  const size_t npost = lj->post->n;
+  double *restrict ring = lj->ring;
+  if (r->col16) {
+    const uint16_t *restrict col = r->col16;
+    DELIVER_SUM(col)
+  } else {
+    const uint32_t *restrict col = r->col;
+    DELIVER_SUM(col)
   }
 }
 
@@ -67,40 +121,10 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
   if (!r.n)
     return;
   net->syn_events += r.n;
-  if (lj->cring) { /* no stp: eff is 1 */
+  if (lj->cring) /* no stp: eff is 1 */
     deliver_count(lj, &r, step);
-    return;
-  }
-  const size_t npost = lj->post->n;
-  double *restrict ring = lj->ring;
-  const uint32_t *restrict col = r.col;
-  if (r.dl) {
-    for (uint64_t q = 0; q < r.n; q++) {
-      /* a delay of R or more would land in a slot read too early */
-      BS_ASSERT(lrow_d(&r, q) < lj->R && col[q] < npost);
-      size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(&r, q)) % lj->R);
-      ring[sl * npost + col[q]] += lrow_w(&r, q) * eff;
-    }
-    return;
-  }
-  BS_ASSERT(r.d < lj->R);
-  for (uint64_t q = 0; q < r.n; q++) /* no code in Release */
-    BS_ASSERT(col[q] < npost);
-  double *restrict slot =
-      ring + (size_t)((uint64_t)(step + 1 + r.d) % lj->R) * npost;
-  if (!r.w) {
-    const double w = r.w0 * eff;
-    for (uint64_t q = 0; q < r.n; q++)
-      slot[col[q]] += w;
-  } else if (eff == 1.0) { /* x * 1.0 == x: the same sums without stp */
-    const float *restrict wq = r.w;
-    for (uint64_t q = 0; q < r.n; q++)
-      slot[col[q]] += (double)wq[q];
-  } else {
-    const float *restrict wq = r.w;
-    for (uint64_t q = 0; q < r.n; q++)
-      slot[col[q]] += (double)wq[q] * eff;
-  }
+  else
+    deliver_sum(lj, &r, step, eff);
 }
 
 /* This step's arrivals into the synapse state, then the output into the
@@ -187,6 +211,7 @@ double bs_proj_linear_current(const lproj *lj, uint64_t i) {
 }
 
 const bs_proj_ops bs_proj_linear = {.name = "linear",
+                                    .narrow_targets = 1,
                                     .match = match_linear,
                                     .stage = BS_STAGE_I,
                                     .build = build,
@@ -202,6 +227,7 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .reset = bs_proj_reset_post};
 
 const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
+                                      .narrow_targets = 1,
                                       .match = match_linear_V,
                                       .stage = BS_STAGE_V,
                                       .build = build,

@@ -121,7 +121,7 @@ bs_status bs_proj_build_spiking(bs_ctx *ctx, bs_net *net, lproj *lj) {
     BS_CALL(ctx, bs_malloc(ctx, m, sizeof(int64_t), &lj->stp_last));
     stp_reset(lj);
   }
-  return BS_OK;
+  return lj->ops->narrow_targets ? lproj_narrow(ctx, lj) : BS_OK;
 }
 
 /* Short-term plasticity advances at every spike of the pre neuron, on
@@ -170,7 +170,7 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size) {
     uint32_t *deg;
     BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(uint32_t), &deg));
     for (uint64_t q = 0; q < lj->nnz; q++)
-      deg[lj->col[q]]++;
+      deg[lj->col16 ? lj->col16[q] : lj->col[q]]++;
     for (size_t i = 0; i < n; i++)
       cmax = deg[i] > cmax ? deg[i] : cmax;
     bs_free(ctx, n ? n : 1, sizeof(uint32_t), &deg);

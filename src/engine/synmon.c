@@ -22,10 +22,12 @@ static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
   lrow r;
   lproj_row(lj, k, &r);
   for (uint64_t q = 0; q < r.n; q++)
-    if (r.col[q] == jl) {
+    if (lrow_col(&r, q) == jl) {
       *w = lrow_w(&r, q);
       *d = lrow_d(&r, q);
-      *pos = lj->dense ? q : (uint64_t)(r.col - lj->col) + q;
+      *pos = lj->dense ? q
+             : r.col16 ? (uint64_t)(r.col16 - lj->col16) + q
+                       : (uint64_t)(r.col - lj->col) + q;
       return 1;
     }
   return 0;

@@ -6,7 +6,8 @@ items 2, 4, 5, 10).
    pre neurons with a local synapse and its own block of the pre
    population, n_t of them: n_t ids of 4 bytes + (n_t + 1) 32-bit row
    offsets, or (n_pre + 1) offsets without ids when that is no larger)
-   + nnz * (4 column + 4 float weight if g_max varies + 1/2 byte delay if
+   + nnz * (2 column (16 bits, every post block here being under 65,536
+   neurons) + 4 float weight if g_max varies + 1/2 byte delay if
    the delay varies, 2 when it exceeds 255 steps) + 4 per row for per-pre
    delays, and stay within 4.5 B (homogeneous) and 12 B (both vary) for
    COBA-sized blocks. Here every pre neuron has a local target
@@ -26,7 +27,11 @@ items 2, 4, 5, 10).
    bitwise equal at 1 and 3 ranks (targets on other ranks).
 5. COBA with E per post neuron (a list): V[n+1] = V[n] + A (V_rest +
    g[n] (E_j - V[n]) - V[n]) for every post j (LIF exp_auto), to 1e-12;
-   E drawn from an initializer is rank-invariant and inside its bounds."""
+   E drawn from an initializer is rank-invariant and inside its bounds.
+6. Target widths: 32-bit targets where a rank's block of the post
+   population exceeds 65,536 neurons, 16-bit ones where it does not, give
+   bitwise identical runs (count ring and ring of doubles, per-synapse
+   delays), with the column bytes 4 and 2."""
 import math
 import os
 import re
@@ -68,7 +73,7 @@ projections:
            connect: {FixedProb: {prob: 0.025}}}
 """ % (n_e, n_i))
     npre = {"hom": n_e, "wvar": n_e, "both": n_i, "wide": n_e, "perpre": n_e}
-    per = {"hom": 4, "wvar": 8, "both": 9, "wide": 10, "perpre": 4}
+    per = {"hom": 2, "wvar": 6, "both": 7, "wide": 8, "perpre": 2}
     p = bstest.run(args, ["check", cfg], np=0)
     got = proj_lines(p.stdout)
     for name, b in per.items():
@@ -87,12 +92,12 @@ projections:
         b = float(f["meta/projections/hom"].attrs["bytes_per_synapse"])
         # each of the two ranks needs every pre neuron (all have a target
         # in either half): rows over all of them, no ids, on both
-        exp = ((n_e + 1) * 8 + got["hom"][0] * 4) / got["hom"][0]
+        exp = ((n_e + 1) * 8 + got["hom"][0] * 2) / got["hom"][0]
         bstest.check(abs(b - exp) < 1e-9, "/meta hom bytes_per_synapse at 2 ranks %.4f, expected %.4f" % (b, exp))
         bstest.check(float(m.attrs["wall_build"]) > 0, "/meta wall_build missing")
     print("bytes per synapse: %s" % ", ".join("%s %.2f" % (k, v[1]) for k, v in got.items()))
     # One2One: rank r's table is exactly its block's n_r pre neurons, each
-    # with one synapse: N * 4 columns + (N + 1) * 4 row offsets on a rank
+    # with one synapse: N * 2 columns + (N + 1) * 4 row offsets on a rank
     # that keeps the identity (one rank; two, where n_r * 8 >= N * 4), else
     # its block compressed (bstest.ctab_bytes: ~1 byte a row): no term in
     # N beyond the rank's own block.
@@ -110,7 +115,7 @@ projections:
         bstest.run(args, ["run", cfg, "-o", o, "--overwrite", "-q"], np=np_)
         with h5py.File(o, "r") as f:
             b = int(f["meta/projections/AB"].attrs["bytes"])
-        exp = 4 * n
+        exp = 2 * n
         for r in range(np_):
             lo, hi = r * n // np_, (r + 1) * n // np_
             full = n * 4 <= (hi - lo) * 8
@@ -331,6 +336,43 @@ def test_E(args, wd):
     print("per-post E: g (E_j - V_j) for 6 neurons to 1e-12 (list), drawn E rank-invariant")
 
 
+WIDTHS_NET = """
+run: {dt: 0.1 ms, duration: 20 ms, seed: 9}
+populations:
+  P: {model: PoissonGroup, size: 40, freqs: 300 Hz}
+  E: {model: LIF, size: 70000, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+      tau: 10 ms, tau_ref: 2 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
+projections:
+  c: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
+      g_max: 0.5, connect: {FixedProb: {prob: 0.05}}}
+  d: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: CUBA,
+      g_max: {Uniform: [0.5, 1.5]}, delay: {Uniform: [0.1 ms, 2 ms]},
+      connect: {FixedProb: {prob: 0.05}}}
+monitors:
+  - {spikes: all}
+  - {population: E, variables: [V], indices: [0, 34999, 35000, 65535, 65536, 69999]}
+"""
+
+
+def test_widths(args, wd):
+    cfg = bstest.write_config("%s/widths.yaml" % wd, WIDTHS_NET)
+    out, col = {}, {}
+    for np_ in (1, 2):
+        out[np_] = "%s/widths_np%d.h5" % (wd, np_)
+        bstest.run(args, ["run", cfg, "-o", out[np_], "--overwrite", "-q"], np=np_)
+        with h5py.File(out[np_], "r") as f:
+            a = f["meta/projections/c"].attrs
+            nnz, b = int(a["synapses"]), int(a["bytes"])
+            n_spk = len(f["spikes/E/node_ids"])
+        col[np_] = (b - np_ * 41 * 4) / nnz  # less the rows: 41 offsets a rank
+    bstest.check(n_spk > 100, "only %d spikes of E" % n_spk)
+    bstest.check(col[1] == 4 and col[2] == 2,
+                 "column bytes %.3f at 1 rank (70,000 posts), %.3f at 2 (35,000); expected 4 and 2"
+                 % (col[1], col[2]))
+    bstest.check(bstest.identical(out[1], out[2]), "32-bit and 16-bit targets differ")
+    print("targets: 4 bytes at 1 rank (70,000 posts), 2 at 2 ranks; bitwise identical (%d spikes)" % n_spk)
+
+
 def main():
     args = bstest.parser(__doc__).parse_args()
     wd = bstest.workdir(args, "storage")
@@ -339,6 +381,7 @@ def main():
     test_refusals(args, wd)
     test_delays(args, wd)
     test_E(args, wd)
+    test_widths(args, wd)
     bstest.finish("storage")
 
 

@@ -8,15 +8,16 @@ so the whole network grows with the rank count:
 1. Synapse storage, per projection, equals its exact split from what
    each rank built (`check` prints the rows each rank keeps, summed over
    ranks, how many of them are listed by id, and the bytes of the tables
-   that find a row): 4 per column (+ 4 per varying weight) + the tables.
+   that find a row): 2 per column (16 bits: every rank's post block is
+   under 65,536 neurons) (+ 4 per varying weight) + the tables.
    Rows are the pre neurons with a local synapse (and, with STP, the
    rank's own block), or the whole pre population where that is smaller
    (4 bytes of row offset each, + 4 per rank); a listed table is
    compressed with its row offsets (src/engine/ctab.c), under 2.5 bytes
    a row here. So the bytes are bounded by 12 per synapse + 8 per own pre
    neuron + 4 per rank: no term in the size of the network.
-2. One2One: rank r's rows are exactly its n_r pre neurons: 8 N + 4 on one
-   rank, 12 N + 8 on two (the identity is no larger there), and 4 N + the
+2. One2One: rank r's rows are exactly its n_r pre neurons: 6 N + 4 on one
+   rank, 10 N + 8 on two (the identity is no larger there), and 2 N + the
    compressed blocks (bstest.ctab_bytes, ~1 byte a row) on four.
 3. Bytes per synapse of the whole run (/meta) at 4 ranks within 1.6x of
    1 rank (the ratio the table gives at this in-degree; it stops growing
@@ -51,7 +52,7 @@ inputs:
 monitors:
   - {spikes: [E, I]}
 """
-PER_SYN = {"EE": 4, "IE": 8, "EI": 4, "O2O": 4}  # column + varying weight
+PER_SYN = {"EE": 2, "IE": 6, "EI": 2, "O2O": 2}  # 16-bit column + varying weight
 PRE = {"EE": "E", "IE": "I", "EI": "E", "O2O": "E"}
 
 
@@ -100,7 +101,7 @@ def main():
             bstest.check(built[j][1] <= bound, "%d ranks, %s: %d bytes > %d (12 per synapse + 8 per own "
                          "pre neuron + 4 per rank)" % (np_, j, built[j][1], bound))
         n = ne
-        o2o = 4 * n
+        o2o = 2 * n
         for r in range(np_):
             lo, hi = r * n // np_, (r + 1) * n // np_
             o2o += 4 * (n + 1) if n * 4 <= (hi - lo) * 8 else \
