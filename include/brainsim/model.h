@@ -280,7 +280,8 @@ struct bs_fused_term;
 /* Synapses [b0, b0 + n) of one projection: the block's arrivals in[0, n)
  * (cleared), decay, output added to the block's I[0, n) (and G[0, n) when
  * G is not NULL) with V the block's V; bad gets a bit 63 when a stored
- * state is not finite. */
+ * state is not finite (a kernel that tests a sum of them may set it for
+ * finite values that overflow it: the caller's scan decides). */
 typedef void (*bs_fused_syn_fn)(const struct bs_fused_syn *s, size_t b0,
                                 size_t n, double *in, const double *V,
                                 double *I, double *G, uint64_t *bad);
@@ -345,6 +346,9 @@ typedef struct bs_fused_neuron {
                        const struct bs_fused_term *t, double *const *in,
                        uint16_t *const *cnt, const double *cw, int nt,
                        size_t *nspk, uint64_t *bad);
+  /* The most neurons whole and whole_counts take in one call (0:
+   * BS_FUSED_BLOCK, where a kernel keeps per-block buffers). */
+  size_t max_n;
 } bs_fused_neuron;
 
 typedef struct bs_fused_args {
@@ -363,7 +367,8 @@ int bs_fused_whole_terms(const bs_fused_neuron *fn, int nsyn,
                          const bs_fused_syn *syn, bs_fused_term *t);
 
 /* One step of a population and its incoming synapses; sets na->spk and
- * na->nspk. Returns nonzero when it stored a value that is not finite. */
+ * na->nspk. Returns nonzero when it stored a value that is not finite (or,
+ * rarely, finite values whose sum overflows). */
 int bs_fused_update(const bs_fused_args *a);
 
 /* count[0, n) arrivals of one weight w into in[0, n) as the sums they

@@ -46,12 +46,17 @@ static int whole_update(const bs_fused_args *a, const bs_fused_term *t) {
   uint64_t bad = 0;
   /* Counts of a whole slot within kexact (the common case) need no test
    * per block: one pass over the slot instead of one call per block. */
-  int small[BS_FUSED_TERMS];
-  for (int j = 0; j < nt; j++)
+  int small[BS_FUSED_TERMS], all_small = 1;
+  for (int j = 0; j < nt; j++) {
     small[j] = fn->whole_counts && a->syn[j].count &&
                bs_counts_max(N, a->syn[j].count) <= a->syn[j].kexact;
-  for (size_t b0 = 0; b0 < N; b0 += BS_FUSED_BLOCK) {
-    const size_t n = N - b0 < BS_FUSED_BLOCK ? N - b0 : BS_FUSED_BLOCK;
+    all_small &= small[j] || !a->syn[j].count;
+  }
+  /* Blocks for the buffers of expanded counts; without them, as many
+   * neurons as the kernel takes in one call. */
+  const size_t B = all_small && fn->max_n ? fn->max_n : BS_FUSED_BLOCK;
+  for (size_t b0 = 0; b0 < N; b0 += B) {
+    const size_t n = N - b0 < B ? N - b0 : B;
     int counts = 0;
     for (int j = 0; j < nt; j++) {
       const bs_fused_syn *s = &a->syn[j];

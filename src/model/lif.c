@@ -345,11 +345,11 @@ LIF512_KERNEL(lif5_w4u, kI, L5_P4, L5_C4, L5_T4)
 #define L2_LDM(p) _mm256_maskload_pd(p, mk)
 #define L2_STM(p, x) _mm256_maskstore_pd(p, mk, x)
 
-#define LIF256_BODY(LD, ST, K, I_I, TERMS)                                     \
+#define LIF256_BODY(LD, ST, K, I_I, TERMS, ARR)                                \
   {                                                                            \
     const __m256d v0 = LD(V + i);                                              \
     __m256d I = I_I;                                                           \
-    TERMS(LD, ST, K)                                                           \
+    TERMS(ARR, LD, ST, K)                                                      \
     const __m256d v = _mm256_fmadd_pd(                                         \
         kA, _mm256_sub_pd(_mm256_fmadd_pd(kR, I, kVr), v0), v0);               \
     const __m256d go =                                                         \
@@ -358,8 +358,10 @@ LIF512_KERNEL(lif5_w4u, kI, L5_P4, L5_C4, L5_T4)
     const __m256d f = _mm256_cmp_pd(w, kth, _CMP_GE_OQ);                       \
     const __m256d vs = _mm256_blendv_pd(w, kVz, f);                            \
     ST(V + i, vs);                                                             \
-    z = _mm256_or_pd(z, _mm256_sub_pd(vs, vs));                                \
-    unsigned fb = (unsigned)_mm256_movemask_pd(f) & ((1u << (K)) - 1);         \
+    zv = _mm256_add_pd(zv, vs);                                                \
+    unsigned fb = (unsigned)_mm256_movemask_pd(f);                             \
+    if ((K) < 4)                                                               \
+      fb &= (1u << (K)) - 1;                                                   \
     for (; fb; fb &= fb - 1) {                                                 \
       const size_t l = i + (size_t)__builtin_ctz(fb);                          \
       tl[l] = t;                                                               \
@@ -367,7 +369,7 @@ LIF512_KERNEL(lif5_w4u, kI, L5_P4, L5_C4, L5_T4)
     }                                                                          \
   }
 
-#define LIF256_KERNEL(NAME, I_I, PARAMS, CONSTS, TERMS)                        \
+#define LIF256_KERNEL(NAME, I_I, PARAMS, CONSTS, TERMS, ARR)                   \
   L2_TARGET static void NAME(const bs_neuron_args *a, double *restrict V,      \
                              double *restrict tl, size_t b0, size_t n,         \
                              const double *restrict I0, double I0v,            \
@@ -385,18 +387,20 @@ LIF512_KERNEL(lif5_w4u, kI, L5_P4, L5_C4, L5_T4)
                   zero = _mm256_setzero_pd();                                  \
     (void)kI, (void)zero;                                                      \
     CONSTS                                                                     \
-    __m256d z = _mm256_setzero_pd();                                           \
+    __m256d zg = _mm256_setzero_pd(), zv = _mm256_setzero_pd();                \
     size_t q = *nspk, i = 0;                                                   \
     for (; i + 4 <= n; i += 4)                                                 \
-      LIF256_BODY(L2_LDF, L2_STF, 4, I_I(L2_LDF), TERMS)                       \
+      LIF256_BODY(L2_LDF, L2_STF, 4, I_I(L2_LDF), TERMS, ARR)                  \
     if (i < n) {                                                               \
       const __m256i mk =                                                       \
           _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n - i)),           \
                              _mm256_set_epi64x(3, 2, 1, 0));                   \
-      LIF256_BODY(L2_LDM, L2_STM, n - i, I_I(L2_LDM), TERMS)                   \
+      LIF256_BODY(L2_LDM, L2_STM, n - i, I_I(L2_LDM), TERMS, ARR)              \
     }                                                                          \
     *nspk = q;                                                                 \
-    const __m256i zi = _mm256_castpd_si256(z);                                 \
+    /* a sum of what was stored: not finite when one of them is not */         \
+    const __m256d zs = _mm256_add_pd(zg, zv);                                  \
+    const __m256i zi = _mm256_castpd_si256(_mm256_sub_pd(zs, zs));             \
     *bad |= (uint64_t)(!_mm256_testz_si256(zi, zi)) << 63;                     \
   }
 
@@ -419,43 +423,61 @@ L2_TARGET static inline __m256d l2_counts(uint16_t *c, size_t k) {
 #define L2_CONST(j)                                                            \
   const __m256d kd##j = _mm256_set1_pd(d##j), ka##j = _mm256_set1_pd(a##j),    \
                 kc##j = _mm256_set1_pd(c##j), kw##j = _mm256_set1_pd(w##j);
-#define L2_TERM(j, LD, ST, K)                                                  \
+/* Term j's arrivals: from counts where cn_j is not NULL (L2_ARR), or from
+ * counts only (L2_ARRC, the kernels of count rings alone: no test per
+ * vector). */
+#define L2_ARR(j, LD, ST, K)                                                   \
+  __m256d arr;                                                                 \
+  if (cn##j) {                                                                 \
+    arr = _mm256_mul_pd(l2_counts(cn##j + i, K), kw##j);                       \
+  } else {                                                                     \
+    arr = LD(in##j + i);                                                       \
+    ST(in##j + i, zero);                                                       \
+  }
+#define L2_ARRC(j, LD, ST, K)                                                  \
+  (void)in##j;                                                                 \
+  const __m256d arr = _mm256_mul_pd(l2_counts(cn##j + i, K), kw##j);
+#define L2_TERM(ARR, j, LD, ST, K)                                             \
   {                                                                            \
-    __m256d arr;                                                               \
-    if (cn##j) {                                                               \
-      arr = _mm256_mul_pd(l2_counts(cn##j + i, K), kw##j);                     \
-    } else {                                                                   \
-      arr = LD(in##j + i);                                                     \
-      ST(in##j + i, zero);                                                     \
-    }                                                                          \
+    ARR(j, LD, ST, K)                                                          \
     const __m256d x = _mm256_fmadd_pd(LD(g##j + i), kd##j, arr);               \
     ST(g##j + i, x);                                                           \
     I = _mm256_fmadd_pd(x, _mm256_fnmadd_pd(kc##j, v0, ka##j), I);             \
-    z = _mm256_or_pd(z, _mm256_sub_pd(x, x));                                  \
+    zg = _mm256_add_pd(zg, x);                                                 \
   }
 #define L2_C0 (void)unused_;
 #define L2_C1 L2_CONST(0)
 #define L2_C2 L2_C1 L2_CONST(1)
 #define L2_C3 L2_C2 L2_CONST(2)
 #define L2_C4 L2_C3 L2_CONST(3)
-#define L2_T0(LD, ST, K)
-#define L2_T1(LD, ST, K) L2_TERM(0, LD, ST, K)
-#define L2_T2(LD, ST, K) L2_T1(LD, ST, K) L2_TERM(1, LD, ST, K)
-#define L2_T3(LD, ST, K) L2_T2(LD, ST, K) L2_TERM(2, LD, ST, K)
-#define L2_T4(LD, ST, K) L2_T3(LD, ST, K) L2_TERM(3, LD, ST, K)
+#define L2_T0(A, LD, ST, K)
+#define L2_T1(A, LD, ST, K) L2_TERM(A, 0, LD, ST, K)
+#define L2_T2(A, LD, ST, K) L2_T1(A, LD, ST, K) L2_TERM(A, 1, LD, ST, K)
+#define L2_T3(A, LD, ST, K) L2_T2(A, LD, ST, K) L2_TERM(A, 2, LD, ST, K)
+#define L2_T4(A, LD, ST, K) L2_T3(A, LD, ST, K) L2_TERM(A, 3, LD, ST, K)
 #define L2_IA(LD) LD(I0 + i)
 #define L2_IU(LD) kI
 
-LIF256_KERNEL(lif2_w0, L2_IA, L5_P0, L2_C0, L2_T0)
-LIF256_KERNEL(lif2_w0u, L2_IU, L5_P0, L2_C0, L2_T0)
-LIF256_KERNEL(lif2_w1, L2_IA, L5_P1, L2_C1, L2_T1)
-LIF256_KERNEL(lif2_w1u, L2_IU, L5_P1, L2_C1, L2_T1)
-LIF256_KERNEL(lif2_w2, L2_IA, L5_P2, L2_C2, L2_T2)
-LIF256_KERNEL(lif2_w2u, L2_IU, L5_P2, L2_C2, L2_T2)
-LIF256_KERNEL(lif2_w3, L2_IA, L5_P3, L2_C3, L2_T3)
-LIF256_KERNEL(lif2_w3u, L2_IU, L5_P3, L2_C3, L2_T3)
-LIF256_KERNEL(lif2_w4, L2_IA, L5_P4, L2_C4, L2_T4)
-LIF256_KERNEL(lif2_w4u, L2_IU, L5_P4, L2_C4, L2_T4)
+LIF256_KERNEL(lif2_w0, L2_IA, L5_P0, L2_C0, L2_T0, L2_ARR)
+LIF256_KERNEL(lif2_w0u, L2_IU, L5_P0, L2_C0, L2_T0, L2_ARR)
+LIF256_KERNEL(lif2_w1, L2_IA, L5_P1, L2_C1, L2_T1, L2_ARR)
+LIF256_KERNEL(lif2_w1u, L2_IU, L5_P1, L2_C1, L2_T1, L2_ARR)
+LIF256_KERNEL(lif2_w2, L2_IA, L5_P2, L2_C2, L2_T2, L2_ARR)
+LIF256_KERNEL(lif2_w2u, L2_IU, L5_P2, L2_C2, L2_T2, L2_ARR)
+LIF256_KERNEL(lif2_w3, L2_IA, L5_P3, L2_C3, L2_T3, L2_ARR)
+LIF256_KERNEL(lif2_w3u, L2_IU, L5_P3, L2_C3, L2_T3, L2_ARR)
+LIF256_KERNEL(lif2_w4, L2_IA, L5_P4, L2_C4, L2_T4, L2_ARR)
+LIF256_KERNEL(lif2_w4u, L2_IU, L5_P4, L2_C4, L2_T4, L2_ARR)
+#define lif2c_w0 lif2_w0 /* no terms: nothing to specialise */
+#define lif2c_w0u lif2_w0u
+LIF256_KERNEL(lif2c_w1, L2_IA, L5_P1, L2_C1, L2_T1, L2_ARRC)
+LIF256_KERNEL(lif2c_w1u, L2_IU, L5_P1, L2_C1, L2_T1, L2_ARRC)
+LIF256_KERNEL(lif2c_w2, L2_IA, L5_P2, L2_C2, L2_T2, L2_ARRC)
+LIF256_KERNEL(lif2c_w2u, L2_IU, L5_P2, L2_C2, L2_T2, L2_ARRC)
+LIF256_KERNEL(lif2c_w3, L2_IA, L5_P3, L2_C3, L2_T3, L2_ARRC)
+LIF256_KERNEL(lif2c_w3u, L2_IU, L5_P3, L2_C3, L2_T3, L2_ARRC)
+LIF256_KERNEL(lif2c_w4, L2_IA, L5_P4, L2_C4, L2_T4, L2_ARRC)
+LIF256_KERNEL(lif2c_w4u, L2_IU, L5_P4, L2_C4, L2_T4, L2_ARRC)
 #endif
 
 /* A population's kernel for its nt terms and I0 (an array, or NULL: the
@@ -515,7 +537,7 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
 #ifdef LIF512
 /* A set of intrinsic kernels (prefix PFX) as a bs_fused_neuron: whole
  * (rings of doubles), whole_counts and block (no terms). */
-#define LIF_SIMD_OPS(PFX)                                                      \
+#define LIF_SIMD_OPS(PFX, CPFX, MAX_N)                                         \
   static void PFX##whole_counts(const bs_neuron_args *a, size_t b0, size_t n,  \
                                 const double *I0, double I0v,                  \
                                 const bs_fused_term *t, double *const *in,     \
@@ -523,7 +545,14 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
                                 int nt, size_t *nspk, uint64_t *bad) {         \
     const double *u = I0;                                                      \
     double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;                     \
-    LIF_DISPATCH(PFX, L5_A)                                                    \
+    int all = 1;                                                               \
+    for (int j = 0; j < nt; j++)                                               \
+      all &= cnt[j] != NULL;                                                   \
+    if (all) {                                                                 \
+      LIF_DISPATCH(CPFX, L5_A)                                                 \
+    } else {                                                                   \
+      LIF_DISPATCH(PFX, L5_A)                                                  \
+    }                                                                          \
   }                                                                            \
   static void PFX##whole(const bs_neuron_args *a, size_t b0, size_t n,         \
                          const double *I0, double I0v, const bs_fused_term *t, \
@@ -542,10 +571,13 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
   static const bs_fused_neuron PFX##fused_block = {.block = PFX##block,        \
                                                    .whole = PFX##whole,        \
                                                    .whole_counts =             \
-                                                       PFX##whole_counts};
+                                                       PFX##whole_counts,      \
+                                                   .max_n = MAX_N};
 
-LIF_SIMD_OPS(lif5_)
-LIF_SIMD_OPS(lif2_)
+/* The AVX-512 kernels flag spikes in a block's buffer; the AVX2 ones,
+ * with kernels for count rings alone, take a population in one call. */
+LIF_SIMD_OPS(lif5_, lif5_, BS_FUSED_BLOCK)
+LIF_SIMD_OPS(lif2_, lif2c_, SIZE_MAX)
 #endif
 
 static const bs_fused_neuron *lif_fused(int method) {
