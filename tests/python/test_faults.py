@@ -17,7 +17,10 @@
   kernels test what they store instead of a separate scan): a weight of
   1.5e308 arriving twice makes g infinite on one post neuron on the last
   rank; on 1 and 2 ranks the run stops at that step naming the projection,
-  neuron and variable, as the scan does on the unfused path."""
+  neuron and variable, as the scan does on the unfused path.
+- Finite but huge: weights of 1e308 on every neuron keep g near 1.6e308,
+  finite, so the run must go on (exit 0, the E neurons spiking), although
+  a kernel that tests a sum of what it stores sees that sum overflow."""
 import os
 import re
 import subprocess
@@ -52,6 +55,11 @@ inputs:
   - {target: S, range: [9, 10], current: 1000}
 monitors: [{spikes: all}]
 """
+
+# Every S neuron driven: g of each E neuron approaches 1e308 / (1 - e^-1),
+# finite, and the CUBA current makes every E neuron spike and reset.
+FUSED_BIG = FUSED_INF.replace("1.5e308", "1e308").replace(
+    "output: {COBA: {E: 0 mV}}", "output: CUBA").replace("range: [9, 10]", "range: [0, 10]")
 
 
 def main():
@@ -108,6 +116,17 @@ def main():
                      "infinite g at %d ranks: not one step after the second spike: %r" % (np_, m.group(0)))
         bstest.check(np_ == 1 or "[rank 1]" in err, "infinite g: not on rank 1: %r" % err[:300])
         print("fused update, %d rank(s): %s" % (np_, m.group(0)))
+
+    cfg = bstest.write_config(wd + "/fused_big.yaml", FUSED_BIG)
+    p = subprocess.run([args.mpiexec, "-n", "1", args.brainsim, "run", cfg, "-o",
+                        wd + "/fused_big.h5", "--overwrite", "-q"],
+                       capture_output=True, text=True, timeout=120, env=bstest.mpi_env())
+    bstest.check(p.returncode == 0, "huge finite g: exit %d: %r" % (p.returncode, p.stderr[:600]))
+    if p.returncode == 0:
+        with h5py.File(wd + "/fused_big.h5", "r") as f:
+            nE = len(f["spikes/E/node_ids"])
+        bstest.check(nE >= 10 * 5, "huge finite g: only %d E spikes" % nE)
+        print("huge finite g: run completed, %d E spikes" % nE)
 
     # Disk full: the output may not grow past the limit. The limit is set
     # in the ranks only (mpiexec's own shared-memory files must not hit it),
