@@ -245,14 +245,20 @@ typedef struct runstate {
  * must be common), bit 1 (rank 0's clock) to flush everything and write
  * the files' metadata. */
 static uint64_t make_flag(const bs_ctx *ctx, const bs_io *io, bs_status st,
-                          const runstate *rs) {
+                          const runstate *rs, double now) {
   uint64_t flag = st != BS_OK ? 3 : (uint64_t)bs_signal_pending();
   const size_t flush_at = SPIKE_FLUSH / (size_t)ctx->size > 64
                               ? SPIKE_FLUSH / (size_t)ctx->size
                               : 64;
   const uint64_t sync_due =
-      ctx->rank == 0 && io && bs_wtime() - rs->last_sync >= SYNC_EVERY_S;
+      ctx->rank == 0 && io && now - rs->last_sync >= SYNC_EVERY_S;
   return flag << 2 | sync_due << 1 | (rs->rec_buffered >= flush_at);
+}
+
+/* Whether monitor m writes at this interval's end: its buffer is full,
+ * or a sync flushes what it holds. */
+static int mon_due(const lmon *m, int sync_now) {
+  return m->nbuf >= m->F || (sync_now && m->nbuf);
 }
 
 /* After the exchange of the interval [t0, t1): the error flag stops
@@ -333,20 +339,25 @@ static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
   /* At a sync, everything buffered and HDF5's metadata go to disk, so
    * the files are readable as they stand up to here whatever stops the
    * run later (a full disk stops it before a write: bs_io_create). */
-  bs_phase_begin(ctx, BS_PHASE_IO);
+  int due = flush_now || (sync_now && io);
+  for (int q = 0; q < net->nmons; q++)
+    due |= mon_due(&net->mons[q], sync_now);
   bs_status ws = BS_OK;
+  if (due) /* no clock reads for the intervals that write nothing */
+    bs_phase_begin(ctx, BS_PHASE_IO);
   if (flush_now) {
     ws = bs_engine_flush_spikes(ctx, net, io);
     rs->rec_buffered = 0;
   }
   for (int q = 0; ws == BS_OK && q < net->nmons; q++)
-    if (net->mons[q].nbuf >= net->mons[q].F || (sync_now && net->mons[q].nbuf))
+    if (mon_due(&net->mons[q], sync_now))
       ws = bs_engine_flush_monitor(ctx, &net->mons[q]);
   if (ws == BS_OK && sync_now && io) {
     ws = bs_io_flush(ctx, io);
     rs->last_sync = bs_wtime();
   }
-  bs_phase_end(ctx, BS_PHASE_IO);
+  if (due)
+    bs_phase_end(ctx, BS_PHASE_IO);
   if (ws != BS_OK) {
     bs_error_trace(ctx, __FILE__, __LINE__, __func__);
     res->steps_done = t1;
@@ -445,16 +456,16 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
      * interval's exchange, with the place named. */
     if (st == BS_OK)
       st = bs_engine_check_finite(ctx, net, t0, t1, 0);
-    bs_phase_end(ctx, BS_PHASE_UPDATE);
+    /* The time here serves the sync and progress clocks too. */
+    const double now = bs_phase_switch(ctx, BS_PHASE_UPDATE, BS_PHASE_EXCHANGE);
 
     /* One exchange per interval; it also carries the error flag, so a
      * failure on any rank stops every rank there. */
-    const uint64_t flag = make_flag(ctx, io, st, &rs);
+    const uint64_t flag = make_flag(ctx, io, st, &rs, now);
     int over = 0;
     bs_status ss = BS_OK;
     if (!net->overlap) {
       uint64_t maxflag = 0;
-      bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
       bs_status xs = bs_exchange_run(ctx, net->ex, net->local_spk, net->nlocal,
                                      flag, &maxflag);
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
@@ -463,7 +474,6 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       ss = settle(ctx, net, io, &rs, t0, t1, maxflag, net->local_spk,
                   net->nlocal, st, res, &over);
     } else {
-      bs_phase_begin(ctx, BS_PHASE_EXCHANGE);
       bs_status xs =
           bs_exchange_start(ctx, net->ex, net->local_spk, net->nlocal, flag);
       bs_phase_end(ctx, BS_PHASE_EXCHANGE);
@@ -538,7 +548,7 @@ bs_status bs_net_run(bs_ctx *ctx, bs_net *net, bs_io *io,
       res->stopped = (int)rs.stop;
       break;
     }
-    if (opts->progress && ctx->rank == 0 && bs_wtime() >= next_progress) {
+    if (opts->progress && ctx->rank == 0 && now >= next_progress) {
       bs_engine_progress(ctx, opts, s, net->step0, t1, t_start, 0);
       printed = t1;
       next_progress = bs_wtime() + opts->progress_every;

@@ -215,6 +215,13 @@ void bs_phase_end(bs_ctx *ctx, int phase) {
   ctx->phase_time[phase] += bs_wtime() - ctx->phase_start[phase];
 }
 
+double bs_phase_switch(bs_ctx *ctx, int from, int to) {
+  const double t = bs_wtime();
+  ctx->phase_time[from] += t - ctx->phase_start[from];
+  ctx->phase_start[to] = t;
+  return t;
+}
+
 void bs_log0(const bs_ctx *ctx, const char *fmt, ...) {
   if (ctx && ctx->rank != 0)
     return;
