@@ -458,26 +458,23 @@ L2_TARGET static inline __m256d l2_counts(uint16_t *c, size_t k) {
 #define L2_IA(LD) LD(I0 + i)
 #define L2_IU(LD) kI
 
+/* The kernels of one to four terms, with arrivals ARR, prefix PFX. */
+#define L2_KERNELS(PFX, ARR)                                                   \
+  LIF256_KERNEL(PFX##w1, L2_IA, L5_P1, L2_C1, L2_T1, ARR)                      \
+  LIF256_KERNEL(PFX##w1u, L2_IU, L5_P1, L2_C1, L2_T1, ARR)                     \
+  LIF256_KERNEL(PFX##w2, L2_IA, L5_P2, L2_C2, L2_T2, ARR)                      \
+  LIF256_KERNEL(PFX##w2u, L2_IU, L5_P2, L2_C2, L2_T2, ARR)                     \
+  LIF256_KERNEL(PFX##w3, L2_IA, L5_P3, L2_C3, L2_T3, ARR)                      \
+  LIF256_KERNEL(PFX##w3u, L2_IU, L5_P3, L2_C3, L2_T3, ARR)                     \
+  LIF256_KERNEL(PFX##w4, L2_IA, L5_P4, L2_C4, L2_T4, ARR)                      \
+  LIF256_KERNEL(PFX##w4u, L2_IU, L5_P4, L2_C4, L2_T4, ARR)
+
 LIF256_KERNEL(lif2_w0, L2_IA, L5_P0, L2_C0, L2_T0, L2_ARR)
 LIF256_KERNEL(lif2_w0u, L2_IU, L5_P0, L2_C0, L2_T0, L2_ARR)
-LIF256_KERNEL(lif2_w1, L2_IA, L5_P1, L2_C1, L2_T1, L2_ARR)
-LIF256_KERNEL(lif2_w1u, L2_IU, L5_P1, L2_C1, L2_T1, L2_ARR)
-LIF256_KERNEL(lif2_w2, L2_IA, L5_P2, L2_C2, L2_T2, L2_ARR)
-LIF256_KERNEL(lif2_w2u, L2_IU, L5_P2, L2_C2, L2_T2, L2_ARR)
-LIF256_KERNEL(lif2_w3, L2_IA, L5_P3, L2_C3, L2_T3, L2_ARR)
-LIF256_KERNEL(lif2_w3u, L2_IU, L5_P3, L2_C3, L2_T3, L2_ARR)
-LIF256_KERNEL(lif2_w4, L2_IA, L5_P4, L2_C4, L2_T4, L2_ARR)
-LIF256_KERNEL(lif2_w4u, L2_IU, L5_P4, L2_C4, L2_T4, L2_ARR)
+L2_KERNELS(lif2_, L2_ARR)
 #define lif2c_w0 lif2_w0 /* no terms: nothing to specialise */
 #define lif2c_w0u lif2_w0u
-LIF256_KERNEL(lif2c_w1, L2_IA, L5_P1, L2_C1, L2_T1, L2_ARRC)
-LIF256_KERNEL(lif2c_w1u, L2_IU, L5_P1, L2_C1, L2_T1, L2_ARRC)
-LIF256_KERNEL(lif2c_w2, L2_IA, L5_P2, L2_C2, L2_T2, L2_ARRC)
-LIF256_KERNEL(lif2c_w2u, L2_IU, L5_P2, L2_C2, L2_T2, L2_ARRC)
-LIF256_KERNEL(lif2c_w3, L2_IA, L5_P3, L2_C3, L2_T3, L2_ARRC)
-LIF256_KERNEL(lif2c_w3u, L2_IU, L5_P3, L2_C3, L2_T3, L2_ARRC)
-LIF256_KERNEL(lif2c_w4, L2_IA, L5_P4, L2_C4, L2_T4, L2_ARRC)
-LIF256_KERNEL(lif2c_w4u, L2_IU, L5_P4, L2_C4, L2_T4, L2_ARRC)
+L2_KERNELS(lif2c_, L2_ARRC)
 #endif
 
 /* A population's kernel for its nt terms and I0 (an array, or NULL: the
