@@ -293,9 +293,11 @@ typedef struct bs_fused_syn {
   double *const *x; /* per-post state arrays */
   /* This step's arrivals per post neuron, cleared as read: the summed
    * weights in[i], or, where all weights are one w, the count count[i]
-   * with in[i] = sums[count[i]] (sums: w added up as often, in double). */
+   * with in[i] = sums[count[i]] (sums: w added up as often, in double),
+   * or the same in bytes, count8. */
   double *in;
   uint16_t *count;
+  uint8_t *count8;
   const double *sums;
   double w;        /* the one weight of count */
   uint32_t kexact; /* sums[k] == k x w for every k <= kexact */
@@ -340,12 +342,14 @@ typedef struct bs_fused_neuron {
    * NULL: in = cnt[j][i] x cw[j] (cleared), every count of the block at
    * most the term's kexact, so the very bits of bs_counts_expand's in.
    * Saves the expansion's pass (at 256k neurons a quarter of the
-   * update). */
+   * update). With counts8, cnt8 may instead be given: every term's
+   * counts in bytes (cnt unused). */
   void (*whole_counts)(const bs_neuron_args *a, size_t b0, size_t n,
                        const double *I0, double I0v,
                        const struct bs_fused_term *t, double *const *in,
-                       uint16_t *const *cnt, const double *cw, int nt,
-                       size_t *nspk, uint64_t *bad);
+                       uint16_t *const *cnt, uint8_t *const *cnt8,
+                       const double *cw, int nt, size_t *nspk, uint64_t *bad);
+  int counts8; /* whole_counts reads counts of one byte */
   /* The most neurons whole and whole_counts take in one call (0:
    * BS_FUSED_BLOCK, where a kernel keeps per-block buffers). */
   size_t max_n;
@@ -376,8 +380,11 @@ int bs_fused_update(const bs_fused_args *a);
  * every k <= kexact); clears count. */
 void bs_counts_expand(size_t n, uint16_t *count, const double *sums, double w,
                       uint32_t kexact, double *in);
+void bs_counts_expand8(size_t n, uint8_t *count, const double *sums, double w,
+                       uint32_t kexact, double *in);
 /* The largest of count[0, n). */
 uint16_t bs_counts_max(size_t n, const uint16_t *count);
+uint8_t bs_counts_max8(size_t n, const uint8_t *count);
 
 /* Short-term plasticity (BrainPy synplast STD / STP, Tsodyks-Markram) on
  * a projection: state per pre-synaptic neuron, advanced only at that

@@ -144,8 +144,11 @@ typedef struct lproj {
    * 8: the ring stays in cache at larger sizes) and csum[k], k weights
    * added up in double as the double ring would (so the sums are the
    * same bits), k up to the largest in-degree; cin, one slot expanded for
-   * the unfused kernels. */
+   * the unfused kernels. cring8 instead of cring where every count fits in
+   * a byte (cmax <= 255): half the cache lines again, which is what
+   * delivery into a large population waits for. */
   uint16_t *cring;
+  uint8_t *cring8;
   double *csum, *cin;
   uint32_t cmax;
   uint32_t ckexact; /* csum[k] == k x w0 for every k <= ckexact */
@@ -410,7 +413,7 @@ typedef struct bs_proj_ops {
    * (bs_proj_count_ring), for a fused kernel that reads counts itself
    * (bs_fused_neuron.whole_counts); fuse is asked again after. NULL: the
    * ring stays as setup made it. */
-  bs_status (*counts)(bs_ctx *ctx, lproj *lj);
+  bs_status (*counts)(bs_ctx *ctx, lproj *lj, int bytes);
   /* Fetches what deliver will read for the pre at position k (rows 0: the
    * row offsets, 1: the row). NULL: nothing. */
   void (*prefetch)(const lproj *lj, uint64_t k, int rows);
@@ -462,9 +465,19 @@ bs_status bs_proj_scan_post(bs_ctx *ctx, const bs_net *net, const lproj *lj,
 /* Replaces the ring by a count ring where that gives the same sums (after
  * the ring is allocated), and, unless any_size, only where the double
  * ring outgrows its share of L2. any_size is for fused projections only:
- * their rings get no buffer for the unfused step's arrivals. Not
+ * their rings get no buffer for the unfused step's arrivals. Cells of one
+ * byte where bytes is 1 and every count fits, else two; a count ring of
+ * the other width is reallocated (at setup, while it is empty). Not
  * collective. */
-bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size);
+bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size, int bytes);
+
+/* Whether lj keeps a count ring (of either width), and its cell c. */
+static inline int lproj_counted(const lproj *lj) {
+  return lj->cring || lj->cring8;
+}
+static inline uint32_t lproj_cell(const lproj *lj, size_t c) {
+  return lj->cring8 ? lj->cring8[c] : lj->cring[c];
+}
 /* Step n's arrivals per post neuron as weights, the slot cleared for its
  * next use. */
 double *bs_proj_arrivals(lproj *lj, int64_t n);

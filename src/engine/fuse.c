@@ -66,13 +66,14 @@ bs_status bs_engine_fuse_setup(bs_ctx *ctx, bs_net *net) {
       lp->fproj[lp->nfsyn++] = lj;
       lj->fused = 1;
     }
-    /* A kernel that reads counts: count rings at every size (2 bytes a
-     * cell instead of 8, fewer misses in delivery). */
+    /* A kernel that reads counts: count rings at every size (1 or 2 bytes
+     * a cell instead of 8, fewer misses in delivery), of one byte where
+     * the kernel reads those. */
     const int tc = takes_counts(lp);
     for (int q = 0; tc && q < lp->nfsyn; q++) {
       lproj *lj = lp->fproj[q];
-      if (lj->ops->counts && !lj->cring) {
-        BS_CALL(ctx, lj->ops->counts(ctx, lj));
+      if (lj->ops->counts) {
+        BS_CALL(ctx, lj->ops->counts(ctx, lj, lp->fused->counts8 ? 1 : 2));
         lj->ops->fuse(lj, &lp->fsyn[q]);
       }
     }
@@ -114,7 +115,9 @@ bs_status bs_engine_fused_update(bs_ctx *ctx, bs_net *net, lpop *lp,
   for (int q = 0; q < lp->nfsyn; q++) {
     const lproj *lj = lp->fproj[q];
     const size_t at = (size_t)((uint64_t)n % lj->R) * lp->n;
-    if (lj->cring)
+    if (lj->cring8)
+      lp->fsyn[q].count8 = lj->cring8 + at;
+    else if (lj->cring)
       lp->fsyn[q].count = lj->cring + at;
     else
       lp->fsyn[q].in = lj->ring + at;

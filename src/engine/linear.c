@@ -24,24 +24,24 @@ static bs_status build(bs_ctx *ctx, bs_net *net, lproj *lj) {
 
 static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   BS_CALL(ctx, bs_proj_setup_post(ctx, net, lj));
-  return bs_proj_count_ring(ctx, lj, 0);
+  return bs_proj_count_ring(ctx, lj, 0, 1);
 }
 
-static bs_status counts(bs_ctx *ctx, lproj *lj) {
-  return bs_proj_count_ring(ctx, lj, 1);
+static bs_status counts(bs_ctx *ctx, lproj *lj, int bytes) {
+  return bs_proj_count_ring(ctx, lj, 1, bytes);
 }
 
 /* The delivery loops over one row, for targets COL of either width (the
  * narrow ones are what most projections store, lproj_narrow). */
 
-/* One spike into a count ring: one more w0 in each target's cell. A cell
- * counts at most cmax arrivals (its neuron's in-degree): more would read
- * past csum, or wrap. */
-#define DELIVER_COUNT(COL)                                                     \
+/* One spike into a count ring of CELLs: one more w0 in each target's
+ * cell. A cell counts at most cmax arrivals (its neuron's in-degree): more
+ * would read past csum, or wrap. */
+#define DELIVER_COUNT(COL, CELL)                                               \
   if (r->dl) {                                                                 \
     for (uint64_t q = 0; q < r->n; q++) {                                      \
       BS_ASSERT(lrow_d(r, q) < lj->R && COL[q] < npost);                       \
-      uint16_t *cell =                                                         \
+      CELL *cell =                                                             \
           ring +                                                               \
           (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +      \
           COL[q];                                                              \
@@ -51,23 +51,33 @@ static bs_status counts(bs_ctx *ctx, lproj *lj) {
     return;                                                                    \
   }                                                                            \
   BS_ASSERT(r->d < lj->R);                                                     \
-  uint16_t *restrict slot =                                                    \
+  CELL *restrict slot =                                                        \
       ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;            \
   for (uint64_t q = 0; q < r->n; q++) {                                        \
     BS_ASSERT(COL[q] < npost && slot[COL[q]] < lj->cmax);                      \
     slot[COL[q]]++;                                                            \
   }
 
+/* For targets of either width into cells of type CELL. */
+#define DELIVER_COUNT_COLS(CELL)                                               \
+  if (r->col16) {                                                              \
+    const uint16_t *restrict col = r->col16;                                   \
+    DELIVER_COUNT(col, CELL)                                                   \
+  } else {                                                                     \
+    const uint32_t *restrict col = r->col;                                     \
+    DELIVER_COUNT(col, CELL)                                                   \
+  }
+
+static void deliver_count8(lproj *lj, const lrow *r, int64_t step) {
+  const size_t npost = lj->post->n;
+  uint8_t *restrict ring = lj->cring8;
+  DELIVER_COUNT_COLS(uint8_t)
+}
+
 static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
   const size_t npost = lj->post->n;
   uint16_t *restrict ring = lj->cring;
-  if (r->col16) {
-    const uint16_t *restrict col = r->col16;
-    DELIVER_COUNT(col)
-  } else {
-    const uint32_t *restrict col = r->col;
-    DELIVER_COUNT(col)
-  }
+  DELIVER_COUNT_COLS(uint16_t)
 }
 
 /* One spike into the ring of doubles: eff times each synapse's weight. */
@@ -121,7 +131,9 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
   if (!r.n)
     return;
   net->syn_events += r.n;
-  if (lj->cring) /* no stp: eff is 1 */
+  if (lj->cring8) /* no stp: eff is 1 */
+    deliver_count8(lj, &r, step);
+  else if (lj->cring)
     deliver_count(lj, &r, step);
   else
     deliver_sum(lj, &r, step, eff);

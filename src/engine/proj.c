@@ -64,6 +64,8 @@ void bs_proj_reset_post(lproj *lj) {
     memset(lj->ring, 0, (size_t)lj->R * n * sizeof(double));
   if (lj->cring)
     memset(lj->cring, 0, (size_t)lj->R * n * sizeof(uint16_t));
+  if (lj->cring8)
+    memset(lj->cring8, 0, (size_t)lj->R * n);
 }
 
 /* Their scan op: the per-post variables. */
@@ -156,8 +158,29 @@ double bs_proj_stp_at(const lproj *lj, int which, uint64_t e, int64_t n,
  * projections only; COBA 32k, one rank: loop 0.46-0.48 -> 0.42 s). */
 #define COUNT_RING_BYTES (256u << 10)
 
-bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size) {
+/* The count ring's cells, at the width asked for (lj->cmax set). */
+static bs_status alloc_counts(bs_ctx *ctx, lproj *lj, int bytes) {
+  const size_t cells = (size_t)lj->R * (lj->post->n ? lj->post->n : 1);
+  if (bytes == 1 && lj->cmax <= UINT8_MAX) {
+    BS_CALL(ctx, bs_calloc(ctx, cells, 1, &lj->cring8));
+    bs_mem_hot(lj->cring8, cells);
+  } else {
+    BS_CALL(ctx, bs_calloc(ctx, cells, sizeof(uint16_t), &lj->cring));
+    bs_mem_hot(lj->cring, cells * sizeof(uint16_t));
+  }
+  return BS_OK;
+}
+
+bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size, int bytes) {
   const size_t n = lj->post->n;
+  if (lproj_counted(lj)) { /* at setup: empty, only its width may change */
+    const size_t cells = (size_t)lj->R * (n ? n : 1);
+    if ((bytes == 1 && lj->cmax <= UINT8_MAX) == (lj->cring8 != NULL))
+      return BS_OK;
+    bs_free(ctx, cells, 1, &lj->cring8);
+    bs_free(ctx, cells, sizeof(uint16_t), &lj->cring);
+    return alloc_counts(ctx, lj, bytes);
+  }
   if (lj->w || lj->wd || lj->stp_u || !lj->ring ||
       (!any_size && (uint64_t)lj->R * n * sizeof(double) <= COUNT_RING_BYTES))
     return BS_OK;
@@ -178,14 +201,13 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size) {
   if (cmax > UINT16_MAX)
     return BS_OK;
   const size_t cells = (size_t)lj->R * (n ? n : 1);
-  BS_CALL(ctx, bs_calloc(ctx, cells, sizeof(uint16_t), &lj->cring));
-  bs_mem_hot(lj->cring, cells * sizeof(uint16_t));
+  lj->cmax = (uint32_t)cmax;
+  BS_CALL(ctx, alloc_counts(ctx, lj, bytes));
   BS_CALL(ctx, bs_malloc(ctx, cmax + 1, sizeof(double), &lj->csum));
   /* The unfused step's arrivals (bs_proj_arrivals); any_size converts
    * only rings of fused projections, which never take that step. */
   if (!any_size)
     BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(double), &lj->cin));
-  lj->cmax = (uint32_t)cmax;
   lj->csum[0] = 0.0;
   lj->ckexact = 0;
   for (uint64_t k = 1; k <= cmax; k++) {
@@ -199,13 +221,17 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size) {
 
 double *bs_proj_arrivals(lproj *lj, int64_t n) {
   const size_t np = lj->post->n, at = (size_t)((uint64_t)n % lj->R) * np;
-  if (!lj->cring)
+  if (!lproj_counted(lj))
     return lj->ring + at;
-  uint16_t *c = lj->cring + at;
   BS_ASSERT(lj->cin); /* not a ring counts() converted */
   for (size_t i = 0; i < np; i++)
-    BS_ASSERT(c[i] <= lj->cmax);
-  bs_counts_expand(np, c, lj->csum, lj->w0, lj->ckexact, lj->cin);
+    BS_ASSERT(lproj_cell(lj, at + i) <= lj->cmax);
+  if (lj->cring8)
+    bs_counts_expand8(np, lj->cring8 + at, lj->csum, lj->w0, lj->ckexact,
+                      lj->cin);
+  else
+    bs_counts_expand(np, lj->cring + at, lj->csum, lj->w0, lj->ckexact,
+                     lj->cin);
   return lj->cin;
 }
 
@@ -232,6 +258,7 @@ void bs_proj_destroy(bs_ctx *ctx, bs_net *net, lproj *lj) {
   bs_free(ctx, n, sizeof(double), &lj->E_post);
   bs_free(ctx, (size_t)lj->R * n, sizeof(double), &lj->ring);
   bs_free(ctx, (size_t)lj->R * n, sizeof(uint16_t), &lj->cring);
+  bs_free(ctx, (size_t)lj->R * n, 1, &lj->cring8);
   bs_free(ctx, (size_t)lj->cmax + 1, sizeof(double), &lj->csum);
   bs_free(ctx, n, sizeof(double), &lj->cin);
   const size_t m = lj->npos ? lj->npos : 1;
@@ -282,8 +309,9 @@ bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
   for (uint32_t k = 0; !reading && k < lj->R; k++) {
     const size_t at = (size_t)(((uint64_t)step + k) % lj->R) * n;
     for (uint64_t i = 0; i < n; i++)
-      tmp[(size_t)k * n + i] =
-          lj->cring ? lj->csum[lj->cring[at + i]] : lj->ring[at + i];
+      tmp[(size_t)k * n + i] = lproj_counted(lj)
+                                   ? lj->csum[lproj_cell(lj, at + i)]
+                                   : lj->ring[at + i];
   }
   snprintf(path, sizeof path, "/state/projections/%s/ring", lj->spec->name);
   bs_status st = fn(ctx, io, path, lj->R, N, lj->post->lo, n, tmp);
@@ -291,7 +319,7 @@ bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
     const size_t at = (size_t)(((uint64_t)step + k) % lj->R) * n;
     for (uint64_t i = 0; st == BS_OK && i < n; i++) {
       const double v = tmp[(size_t)k * n + i];
-      if (!lj->cring) {
+      if (!lproj_counted(lj)) {
         lj->ring[at + i] = v;
         continue;
       }
@@ -302,6 +330,8 @@ bs_status bs_proj_walk_ring(bs_ctx *ctx, lproj *lj, bs_io *io, int64_t step,
                           "ring value %g is not a sum of its weight %g",
                           lj->spec->name,
                           (unsigned long long)(lj->post->lo + i), v, lj->w0);
+      else if (lj->cring8)
+        lj->cring8[at + i] = (uint8_t)c;
       else
         lj->cring[at + i] = (uint16_t)c;
     }

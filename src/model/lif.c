@@ -420,6 +420,20 @@ L2_TARGET static inline __m256d l2_counts(uint16_t *c, size_t k) {
   return _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(v));
 }
 
+/* The same of counts in bytes (l2_counts). */
+L2_TARGET static inline __m256d l2_counts8(uint8_t *c, size_t k) {
+  __m128i v;
+  if (k == 4) {
+    v = _mm_loadu_si32(c);
+  } else {
+    uint8_t t[4] = {0};
+    memcpy(t, c, k);
+    v = _mm_loadu_si32(t);
+  }
+  memset(c, 0, k);
+  return _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v));
+}
+
 #define L2_CONST(j)                                                            \
   const __m256d kd##j = _mm256_set1_pd(d##j), ka##j = _mm256_set1_pd(a##j),    \
                 kc##j = _mm256_set1_pd(c##j), kw##j = _mm256_set1_pd(w##j);
@@ -434,6 +448,9 @@ L2_TARGET static inline __m256d l2_counts(uint16_t *c, size_t k) {
     arr = LD(in##j + i);                                                       \
     ST(in##j + i, zero);                                                       \
   }
+#define L2_ARRB(j, LD, ST, K)                                                  \
+  (void)in##j;                                                                 \
+  const __m256d arr = _mm256_mul_pd(l2_counts8(cn##j + i, K), kw##j);
 #define L2_ARRC(j, LD, ST, K)                                                  \
   (void)in##j;                                                                 \
   const __m256d arr = _mm256_mul_pd(l2_counts(cn##j + i, K), kw##j);
@@ -458,23 +475,36 @@ L2_TARGET static inline __m256d l2_counts(uint16_t *c, size_t k) {
 #define L2_IA(LD) LD(I0 + i)
 #define L2_IU(LD) kI
 
-/* The kernels of one to four terms, with arrivals ARR, prefix PFX. */
-#define L2_KERNELS(PFX, ARR)                                                   \
-  LIF256_KERNEL(PFX##w1, L2_IA, L5_P1, L2_C1, L2_T1, ARR)                      \
-  LIF256_KERNEL(PFX##w1u, L2_IU, L5_P1, L2_C1, L2_T1, ARR)                     \
-  LIF256_KERNEL(PFX##w2, L2_IA, L5_P2, L2_C2, L2_T2, ARR)                      \
-  LIF256_KERNEL(PFX##w2u, L2_IU, L5_P2, L2_C2, L2_T2, ARR)                     \
-  LIF256_KERNEL(PFX##w3, L2_IA, L5_P3, L2_C3, L2_T3, ARR)                      \
-  LIF256_KERNEL(PFX##w3u, L2_IU, L5_P3, L2_C3, L2_T3, ARR)                     \
-  LIF256_KERNEL(PFX##w4, L2_IA, L5_P4, L2_C4, L2_T4, ARR)                      \
-  LIF256_KERNEL(PFX##w4u, L2_IU, L5_P4, L2_C4, L2_T4, ARR)
+/* Term j's parameters with counts in bytes (L5_P's), and arguments. */
+#define L2B_P(j) LIF_P(j), uint8_t *restrict cn##j, const double w##j
+#define L2B_A(j) LIF_A(j), cnt8[j], cw[j]
+#define L2B_P1 L2B_P(0)
+#define L2B_P2 L2B_P1, L2B_P(1)
+#define L2B_P3 L2B_P2, L2B_P(2)
+#define L2B_P4 L2B_P3, L2B_P(3)
+
+/* The kernels of one to four terms, with arrivals ARR and term
+ * parameters P##j, prefix PFX. */
+#define L2_KERNELS(PFX, ARR, P)                                                \
+  LIF256_KERNEL(PFX##w1, L2_IA, P##1, L2_C1, L2_T1, ARR)                       \
+  LIF256_KERNEL(PFX##w1u, L2_IU, P##1, L2_C1, L2_T1, ARR)                      \
+  LIF256_KERNEL(PFX##w2, L2_IA, P##2, L2_C2, L2_T2, ARR)                       \
+  LIF256_KERNEL(PFX##w2u, L2_IU, P##2, L2_C2, L2_T2, ARR)                      \
+  LIF256_KERNEL(PFX##w3, L2_IA, P##3, L2_C3, L2_T3, ARR)                       \
+  LIF256_KERNEL(PFX##w3u, L2_IU, P##3, L2_C3, L2_T3, ARR)                      \
+  LIF256_KERNEL(PFX##w4, L2_IA, P##4, L2_C4, L2_T4, ARR)                       \
+  LIF256_KERNEL(PFX##w4u, L2_IU, P##4, L2_C4, L2_T4, ARR)
 
 LIF256_KERNEL(lif2_w0, L2_IA, L5_P0, L2_C0, L2_T0, L2_ARR)
 LIF256_KERNEL(lif2_w0u, L2_IU, L5_P0, L2_C0, L2_T0, L2_ARR)
-L2_KERNELS(lif2_, L2_ARR)
-#define lif2c_w0 lif2_w0 /* no terms: nothing to specialise */
+L2_KERNELS(lif2_, L2_ARR, L5_P)
+/* No terms: nothing to specialise. */
+#define lif2c_w0 lif2_w0
 #define lif2c_w0u lif2_w0u
-L2_KERNELS(lif2c_, L2_ARRC)
+#define lif2b_w0 lif2_w0
+#define lif2b_w0u lif2_w0u
+L2_KERNELS(lif2c_, L2_ARRC, L5_P)
+L2_KERNELS(lif2b_, L2_ARRB, L2B_P)
 #endif
 
 /* A population's kernel for its nt terms and I0 (an array, or NULL: the
@@ -533,19 +563,22 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
 
 #ifdef LIF512
 /* A set of intrinsic kernels (prefix PFX) as a bs_fused_neuron: whole
- * (rings of doubles), whole_counts and block (no terms). */
-#define LIF_SIMD_OPS(PFX, CPFX, MAX_N)                                         \
-  static void PFX##whole_counts(const bs_neuron_args *a, size_t b0, size_t n,  \
-                                const double *I0, double I0v,                  \
-                                const bs_fused_term *t, double *const *in,     \
-                                uint16_t *const *cnt, const double *cw,        \
-                                int nt, size_t *nspk, uint64_t *bad) {         \
+ * (rings of doubles), whole_counts and block (no terms); CPFX the kernels
+ * of count rings alone, BYTES what runs the counts of bytes (COUNTS8). */
+#define LIF_SIMD_OPS(PFX, CPFX, MAX_N, BYTES, COUNTS8)                         \
+  static void PFX##whole_counts(                                               \
+      const bs_neuron_args *a, size_t b0, size_t n, const double *I0,          \
+      double I0v, const bs_fused_term *t, double *const *in,                   \
+      uint16_t *const *cnt, uint8_t *const *cnt8, const double *cw, int nt,    \
+      size_t *nspk, uint64_t *bad) {                                           \
     const double *u = I0;                                                      \
     double *V = a->x[X_V] + b0, *tl = a->x[X_T_LAST] + b0;                     \
     int all = 1;                                                               \
-    for (int j = 0; j < nt; j++)                                               \
+    for (int j = 0; !cnt8 && j < nt; j++)                                      \
       all &= cnt[j] != NULL;                                                   \
-    if (all) {                                                                 \
+    if (cnt8) {                                                                \
+      BYTES                                                                    \
+    } else if (all) {                                                          \
       LIF_DISPATCH(CPFX, L5_A)                                                 \
     } else {                                                                   \
       LIF_DISPATCH(PFX, L5_A)                                                  \
@@ -557,7 +590,7 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
                          uint64_t *bad) {                                      \
     uint16_t *const none[BS_FUSED_TERMS] = {0};                                \
     const double w[BS_FUSED_TERMS] = {0};                                      \
-    PFX##whole_counts(a, b0, n, I0, I0v, t, in, none, w, nt, nspk, bad);       \
+    PFX##whole_counts(a, b0, n, I0, I0v, t, in, none, NULL, w, nt, nspk, bad); \
   }                                                                            \
   static void PFX##block(const bs_neuron_args *a, size_t b0, size_t n,         \
                          const double *I, const double *G, size_t *nspk,       \
@@ -569,12 +602,14 @@ static const bs_fused_neuron lif_fused_block = {.block = lif_block,
                                                    .whole = PFX##whole,        \
                                                    .whole_counts =             \
                                                        PFX##whole_counts,      \
-                                                   .max_n = MAX_N};
+                                                   .max_n = MAX_N,             \
+                                                   .counts8 = COUNTS8};
 
-/* The AVX-512 kernels flag spikes in a block's buffer; the AVX2 ones,
- * with kernels for count rings alone, take a population in one call. */
-LIF_SIMD_OPS(lif5_, lif5_, BS_FUSED_BLOCK)
-LIF_SIMD_OPS(lif2_, lif2c_, SIZE_MAX)
+/* The AVX-512 kernels flag spikes in a block's buffer and read counts of
+ * two bytes; the AVX2 ones, with kernels for count rings alone (of two
+ * bytes, lif2c_, or of one, lif2b_), take a population in one call. */
+LIF_SIMD_OPS(lif5_, lif5_, BS_FUSED_BLOCK, (void)cnt8;, 0)
+LIF_SIMD_OPS(lif2_, lif2c_, SIZE_MAX, LIF_DISPATCH(lif2b_, L2B_A), 1)
 #endif
 
 static const bs_fused_neuron *lif_fused(int method) {

@@ -16,6 +16,11 @@ BRAINSIM_C_KERNELS=1 keeps the C kernels and the size rule. So:
    4 ranks, and one at 4 ranks restored at 1 rank (doubles read into
    counts), end identical to the uninterrupted run.
 
+Cells are one byte where every count fits (the largest in-degree of the
+rank's posts is at most 255: SE, EE) and two bytes where not (PE, PF:
+in-degrees near 270 and 285), so E's kernel takes both widths and a ring
+of doubles (PEw) together, F's one ring of two-byte counts.
+
 Counts of k arrivals are read as k x w where that is exactly the sum of k
 weights (k <= 5 for w = 0.6) and from the table of sums above: SE, 40
 synchronous spikes of a SpikeTimeGroup onto each post, brings cells of
@@ -29,9 +34,13 @@ populations:
   S: {model: SpikeTimeGroup, size: 40, indices: %s, times: %s}
   E: {model: LIF, size: 1000, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
       tau: 20 ms, tau_ref: 2 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
+  F: {model: LIF, size: 200, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+      tau: 20 ms, tau_ref: 2 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
 projections:
+  PF: {pre: P, post: F, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
+       g_max: 0.03, delay: 10 ms, connect: {FixedProb: {prob: 0.95}}}
   PE: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
-       g_max: 0.13, delay: 10 ms, connect: {FixedProb: {prob: 0.2}}}
+       g_max: 0.03, delay: 10 ms, connect: {FixedProb: {prob: 0.9}}}
   PEw: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: CUBA,
         g_max: {Uniform: [0.1, 0.4]}, delay: 10 ms, connect: {FixedProb: {prob: 0.05}}}
   EE: {pre: E, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: -80 mV}},
@@ -43,6 +52,7 @@ inputs:
 monitors:
   - {spikes: all}
   - {population: E, variables: [V], indices: [0, 97, 499, 500, 501, 998, 999]}
+  - {population: F, variables: [V], indices: [0, 99, 100, 199]}
   - {projection: PE, variables: [g], indices: [0, 499, 500, 999]}
 """ % (list(range(40)) * 3, ["%g ms" % t for t in (30, 90, 150) for _ in range(40)])
 
