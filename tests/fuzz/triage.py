@@ -34,6 +34,8 @@ RUNTIME = re.compile(r"__interceptor_|__asan|__sanitizer|__ubsan|__lsan|"
                      r"libc\.so|/libc/|libio/|csu/|nptl/|fuzzer::|"
                      r"compiler-rt|sanitizer_common")
 FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ (?:in (\S+) )?(.*)$")
+# tools/fuzz's -rss_limit_mb.
+RSS_LIMIT_MB = 2048
 
 
 def owner(frame_fn, frame_loc):
@@ -108,6 +110,10 @@ def classify(binary, artifact, env):
         renv = dict(env)
         for k in ("ASAN_OPTIONS", "LSAN_OPTIONS"):
             renv[k] = renv.get(k, "") + ":fast_unwind_on_malloc=1"
+        # One allocation beyond the RSS limit of tools/fuzz (a size read
+        # from a corrupt file, which the fuzzing run's RSS check caught
+        # only as its pages filled) is reported at once, with its stack.
+        renv["ASAN_OPTIONS"] += ":max_allocation_size_mb=%d" % RSS_LIMIT_MB
         limit = 120
     try:
         p = subprocess.run([binary, artifact], capture_output=True, text=True,
