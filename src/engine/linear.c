@@ -58,30 +58,31 @@ static bs_status counts(bs_ctx *ctx, lproj *lj, int bytes) {
     slot[COL[q]]++;                                                            \
   }
 
-/* For targets of either width into cells of type CELL. */
-#define DELIVER_COUNT_COLS(CELL)                                               \
+/* Delivery loop LOOP (DELIVER_COUNT, DELIVER_SUM) for the row's targets
+ * of either width into a ring of CELLs. */
+#define DELIVER_COLS(LOOP, CELL)                                               \
   if (r->col16) {                                                              \
     const uint16_t *restrict col = r->col16;                                   \
-    DELIVER_COUNT(col, CELL)                                                   \
+    LOOP(col, CELL)                                                            \
   } else {                                                                     \
     const uint32_t *restrict col = r->col;                                     \
-    DELIVER_COUNT(col, CELL)                                                   \
+    LOOP(col, CELL)                                                            \
   }
 
 static void deliver_count8(lproj *lj, const lrow *r, int64_t step) {
   const size_t npost = lj->post->n;
   uint8_t *restrict ring = lj->cring8;
-  DELIVER_COUNT_COLS(uint8_t)
+  DELIVER_COLS(DELIVER_COUNT, uint8_t)
 }
 
 static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
   const size_t npost = lj->post->n;
   uint16_t *restrict ring = lj->cring;
-  DELIVER_COUNT_COLS(uint16_t)
+  DELIVER_COLS(DELIVER_COUNT, uint16_t)
 }
 
 /* One spike into the ring of doubles: eff times each synapse's weight. */
-#define DELIVER_SUM(COL)                                                       \
+#define DELIVER_SUM(COL, CELL)                                                 \
   if (r->dl) {                                                                 \
     for (uint64_t q = 0; q < r->n; q++) {                                      \
       /* a delay of R or more would land in a slot read too early */           \
@@ -94,7 +95,7 @@ static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
   BS_ASSERT(r->d < lj->R);                                                     \
   for (uint64_t q = 0; q < r->n; q++) /* no code in Release */                 \
     BS_ASSERT(COL[q] < npost);                                                 \
-  double *restrict slot =                                                      \
+  CELL *restrict slot =                                                        \
       ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;            \
   if (!r->w) {                                                                 \
     const double w = r->w0 * eff;                                              \
@@ -113,13 +114,7 @@ static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
 static void deliver_sum(lproj *lj, const lrow *r, int64_t step, double eff) {
   const size_t npost = lj->post->n;
   double *restrict ring = lj->ring;
-  if (r->col16) {
-    const uint16_t *restrict col = r->col16;
-    DELIVER_SUM(col)
-  } else {
-    const uint32_t *restrict col = r->col;
-    DELIVER_SUM(col)
-  }
+  DELIVER_COLS(DELIVER_SUM, double)
 }
 
 /* One spike of pre i into the ring cells of its local targets, in the

@@ -204,7 +204,6 @@ static void deliver_by_projection(bs_net *net, int64_t t0) {
   const bs_spec *s = net->spec;
   const uint64_t *all = net->ex->all;
   const size_t nall = net->ex->nall;
-  prefetch_first(net);
   for (int j = 0; j < s->n_projs; j++) {
     lproj *lj = &net->projs[j];
     if (!lj->ops->deliver)
@@ -311,10 +310,9 @@ static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
   pre_begin(net, t0);
   const size_t nall = net->ex->nall;
   const int by_proj = !net->per_pre && s->n_projs <= BY_PROJECTION_MAX;
+  prefetch_first(net);
   if (by_proj)
     deliver_by_projection(net, t0);
-  else
-    prefetch_first(net);
   for (size_t q = 0; !by_proj && q < nall; q++) {
     if (q + PREFETCH_OFFSETS < nall)
       prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
