@@ -20,11 +20,6 @@
 #include "brainsim/rng.h"
 #include "engine_impl.h"
 
-/* Row offsets: 32 bits while the local synapses fit, else 64. */
-static inline uint64_t row_off(const lproj *lj, uint64_t i) {
-  return lj->row32 ? lj->row32[i] : lj->row64[i];
-}
-
 void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
   /* i is a position in the table (lproj_pos). */
   BS_ASSERT(i < lj->npos);
@@ -56,8 +51,8 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
   if (lj->ct) {
     bs_ctab_row(lj->ct, i, &b, &n);
   } else {
-    b = row_off(lj, i);
-    n = row_off(lj, i + 1) - b;
+    b = lproj_row_off(lj, i);
+    n = lproj_row_off(lj, i + 1) - b;
   }
   BS_ASSERT(b + n <= lj->nnz);
   r->n = n;
@@ -78,7 +73,7 @@ void lproj_prefetch(const lproj *lj, uint64_t i, int rows) {
       __builtin_prefetch(lj->row64 + i);
     return;
   }
-  const uint64_t b = row_off(lj, i), n = row_off(lj, i + 1) - b;
+  const uint64_t b = lproj_row_off(lj, i), n = lproj_row_off(lj, i + 1) - b;
   const char *c =
       lj->col16 ? (const char *)(lj->col16 + b) : (const char *)(lj->col + b);
   const uint64_t bytes = n * (lj->col16 ? sizeof(uint16_t) : sizeof(uint32_t));
@@ -370,7 +365,7 @@ static bs_status compress_table(bs_ctx *ctx, lproj *lj) {
   uint64_t *len;
   BS_CALL(ctx, bs_malloc(ctx, n ? n : 1, sizeof(uint64_t), &len));
   for (uint64_t k = 0; k < n; k++)
-    len[k] = row_off(lj, k + 1) - row_off(lj, k);
+    len[k] = lproj_row_off(lj, k + 1) - lproj_row_off(lj, k);
   bs_status st = bs_ctab_build(ctx, lj->pid, len, n, &lj->ct);
   bs_free(ctx, n ? n : 1, sizeof(uint64_t), &len);
   BS_CALL(ctx, st);
@@ -508,7 +503,7 @@ static bs_status build_sparse(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
     lj->dl_bytes = dmax <= UINT8_MAX ? 1 : dmax <= UINT16_MAX ? 2 : 4;
     st = bs_malloc(ctx, nz, (size_t)lj->dl_bytes, &lj->dl);
     for (uint64_t i = 0; st == BS_OK && i < n_pre; i++)
-      fill[i] = row_off(lj, i);
+      fill[i] = lproj_row_off(lj, i);
     for (size_t q = 0; q < c.n && st == BS_OK; q++) {
       uint64_t at = fill[c.pre[q]]++;
       if (lj->dl_bytes == 1)

@@ -229,6 +229,12 @@ static inline uint64_t lproj_pos(const lproj *lj, uint64_t i) {
   return lo < lj->npos && lj->pid[lo] == i ? lo : LPROJ_NONE;
 }
 
+/* Where the row at position k of a sparse table without ct starts: row
+ * offsets are 32 bits while the local synapses fit, else 64. */
+static inline uint64_t lproj_row_off(const lproj *lj, uint64_t k) {
+  return lj->row32 ? lj->row32[k] : lj->row64[k];
+}
+
 /* The pre neuron at position k. */
 static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
   if (lj->ct)
@@ -381,6 +387,14 @@ typedef struct bs_proj_ops {
   /* One spike of the pre neuron at table position k at step `step`, with
    * the stp efficacy eff. Projections with no deliver carry no spikes. */
   void (*deliver)(bs_net *net, lproj *lj, uint64_t i, int64_t step, double eff);
+  /* The interval's spikes from the pre population [g0, g1): every key of
+   * keys[0..n) (the exchange's, canonical order, step t0 + key >> 32)
+   * whose gid is in it, delivered as deliver would, in the same order,
+   * with the loop in the kind (fewer calls and lookups per spike, rows
+   * fetched ahead). Where projections are delivered one at a time; NULL:
+   * the loop calls deliver per spike. */
+  void (*deliver_all)(bs_net *net, lproj *lj, const uint64_t *keys, size_t n,
+                      uint64_t g0, uint64_t g1, int64_t t0);
   /* Per-pre state of step m, from the spikes of steps < m (delivered). */
   void (*advance)(bs_net *net, lproj *lj, int64_t m);
   /* Before step n's synapses read their arrivals, also when the post's

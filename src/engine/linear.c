@@ -31,90 +31,96 @@ static bs_status counts(bs_ctx *ctx, lproj *lj, int bytes) {
   return bs_proj_count_ring(ctx, lj, 1, bytes);
 }
 
-/* The delivery loops over one row, for targets COL of either width (the
- * narrow ones are what most projections store, lproj_narrow). */
-
-/* One spike into a count ring of CELLs: one more w0 in each target's
- * cell. A cell counts at most cmax arrivals (its neuron's in-degree): more
- * would read past csum, or wrap. */
-#define DELIVER_COUNT(COL, CELL)                                               \
-  if (r->dl) {                                                                 \
-    for (uint64_t q = 0; q < r->n; q++) {                                      \
-      BS_ASSERT(lrow_d(r, q) < lj->R && COL[q] < npost);                       \
-      CELL *cell =                                                             \
-          ring +                                                               \
-          (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +      \
-          COL[q];                                                              \
-      BS_ASSERT(*cell < lj->cmax);                                             \
-      (*cell)++;                                                               \
+/* The delivery loops over one row's targets: col16[0..n) or col[0..n)
+ * (the other NULL; the narrow ones are what most projections store,
+ * lproj_narrow), with BODY for target col[q]. */
+#define FOR_TARGETS(C16, C32, N, BODY)                                         \
+  if (C16) {                                                                   \
+    const uint16_t *restrict col = (C16);                                      \
+    for (uint64_t q = 0; q < (N); q++) {                                       \
+      BODY;                                                                    \
     }                                                                          \
-    return;                                                                    \
-  }                                                                            \
-  BS_ASSERT(r->d < lj->R);                                                     \
-  CELL *restrict slot =                                                        \
-      ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;            \
-  for (uint64_t q = 0; q < r->n; q++) {                                        \
-    BS_ASSERT(COL[q] < npost && slot[COL[q]] < lj->cmax);                      \
-    slot[COL[q]]++;                                                            \
-  }
-
-/* Delivery loop LOOP (DELIVER_COUNT, DELIVER_SUM) for the row's targets
- * of either width into a ring of CELLs. */
-#define DELIVER_COLS(LOOP, CELL)                                               \
-  if (r->col16) {                                                              \
-    const uint16_t *restrict col = r->col16;                                   \
-    LOOP(col, CELL)                                                            \
   } else {                                                                     \
-    const uint32_t *restrict col = r->col;                                     \
-    LOOP(col, CELL)                                                            \
+    const uint32_t *restrict col = (C32);                                      \
+    for (uint64_t q = 0; q < (N); q++) {                                       \
+      BODY;                                                                    \
+    }                                                                          \
   }
 
-static void deliver_count8(lproj *lj, const lrow *r, int64_t step) {
-  const size_t npost = lj->post->n;
-  uint8_t *restrict ring = lj->cring8;
-  DELIVER_COLS(DELIVER_COUNT, uint8_t)
+/* One spike into a count ring slot: one more w0 in each target's cell. A
+ * cell counts at most cmax arrivals (its neuron's in-degree): more would
+ * read past csum, or wrap. n is a local: the byte stores may alias
+ * anything the compiler cannot see, and would reload it every target. */
+static inline void count_row8(const lproj *lj, uint8_t *restrict slot,
+                              const uint16_t *c16, const uint32_t *c32,
+                              const uint64_t n) {
+  (void)lj;
+  FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
+              BS_ASSERT(slot[col[q]] < lj->cmax); slot[col[q]]++)
 }
 
-static void deliver_count(lproj *lj, const lrow *r, int64_t step) {
-  const size_t npost = lj->post->n;
-  uint16_t *restrict ring = lj->cring;
-  DELIVER_COLS(DELIVER_COUNT, uint16_t)
+static inline void count_row(const lproj *lj, uint16_t *restrict slot,
+                             const uint16_t *c16, const uint32_t *c32,
+                             const uint64_t n) {
+  (void)lj;
+  FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
+              BS_ASSERT(slot[col[q]] < lj->cmax); slot[col[q]]++)
 }
 
-/* One spike into the ring of doubles: eff times each synapse's weight. */
-#define DELIVER_SUM(COL, CELL)                                                 \
-  if (r->dl) {                                                                 \
-    for (uint64_t q = 0; q < r->n; q++) {                                      \
-      /* a delay of R or more would land in a slot read too early */           \
-      BS_ASSERT(lrow_d(r, q) < lj->R && COL[q] < npost);                       \
-      size_t sl = (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R);       \
-      ring[sl * npost + COL[q]] += lrow_w(r, q) * eff;                         \
-    }                                                                          \
-    return;                                                                    \
-  }                                                                            \
-  BS_ASSERT(r->d < lj->R);                                                     \
-  for (uint64_t q = 0; q < r->n; q++) /* no code in Release */                 \
-    BS_ASSERT(COL[q] < npost);                                                 \
-  CELL *restrict slot =                                                        \
-      ring + (size_t)((uint64_t)(step + 1 + r->d) % lj->R) * npost;            \
-  if (!r->w) {                                                                 \
-    const double w = r->w0 * eff;                                              \
-    for (uint64_t q = 0; q < r->n; q++)                                        \
-      slot[COL[q]] += w;                                                       \
-  } else if (eff == 1.0) { /* x * 1.0 == x: the same sums without stp */       \
-    const float *restrict wq = r->w;                                           \
-    for (uint64_t q = 0; q < r->n; q++)                                        \
-      slot[COL[q]] += (double)wq[q];                                           \
-  } else {                                                                     \
-    const float *restrict wq = r->w;                                           \
-    for (uint64_t q = 0; q < r->n; q++)                                        \
-      slot[COL[q]] += (double)wq[q] * eff;                                     \
+/* One spike into a slot of the ring of doubles: eff times each synapse's
+ * weight (w, or w0 for all where w is NULL). */
+static inline void sum_row(const lproj *lj, double *restrict slot,
+                           const uint16_t *c16, const uint32_t *c32,
+                           const uint64_t n, const float *restrict w, double w0,
+                           double eff) {
+  (void)lj;
+  if (!w) {
+    const double x = w0 * eff;
+    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n); slot[col[q]] += x)
+  } else if (eff == 1.0) { /* x * 1.0 == x: the same sums without stp */
+    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
+                slot[col[q]] += (double)w[q])
+  } else {
+    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
+                slot[col[q]] += (double)w[q] * eff)
   }
+}
 
-static void deliver_sum(lproj *lj, const lrow *r, int64_t step, double eff) {
+/* One spike whose targets have delays of their own: cell by cell. */
+static void deliver_delays(const lproj *lj, const lrow *r, int64_t step,
+                           double eff) {
   const size_t npost = lj->post->n;
-  double *restrict ring = lj->ring;
-  DELIVER_COLS(DELIVER_SUM, double)
+  for (uint64_t q = 0; q < r->n; q++) {
+    /* a delay of R or more would land in a slot read too early */
+    BS_ASSERT(lrow_d(r, q) < lj->R && lrow_col(r, q) < npost);
+    const size_t c =
+        (size_t)((uint64_t)(step + 1 + lrow_d(r, q)) % lj->R) * npost +
+        lrow_col(r, q);
+    if (lj->cring8) {
+      BS_ASSERT(lj->cring8[c] < lj->cmax);
+      lj->cring8[c]++;
+    } else if (lj->cring) {
+      BS_ASSERT(lj->cring[c] < lj->cmax);
+      lj->cring[c]++;
+    } else {
+      lj->ring[c] += lrow_w(r, q) * eff;
+    }
+  }
+}
+
+/* The row (targets c16 or c32, n of them, weights w) into ring slot sl,
+ * whichever ring the projection keeps (count rings: no stp, eff is 1). */
+static inline void deliver_row(lproj *lj, size_t sl, const uint16_t *c16,
+                               const uint32_t *c32, uint64_t n, const float *w,
+                               double eff) {
+  BS_ASSERT(sl < lj->R);
+  const size_t o = sl * lj->post->n;
+  if (lj->cring8)
+    count_row8(lj, lj->cring8 + o, c16, c32, n);
+  else if (lj->cring)
+    count_row(lj, lj->cring + o, c16, c32, n);
+  else
+    sum_row(lj, lj->ring + o, c16, c32, n, w, lj->w0, eff);
 }
 
 /* One spike of pre i into the ring cells of its local targets, in the
@@ -126,12 +132,91 @@ static void deliver(bs_net *net, lproj *lj, uint64_t i, int64_t step,
   if (!r.n)
     return;
   net->syn_events += r.n;
-  if (lj->cring8) /* no stp: eff is 1 */
-    deliver_count8(lj, &r, step);
-  else if (lj->cring)
-    deliver_count(lj, &r, step);
-  else
-    deliver_sum(lj, &r, step, eff);
+  if (r.dl) {
+    deliver_delays(lj, &r, step, eff);
+    return;
+  }
+  BS_ASSERT(r.d < lj->R);
+  deliver_row(lj, (size_t)((uint64_t)(step + 1 + r.d) % lj->R), r.col16, r.col,
+              r.n, r.w, eff);
+}
+
+/* deliver_all looks up the table positions of CHUNK spikes (and fetches
+ * their row offsets) before it delivers them, fetching the rows of the
+ * spike AHEAD of the one it delivers: at 256k neurons a row is a miss
+ * otherwise. */
+#define CHUNK 256
+#define AHEAD 8
+
+/* Ring slot of step t0 + s plus 1 + d, from base = t0 % R: s is less
+ * than an interval and d less than R, so one subtraction nearly always
+ * does, and no division per spike. */
+static inline size_t ring_slot(const lproj *lj, uint64_t base, uint64_t s,
+                               uint32_t d) {
+  uint64_t x = base + s + 1 + d;
+  if (x >= lj->R) {
+    x -= lj->R;
+    if (x >= lj->R)
+      x %= lj->R;
+  }
+  return (size_t)x;
+}
+
+/* Spikes at table positions pos[0..m), steps t0 + s[j]: a sparse table
+ * without ct or per-synapse delays is read here, row bounds and all; any
+ * other storage through lproj_row (deliver). */
+static void deliver_chunk(bs_net *net, lproj *lj, const uint64_t *pos,
+                          const uint32_t *s, size_t m, int64_t t0) {
+  if (lj->dense || lj->ct || lj->dl) {
+    for (size_t j = 0; j < m; j++) {
+      const int64_t step = t0 + s[j];
+      deliver(net, lj, pos[j], step, bs_proj_stp_spike(net, lj, pos[j], step));
+    }
+    return;
+  }
+  const uint64_t base = (uint64_t)t0 % lj->R;
+  for (size_t j = 0; j < m && j < AHEAD; j++)
+    lproj_prefetch(lj, pos[j], 1);
+  for (size_t j = 0; j < m; j++) {
+    if (j + AHEAD < m)
+      lproj_prefetch(lj, pos[j + AHEAD], 1);
+    const uint64_t k = pos[j], b = lproj_row_off(lj, k),
+                   n = lproj_row_off(lj, k + 1) - b;
+    const double eff = bs_proj_stp_spike(net, lj, k, t0 + s[j]);
+    if (!n)
+      continue;
+    net->syn_events += n;
+    const uint32_t d = lj->dpre ? lj->dpre[k] : lj->d0;
+    BS_ASSERT(d < lj->R);
+    deliver_row(
+        lj, ring_slot(lj, base, s[j], d), lj->col16 ? lj->col16 + b : NULL,
+        lj->col16 ? NULL : lj->col + b, n, lj->w ? lj->w + b : NULL, eff);
+  }
+}
+
+static void deliver_all(bs_net *net, lproj *lj, const uint64_t *keys, size_t nk,
+                        uint64_t g0, uint64_t g1, int64_t t0) {
+  uint64_t pos[CHUNK];
+  uint32_t s[CHUNK];
+  size_t m = 0;
+  const int pf = !lj->dense && !lj->ct;
+  for (size_t q = 0; q < nk; q++) {
+    const uint64_t gid = keys[q] & 0xffffffffu;
+    if (gid < g0 || gid >= g1)
+      continue;
+    const uint64_t k = lproj_pos(lj, gid - g0);
+    if (k == LPROJ_NONE)
+      continue;
+    if (pf)
+      lproj_prefetch(lj, k, 0);
+    pos[m] = k;
+    s[m] = (uint32_t)(keys[q] >> 32);
+    if (++m == CHUNK) {
+      deliver_chunk(net, lj, pos, s, m, t0);
+      m = 0;
+    }
+  }
+  deliver_chunk(net, lj, pos, s, m, t0);
 }
 
 /* This step's arrivals into the synapse state, then the output into the
@@ -224,6 +309,7 @@ const bs_proj_ops bs_proj_linear = {.name = "linear",
                                     .build = build,
                                     .setup = setup,
                                     .deliver = deliver,
+                                    .deliver_all = deliver_all,
                                     .step = bs_proj_linear_step,
                                     .current = bs_proj_linear_current,
                                     .scan = bs_proj_scan_post,
@@ -240,6 +326,7 @@ const bs_proj_ops bs_proj_linear_V = {.name = "linear_V",
                                       .build = build,
                                       .setup = setup,
                                       .deliver = deliver,
+                                      .deliver_all = deliver_all,
                                       .prefetch = lproj_prefetch,
                                       .step = step_V,
                                       .scan = bs_proj_scan_post,

@@ -210,6 +210,10 @@ static void deliver_by_projection(bs_net *net, int64_t t0) {
       continue;
     const bs_pop_spec *pre = &s->pops[s->projs[j].pre];
     const uint64_t g0 = pre->gid0, g1 = pre->gid0 + pre->size;
+    if (lj->ops->deliver_all) {
+      lj->ops->deliver_all(net, lj, all, nall, g0, g1, t0);
+      continue;
+    }
     const int pf = lj->ops->prefetch && !lj->ct;
     for (size_t q = 0; q < nall; q++) {
       const uint64_t gid = all[q] & 0xffffffffu;
@@ -310,9 +314,10 @@ static bs_status settle(bs_ctx *ctx, bs_net *net, bs_io *io, runstate *rs,
   pre_begin(net, t0);
   const size_t nall = net->ex->nall;
   const int by_proj = !net->per_pre && s->n_projs <= BY_PROJECTION_MAX;
-  prefetch_first(net);
   if (by_proj)
     deliver_by_projection(net, t0);
+  else
+    prefetch_first(net);
   for (size_t q = 0; !by_proj && q < nall; q++) {
     if (q + PREFETCH_OFFSETS < nall)
       prefetch(net, net->ex->all[q + PREFETCH_OFFSETS], 0);
