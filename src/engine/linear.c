@@ -47,25 +47,21 @@ static bs_status counts(bs_ctx *ctx, lproj *lj, int bytes) {
     }                                                                          \
   }
 
-/* One spike into a count ring slot: one more w0 in each target's cell. A
- * cell counts at most cmax arrivals (its neuron's in-degree): more would
- * read past csum, or wrap. n is a local: the byte stores may alias
- * anything the compiler cannot see, and would reload it every target. */
-static inline void count_row8(const lproj *lj, uint8_t *restrict slot,
-                              const uint16_t *c16, const uint32_t *c32,
-                              const uint64_t n) {
-  (void)lj;
-  FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
-              BS_ASSERT(slot[col[q]] < lj->cmax); slot[col[q]]++)
-}
-
-static inline void count_row(const lproj *lj, uint16_t *restrict slot,
-                             const uint16_t *c16, const uint32_t *c32,
-                             const uint64_t n) {
-  (void)lj;
-  FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
-              BS_ASSERT(slot[col[q]] < lj->cmax); slot[col[q]]++)
-}
+/* One spike into a count ring slot of CELLs: one more w0 in each
+ * target's cell. A cell counts at most cmax arrivals (its neuron's
+ * in-degree): more would read past csum, or wrap. n is a local: the byte
+ * stores may alias anything the compiler cannot see, and would reload it
+ * every target. */
+#define COUNT_ROW(NAME, CELL)                                                  \
+  static inline void NAME(const lproj *lj, CELL *restrict slot,                \
+                          const uint16_t *c16, const uint32_t *c32,            \
+                          const uint64_t n) {                                  \
+    (void)lj;                                                                  \
+    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);                  \
+                BS_ASSERT(slot[col[q]] < lj->cmax); slot[col[q]]++)            \
+  }
+COUNT_ROW(count_row8, uint8_t)
+COUNT_ROW(count_row, uint16_t)
 
 /* One spike into a slot of the ring of doubles: eff times each synapse's
  * weight (w, or w0 for all where w is NULL). */
