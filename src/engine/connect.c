@@ -85,9 +85,11 @@ bs_status lproj_narrow(bs_ctx *ctx, lproj *lj) {
   if (lj->dense || lj->col16 || !lj->nnz || lj->post->n > UINT16_MAX + 1u)
     return BS_OK;
   BS_CALL(ctx, bs_malloc(ctx, lj->nnz, sizeof(uint16_t), &lj->col16));
+  /* before the first touch: advice on pages already faulted in comes too
+   * late (they stay 4 KiB, a TLB miss per row at 256k neurons) */
+  bs_mem_hot(lj->col16, lj->nnz * sizeof(uint16_t));
   for (uint64_t q = 0; q < lj->nnz; q++)
     lj->col16[q] = (uint16_t)lj->col[q];
-  bs_mem_hot(lj->col16, lj->nnz * sizeof(uint16_t));
   bs_free(ctx, lj->nnz, sizeof(uint32_t), &lj->col);
   lj->syn_bytes -= lj->nnz * (sizeof(uint32_t) - sizeof(uint16_t));
   return BS_OK;
