@@ -73,8 +73,7 @@ int main(int argc, char **argv) {
       const double t2 = now();
       printf("%ld MiB: loads %.1f ns per line; batches of %2zu prefetched, "
              "then loaded: %.1f ns per line\n",
-             mib, (t1 - t0) / (double)m * 1e9, b,
-             (t2 - t1) / (double)m * 1e9);
+             mib, (t1 - t0) / (double)m * 1e9, b, (t2 - t1) / (double)m * 1e9);
     }
   printf("(checksum %u: keeps the loads)\n", s);
   free(idx);

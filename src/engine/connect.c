@@ -20,6 +20,17 @@
 #include "brainsim/rng.h"
 #include "engine_impl.h"
 
+/* Where row i of a sparse table starts and how long it is. */
+static void sparse_bounds(const lproj *lj, uint64_t i, uint64_t *b,
+                          uint64_t *n) {
+  if (lj->ct) {
+    bs_ctab_row(lj->ct, i, b, n);
+  } else {
+    *b = lproj_row_off(lj, i);
+    *n = lproj_row_off(lj, i + 1) - *b;
+  }
+}
+
 void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
   /* i is a position in the table (lproj_pos). */
   BS_ASSERT(i < lj->npos);
@@ -40,6 +51,7 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
         n++;
       }
     r->n = n;
+    r->at = 0; /* dense: synapse k of the row, its k-th set bit */
     r->col = lj->scol;
     r->col16 = NULL;
     r->w = wr ? lj->sw : NULL;
@@ -48,16 +60,21 @@ void lproj_row(const lproj *lj, uint64_t i, lrow *r) {
     return;
   }
   uint64_t b, n;
-  if (lj->ct) {
-    bs_ctab_row(lj->ct, i, &b, &n);
-  } else {
-    b = lproj_row_off(lj, i);
-    n = lproj_row_off(lj, i + 1) - b;
-  }
+  sparse_bounds(lj, i, &b, &n);
   BS_ASSERT(b + n <= lj->nnz);
   r->n = n;
-  r->col = lj->col16 ? NULL : lj->col + b;
-  r->col16 = lj->col16 ? lj->col16 + b : NULL;
+  r->at = b;
+  if (lj->col16_delta) {
+    BS_ASSERT(n <= lj->nscol);
+    uint32_t t = 0;
+    for (uint64_t q = 0; q < n; q++)
+      lj->scol[q] = t += lj->col16[b + q];
+    r->col = lj->scol;
+    r->col16 = NULL;
+  } else {
+    r->col = lj->col16 ? NULL : lj->col + b;
+    r->col16 = lj->col16 ? lj->col16 + b : NULL;
+  }
   r->w = lj->w ? lj->w + b : NULL;
   r->dl_bytes = lj->dl_bytes;
   r->dl = lj->dl ? (const char *)lj->dl + b * (uint64_t)lj->dl_bytes : NULL;
@@ -81,15 +98,53 @@ void lproj_prefetch(const lproj *lj, uint64_t i, int rows) {
     __builtin_prefetch(c + o);
 }
 
+/* Whether every row ascends from 0 in steps below 65,536 (so that its
+ * differences fit 16 bits), and the longest row. */
+static int rows_step16(const lproj *lj, uint64_t *longest) {
+  *longest = 0;
+  for (uint64_t k = 0; k < lj->npos; k++) {
+    uint64_t b, n;
+    sparse_bounds(lj, k, &b, &n);
+    uint32_t prev = 0;
+    for (uint64_t q = 0; q < n; q++) {
+      const uint32_t c = lj->col[b + q];
+      if (c < prev || c - prev > UINT16_MAX)
+        return 0;
+      prev = c;
+    }
+    *longest = n > *longest ? n : *longest;
+  }
+  return 1;
+}
+
 bs_status lproj_narrow(bs_ctx *ctx, lproj *lj) {
-  if (lj->dense || lj->col16 || !lj->nnz || lj->post->n > UINT16_MAX + 1u)
+  if (lj->dense || lj->col16 || !lj->nnz)
     return BS_OK;
+  const int delta = lj->post->n > UINT16_MAX + 1u;
+  uint64_t longest = 0;
+  if (delta && !rows_step16(lj, &longest))
+    return BS_OK; /* 32-bit targets */
+  if (delta) {
+    BS_CALL(ctx,
+            bs_malloc(ctx, longest ? longest : 1, sizeof(uint32_t), &lj->scol));
+    lj->nscol = longest ? longest : 1;
+  }
   BS_CALL(ctx, bs_malloc(ctx, lj->nnz, sizeof(uint16_t), &lj->col16));
   /* before the first touch: advice on pages already faulted in comes too
    * late (they stay 4 KiB, a TLB miss per row at 256k neurons) */
   bs_mem_hot(lj->col16, lj->nnz * sizeof(uint16_t));
-  for (uint64_t q = 0; q < lj->nnz; q++)
-    lj->col16[q] = (uint16_t)lj->col[q];
+  if (delta) {
+    for (uint64_t k = 0; k < lj->npos; k++) {
+      uint64_t b, n;
+      sparse_bounds(lj, k, &b, &n);
+      for (uint64_t q = 0, prev = 0; q < n; prev = lj->col[b + q], q++)
+        lj->col16[b + q] = (uint16_t)(lj->col[b + q] - prev);
+    }
+  } else {
+    for (uint64_t q = 0; q < lj->nnz; q++)
+      lj->col16[q] = (uint16_t)lj->col[q];
+  }
+  lj->col16_delta = delta;
   bs_free(ctx, lj->nnz, sizeof(uint32_t), &lj->col);
   lj->syn_bytes -= lj->nnz * (sizeof(uint32_t) - sizeof(uint16_t));
   return BS_OK;
@@ -347,6 +402,7 @@ static bs_status build_dense(bs_ctx *ctx, const bs_spec *s, int j, lproj *lj,
   }
   /* One decoded row (lproj_row): not connectivity, so not in syn_bytes. */
   BS_CALL(ctx, bs_malloc(ctx, npost ? npost : 1, sizeof(uint32_t), &lj->scol));
+  lj->nscol = npost ? npost : 1;
   if (lj->wd)
     BS_CALL(ctx, bs_malloc(ctx, npost ? npost : 1, sizeof(float), &lj->sw));
   dense_sink d = {.s = s, .j = j, .lj = lj};
@@ -614,6 +670,6 @@ void bs_conn_free(bs_ctx *ctx, lproj *lj) {
   bs_free(ctx, nm ? nm : 1, sizeof(uint64_t), &lj->mask);
   const size_t nw = (size_t)(lj->npos * lj->post->n);
   bs_free(ctx, nw ? nw : 1, sizeof(float), &lj->wd);
-  bs_free(ctx, n, sizeof(uint32_t), &lj->scol);
+  bs_free(ctx, lj->nscol, sizeof(uint32_t), &lj->scol);
   bs_free(ctx, n, sizeof(float), &lj->sw);
 }

@@ -114,10 +114,15 @@ typedef struct lproj {
   uint64_t *row64;
   uint32_t *col; /* local post index */
   /* The same in 16 bits (col then NULL) where the kind reads rows through
-   * lrow_col or loops of its own for both (lproj_narrow) and the rank's
-   * block of the post population has at most 65,536 neurons: half the
-   * bytes of the target lists, read at every spike. */
+   * lrow_col or loops of its own for both (lproj_narrow): half the bytes
+   * of the target lists, read at every spike. The targets themselves
+   * where the rank's block of the post population has at most 65,536
+   * neurons; above, with col16_delta, each target's difference from the
+   * one before it in the row (the first from 0), where every row ascends
+   * in steps below 65,536 (FixedProb's rows do once a row has a few
+   * dozen targets), so the row's order, the canonical one, stays. */
   uint16_t *col16;
+  int col16_delta;
   float *w;       /* per synapse, or NULL when constant (w0) */
   void *dl;       /* per-synapse delays in steps, or NULL */
   int dl_bytes;   /* 1, 2 or 4 */
@@ -170,9 +175,10 @@ typedef struct lproj {
   lctab *ct;
   uint64_t npos;
   /* Dense storage: one decoded row (lproj_row), npost entries each. */
-  uint32_t *scol;
+  uint32_t *scol; /* also a 16-bit difference row's targets */
   float *sw;
-  int fused; /* stepped by its post's fused update, not by ops->step */
+  uint64_t nscol; /* scol's length */
+  int fused;      /* stepped by its post's fused update, not by ops->step */
 } lproj;
 
 /* ---- the one row iterator (connect.c) ---------------------------------
@@ -183,6 +189,7 @@ typedef struct lproj {
  * for dense), the canonical order of every sum over a row. */
 typedef struct lrow {
   uint64_t n;
+  uint64_t at;           /* synapse k's index in the storage is at + k */
   const uint32_t *col;   /* NULL where the targets are 16-bit: */
   const uint16_t *col16; /* lproj.col16 */
   float *w;              /* per synapse, or NULL: w0 for all */
@@ -246,8 +253,9 @@ static inline uint64_t lproj_id(const lproj *lj, uint64_t k) {
  * lj's scratch: valid until the next call on the same projection. Not
  * collective. */
 void lproj_row(const lproj *lj, uint64_t k, lrow *r);
-/* Stores the targets in 16 bits where the post block allows it (lproj
- * col16); for kinds with narrow_targets. */
+/* Stores the targets in 16 bits where the post block or the rows allow
+ * it (lproj col16, col16_delta); for kinds with narrow_targets. A row of
+ * differences is decoded into lj's scratch by lproj_row, as a dense one. */
 bs_status lproj_narrow(bs_ctx *ctx, lproj *lj);
 
 /* Prefetches the row offsets (rows 0) or the targets (rows 1, the first

@@ -69,7 +69,9 @@ static double proj_storage(const bs_proj_spec *pj, double n_pre, double nlb,
                      : dmax <= 255   ? 1.0
                      : dmax <= 65535 ? 2.0
                                      : 4.0;
-  /* 16-bit targets where the kind takes them and the block is small. */
+  /* 16-bit targets where the kind takes them and the block is small;
+   * above, 4 bytes at most (16-bit differences where the rows allow, which
+   * only the built rows tell: lproj_narrow). */
   const double cb =
       bs_proj_kind_of(pj)->narrow_targets && nl <= 65536.0 ? 2.0 : 4.0;
   return rows + syn * (cb + (w_var ? 4.0 : 0.0) + dlb);

@@ -33,16 +33,26 @@ static bs_status counts(bs_ctx *ctx, lproj *lj, int bytes) {
 
 /* The delivery loops over one row's targets: col16[0..n) or col[0..n)
  * (the other NULL; the narrow ones are what most projections store,
- * lproj_narrow), with BODY for target col[q]. */
-#define FOR_TARGETS(C16, C32, N, BODY)                                         \
-  if (C16) {                                                                   \
+ * lproj_narrow), as differences where lj's col16_delta says so, with
+ * BODY for target tq of synapse q. */
+#define FOR_TARGETS(LJ, C16, C32, N, BODY)                                     \
+  if ((C16) && (LJ)->col16_delta) {                                            \
+    const uint16_t *restrict dq = (C16);                                       \
+    uint32_t tq = 0;                                                           \
+    for (uint64_t q = 0; q < (N); q++) {                                       \
+      tq += dq[q];                                                             \
+      BODY;                                                                    \
+    }                                                                          \
+  } else if (C16) {                                                            \
     const uint16_t *restrict col = (C16);                                      \
     for (uint64_t q = 0; q < (N); q++) {                                       \
+      const uint32_t tq = col[q];                                              \
       BODY;                                                                    \
     }                                                                          \
   } else {                                                                     \
     const uint32_t *restrict col = (C32);                                      \
     for (uint64_t q = 0; q < (N); q++) {                                       \
+      const uint32_t tq = col[q];                                              \
       BODY;                                                                    \
     }                                                                          \
   }
@@ -56,9 +66,8 @@ static bs_status counts(bs_ctx *ctx, lproj *lj, int bytes) {
   static inline void NAME(const lproj *lj, CELL *restrict slot,                \
                           const uint16_t *c16, const uint32_t *c32,            \
                           const uint64_t n) {                                  \
-    (void)lj;                                                                  \
-    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);                  \
-                BS_ASSERT(slot[col[q]] < lj->cmax); slot[col[q]]++)            \
+    FOR_TARGETS(lj, c16, c32, n, BS_ASSERT(tq < lj->post->n);                  \
+                BS_ASSERT(slot[tq] < lj->cmax); slot[tq]++)                    \
   }
 COUNT_ROW(count_row8, uint8_t)
 COUNT_ROW(count_row, uint16_t)
@@ -69,16 +78,15 @@ static inline void sum_row(const lproj *lj, double *restrict slot,
                            const uint16_t *c16, const uint32_t *c32,
                            const uint64_t n, const float *restrict w, double w0,
                            double eff) {
-  (void)lj;
   if (!w) {
     const double x = w0 * eff;
-    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n); slot[col[q]] += x)
+    FOR_TARGETS(lj, c16, c32, n, BS_ASSERT(tq < lj->post->n); slot[tq] += x)
   } else if (eff == 1.0) { /* x * 1.0 == x: the same sums without stp */
-    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
-                slot[col[q]] += (double)w[q])
+    FOR_TARGETS(lj, c16, c32, n, BS_ASSERT(tq < lj->post->n);
+                slot[tq] += (double)w[q])
   } else {
-    FOR_TARGETS(c16, c32, n, BS_ASSERT(col[q] < lj->post->n);
-                slot[col[q]] += (double)w[q] * eff)
+    FOR_TARGETS(lj, c16, c32, n, BS_ASSERT(tq < lj->post->n);
+                slot[tq] += (double)w[q] * eff)
   }
 }
 

@@ -192,8 +192,16 @@ bs_status bs_proj_count_ring(bs_ctx *ctx, lproj *lj, int any_size, int bytes) {
   else {
     uint32_t *deg;
     BS_CALL(ctx, bs_calloc(ctx, n ? n : 1, sizeof(uint32_t), &deg));
-    for (uint64_t q = 0; q < lj->nnz; q++)
-      deg[lj->col16 ? lj->col16[q] : lj->col[q]]++;
+    if (lj->col16_delta) /* the targets are a row's running sums */
+      for (uint64_t k = 0; k < lj->npos; k++) {
+        lrow r;
+        lproj_row(lj, k, &r);
+        for (uint64_t q = 0; q < r.n; q++)
+          deg[lrow_col(&r, q)]++;
+      }
+    else
+      for (uint64_t q = 0; q < lj->nnz; q++)
+        deg[lj->col16 ? lj->col16[q] : lj->col[q]]++;
     for (size_t i = 0; i < n; i++)
       cmax = deg[i] > cmax ? deg[i] : cmax;
     bs_free(ctx, n ? n : 1, sizeof(uint32_t), &deg);

@@ -25,9 +25,7 @@ static int find_syn(const lproj *lj, uint64_t pre, uint64_t jl, double *w,
     if (lrow_col(&r, q) == jl) {
       *w = lrow_w(&r, q);
       *d = lrow_d(&r, q);
-      *pos = lj->dense ? q
-             : r.col16 ? (uint64_t)(r.col16 - lj->col16) + q
-                       : (uint64_t)(r.col - lj->col) + q;
+      *pos = r.at + q;
       return 1;
     }
   return 0;

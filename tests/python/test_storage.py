@@ -28,10 +28,15 @@ items 2, 4, 5, 10).
 5. COBA with E per post neuron (a list): V[n+1] = V[n] + A (V_rest +
    g[n] (E_j - V[n]) - V[n]) for every post j (LIF exp_auto), to 1e-12;
    E drawn from an initializer is rank-invariant and inside its bounds.
-6. Target widths: 32-bit targets where a rank's block of the post
-   population exceeds 65,536 neurons, 16-bit ones where it does not, give
-   bitwise identical runs (count ring and ring of doubles, per-synapse
-   delays), with the column bytes 4 and 2."""
+6. Target widths: where a rank's block of the post population exceeds
+   65,536 neurons, 16-bit differences along rows that ascend in steps
+   below 65,536 (FixedProb, and IJ pairs with a weight and delay each,
+   whose monitored w and delay are theirs) and 32-bit targets where a row
+   does not (IJ pairs given descending, or a step of 65,600); 16-bit
+   targets where the block does not exceed 65,536: bitwise identical runs
+   (count ring and ring of doubles, per-synapse delays), with the column
+   bytes 2, 4 and 2; the differences also through the compressed table
+   (test_widths_table)."""
 import math
 import os
 import re
@@ -336,6 +341,11 @@ def test_E(args, wd):
     print("per-post E: g (E_j - V_j) for 6 neurons to 1e-12 (list), drawn E rank-invariant")
 
 
+# f's rows ascend in steps below 65,536: 16-bit differences at 1 rank,
+# with a weight and delay per synapse, some monitored.
+F_POSTS = [x for i in range(40) for x in (10 + i, 60000 + i, 69990 - i)]
+F_SYN = [[0, 10], [5, 60005], [39, 69951], [20, 30]]
+
 WIDTHS_NET = """
 run: {dt: 0.1 ms, duration: 20 ms, seed: 9}
 populations:
@@ -348,10 +358,22 @@ projections:
   d: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: CUBA,
       g_max: {Uniform: [0.5, 1.5]}, delay: {Uniform: [0.1 ms, 2 ms]},
       connect: {FixedProb: {prob: 0.05}}}
+  e: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
+      g_max: 2.0, connect: {IJ: {i: %s, j: %s}}}
+  h: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
+      g_max: 2.0, connect: {IJ: {i: %s, j: %s}}}
+  f: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: CUBA,
+      connect: {IJ: {i: %s, j: %s, g_max: %s, delay: %s}}}
 monitors:
   - {spikes: all}
   - {population: E, variables: [V], indices: [0, 34999, 35000, 65535, 65536, 69999]}
-"""
+  - {projection: f, variables: [w, delay], synapses: %s}
+""" % ([i for i in range(40) for _ in (0, 1)],
+       [x for i in range(40) for x in (69999 - i, 3 * i)],
+       [i for i in range(40) for _ in (0, 1)], [x for i in range(40) for x in (i, 65600 + i)],
+       [i for i in range(40) for _ in (0, 1, 2)], F_POSTS,
+       [0.5 + 0.01 * k for k in range(120)], ["%g ms" % (0.1 * (k % 20)) for k in range(120)],
+       F_SYN)
 
 
 def test_widths(args, wd):
@@ -361,16 +383,76 @@ def test_widths(args, wd):
         out[np_] = "%s/widths_np%d.h5" % (wd, np_)
         bstest.run(args, ["run", cfg, "-o", out[np_], "--overwrite", "-q"], np=np_)
         with h5py.File(out[np_], "r") as f:
-            a = f["meta/projections/c"].attrs
-            nnz, b = int(a["synapses"]), int(a["bytes"])
+            fw, fd = f["report/f/w/data"][0], f["report/f/delay/data"][0]
+            for j in ("c", "e", "f", "h"):
+                a = f["meta/projections/" + j].attrs
+                nnz, b = int(a["synapses"]), int(a["bytes"])
+                col[np_, j] = (b - np_ * 41 * 4) / nnz  # less the rows: 41 offsets a rank
             n_spk = len(f["spikes/E/node_ids"])
-        col[np_] = (b - np_ * 41 * 4) / nnz  # less the rows: 41 offsets a rank
     bstest.check(n_spk > 100, "only %d spikes of E" % n_spk)
-    bstest.check(col[1] == 4 and col[2] == 2,
-                 "column bytes %.3f at 1 rank (70,000 posts), %.3f at 2 (35,000); expected 4 and 2"
-                 % (col[1], col[2]))
-    bstest.check(bstest.identical(out[1], out[2]), "32-bit and 16-bit targets differ")
-    print("targets: 4 bytes at 1 rank (70,000 posts), 2 at 2 ranks; bitwise identical (%d spikes)" % n_spk)
+    want = {(1, "c"): 2, (1, "e"): 4, (1, "f"): 7, (1, "h"): 4,
+            (2, "c"): 2, (2, "e"): 2, (2, "f"): 7, (2, "h"): 2}
+    bstest.check(col == want, "column bytes %s; expected %s (1 rank: 70,000 posts, FixedProb's rows as "
+                 "16-bit differences, in 32 bits IJ's descending ones (e) and those with a step of 65,600 (h); f: + 4 weight + 1 delay; 2 ranks: 35,000, 16 bits)" % (col, want))
+    # the monitored synapses' w and delay (the last run's) are theirs in the lists
+    k = [F_POSTS.index(j, 3 * i) for i, j in F_SYN]
+    bstest.check(np.array_equal(fw, np.float32([0.5 + 0.01 * q for q in k]).astype(np.float64)),
+                 "f's monitored w %s" % fw)
+    bstest.check(np.array_equal(fd, [q % 20 for q in k]), "f's monitored delays %s" % fd)
+    bstest.check(bstest.identical(out[1], out[2]), "16-bit differences, 32-bit and 16-bit targets differ")
+    print("targets: 1 rank (70,000 posts) 16-bit differences (FixedProb) and 32-bit (IJ descending), "
+          "2 ranks 16-bit; bitwise identical (%d spikes)" % n_spk)
+
+
+TABLE_NET = """
+run: {dt: 0.1 ms, duration: 20 ms, seed: 9}
+populations:
+  P: {model: PoissonGroup, size: 20000, freqs: 300 Hz}
+  E: {model: LIF, size: 140000, V_rest: -60 mV, V_reset: -60 mV, V_th: -50 mV,
+      tau: 10 ms, tau_ref: 2 ms, V_initializer: {Uniform: [-60 mV, -50 mV]}}
+projections:
+  t: {pre: P, post: E, synapse: Exponential, tau: 5 ms, output: {COBA: {E: 0 mV}},
+      g_max: 3.0, connect: {IJ: {i: %s, j: %s}}}
+monitors:
+  - {spikes: all}
+  - {population: E, variables: [V], indices: [10, 60005, 70010, 139999]}
+"""
+
+
+def test_widths_table(args, wd):
+    """16-bit differences read through the compressed table: at 2 ranks
+    each needs 100 of P's 20,000 (pre 100 i, i < 100, reaches posts below
+    70,000 only), so the rows are found through the table (ctab.c);
+    70,000 posts a rank, each
+    row ascending in steps below 65,536. The same pairs listed in
+    descending order within each row store 32-bit targets: exactly 2 bytes
+    more per synapse, the same table, and bitwise the same run, at 1
+    (32-bit both ways: rows of P >= 100 start above 65,535), 2 and 4 ranks
+    (35,000 posts: 16-bit targets)."""
+    rows = [(i, [(i % 100) + 70000 * (i >= 100) + x for x in (10, 30000, 60000)[: 2 + (i % 3 == 0)]])
+            for i in range(200)]
+    res = {}
+    for order in ("up", "down"):
+        ii = [100 * i for i, r in rows for _ in r]
+        jj = [j for _, r in rows for j in (r if order == "up" else r[::-1])]
+        cfg = bstest.write_config("%s/table_%s.yaml" % (wd, order), TABLE_NET % (ii, jj))
+        for np_ in (1, 2, 4):
+            o = "%s/table_%s_np%d.h5" % (wd, order, np_)
+            bstest.run(args, ["run", cfg, "-o", o, "--overwrite", "-q"], np=np_)
+            with h5py.File(o, "r") as f:
+                a = f["meta/projections/t"].attrs
+                res[order, np_] = (o, int(a["synapses"]), int(a["bytes"]), len(f["spikes/E/node_ids"]))
+    nnz = res["up", 2][1]
+    bstest.check(res["up", 2][3] > 50, "only %d spikes of E" % res["up", 2][3])
+    bstest.check(res["down", 2][2] - res["up", 2][2] == 2 * nnz,
+                 "2 ranks: %d bytes with descending rows, %d ascending; expected %d more (%d synapses)"
+                 % (res["down", 2][2], res["up", 2][2], 2 * nnz, nnz))
+    bstest.check(res["down", 1][2] == res["up", 1][2] and res["down", 4][2] == res["up", 4][2],
+                 "bytes at 1 and 4 ranks differ with the rows' order: %s" % res)
+    for key in res:
+        bstest.check(bstest.identical(res["up", 1][0], res[key][0]), "run %s differs from 1 rank's" % (key,))
+    print("table: 16-bit differences through the compressed table at 2 ranks (%d synapses, 2 bytes fewer "
+          "each than 32-bit), bitwise equal to 32-bit and 16-bit targets at 1, 2 and 4 ranks" % nnz)
 
 
 def main():
@@ -382,6 +464,7 @@ def main():
     test_delays(args, wd)
     test_E(args, wd)
     test_widths(args, wd)
+    test_widths_table(args, wd)
     bstest.finish("storage")
 
 
