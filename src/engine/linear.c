@@ -113,10 +113,12 @@ static void deliver_delays(const lproj *lj, const lrow *r, int64_t step,
 }
 
 /* The row (targets c16 or c32, n of them, weights w) into ring slot sl,
- * whichever ring the projection keeps (count rings: no stp, eff is 1). */
-static inline void deliver_row(lproj *lj, size_t sl, const uint16_t *c16,
-                               const uint32_t *c32, uint64_t n, const float *w,
-                               double eff) {
+ * whichever ring the projection keeps (count rings: no stp, eff is 1).
+ * Inlined by force: with the loops over differences GCC made it a call
+ * per row. */
+static inline __attribute__((always_inline)) void
+deliver_row(lproj *lj, size_t sl, const uint16_t *c16, const uint32_t *c32,
+            uint64_t n, const float *w, double eff) {
   BS_ASSERT(sl < lj->R);
   const size_t o = sl * lj->post->n;
   if (lj->cring8)
