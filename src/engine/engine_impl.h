@@ -119,8 +119,9 @@ typedef struct lproj {
    * where the rank's block of the post population has at most 65,536
    * neurons; above, with col16_delta, each target's difference from the
    * one before it in the row (the first from 0), where every row ascends
-   * in steps below 65,536 (FixedProb's rows do once a row has a few
-   * dozen targets), so the row's order, the canonical one, stays. */
+   * in steps below 65,536 (FixedProb's rows do when their mean step is
+   * far below that; one step more anywhere and the projection keeps col
+   * on that rank), so the row's order, the canonical one, stays. */
   uint16_t *col16;
   int col16_delta;
   float *w;       /* per synapse, or NULL when constant (w0) */
