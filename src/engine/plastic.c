@@ -186,7 +186,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
     lproj_row(lj, k, &r);
-    const uint64_t b = (uint64_t)(r.col - lj->col);
+    const uint64_t b = r.at;
     for (uint64_t q = 0; q < r.n; q++) {
       const uint64_t at = fill[r.col[q]]++;
       pl->tpos[b + q] = (uint32_t)at;
@@ -198,7 +198,7 @@ static bs_status setup(bs_ctx *ctx, bs_net *net, lproj *lj) {
   for (uint64_t k = 0; k < lj->npos; k++) {
     lrow r;
     lproj_row(lj, k, &r);
-    const uint64_t b = (uint64_t)(r.col - lj->col);
+    const uint64_t b = r.at;
     pl->rb[k] = b;
     pl->rn[k] = r.n;
     const int64_t st = r.n > 1 ? (int64_t)pl->tpos[b + 1] - pl->tpos[b] : 1;
