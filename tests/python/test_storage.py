@@ -393,15 +393,16 @@ def test_widths(args, wd):
     want = {(1, "c"): 2, (1, "e"): 4, (1, "f"): 7, (1, "h"): 4,
             (2, "c"): 2, (2, "e"): 2, (2, "f"): 7, (2, "h"): 2}
     bstest.check(col == want, "column bytes %s; expected %s (1 rank: 70,000 posts, FixedProb's rows as "
-                 "16-bit differences, in 32 bits IJ's descending ones (e) and those with a step of 65,600 (h); f: + 4 weight + 1 delay; 2 ranks: 35,000, 16 bits)" % (col, want))
+                 "16-bit differences, in 32 bits IJ's descending ones (e) and those with a step of "
+                 "65,600 (h); f: + 4 weight + 1 delay; 2 ranks: 35,000, 16 bits)" % (col, want))
     # the monitored synapses' w and delay (the last run's) are theirs in the lists
     k = [F_POSTS.index(j, 3 * i) for i, j in F_SYN]
     bstest.check(np.array_equal(fw, np.float32([0.5 + 0.01 * q for q in k]).astype(np.float64)),
                  "f's monitored w %s" % fw)
     bstest.check(np.array_equal(fd, [q % 20 for q in k]), "f's monitored delays %s" % fd)
     bstest.check(bstest.identical(out[1], out[2]), "16-bit differences, 32-bit and 16-bit targets differ")
-    print("targets: 1 rank (70,000 posts) 16-bit differences (FixedProb) and 32-bit (IJ descending), "
-          "2 ranks 16-bit; bitwise identical (%d spikes)" % n_spk)
+    print("targets: 1 rank (70,000 posts) 16-bit differences (FixedProb, IJ with weights and delays) and "
+          "32-bit (IJ descending, a step of 65,600), 2 ranks 16-bit; bitwise identical (%d spikes)" % n_spk)
 
 
 TABLE_NET = """
@@ -422,13 +423,12 @@ monitors:
 def test_widths_table(args, wd):
     """16-bit differences read through the compressed table: at 2 ranks
     each needs 100 of P's 20,000 (pre 100 i, i < 100, reaches posts below
-    70,000 only), so the rows are found through the table (ctab.c);
-    70,000 posts a rank, each
-    row ascending in steps below 65,536. The same pairs listed in
-    descending order within each row store 32-bit targets: exactly 2 bytes
-    more per synapse, the same table, and bitwise the same run, at 1
-    (32-bit both ways: rows of P >= 100 start above 65,535), 2 and 4 ranks
-    (35,000 posts: 16-bit targets)."""
+    70,000 only), so the rows are found through the table (ctab.c); 70,000
+    posts a rank, each row ascending in steps below 65,536. The same pairs
+    listed in descending order within each row store 32-bit targets:
+    exactly 2 bytes more per synapse, the same table, and bitwise the same
+    run, at 1 (32-bit both ways: rows of P >= 100 start above 65,535), 2
+    and 4 ranks (35,000 posts: 16-bit targets)."""
     rows = [(i, [(i % 100) + 70000 * (i >= 100) + x for x in (10, 30000, 60000)[: 2 + (i % 3 == 0)]])
             for i in range(200)]
     res = {}
